@@ -1,0 +1,64 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.accounts.roles import ROLE_CHOICES, role_permissions
+from epigrid.core.scoping import collapse_paths
+
+
+class User(AbstractUser):
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def _grant_rows(self):
+        # One query per request: grants and their area paths are cached on the instance.
+        if not hasattr(self, "_grant_cache"):
+            self._grant_cache = list(self.grants.select_related("area").values_list("role", "area__path"))
+        return self._grant_cache
+
+    def scope_paths(self, perm):
+        """Area paths where this user holds `perm`; None means everywhere."""
+        if self.is_superuser:
+            return None
+        cache = self.__dict__.setdefault("_scope_cache", {})
+        if perm not in cache:
+            paths = collapse_paths(
+                path for role, path in self._grant_rows() if perm in role_permissions(role)
+            )
+            # Grants covering every root need no filter at all: the commander's list stays fast.
+            cache[perm] = None if paths and set(paths) >= _root_paths() else paths
+        return cache[perm]
+
+    def has_scoped_perm(self, perm):
+        return self.scope_paths(perm) != []
+
+    @property
+    def roles(self):
+        return sorted({role for role, _path in self._grant_rows()})
+
+
+def _root_paths():
+    from epigrid.areas.models import Area
+
+    return set(Area.objects.filter(parent__isnull=True).values_list("path", flat=True))
+
+
+class Grant(models.Model):
+    """A role held over an area subtree."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=32, choices=ROLE_CHOICES)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.CASCADE, related_name="grants", verbose_name=_("area")
+    )
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+        constraints = [models.UniqueConstraint(fields=["user", "role", "area"], name="grant_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.area}"

@@ -1,0 +1,63 @@
+"""Roles and the permissions each carries. A user's power is (role, area) grants: the role says
+what, the area subtree says where (docs/decisions/0002-roles-in-code.md)."""
+
+from django.utils.translation import gettext_lazy as _
+
+FOUNDATION_MODELS = ("areas.area", "areas.building", "areas.household", "people.person")
+
+
+def _perms(*specs):
+    """'view:areas.area' -> 'areas.view_area'."""
+    out = set()
+    for spec in specs:
+        action, model = spec.split(":")
+        app, name = model.split(".")
+        out.add(f"{app}.{action}_{name}")
+    return frozenset(out)
+
+
+VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
+EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
+
+ROLES = {
+    "district_commander": (
+        _("District commander"),
+        _perms(*VIEW_REGISTRY, "reveal:people.person", "view:audit.objectchange"),
+    ),
+    "street_officer": (_("Street officer"), _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS, "reveal:people.person")),
+    "community_officer": (
+        _("Community officer"),
+        _perms(
+            *VIEW_REGISTRY,
+            *EDIT_RESIDENTS,
+            "delete:areas.household",
+            "reveal:people.person",
+            "merge:people.person",
+        ),
+    ),
+    "grid_worker": (_("Grid worker"), _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS)),
+    "checkpoint_staff": (
+        _("Checkpoint staff"),
+        _perms("view:areas.area", "view:people.person", "add:people.person"),
+    ),
+    "sampler": (_("Sampler"), _perms("view:areas.area", "view:people.person", "add:people.person")),
+    "lab_staff": (_("Lab staff"), _perms("view:areas.area")),
+    "isolation_staff": (_("Isolation-site staff"), _perms("view:areas.area", "view:people.person")),
+    "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
+    "auditor": (_("Auditor"), _perms(*VIEW_REGISTRY, "view:audit.objectchange")),
+    "system_admin": (
+        _("System administrator"),
+        _perms(
+            *[f"{a}:{m}" for a in ("view", "add", "change", "delete") for m in FOUNDATION_MODELS],
+            "reveal:people.person",
+            "merge:people.person",
+            "view:audit.objectchange",
+        ),
+    ),
+}
+
+ROLE_CHOICES = [(key, label) for key, (label, _perms_) in ROLES.items()]
+
+
+def role_permissions(role):
+    return ROLES[role][1]

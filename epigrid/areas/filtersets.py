@@ -1,0 +1,42 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.areas.models import Area, Building, Household, Level
+from epigrid.people.filtersets import ScopedAreaFilter
+
+
+class AreaFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"))
+    within = ScopedAreaFilter(label=_("Within"), path_lookup="path")
+    parent = django_filters.CharFilter(field_name="parent__code", label=_("Parent code"))
+
+    class Meta:
+        model = Area
+        fields = ["q", "level", "within", "parent"]
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(name__contains=value.strip()) | qs.filter(code__startswith=value.strip())
+
+
+class BuildingFilterSet(django_filters.FilterSet):
+    area = ScopedAreaFilter(label=_("Area"))
+    q = django_filters.CharFilter(field_name="name", lookup_expr="contains", label=_("Building"))
+
+    class Meta:
+        model = Building
+        fields = ["area", "q"]
+
+
+class HouseholdFilterSet(django_filters.FilterSet):
+    area = ScopedAreaFilter(label=_("Area"))
+    building = django_filters.NumberFilter(field_name="building_id", label=_("Building id"))
+    q = django_filters.CharFilter(method="filter_q", label=_("Address"))
+
+    class Meta:
+        model = Household
+        fields = ["area", "building", "q"]
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(building__name__contains=value) | qs.filter(room__startswith=value)

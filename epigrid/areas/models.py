@@ -1,0 +1,193 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.core.changelog import ChangeLoggedModel
+from epigrid.core.scoping import RestrictedQuerySet
+
+
+class Level(models.IntegerChoices):
+    CITY = 1, _("City")
+    DISTRICT = 2, _("District/county")
+    STREET = 3, _("Street/town")
+    COMMUNITY = 4, _("Community/village")
+    GRID = 5, _("Grid")
+
+
+# Code shape per level and how a child's code continues its parent's
+# (docs/decisions/0004-area-codes.md).
+CODE_PATTERNS = {
+    Level.CITY: r"\d{6}",
+    Level.DISTRICT: r"\d{6}",
+    Level.STREET: r"\d{12}",
+    Level.COMMUNITY: r"\d{12}",
+    Level.GRID: r"\d{12}\d{1,4}",
+}
+PARENT_PREFIX = {Level.DISTRICT: 4, Level.STREET: 6, Level.COMMUNITY: 9, Level.GRID: 12}
+
+PATH_SEPARATOR = "/"
+
+
+class Area(ChangeLoggedModel):
+    """A node of the area tree; `path` is the materialized path of codes used for subtree queries."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
+
+    scope_lookup = "path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("areas:area_detail", args=[self.code])
+
+    def clean(self):
+        super().clean()
+        if self.level is None:
+            return
+        pattern = CODE_PATTERNS[self.level]
+        if self.code and not re.fullmatch(pattern, self.code):
+            raise ValidationError(
+                {
+                    "code": _("This code does not have the shape of a %(level)s code.")
+                    % {"level": self.get_level_display()}
+                }
+            )
+        if self.parent is None:
+            if self.level not in (Level.CITY, Level.DISTRICT):
+                raise ValidationError({"parent": _("Only a city or a district can be a root area.")})
+            return
+        if self.parent.level != self.level - 1:
+            raise ValidationError({"level": _("An area must be exactly one level below its parent.")})
+        if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("An area cannot be moved under itself.")})
+        prefix = PARENT_PREFIX[self.level]
+        if self.code and self.code[:prefix] != self.parent.code[:prefix]:
+            raise ValidationError(
+                {
+                    "code": _("The code must begin with %(prefix)s, like its parent's.")
+                    % {"prefix": self.parent.code[:prefix]}
+                }
+            )
+
+    def compute_path(self):
+        base = self.parent.path if self.parent_id else PATH_SEPARATOR
+        return f"{base}{self.code}{PATH_SEPARATOR}"
+
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        self.path = self.compute_path()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                self._move_descendants(old_path)
+
+    def _move_descendants(self, old_path):
+        descendants = list(Area.objects.filter(path__startswith=old_path).exclude(pk=self.pk))
+        for area in descendants:
+            area.path = self.path + area.path[len(old_path) :]
+        Area.objects.bulk_update(descendants, ["path"])
+
+    def subtree(self):
+        return Area.objects.filter(path__startswith=self.path)
+
+    def ancestors(self):
+        codes = [c for c in self.path.split(PATH_SEPARATOR) if c][:-1]
+        return sorted(Area.objects.filter(code__in=codes), key=lambda a: a.level)
+
+
+class Building(ChangeLoggedModel):
+    """A building 楼栋 in a grid; for rural households the house itself."""
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("grid"))
+    name = models.CharField(_("building"), max_length=64)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    scope_lookup = "area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["area__path", "name"]
+        constraints = [models.UniqueConstraint(fields=["area", "name"], name="building_unique_in_area")]
+
+    def __str__(self):
+        return f"{self.area.name} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("areas:building_detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.area_id and self.area.level != Level.GRID:
+            raise ValidationError({"area": _("Buildings belong to a grid.")})
+
+
+class Household(ChangeLoggedModel):
+    """A household 户: building, unit and room inside a grid."""
+
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="households", verbose_name=_("grid"), editable=False
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="households", verbose_name=_("building")
+    )
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    room = models.CharField(_("room"), max_length=32)
+    contact_person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact person"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    scope_lookup = "area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["building__name", "unit", "room"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "unit", "room"], name="household_unique_address")
+        ]
+
+    def __str__(self):
+        return self.address
+
+    def get_absolute_url(self):
+        return reverse("areas:household_detail", args=[self.pk])
+
+    @property
+    def address(self):
+        unit = f"{self.unit}单元" if self.unit and self.unit.isdigit() else self.unit
+        return " ".join(part for part in (self.building.name, unit, self.room) if part)
+
+    def save(self, *args, **kwargs):
+        # The household's grid is always its building's grid: one place to count it.
+        self.area_id = self.building.area_id
+        super().save(*args, **kwargs)

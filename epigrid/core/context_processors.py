@@ -1,0 +1,23 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# Navigation by module; an entry shows when the user holds its permission somewhere.
+NAVIGATION = [
+    (_("Areas"), "areas:area_tree", "areas.view_area"),
+    (_("Households"), "areas:household_list", "areas.view_household"),
+    (_("Persons"), "people:person_list", "people.view_person"),
+    (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
+    (_("API"), "api-docs", "people.view_person"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        {"label": label, "url": reverse(url_name), "active": request.path.startswith(reverse(url_name))}
+        for label, url_name, perm in NAVIGATION
+        if user.has_scoped_perm(perm)
+    ]
+    return {"nav_items": items}

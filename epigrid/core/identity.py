@@ -1,0 +1,111 @@
+"""Validation and normalisation of identity documents, phones and masking of personal data.
+
+Resident IDs are checked by length, check digit and birth date only. The region code says
+where the ID was issued, and codes of abolished or renamed counties stay on valid cards, so an
+unknown region code is never a reason to reject (see docs/decisions/0003-resident-id.md).
+"""
+
+import datetime
+import unicodedata
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum.cn import ric
+
+DOC_RESIDENT_ID = "111"
+
+
+def normalise_text(value):
+    """Full-width to half-width (NFKC), drop all whitespace, upper-case."""
+    value = unicodedata.normalize("NFKC", str(value or ""))
+    return "".join(value.split()).upper()
+
+
+def validate_resident_id(value, today=None):
+    """Return the normalised 18-character resident ID or raise ValidationError."""
+    number = normalise_text(value)
+    if len(number) != 18:
+        raise ValidationError(
+            _("A resident ID has 18 characters; this one has %(n)d.") % {"n": len(number)}, code="length"
+        )
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(_("A resident ID is 17 digits followed by a digit or X."), code="format")
+    try:
+        birth = ric.get_birth_date(number)
+    except ric.ValidationError:
+        raise ValidationError(
+            _("The birth date in this resident ID is not a real date."), code="birth_date"
+        ) from None
+    today = today or datetime.date.today()
+    if birth > today or birth.year < 1880:
+        raise ValidationError(_("The birth date in this resident ID is impossible."), code="birth_date")
+    if ric.calc_check_digit(number) != number[17]:
+        raise ValidationError(
+            _("The check digit of this resident ID is wrong: mistyped or not a real ID."), code="checksum"
+        )
+    return number
+
+
+def resident_id_facts(number):
+    """Sex ('M'/'F') and birth date read from a valid resident ID."""
+    return ("M" if int(number[16]) % 2 else "F"), ric.get_birth_date(number)
+
+
+def normalise_document(doc_type, value):
+    if doc_type == DOC_RESIDENT_ID:
+        return validate_resident_id(value)
+    number = normalise_text(value)
+    if not number:
+        raise ValidationError(_("The document number is empty."), code="required")
+    if len(number) > 32 or not number.isalnum():
+        raise ValidationError(_("A document number has at most 32 letters and digits."), code="format")
+    return number
+
+
+def normalise_phone(value):
+    """E.164 form of a valid phone number (mainland numbers may be given without +86)."""
+    raw = normalise_text(value).replace("-", "")
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValidationError(
+            _("%(value)s is not a phone number.") % {"value": value}, code="phone"
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("%(value)s is not a valid phone number.") % {"value": value}, code="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164):
+    """Mainland numbers without +86, others in international form."""
+    if not e164:
+        return ""
+    if e164.startswith("+86"):
+        return e164[3:]
+    return e164
+
+
+def mask_document(number):
+    """6201**********1234: first and last four characters kept."""
+    if not number:
+        return ""
+    if len(number) <= 8:
+        return number[:1] + "*" * (len(number) - 2) + number[-1:] if len(number) > 2 else "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def mask_phone(e164):
+    """138****5678: first three and last four digits kept."""
+    shown = display_phone(e164)
+    if len(shown) < 8:
+        return "*" * len(shown)
+    return shown[:3] + "*" * (len(shown) - 7) + shown[-4:]
+
+
+def make_resident_id(region, birth_date, sequence):
+    """A well-formed resident ID (demo data and tests): 6-digit region, birth date, 3-digit sequence."""
+    body = f"{region}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character

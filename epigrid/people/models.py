@@ -1,0 +1,149 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.core import identity
+from epigrid.core.changelog import ChangeLoggedModel
+from epigrid.core.scoping import RestrictedQuerySet
+
+
+class DocumentType(models.TextChoices):
+    RESIDENT_ID = "111", _("Resident ID card")
+    PASSPORT = "400", _("Passport")
+    HK_MACAU_PASS = "516", _("Mainland travel permit for HK/Macau residents")
+    TAIWAN_PASS = "511", _("Mainland travel permit for Taiwan residents")
+    RESIDENCE_PERMIT_HK_MACAU = "551", _("Residence permit (HK/Macau)")
+    RESIDENCE_PERMIT_TAIWAN = "552", _("Residence permit (Taiwan)")
+    OTHER = "999", _("Other document")
+
+
+class ResidenceType(models.TextChoices):
+    REGISTERED = "registered", _("Registered resident")
+    MIGRANT = "migrant", _("Migrant")
+    FOREIGN = "foreign", _("From abroad")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "U", _("Unknown")
+
+
+class Tag(models.Model):
+    """A vulnerable-group tag (elderly living alone, disabled, ...), seeded by migration."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Person(ChangeLoggedModel):
+    doc_type = models.CharField(
+        _("document type"), max_length=3, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
+    )
+    doc_number = models.CharField(_("document number"), max_length=32)
+    # Reversed number, indexed, so "last four characters of the ID" is a prefix search.
+    doc_number_rev = models.CharField(max_length=32, db_index=True, editable=False)
+    name = models.CharField(_("name"), max_length=64, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    residence_type = models.CharField(
+        _("residence type"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED
+    )
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="persons", verbose_name=_("area")
+    )
+    household = models.ForeignKey(
+        "areas.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("household"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="persons", verbose_name=_("vulnerable tags"))
+    notes = models.TextField(_("notes"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_records",
+        verbose_name=_("merged into"),
+        editable=False,
+    )
+
+    scope_lookup = "area__path"
+    objects = RestrictedQuerySet.as_manager()
+    personal_fields = ("doc_number", "doc_number_rev", "phone")
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["doc_type", "doc_number"], name="person_document_unique")
+        ]
+        permissions = [
+            ("reveal_person", "Can reveal full personal data"),
+            ("merge_person", "Can merge duplicates"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("people:person_detail", args=[self.pk])
+
+    @property
+    def masked_doc_number(self):
+        return identity.mask_document(self.doc_number)
+
+    @property
+    def masked_phone(self):
+        return identity.mask_phone(self.phone)
+
+    @property
+    def display_phone(self):
+        return identity.display_phone(self.phone)
+
+    @property
+    def is_merged(self):
+        return self.merged_into_id is not None
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.doc_number:
+            try:
+                self.doc_number = identity.normalise_document(self.doc_type, self.doc_number)
+            except ValidationError as exc:
+                errors["doc_number"] = exc.messages
+        if self.phone:
+            try:
+                self.phone = identity.normalise_phone(self.phone)
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.fill_derived_fields()
+        super().save(*args, **kwargs)
+
+    def fill_derived_fields(self):
+        """Values that follow from others; bulk writers call this too."""
+        self.doc_number_rev = self.doc_number[::-1]
+        if self.doc_type == DocumentType.RESIDENT_ID and len(self.doc_number) == 18:
+            self.sex, self.birth_date = identity.resident_id_facts(self.doc_number)
+        if self.household_id:
+            self.area_id = self.household.area_id
