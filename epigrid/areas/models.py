@@ -143,6 +143,11 @@ class Building(ChangeLoggedModel):
         if self.area_id and self.area.level != Level.GRID:
             raise ValidationError({"area": _("Buildings belong to a grid.")})
 
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            _follow_area(self.households.all(), self.area_id)
+
 
 class Household(ChangeLoggedModel):
     """A household 户: building, unit and room inside a grid."""
@@ -190,4 +195,23 @@ class Household(ChangeLoggedModel):
     def save(self, *args, **kwargs):
         # The household's grid is always its building's grid: one place to count it.
         self.area_id = self.building.area_id
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            _follow_area(self.members.all(), self.area_id)
+
+
+
+def _follow_area(dependents, area_id):
+    """Rows that live where their container lives (households in a building, members of a
+    household) move with it, logged like any other change."""
+    from epigrid.audit.services import log_bulk_update
+
+    moved = list(dependents.exclude(area_id=area_id))
+    for obj in moved:
+        obj.area_id = area_id
+    if moved:
+        type(moved[0]).objects.bulk_update(moved, ["area"])
+        log_bulk_update(moved)
+        if isinstance(moved[0], Household):
+            for household in moved:
+                _follow_area(household.members.all(), area_id)

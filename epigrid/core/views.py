@@ -39,6 +39,12 @@ class ObjectListView(ScopedViewMixin, SingleTableMixin, FilterView):
     paginate_by = 50
     add_url_name = None
 
+    def dispatch(self, request, *args, **kwargs):
+        # A module the user holds no grant for at all is forbidden, not just empty.
+        if request.user.is_authenticated and not self.can("view"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def get_table_pagination(self, table):
         return {"per_page": self.paginate_by}
 
