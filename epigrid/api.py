@@ -1,5 +1,15 @@
-"""The /api/v1/ router: each app registers its viewsets in its own api.py."""
+"""The /api/v1/ router: each app keeps its viewsets in its own api.py; they are registered here,
+in one place, so every URL and route name of the API can be read at a glance."""
 
 from rest_framework.routers import DefaultRouter
 
+from epigrid.areas.api import AreaViewSet, BuildingViewSet, HouseholdViewSet
+from epigrid.audit.api import ObjectChangeViewSet
+from epigrid.people.api import PersonViewSet
+
 router = DefaultRouter()
+router.register("areas", AreaViewSet)
+router.register("buildings", BuildingViewSet)
+router.register("households", HouseholdViewSet)
+router.register("persons", PersonViewSet)
+router.register("audit-log", ObjectChangeViewSet, basename="objectchange")

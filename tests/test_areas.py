@@ -32,7 +32,9 @@ def test_it_rejects_codes_and_levels_that_break_the_tree(cast, parent_attr, leve
 
 
 def test_it_moves_descendant_paths_with_their_parent(cast):
-    other_street = Area.objects.create(code="620102002000", name="雁南街道", level=Level.STREET, parent=cast.district)
+    other_street = Area.objects.create(
+        code="620102002000", name="雁南街道", level=Level.STREET, parent=cast.district
+    )
     cast.community.parent = other_street
     cast.community.save()
     cast.grid_a.refresh_from_db()
@@ -43,7 +45,9 @@ def test_it_counts_households_and_persons_rolled_up_to_each_node(cast):
     make_person(household=cast.household_a)
     make_person(household=cast.household_a)
     make_person(household=cast.household_b)
-    households, persons = subtree_counts(cast.commander, cast.community, [cast.community, cast.grid_a, cast.grid_b])
+    households, persons = subtree_counts(
+        cast.commander, cast.community, [cast.community, cast.grid_a, cast.grid_b]
+    )
     assert persons == {cast.community.pk: 3, cast.grid_a.pk: 2, cast.grid_b.pk: 1}
     assert households == {cast.community.pk: 2, cast.grid_a.pk: 1, cast.grid_b.pk: 1}
 

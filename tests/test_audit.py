@@ -13,7 +13,8 @@ def test_it_logs_a_page_edit_with_user_request_and_changed_fields(cast):
     person = make_person(household=cast.household_a, name="张三")
     client = cast.client_for(cast.grid_worker)
     response = client.post(
-        f"/people/{person.pk}/edit/", {"name": "张叁", "residence_type": "migrant", "household": cast.household_a.pk}
+        f"/people/{person.pk}/edit/",
+        {"name": "张叁", "residence_type": "migrant", "household": cast.household_a.pk},
     )
     row = ObjectChange.objects.get(object_id=person.pk, action="update")
     assert row.user == cast.grid_worker and row.source == "web"
@@ -27,7 +28,11 @@ def test_it_logs_creation_and_deletion(cast):
     client.post("/areas/households/add/", {"building": cast.building_a.pk, "unit": "1", "room": "909"})
     household = Household.objects.get(room="909")
     client.post(f"/areas/households/{household.pk}/delete/")
-    actions = list(ObjectChange.objects.filter(object_id=household.pk, content_type__model="household").values_list("action", flat=True))
+    actions = list(
+        ObjectChange.objects.filter(object_id=household.pk, content_type__model="household").values_list(
+            "action", flat=True
+        )
+    )
     assert sorted(actions) == ["create", "delete"]
 
 
@@ -68,7 +73,10 @@ def test_it_shows_the_audit_log_to_an_auditor_with_ids_masked(cast):
 def test_it_filters_the_audit_log_by_user_and_object(cast):
     person = make_person(household=cast.household_a, name="孙八")
     client = cast.client_for(cast.grid_worker)
-    client.post(f"/people/{person.pk}/edit/", {"name": "孙捌", "residence_type": "registered", "household": cast.household_a.pk})
+    client.post(
+        f"/people/{person.pk}/edit/",
+        {"name": "孙捌", "residence_type": "registered", "household": cast.household_a.pk},
+    )
     auditor = cast.client_for(cast.auditor)
     html = auditor.get("/audit/", {"user": "grid_worker", "object_id": person.pk}).content.decode()
     assert "孙捌" in html

@@ -73,7 +73,9 @@ def test_it_normalises_other_documents_without_checking_digits():
     assert normalise_document("400", " e1234５678 ") == "E12345678"
 
 
-@pytest.mark.parametrize("raw", ["13812345678", "138 1234 5678", "+86 138-1234-5678", "１３８１２３４５６７８"])
+@pytest.mark.parametrize(
+    "raw", ["13812345678", "138 1234 5678", "+86 138-1234-5678", "１３８１２３４５６７８"]
+)
 def test_it_normalises_mainland_mobiles_to_e164(raw):
     assert normalise_phone(raw) == "+8613812345678"
 

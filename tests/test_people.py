@@ -3,9 +3,9 @@
 import datetime
 
 import pytest
-from django.utils.translation import gettext as _
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext as _
 
 from epigrid.accounts.models import Grant
 from epigrid.audit.models import ObjectChange
@@ -89,8 +89,13 @@ def test_it_filters_the_list_by_tag_and_area(cast, wang):
 
 def _person_form(cast, doc_number, **extra):
     return {
-        "doc_type": "111", "doc_number": doc_number, "name": "新人", "phone": "",
-        "residence_type": "registered", "household": cast.household_a.pk, **extra,
+        "doc_type": "111",
+        "doc_number": doc_number,
+        "name": "新人",
+        "phone": "",
+        "residence_type": "registered",
+        "household": cast.household_a.pk,
+        **extra,
     }
 
 
@@ -103,7 +108,9 @@ def test_it_creates_a_person_with_sex_and_birth_date_from_the_id(cast):
 
 
 def test_it_opens_the_existing_record_instead_of_creating_a_duplicate(cast, wang):
-    response = cast.client_for(cast.grid_worker).post("/people/add/", _person_form(cast, wang.doc_number.lower()))
+    response = cast.client_for(cast.grid_worker).post(
+        "/people/add/", _person_form(cast, wang.doc_number.lower())
+    )
     assert response.status_code == 302 and response.url == wang.get_absolute_url()
     assert Person.objects.filter(doc_number=wang.doc_number).count() == 1
 
@@ -117,9 +124,13 @@ def test_it_does_not_leak_a_record_of_another_area_on_create(cast, wang):
 
 
 def test_it_rejects_a_bad_check_digit_with_a_clear_message(cast):
-    response = cast.client_for(cast.grid_worker).post("/people/add/", _person_form(cast, "360426199101010072"))
+    response = cast.client_for(cast.grid_worker).post(
+        "/people/add/", _person_form(cast, "360426199101010072")
+    )
     assert response.status_code == 200
-    assert response.context["form"].errors["doc_number"][0] == str(_("The check digit of this resident ID is wrong: mistyped or not a real ID."))
+    assert response.context["form"].errors["doc_number"][0] == str(
+        _("The check digit of this resident ID is wrong: mistyped or not a real ID.")
+    )
     assert not Person.objects.exists()
 
 
@@ -176,7 +187,9 @@ def test_it_hides_merged_records_from_the_list(cast, wang):
 def test_it_merges_through_the_page_for_a_community_officer(cast, wang):
     duplicate = make_person(household=cast.household_a, name="王晓明")
     client = cast.client_for(cast.community_officer)
-    response = client.post(f"/people/{wang.pk}/merge/", {"duplicate": duplicate.pk, "reason": "重复登记", "confirm": "on"})
+    response = client.post(
+        f"/people/{wang.pk}/merge/", {"duplicate": duplicate.pk, "reason": "重复登记", "confirm": "on"}
+    )
     assert response.status_code == 302
     duplicate.refresh_from_db()
     assert duplicate.merged_into == wang
@@ -185,7 +198,12 @@ def test_it_merges_through_the_page_for_a_community_officer(cast, wang):
 def test_it_refuses_merging_for_a_grid_worker(cast, wang):
     duplicate = make_person(household=cast.household_a, name="王晓明")
     client = cast.client_for(cast.grid_worker)
-    assert client.post(f"/people/{wang.pk}/merge/", {"duplicate": duplicate.pk, "reason": "x", "confirm": "on"}).status_code == 403
+    assert (
+        client.post(
+            f"/people/{wang.pk}/merge/", {"duplicate": duplicate.pk, "reason": "x", "confirm": "on"}
+        ).status_code
+        == 403
+    )
 
 
 def test_it_reveals_full_data_with_a_reason_and_logs_it(cast, wang):

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.accounts.roles import ROLE_CHOICES, role_permissions
+from epigrid.core.changelog import ChangeLoggedModel
 from epigrid.core.scoping import collapse_paths
 
 
@@ -29,8 +30,13 @@ class User(AbstractUser):
                 path for role, path in self._grant_rows() if perm in role_permissions(role)
             )
             # Grants covering every root need no filter at all: the commander's list stays fast.
-            cache[perm] = None if paths and set(paths) >= _root_paths() else paths
+            cache[perm] = None if paths and set(paths) >= self._roots() else paths
         return cache[perm]
+
+    def _roots(self):
+        if "_root_cache" not in self.__dict__:
+            self._root_cache = _root_paths()
+        return self._root_cache
 
     def has_scoped_perm(self, perm):
         return self.scope_paths(perm) != []
@@ -46,8 +52,10 @@ def _root_paths():
     return set(Area.objects.filter(parent__isnull=True).values_list("path", flat=True))
 
 
-class Grant(models.Model):
-    """A role held over an area subtree."""
+class Grant(ChangeLoggedModel):
+    """A role held over an area subtree. Grants are audited like any other change."""
+
+    scope_lookup = "area__path"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants", verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=32, choices=ROLE_CHOICES)

@@ -200,7 +200,6 @@ class Household(ChangeLoggedModel):
             _follow_area(self.members.all(), self.area_id)
 
 
-
 def _follow_area(dependents, area_id):
     """Rows that live where their container lives (households in a building, members of a
     household) move with it, logged like any other change."""

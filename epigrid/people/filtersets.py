@@ -1,30 +1,9 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from epigrid.areas.models import Area
+from epigrid.areas.filtersets import ScopedAreaFilter
 from epigrid.people.models import Person, ResidenceType, Tag
 from epigrid.people.search import search_persons
-
-
-class ScopedAreaFilter(django_filters.ModelChoiceFilter):
-    """Filter by an area code: the object lies anywhere in that area's subtree."""
-
-    def __init__(self, *args, path_lookup="area__path", **kwargs):
-        kwargs.setdefault("to_field_name", "code")
-        kwargs.setdefault("queryset", _scoped_areas)
-        super().__init__(*args, **kwargs)
-        self.path_lookup = path_lookup
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.path_lookup}__startswith": value.path})
-
-
-def _scoped_areas(request):
-    if request is None:
-        return Area.objects.none()
-    return Area.objects.restrict(request.user, "view").filter(level__lte=5)
 
 
 class PersonFilterSet(django_filters.FilterSet):

@@ -1,0 +1,326 @@
+"""Writes the demo district (epigrid.demo.plan) into the database, with demo users and audit rows.
+
+`build_demo(residents, seed)` builds into an empty database inside one transaction: either the
+whole district with its users exists afterwards, or nothing does. Rows go in with bulk_create
+in batches; the audit rows for them are written with audit.services.log_bulk_create under a
+"command" change context.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.db import connection, transaction
+from django.db.models import Count
+
+from epigrid.accounts.models import Grant
+from epigrid.accounts.roles import ROLES
+from epigrid.areas.models import Area, Building, Household, Level
+from epigrid.audit.models import ObjectChange
+from epigrid.audit.services import log_bulk_create
+from epigrid.core.context import change_context
+from epigrid.demo import data
+from epigrid.demo.plan import DistrictPlan
+from epigrid.people.models import Person, Tag
+
+BATCH_SIZE = 5000  # persons per flush; buildings and households go with their persons
+PROGRESS_EVERY = 100_000
+LEVEL_NAMES = {
+    Level.CITY: "city",
+    Level.DISTRICT: "district",
+    Level.STREET: "street",
+    Level.COMMUNITY: "community",
+    Level.GRID: "grid",
+}
+LEVELS = {name: level for level, name in LEVEL_NAMES.items()}
+TAG_CODES = ("elderly_alone", "disabled", "chronic", "pregnant", "child")
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass
+class DemoResult:
+    built: bool
+    areas: dict
+    counts: dict
+    users: list
+    seconds: float = 0.0
+    residents: int = 0
+    seed: int | None = None
+    area_names: dict = field(default_factory=dict)
+
+    def as_json(self):
+        return {
+            "areas": self.areas,
+            "counts": self.counts,
+            "users": self.users,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def demo_user_specs():
+    """(role, username, level name) for every role in accounts.roles.ROLES."""
+    specs = []
+    for role in ROLES:
+        username, level = data.DEMO_USERS.get(role, (f"demo_{role}", "district"))
+        specs.append((role, username, level))
+    return specs
+
+
+def database_is_empty():
+    return not Area.objects.exists()
+
+
+def build_demo(residents, seed, *, batch_size=BATCH_SIZE, progress=None, audit=True):
+    """Build the district into an empty database; returns a DemoResult. `progress(done, total,
+    seconds)` is called every PROGRESS_EVERY persons."""
+    if not database_is_empty():
+        raise DemoError("The database already holds areas; the demo builds only into an empty one.")
+    started = time.monotonic()
+    builder = _Builder(DistrictPlan(residents, seed), batch_size, progress, audit, started)
+    with transaction.atomic(), change_context(source="command"):
+        audit_before = ObjectChange.objects.count()
+        builder.build()
+        # Everything the build logged, bulk rows and the signal-logged saves (users, grants) alike.
+        builder.counts["audit_rows"] = ObjectChange.objects.count() - audit_before
+    return DemoResult(
+        built=True,
+        areas=builder.area_codes(),
+        counts=builder.counts,
+        users=demo_logins(),
+        seconds=time.monotonic() - started,
+        residents=residents,
+        seed=seed,
+    )
+
+
+def existing_demo():
+    """DemoResult describing what the database holds, without building anything."""
+    areas = {name: [] for name in LEVELS}
+    for code, level in Area.objects.order_by("path").values_list("code", "level"):
+        areas[LEVEL_NAMES[level]].append(code)
+    return DemoResult(built=False, areas=areas, counts=database_counts(), users=demo_logins())
+
+
+def database_counts():
+    residence = dict(_count_by(Person, "residence_type"))
+    through = Person.tags.through
+    tags = dict(_count_by(through, "tag__code"))
+    return {
+        "areas": Area.objects.count(),
+        "buildings": Building.objects.count(),
+        "households": Household.objects.count(),
+        "persons": Person.objects.count(),
+        "residence_types": {key: residence.get(key, 0) for key in ("registered", "migrant", "foreign")},
+        "tags": {code: tags.get(code, 0) for code in TAG_CODES},
+        "users": get_user_model().objects.filter(username__in=[u for _r, u, _l in demo_user_specs()]).count(),
+        "grants": Grant.objects.count(),
+        "audit_rows": ObjectChange.objects.count(),
+    }
+
+
+def _count_by(model, field_name):
+    return (
+        model.objects.values_list(field_name).order_by().annotate(n=Count("pk")).values_list(field_name, "n")
+    )
+
+
+def demo_logins():
+    """[{username, password, role, area}] for the demo users present, in ROLES order."""
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(username__in=[u for _r, u, _l in demo_user_specs()])
+    }
+    grants = {
+        (g.user_id, g.role): g.area
+        for g in Grant.objects.filter(user__in=users.values()).select_related("area")
+    }
+    rows = []
+    for role, username, _level in demo_user_specs():
+        user = users.get(username)
+        area = user and grants.get((user.pk, role))
+        if area is None:
+            continue
+        rows.append({"username": username, "password": data.DEMO_PASSWORD, "role": role, "area": area.code})
+    return rows
+
+
+def area_names(codes):
+    return dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+class _Builder:
+    def __init__(self, plan, batch_size, progress, audit, started):
+        self.plan = plan
+        self.batch_size = batch_size
+        self.progress = progress
+        self.audit = audit
+        self.started = started
+        self.areas = {}  # code -> Area
+        self.counts = {
+            "areas": 0,
+            "buildings": 0,
+            "households": 0,
+            "persons": 0,
+            "residence_types": {"registered": 0, "migrant": 0, "foreign": 0},
+            "tags": dict.fromkeys(TAG_CODES, 0),
+            "users": 0,
+            "grants": 0,
+            "audit_rows": 0,
+        }
+        self.next_report = PROGRESS_EVERY
+
+    def build(self):
+        self.tags = {t.code: t for t in Tag.objects.filter(code__in=TAG_CODES)}
+        missing = set(TAG_CODES) - set(self.tags)
+        if missing:
+            raise DemoError(f"Vulnerable tags missing (migrate first): {', '.join(sorted(missing))}")
+        self.build_areas()
+        batch, pending = [], 0
+        for grid, buildings in self.plan.grids():
+            batch.append((self.areas[grid.code], buildings))
+            pending += grid.quota
+            if pending >= self.batch_size:
+                self.flush(batch)
+                batch, pending = [], 0
+        if batch:
+            self.flush(batch)
+        self.build_users()
+
+    def area_codes(self):
+        codes = {name: [] for name in LEVELS}
+        for planned in self.plan.areas():
+            codes[planned.level].append(planned.code)
+        return codes
+
+    def log(self, objs):
+        if self.audit and objs:
+            log_bulk_create(objs)
+
+    def build_areas(self):
+        planned = self.plan.areas()
+        for level_name in LEVELS:
+            level_objs = []
+            for item in planned:
+                if item.level != level_name:
+                    continue
+                area = Area(code=item.code, name=item.name, level=LEVELS[level_name])
+                if item.parent is not None:
+                    area.parent = self.areas[item.parent.code]
+                area.path = area.compute_path()
+                area.clean()  # code shape and parent prefix (CODE_PATTERNS, PARENT_PREFIX)
+                level_objs.append(area)
+                self.areas[item.code] = area
+            Area.objects.bulk_create(level_objs, batch_size=self.batch_size)
+            self.log(level_objs)
+            self.counts["areas"] += len(level_objs)
+
+    def flush(self, batch):
+        buildings, households, persons, person_tags = [], [], [], []
+        for grid, planned_buildings in batch:
+            for pb in planned_buildings:
+                building = Building(area=grid, name=pb.name)
+                buildings.append(building)
+                for ph in pb.households:
+                    household = Household(area=grid, building=building, unit=ph.unit, room=ph.room)
+                    household._demo_members = []
+                    households.append(household)
+                    for pp in ph.members:
+                        person = Person(
+                            name=pp.name,
+                            doc_type=pp.doc_type,
+                            doc_number=pp.doc_number,
+                            sex=pp.sex,
+                            birth_date=pp.birth_date,
+                            phone=pp.phone,
+                            residence_type=pp.residence_type,
+                            area=grid,
+                            household=household,
+                        )
+                        # Same rule as Person.save(); household (and its grid) are attached, so
+                        # this needs no query.
+                        person.fill_derived_fields()
+                        household._demo_members.append(person)
+                        persons.append(person)
+                        person_tags.append(pp.tags)
+        Building.objects.bulk_create(buildings, batch_size=self.batch_size)
+        Household.objects.bulk_create(households, batch_size=self.batch_size)
+        Person.objects.bulk_create(persons, batch_size=self.batch_size)
+        for household in households:
+            household.contact_person_id = household._demo_members[0].pk
+            del household._demo_members
+        _set_contacts(households)
+
+        through = Person.tags.through
+        links = []
+        tag_counts = self.counts["tags"]
+        for person, codes in zip(persons, person_tags, strict=True):
+            self.counts["residence_types"][person.residence_type] += 1
+            for code in codes:
+                links.append(through(person_id=person.pk, tag_id=self.tags[code].pk))
+                tag_counts[code] += 1
+        through.objects.bulk_create(links, batch_size=self.batch_size)
+
+        self.log(buildings)
+        self.log(households)
+        self.log(persons)
+        self.counts["buildings"] += len(buildings)
+        self.counts["households"] += len(households)
+        self.counts["persons"] += len(persons)
+        if self.progress and self.counts["persons"] >= self.next_report:
+            while self.next_report <= self.counts["persons"]:
+                self.next_report += PROGRESS_EVERY
+            self.progress(self.counts["persons"], self.plan.residents, time.monotonic() - self.started)
+
+    def build_users(self):
+        User = get_user_model()
+        first = {
+            "city": self.plan.city,
+            "district": self.plan.district,
+            "street": self.plan.streets[0],
+            "community": self.plan.communities[0],
+            "grid": self.plan.grids_list[0],
+        }
+        # One PBKDF2 hash for all demo users (same password): each hash takes about half a second.
+        hashed = make_password(data.DEMO_PASSWORD)
+        for role, username, level in demo_user_specs():
+            area = self.areas[first[level].code]
+            validate_password(data.DEMO_PASSWORD, User(username=username))
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username)
+            user.password = hashed
+            user.is_active = True
+            user.save(update_fields=["password", "is_active"])
+            Grant.objects.get_or_create(user=user, role=role, area=area)
+            self.counts["users"] += 1
+            self.counts["grants"] += 1
+
+
+def _set_contacts(households):
+    """Point each household at its contact person in a few statements (bulk_update's CASE
+    is quadratic-ish on hundreds of thousands of rows)."""
+    rows = [(h.pk, h.contact_person_id) for h in households if h.contact_person_id]
+    if not rows:
+        return
+    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 33):
+        Household.objects.bulk_update(households, ["contact_person"], batch_size=500)
+        return
+    qn = connection.ops.quote_name
+    table = qn(Household._meta.db_table)
+    pk = qn(Household._meta.pk.column)
+    column = qn(Household._meta.get_field("contact_person").column)
+    chunk = 400 if connection.vendor == "sqlite" else 5000  # SQLite: at most 999 parameters
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} SET {column} = v.column2 FROM (VALUES {values}) AS v "
+                f"WHERE {table}.{pk} = v.column1",
+                [x for row in part for x in row],
+            )

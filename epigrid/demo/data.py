@@ -1,0 +1,172 @@
+"""Fixed reference data of the demo district: names, codes and rates. Nothing here is random."""
+
+import datetime
+
+from faker.providers.person.en_US import Provider as EnglishNames
+from faker.providers.person.zh_CN import Provider as ChineseNames
+
+CITY = ("620100", "兰州市")
+DISTRICT = ("620102", "城关区")
+
+# Ages and birth dates are drawn relative to this fixed day, so the same seed gives the same
+# resident IDs whatever day the demo is built (and no birth date lies in the future).
+REFERENCE_DATE = datetime.date(2025, 7, 1)
+
+# Streets 街道 of Lanzhou Chengguan (and a few plausible extras); codes 620102NNN000 in this order.
+STREET_NAMES = [
+    "九州街道",
+    "酒泉路街道",
+    "张掖路街道",
+    "雁南街道",
+    "临夏路街道",
+    "雁北街道",
+    "五泉街道",
+    "白银路街道",
+    "皋兰路街道",
+    "广武门街道",
+    "伏龙坪街道",
+    "靖远路街道",
+    "草场街街道",
+    "火车站街道",
+    "拱星墩街道",
+    "东岗街道",
+    "团结新村街道",
+    "东岗西路街道",
+    "铁路东村街道",
+    "铁路西村街道",
+    "渭源路街道",
+    "盐场路街道",
+    "嘉峪关路街道",
+    "焦家湾街道",
+    "青白石街道",
+    "高新区街道",
+    "雁滩街道",
+    "滩尖子街道",
+    "南河街道",
+    "徐家山街道",
+]
+
+# Stems of community 社区 names; combined with a direction they give a few hundred names.
+COMMUNITY_STEMS = [
+    "民主西路",
+    "秦安路",
+    "畅家巷",
+    "金塔巷",
+    "中山林",
+    "五泉山",
+    "小西湖",
+    "白塔山",
+    "雁园",
+    "南关",
+    "西关",
+    "鼓楼",
+    "双城门",
+    "水车园",
+    "红山根",
+    "万新",
+    "大砂坪",
+    "焦家湾",
+    "定西路",
+    "天水路",
+    "平凉路",
+    "庆阳路",
+    "武都路",
+    "永昌路",
+    "静宁路",
+    "颜家沟",
+    "桃树坪",
+    "皋兰山",
+    "东方红",
+    "金昌路",
+    "瑞德",
+    "雁宁",
+    "滨河",
+    "安西路",
+    "曹家巷",
+    "宏建",
+    "农民巷",
+    "一只船",
+    "中街子",
+    "东湖",
+    "华林坪",
+    "贤后街",
+    "陇西路",
+    "箭道巷",
+    "麦积山路",
+    "读者",
+    "火车站东路",
+    "东部市场",
+    "拱星墩",
+    "段家滩",
+]
+COMMUNITY_VARIANTS = ["", "东", "西", "南", "北", "新村"]
+
+CHINESE_NUMERALS = "零一二三四五六七八九"
+
+# Where resident IDs were issued. The district itself dominates; neighbours, other Gansu
+# counties, other provinces (for migrants) and a few abolished codes that stay valid on cards.
+HOME_REGION = DISTRICT[0]
+LANZHOU_REGIONS = ["620103", "620104", "620105", "620111", "620121", "620122", "620123"]
+GANSU_REGIONS = ["620402", "620502", "621102", "622901", "620802", "620602", "620902", "621202"]
+ABOLISHED_REGIONS = ["622421", "622701", "620101"]
+OTHER_PROVINCE_REGIONS = [
+    "610102",
+    "610113",
+    "640104",
+    "630102",
+    "510107",
+    "410105",
+    "500103",
+    "650102",
+    "150102",
+    "130104",
+    "370102",
+    "420106",
+    "330106",
+    "440106",
+    "320106",
+    "110105",
+    "310115",
+    "622921",
+    "623001",
+    "612301",
+]
+
+# Mobile prefixes that phonenumbers accepts for any 8-digit tail (checked by tests/test_demo.py),
+# weighted roughly by how common they are.
+PHONE_PREFIXES = (
+    ["130", "131", "132", "133", "135", "136", "137", "138", "139"] * 3
+    + ["150", "151", "152", "153", "155", "156", "157", "158", "159"] * 2
+    + ["180", "181", "182", "183", "185", "186", "187", "188", "189"] * 2
+    + ["147", "166", "176", "177", "178", "198", "199"]
+)
+
+# Passport number prefixes of the countries most residents from abroad come from.
+PASSPORT_PREFIXES = ["E", "P", "K", "N", "G", "M"]
+
+SURNAMES = list(ChineseNames.last_names.keys())
+SURNAME_WEIGHTS = list(ChineseNames.last_names.values())
+GIVEN_MALE = list(ChineseNames.first_names_male)
+GIVEN_FEMALE = list(ChineseNames.first_names_female)
+GIVEN_MALE_SINGLE = [n for n in GIVEN_MALE if len(n) == 1]
+GIVEN_FEMALE_SINGLE = [n for n in GIVEN_FEMALE if len(n) == 1]
+FOREIGN_FIRST_MALE = list(EnglishNames.first_names_male)
+FOREIGN_FIRST_FEMALE = list(EnglishNames.first_names_female)
+FOREIGN_LAST = list(EnglishNames.last_names)
+
+# Demo users: one per role, with where the grant sits. Roles added to accounts.roles.ROLES later
+# get a demo_<role> user on the district (see builder.demo_user_specs).
+DEMO_PASSWORD = "epigrid-demo-2026"
+DEMO_USERS = {
+    "district_commander": ("demo_commander", "district"),
+    "street_officer": ("demo_street", "street"),
+    "community_officer": ("demo_community", "community"),
+    "grid_worker": ("demo_grid", "grid"),
+    "checkpoint_staff": ("demo_checkpoint", "community"),
+    "sampler": ("demo_sampler", "community"),
+    "lab_staff": ("demo_lab", "district"),
+    "isolation_staff": ("demo_isolation", "district"),
+    "enterprise_contact": ("demo_enterprise", "community"),
+    "auditor": ("demo_auditor", "district"),
+    "system_admin": ("demo_admin", "city"),
+}

@@ -1,0 +1,108 @@
+import json
+import unicodedata
+
+from django.core.management.base import BaseCommand, CommandError
+
+from epigrid.accounts.roles import ROLES
+from epigrid.demo import builder, data
+from epigrid.people.models import Tag
+
+
+def _width(text):
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text, width):
+    return text + " " * max(0, width - _width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a deterministic synthetic district (兰州市 › 城关区: streets, communities, grids, buildings, "
+        "households, residents) with one demo user per role, and print the demo logins."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--residents", type=int, default=20000, help="number of residents (default 20000)"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="random seed: same seed, same data (default 1)"
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="if any area exists, build nothing and only print the demo logins",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=builder.BATCH_SIZE, help="persons per bulk insert batch"
+        )
+
+    def handle(self, *args, **options):
+        residents, seed, batch_size = options["residents"], options["seed"], options["batch_size"]
+        if residents < 0:
+            raise CommandError("--residents must not be negative")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be positive")
+        if builder.database_is_empty():
+            verbose = options["verbosity"] >= 1
+            progress = self._progress if verbose else None
+            try:
+                result = builder.build_demo(residents, seed, batch_size=batch_size, progress=progress)
+            except builder.DemoError as exc:
+                raise CommandError(str(exc)) from None
+        elif options["if_empty"]:
+            result = builder.existing_demo()
+        else:
+            raise CommandError(
+                "The database already holds areas; the demo builds only into an empty database. "
+                "Use --if-empty to just print the demo logins, or start from an empty database."
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps(result.as_json(), ensure_ascii=False))
+        else:
+            self._print_text(result)
+
+    def _progress(self, done, total, seconds):
+        self.stderr.write(f"demo: {done:,}/{total:,} residents written ({seconds:.1f} s)")
+
+    def _print_text(self, result):
+        out = self.stdout.write
+        areas, counts = result.areas, result.counts
+        if result.built:
+            out(
+                f"Demo district built (seed {result.seed}, {result.seconds:.1f} s): "
+                f"{data.CITY[1]} {data.CITY[0]} › {data.DISTRICT[1]} {data.DISTRICT[0]}"
+            )
+        else:
+            out("Areas exist already: nothing built.")
+        out(
+            f"  {len(areas['street'])} streets · {len(areas['community'])} communities · "
+            f"{len(areas['grid'])} grids · {counts['buildings']:,} buildings · "
+            f"{counts['households']:,} households · {counts['persons']:,} residents"
+        )
+        if counts["persons"]:
+            kinds = counts["residence_types"]
+            out(
+                f"  registered {kinds['registered']:,} · migrant {kinds['migrant']:,} · "
+                f"foreign {kinds['foreign']:,}"
+            )
+            names = dict(Tag.objects.values_list("code", "name"))
+            tags = " · ".join(f"{names.get(code, code)} {n:,}" for code, n in counts["tags"].items())
+            out(f"  vulnerable groups: {tags}")
+        if result.built:
+            out(f"  audit rows written: {counts['audit_rows']:,}")
+        out("")
+        if not result.users:
+            out("No demo users in this database.")
+            return
+        out(f"Demo logins (the password of every demo user is {data.DEMO_PASSWORD}):")
+        area_names = builder.area_names([u["area"] for u in result.users])
+        rows = [("username", "role", "area")]
+        for user in result.users:
+            label = str(ROLES[user["role"]][0]) if user["role"] in ROLES else user["role"]
+            rows.append((user["username"], label, f"{user['area']} {area_names.get(user['area'], '')}"))
+        widths = [max(_width(row[i]) for row in rows) + 2 for i in range(2)]
+        for row in rows:
+            out("  " + _pad(row[0], widths[0]) + _pad(row[1], widths[1]) + row[2])

@@ -1,0 +1,293 @@
+"""The demo district command: deterministic, valid identities, consistent structure and users."""
+
+import collections
+import io
+import json
+import random
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from epigrid.accounts.models import Grant, User
+from epigrid.accounts.roles import ROLES
+from epigrid.areas.models import CODE_PATTERNS, PARENT_PREFIX, Area, Building, Household, Level
+from epigrid.audit.models import ObjectChange
+from epigrid.core.identity import normalise_phone, resident_id_facts, validate_resident_id
+from epigrid.demo import data
+from epigrid.demo.plan import DistrictPlan, age_on
+from epigrid.people.models import Person
+
+RESIDENTS = 300
+SEED = 7
+
+
+def run_demo(*args, **options):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("demo", *args, stdout=out, stderr=err, **options)
+    return out.getvalue()
+
+
+def build(residents=RESIDENTS, seed=SEED):
+    return json.loads(run_demo(residents=residents, seed=seed, json=True))
+
+
+def wipe():
+    ObjectChange.objects.all().delete()
+    Grant.objects.all().delete()
+    User.objects.all().delete()
+    Household.objects.update(contact_person=None)
+    Person.objects.all().delete()
+    Household.objects.all().delete()
+    Building.objects.all().delete()
+    for level in sorted(Level.values, reverse=True):
+        Area.objects.filter(level=level).delete()
+
+
+def snapshot():
+    return list(
+        Person.objects.order_by(
+            "household__area__code", "household__building__name", "doc_number"
+        ).values_list(
+            "name", "doc_type", "doc_number", "phone", "household__building__name", "household__room"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_it_builds_the_same_district_from_the_same_seed():
+    first = build()
+    before = snapshot()
+    wipe()
+    second = build()
+    assert snapshot() == before
+    assert first["areas"] == second["areas"]
+    assert {k: v for k, v in first["counts"].items()} == second["counts"]
+    wipe()
+    build(seed=SEED + 1)
+    assert [row[2] for row in snapshot()] != [row[2] for row in before]
+
+
+def test_it_plans_the_same_persons_from_the_same_seed():
+    def persons(seed):
+        return [
+            (p.name, p.doc_number, p.phone)
+            for _grid, buildings in DistrictPlan(2000, seed).grids()
+            for b in buildings
+            for h in b.households
+            for p in h.members
+        ]
+
+    assert persons(3) == persons(3)
+    assert persons(3) != persons(4)
+    assert len(persons(3)) == 2000
+
+
+@pytest.mark.django_db
+def test_it_writes_valid_unique_resident_ids():
+    build()
+    rows = list(Person.objects.values_list("doc_type", "doc_number", "doc_number_rev", "sex", "birth_date"))
+    assert len(rows) == RESIDENTS
+    numbers = [number for _t, number, *_rest in rows]
+    assert len(set(numbers)) == len(numbers)
+    for doc_type, number, reverse, sex, birth in rows:
+        assert reverse == number[::-1]
+        if doc_type == "111":
+            assert validate_resident_id(number) == number
+            assert resident_id_facts(number) == (sex, birth)
+        else:
+            assert doc_type == "400"
+            assert sex in ("M", "F") and birth is not None
+
+
+def test_it_issues_valid_ids_to_the_elderly_of_the_district():
+    """Everyone born before 1983 with a 620102 ID must pass (stdnum's region check would fail)."""
+    plan = DistrictPlan(3000, SEED)
+    persons = [p for _g, bs in plan.grids() for b in bs for h in b.households for p in h.members]
+    elderly = [p for p in persons if p.doc_number.startswith("620102") and p.birth_date.year < 1983]
+    assert len(elderly) > 300
+    for person in elderly:
+        assert validate_resident_id(person.doc_number) == person.doc_number
+    regions = collections.Counter(p.doc_number[:6] for p in persons if p.doc_type == "111")
+    assert regions["620102"] / sum(regions.values()) > 0.6
+    assert len(regions) > 10  # some issued elsewhere (other provinces included)
+    assert any(r[:2] != "62" for r in regions)
+    assert len({p.doc_number for p in persons}) == len(persons)
+
+
+@pytest.mark.django_db
+def test_it_writes_phones_that_normalise():
+    build()
+    phones = [p for p in Person.objects.exclude(phone="").values_list("phone", flat=True)]
+    assert len(phones) > RESIDENTS // 2
+    for phone in random.Random(1).sample(phones, 100):
+        assert normalise_phone(phone) == phone
+        assert normalise_phone(phone[3:]) == phone  # as typed, without +86
+    rng = random.Random(2)
+    for prefix in set(data.PHONE_PREFIXES):
+        for _ in range(20):
+            assert normalise_phone(f"{prefix}{rng.randrange(10**8):08d}")
+
+
+@pytest.mark.django_db
+def test_it_puts_every_person_in_a_household_of_a_grid():
+    build()
+    persons = Person.objects.select_related("household__area", "household__building__area")
+    assert persons.filter(household__isnull=True).count() == 0
+    for person in persons:
+        household = person.household
+        assert household.area.level == Level.GRID
+        assert person.area_id == household.area_id == household.building.area_id
+    households = Household.objects.all()
+    sizes = collections.Counter(Person.objects.values_list("household_id", flat=True))
+    for household in households:
+        assert household.contact_person_id is not None
+        assert household.contact_person.household_id == household.pk
+        assert age_on(household.contact_person.birth_date) >= 18
+        assert 1 <= sizes[household.pk] <= 4
+        assert re.fullmatch(r"\d{1,2}0[12]", household.room)
+        assert re.fullmatch(r"\d+号楼", household.building.name)
+
+
+@pytest.mark.django_db
+def test_it_builds_an_area_tree_with_valid_codes():
+    result = build()
+    for area in Area.objects.select_related("parent"):
+        assert re.fullmatch(CODE_PATTERNS[area.level], area.code)
+        assert area.path == area.compute_path()
+        if area.parent_id:
+            assert area.parent.level == area.level - 1
+            prefix = PARENT_PREFIX[area.level]
+            assert area.code[:prefix] == area.parent.code[:prefix]
+    assert result["areas"]["city"] == ["620100"]
+    assert result["areas"]["district"] == ["620102"]
+    assert all(re.fullmatch(r"620102\d{3}000", code) for code in result["areas"]["street"])
+    assert all(len(code) == 15 for code in result["areas"]["grid"])
+
+
+def test_it_lays_out_grids_of_a_few_hundred_households():
+    plan = DistrictPlan(20000, SEED)
+    per_grid = [sum(len(b.households) for b in buildings) for _grid, buildings in plan.grids()]
+    assert len(plan.streets) >= 2
+    assert all(200 <= n <= 400 for n in per_grid)
+
+
+def test_it_draws_plausible_ages_and_tags():
+    persons = [
+        p for _g, bs in DistrictPlan(20000, SEED).grids() for b in bs for h in b.households for p in h.members
+    ]
+    n = len(persons)
+    ages = [age_on(p.birth_date) for p in persons]
+    tags = collections.Counter(t for p in persons for t in p.tags)
+    assert 0.10 < sum(a < 14 for a in ages) / n < 0.20
+    assert 0.10 < sum(a >= 65 for a in ages) / n < 0.20
+    assert 0.45 < sum(p.sex == "M" for p in persons) / n < 0.55
+    assert 0.015 < tags["elderly_alone"] / n < 0.035
+    assert 0.008 < tags["disabled"] / n < 0.025
+    assert 0.035 < tags["chronic"] / n < 0.07
+    assert 0.003 < tags["pregnant"] / n < 0.012
+    kinds = collections.Counter(p.residence_type for p in persons)
+    assert kinds["registered"] > kinds["migrant"] > kinds["foreign"] > 0
+    assert all(p.doc_type == "400" for p in persons if p.residence_type == "foreign")
+
+
+@pytest.mark.django_db
+def test_it_tags_consistently_with_age_and_sex():
+    build(residents=1500)
+    sizes = collections.Counter(Person.objects.values_list("household_id", flat=True))
+    seen = collections.Counter()
+    for person in Person.objects.prefetch_related("tags"):
+        codes = {t.code for t in person.tags.all()}
+        age = age_on(person.birth_date)
+        seen.update(codes)
+        assert ("child" in codes) == (age < 14)
+        if "pregnant" in codes:
+            assert person.sex == "F" and 20 <= age <= 42
+        if "elderly_alone" in codes:
+            assert age >= 60 and sizes[person.household_id] == 1
+    assert seen["child"] and seen["elderly_alone"] and seen["chronic"]
+
+
+@pytest.mark.django_db
+def test_it_reports_counts_that_match_the_database():
+    result = build()
+    counts = result["counts"]
+    assert counts["persons"] == Person.objects.count() == RESIDENTS
+    assert counts["households"] == Household.objects.count()
+    assert counts["buildings"] == Building.objects.count()
+    assert counts["areas"] == Area.objects.count() == sum(len(v) for v in result["areas"].values())
+    for level, codes in result["areas"].items():
+        assert sorted(codes) == sorted(Area.objects.filter(level=LEVEL[level]).values_list("code", flat=True))
+    for code, n in counts["tags"].items():
+        assert n == Person.objects.filter(tags__code=code).count()
+    for kind, n in counts["residence_types"].items():
+        assert n == Person.objects.filter(residence_type=kind).count()
+    assert counts["audit_rows"] == ObjectChange.objects.count()
+    assert result["seconds"] >= 0
+
+
+LEVEL = {"city": Level.CITY, "district": Level.DISTRICT, "street": Level.STREET}
+LEVEL |= {"community": Level.COMMUNITY, "grid": Level.GRID}
+
+
+@pytest.mark.django_db
+def test_it_logs_what_it_creates_in_the_audit_log():
+    build()
+    changes = ObjectChange.objects.filter(content_type__model="person")
+    assert changes.count() == RESIDENTS
+    assert set(changes.values_list("source", flat=True)) == {"command"}
+    assert changes.exclude(area_path__startswith="/620100/620102/").count() == 0
+    assert ObjectChange.objects.filter(content_type__model="area").count() == Area.objects.count()
+
+
+@pytest.mark.django_db
+def test_it_creates_a_demo_user_per_role():
+    result = build()
+    assert {u["role"] for u in result["users"]} == set(ROLES)
+    for row in result["users"]:
+        user = User.objects.get(username=row["username"])
+        assert user.check_password(row["password"])
+        assert user.grants.filter(role=row["role"], area__code=row["area"]).exists()
+    grid_worker = User.objects.get(username="demo_grid")
+    grid = grid_worker.grants.get().area
+    assert grid.level == Level.GRID
+    assert Person.objects.restrict(grid_worker).count() == Person.objects.filter(area=grid).count() > 0
+    commander = User.objects.get(username="demo_commander")
+    assert commander.grants.get().area.code == "620102"
+    assert Person.objects.restrict(commander).count() == RESIDENTS
+
+
+@pytest.mark.django_db
+def test_it_builds_nothing_the_second_time_with_if_empty():
+    first = build()
+    output = run_demo(residents=RESIDENTS + 100, seed=SEED + 1, json=True, if_empty=True)
+    second = json.loads(output)
+    assert Person.objects.count() == RESIDENTS
+    assert second["areas"] == first["areas"]
+    assert second["users"] == first["users"]
+    assert second["counts"]["persons"] == RESIDENTS
+    text = run_demo(residents=RESIDENTS, seed=SEED, if_empty=True)
+    assert "nothing built" in text
+    assert "demo_commander" in text and data.DEMO_PASSWORD in text
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_build_over_existing_areas():
+    build()
+    with pytest.raises(CommandError):
+        run_demo(residents=RESIDENTS, seed=SEED)
+    assert Person.objects.count() == RESIDENTS
+
+
+@pytest.mark.django_db
+def test_it_prints_one_json_object_or_a_readable_summary():
+    output = run_demo(residents=RESIDENTS, seed=SEED, json=True)
+    result = json.loads(output)
+    assert set(result) == {"areas", "counts", "users", "seconds"}
+    assert set(result["areas"]) == {"city", "district", "street", "community", "grid"}
+    for user in result["users"]:
+        assert set(user) == {"username", "password", "role", "area"}
+    wipe()
+    text = run_demo(residents=RESIDENTS, seed=SEED)
+    assert "城关区" in text
+    assert "demo_grid" in text and data.DEMO_PASSWORD in text
