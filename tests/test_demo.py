@@ -62,7 +62,7 @@ def test_it_builds_the_same_district_from_the_same_seed():
     second = build()
     assert snapshot() == before
     assert first["areas"] == second["areas"]
-    assert {k: v for k, v in first["counts"].items()} == second["counts"]
+    assert first["counts"] == second["counts"]
     wipe()
     build(seed=SEED + 1)
     assert [row[2] for row in snapshot()] != [row[2] for row in before]
@@ -118,7 +118,7 @@ def test_it_issues_valid_ids_to_the_elderly_of_the_district():
 @pytest.mark.django_db
 def test_it_writes_phones_that_normalise():
     build()
-    phones = [p for p in Person.objects.exclude(phone="").values_list("phone", flat=True)]
+    phones = list(Person.objects.exclude(phone="").values_list("phone", flat=True))
     assert len(phones) > RESIDENTS // 2
     for phone in random.Random(1).sample(phones, 100):
         assert normalise_phone(phone) == phone
@@ -232,12 +232,24 @@ LEVEL |= {"community": Level.COMMUNITY, "grid": Level.GRID}
 
 @pytest.mark.django_db
 def test_it_logs_what_it_creates_in_the_audit_log():
-    build()
-    changes = ObjectChange.objects.filter(content_type__model="person")
-    assert changes.count() == RESIDENTS
+    """A row per area and per building; a row per grid for its households and persons."""
+    result = build()
+    changes = ObjectChange.objects.all()
     assert set(changes.values_list("source", flat=True)) == {"command"}
-    assert changes.exclude(area_path__startswith="/620100/620102/").count() == 0
-    assert ObjectChange.objects.filter(content_type__model="area").count() == Area.objects.count()
+    assert changes.exclude(area_path__startswith="/620100/").count() == 0
+    assert changes.filter(content_type__model="area", action="create").count() == Area.objects.count()
+    assert changes.filter(content_type__model="building").count() == Building.objects.count()
+    per_grid = changes.filter(content_type__model="area", action="update")
+    assert per_grid.count() == len(result["areas"]["grid"])
+    assert sum(c.postchange_data["persons"]["added"] for c in per_grid) == RESIDENTS
+    assert sum(c.postchange_data["households"]["added"] for c in per_grid) == Household.objects.count()
+    for change in per_grid:
+        grid = Area.objects.get(pk=change.object_id)
+        assert change.area_path == grid.path
+        low, high = change.postchange_data["persons"]["ids"]
+        assert Person.objects.filter(area=grid, pk__gte=low, pk__lte=high).count() == Person.objects.filter(
+            area=grid
+        ).count()
 
 
 @pytest.mark.django_db

@@ -1,25 +1,28 @@
 """Writes the demo district (epigrid.demo.plan) into the database, with demo users and audit rows.
 
 `build_demo(residents, seed)` builds into an empty database inside one transaction: either the
-whole district with its users exists afterwards, or nothing does. Rows go in with bulk_create
-in batches; the audit rows for them are written with audit.services.log_bulk_create under a
-"command" change context.
+whole district with its users exists afterwards, or nothing does. Rows go in batches (COPY on
+PostgreSQL, bulk_create elsewhere). Audit rows, under a "command" change context: one per area
+and per building (audit.services.log_bulk_create) and one per grid for the households and
+persons written into it (docs/decisions/0006-demo-audit.md).
 """
 
+import operator
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import connection, transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from epigrid.accounts.models import Grant
 from epigrid.accounts.roles import ROLES
 from epigrid.areas.models import Area, Building, Household, Level
-from epigrid.audit.models import ObjectChange
-from epigrid.audit.services import log_bulk_create
+from epigrid.audit.models import Action, ObjectChange
+from epigrid.audit.services import log_bulk_create, log_change
 from epigrid.core.context import change_context
 from epigrid.demo import data
 from epigrid.demo.plan import DistrictPlan
@@ -35,6 +38,7 @@ LEVEL_NAMES = {
     Level.GRID: "grid",
 }
 LEVELS = {name: level for level, name in LEVEL_NAMES.items()}
+DEMO_REASON = "demo district (epigrid demo --residents {residents} --seed {seed})"
 TAG_CODES = ("elderly_alone", "disabled", "chronic", "pregnant", "child")
 
 
@@ -51,7 +55,6 @@ class DemoResult:
     seconds: float = 0.0
     residents: int = 0
     seed: int | None = None
-    area_names: dict = field(default_factory=dict)
 
     def as_json(self):
         return {
@@ -173,6 +176,7 @@ class _Builder:
             "audit_rows": 0,
         }
         self.next_report = PROGRESS_EVERY
+        self.writer = _Writer(batch_size)
 
     def build(self):
         self.tags = {t.code: t for t in Tag.objects.filter(code__in=TAG_CODES)}
@@ -198,8 +202,37 @@ class _Builder:
         return codes
 
     def log(self, objs):
+        """One audit row per area and per building (a few thousand for a million residents)."""
         if self.audit and objs:
             log_bulk_create(objs)
+
+    def log_residents(self, batch, households, persons):
+        """One audit row per grid for the households and persons written into it: a row per person
+        would double the build time and bury the audit log (docs/decisions/0006-demo-audit.md)."""
+        if not self.audit:
+            return
+        by_grid = {}
+        for household in households:
+            by_grid.setdefault(household.area_id, ([], []))[0].append(household.pk)
+        for person in persons:
+            by_grid[person.area_id][1].append(person.pk)
+        for grid, _buildings in batch:
+            household_ids, person_ids = by_grid.get(grid.pk, ([], []))
+            if not household_ids:
+                continue
+            log_change(
+                grid,
+                Action.UPDATE,
+                None,
+                {
+                    "households": {
+                        "added": len(household_ids),
+                        "ids": [min(household_ids), max(household_ids)],
+                    },
+                    "persons": {"added": len(person_ids), "ids": [min(person_ids), max(person_ids)]},
+                },
+                reason=DEMO_REASON.format(residents=self.plan.residents, seed=self.plan.seed),
+            )
 
     def build_areas(self):
         planned = self.plan.areas()
@@ -220,17 +253,23 @@ class _Builder:
             self.counts["areas"] += len(level_objs)
 
     def flush(self, batch):
+        households_planned = [h for _grid, bs in batch for b in bs for h in b.households]
+        building_ids = self.writer.new_ids(Building, sum(len(bs) for _grid, bs in batch))
+        household_ids = self.writer.new_ids(Household, len(households_planned))
+        person_ids = self.writer.new_ids(Person, sum(len(h.members) for h in households_planned))
         buildings, households, persons, person_tags = [], [], [], []
         for grid, planned_buildings in batch:
             for pb in planned_buildings:
-                building = Building(area=grid, name=pb.name)
+                building = Building(pk=next(building_ids), area=grid, name=pb.name)
                 buildings.append(building)
                 for ph in pb.households:
-                    household = Household(area=grid, building=building, unit=ph.unit, room=ph.room)
-                    household._demo_members = []
+                    household = Household(
+                        pk=next(household_ids), area=grid, building=building, unit=ph.unit, room=ph.room
+                    )
                     households.append(household)
-                    for pp in ph.members:
+                    for i, pp in enumerate(ph.members):
                         person = Person(
+                            pk=next(person_ids),
                             name=pp.name,
                             doc_type=pp.doc_type,
                             doc_number=pp.doc_number,
@@ -244,30 +283,27 @@ class _Builder:
                         # Same rule as Person.save(); household (and its grid) are attached, so
                         # this needs no query.
                         person.fill_derived_fields()
-                        household._demo_members.append(person)
+                        if i == 0:
+                            # Foreign keys are checked at commit, so the household may name its
+                            # contact before the person's row is written.
+                            household.contact_person_id = person.pk
                         persons.append(person)
                         person_tags.append(pp.tags)
-        Building.objects.bulk_create(buildings, batch_size=self.batch_size)
-        Household.objects.bulk_create(households, batch_size=self.batch_size)
-        Person.objects.bulk_create(persons, batch_size=self.batch_size)
-        for household in households:
-            household.contact_person_id = household._demo_members[0].pk
-            del household._demo_members
-        _set_contacts(households)
-
         through = Person.tags.through
         links = []
-        tag_counts = self.counts["tags"]
+        tag_counts, kinds = self.counts["tags"], self.counts["residence_types"]
         for person, codes in zip(persons, person_tags, strict=True):
-            self.counts["residence_types"][person.residence_type] += 1
+            kinds[person.residence_type] += 1
             for code in codes:
                 links.append(through(person_id=person.pk, tag_id=self.tags[code].pk))
                 tag_counts[code] += 1
-        through.objects.bulk_create(links, batch_size=self.batch_size)
+        self.writer.insert(Building, buildings)
+        self.writer.insert(Household, households)
+        self.writer.insert(Person, persons)
+        self.writer.insert(through, links, with_pk=False)
 
         self.log(buildings)
-        self.log(households)
-        self.log(persons)
+        self.log_residents(batch, households, persons)
         self.counts["buildings"] += len(buildings)
         self.counts["households"] += len(households)
         self.counts["persons"] += len(persons)
@@ -301,26 +337,70 @@ class _Builder:
             self.counts["grants"] += 1
 
 
-def _set_contacts(households):
-    """Point each household at its contact person in a few statements (bulk_update's CASE
-    is quadratic-ish on hundreds of thousands of rows)."""
-    rows = [(h.pk, h.contact_person_id) for h in households if h.contact_person_id]
-    if not rows:
-        return
-    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 33):
-        Household.objects.bulk_update(households, ["contact_person"], batch_size=500)
-        return
-    qn = connection.ops.quote_name
-    table = qn(Household._meta.db_table)
-    pk = qn(Household._meta.pk.column)
-    column = qn(Household._meta.get_field("contact_person").column)
-    chunk = 400 if connection.vendor == "sqlite" else 5000  # SQLite: at most 999 parameters
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            values = ", ".join(["(%s, %s)"] * len(part))
-            cursor.execute(
-                f"UPDATE {table} SET {column} = v.column2 FROM (VALUES {values}) AS v "
-                f"WHERE {table}.{pk} = v.column1",
-                [x for row in part for x in row],
-            )
+class _Writer:
+    """Inserts rows whose primary keys the builder chose. On PostgreSQL: ids from the table's
+    sequence and COPY (several times faster than INSERT for a million rows); elsewhere (SQLite):
+    ids after the current maximum (the transaction holds the write lock) and bulk_create."""
+
+    # Field types whose Python values COPY can take as they are.
+    COPYABLE = {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateField",
+        "DateTimeField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+    }
+
+    def __init__(self, batch_size):
+        self.batch_size = batch_size
+        self.postgres = connection.vendor == "postgresql"
+        self.next_id = {}
+
+    def new_ids(self, model, count):
+        """An iterator over `count` unused primary keys of model's table."""
+        if count == 0:
+            return iter(())
+        table, pk = model._meta.db_table, model._meta.pk.column
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [connection.ops.quote_name(table), pk, count],
+                )
+                return iter([row[0] for row in cursor.fetchall()])
+            if model not in self.next_id:
+                qn = connection.ops.quote_name
+                cursor.execute(f"SELECT COALESCE(MAX({qn(pk)}), 0) FROM {qn(table)}")
+                self.next_id[model] = cursor.fetchone()[0] + 1
+        first = self.next_id[model]
+        self.next_id[model] = first + count
+        return iter(range(first, first + count))
+
+    def insert(self, model, objs, with_pk=True):
+        if not objs:
+            return
+        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        if not self.postgres or any(f.get_internal_type() not in self.COPYABLE for f in fields):
+            model.objects.bulk_create(objs, batch_size=self.batch_size)
+            return
+        now = timezone.now()
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                for obj in objs:
+                    setattr(obj, f.attname, now)
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in fields)
+        values = operator.attrgetter(*[f.attname for f in fields])
+        sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for obj in objs:
+                copy.write_row(values(obj))

@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
@@ -13,7 +14,9 @@ class PersonFilterSet(django_filters.FilterSet):
         label=_("Vulnerable tag"), field_name="tags", to_field_name="code", queryset=Tag.objects.all()
     )
     residence_type = django_filters.ChoiceFilter(label=_("Residence type"), choices=ResidenceType.choices)
-    include_merged = django_filters.BooleanFilter(label=_("Include merged records"), method="filter_merged")
+    include_merged = django_filters.BooleanFilter(
+        label=_("Include merged records"), method="filter_merged", widget=forms.CheckboxInput
+    )
 
     class Meta:
         model = Person

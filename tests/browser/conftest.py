@@ -2,21 +2,19 @@
 
 One Chromium per pytest process (per xdist worker), a fresh phone-sized context per test. Chromium
 comes from Debian (/usr/bin/chromium, or EPIGRID_CHROMIUM); it is never downloaded. Without it the
-tests are skipped with one summary line (shown with -rs, as `make test` does), unless
-EPIGRID_REQUIRE_BROWSER=1 (`make test-browser`, CI), which turns the missing browser into a failure.
+tests are skipped and pytest says so in one line (the folded "SKIPPED [n]" line with -rs, as
+`make test` runs; otherwise after collection), unless EPIGRID_REQUIRE_BROWSER=1 (`make
+test-browser`, CI), which turns the missing browser into a failure of every browser test.
 """
 
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from epigrid.core.testing import PASSWORD
-
-# Playwright's sync API keeps an asyncio loop in this thread; Django would otherwise refuse ORM
-# calls from test code (cast, make_person) as "called from an async context".
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("EPIGRID_CHROMIUM", "/usr/bin/chromium")
@@ -43,37 +41,60 @@ PHONE = {
 SHOTS_DIR = os.environ.get("EPIGRID_SHOTS", "")
 
 
+def _chromium_missing():
+    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+        return ""
+    return f"browser tests: no Chromium at {CHROMIUM} (install Debian's chromium or set EPIGRID_CHROMIUM)"
+
+
+CHROMIUM_MISSING = _chromium_missing()
+SKIP_REASON = f"{CHROMIUM_MISSING}; skipped (EPIGRID_REQUIRE_BROWSER=1 makes this a failure)"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     # tryfirst: the marker must be on the items before `-m browser` / `-m "not browser"` selects.
     for item in items:
         if Path(str(item.path)).is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
+            if CHROMIUM_MISSING and not REQUIRE_BROWSER:
+                item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
 
 
-def chromium_missing_reason():
-    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
-        return ""
-    return f"browser tests: no Chromium at {CHROMIUM} (install Debian's chromium or set EPIGRID_CHROMIUM)"
+def pytest_report_collectionfinish(config, start_path, items):
+    # Without -rs (which prints the folded SKIPPED line below) say it once after collection.
+    # Not under xdist: the controller does not collect, so it never loads this file.
+    shows_skips = any(c in (config.option.reportchars or "") for c in "saA")
+    selected = any(item.get_closest_marker("browser") for item in items)
+    if CHROMIUM_MISSING and not REQUIRE_BROWSER and not shows_skips and selected:
+        return SKIP_REASON
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # All "no Chromium" skips get one location, so `-rs` folds them into a single line
+    # (pytest would otherwise print one line per test file).
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(SKIP_REASON):
+        report.longrepr = (str(HERE / "conftest.py"), None, report.longrepr[2])
+    return report
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _chromium_available():
-    """Skip (or, with EPIGRID_REQUIRE_BROWSER=1, fail) every browser test when Chromium is missing.
-
-    Raised from one session fixture, the skip has one location and reason, so pytest folds all the
-    skipped tests into a single "SKIPPED [n] ..." line."""
-    reason = chromium_missing_reason()
-    if reason and REQUIRE_BROWSER:
-        pytest.fail(f"{reason}; EPIGRID_REQUIRE_BROWSER=1 requires it", pytrace=False)
-    if reason:
-        pytest.skip(f"{reason}; skipped (EPIGRID_REQUIRE_BROWSER=1 makes this a failure)")
+def _chromium_required():
+    """With EPIGRID_REQUIRE_BROWSER=1 (make test-browser, CI) a missing Chromium fails every
+    browser test instead of skipping it."""
+    if CHROMIUM_MISSING:
+        pytest.fail(f"{CHROMIUM_MISSING}; EPIGRID_REQUIRE_BROWSER=1 requires it", pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def browser(_chromium_available):
+def browser(_chromium_required):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an asyncio loop in this thread from here on; Django would refuse
+    # ORM calls from test code (cast, make_person) as "called from an async context" without this.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -103,24 +124,34 @@ def new_context(browser, live_server):
 
 @pytest.fixture
 def page(new_context):
-    """A page in a fresh phone context. Fails the test when a static asset does not load or a
-    script throws: a page without bootstrap or htmx must not pass for working."""
+    """A page in a fresh phone context. The test fails when a static asset does not load or a
+    script throws: a page without its CSS, bootstrap or htmx must not pass for working."""
     page = new_context().new_page()
-    problems = []
+    problems = page.asset_problems = {}  # one entry per asset or error, in order seen
 
     def on_response(response):
         if "/static/" in response.url and response.status >= 400:
-            problems.append(f"{response.status} {response.url}")
+            problems.setdefault(urlsplit(response.url).path, f"HTTP {response.status}")
 
     page.on("response", on_response)
-    page.on("requestfailed", lambda request: problems.append(f"failed {request.url}"))
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("requestfailed", lambda r: problems.setdefault(urlsplit(r.url).path, r.failure or "failed"))
+    page.on("pageerror", lambda error: problems.setdefault(f"script error: {error}", page.url))
     yield page
-    assert not problems, problems
+    if problems and not getattr(page, "asset_problems_reported", False):
+        pytest.fail(_asset_report(problems))
+
+
+def _asset_report(problems):
+    listed = "; ".join(f"{what} ({why})" for what, why in problems.items())
+    return f"static assets or scripts failed in the browser: {listed}"
 
 
 def assert_assets_loaded(page):
-    """Bootstrap's CSS and JS and htmx came from the live server (node_modules via STATICFILES_DIRS)."""
+    """Our CSS, bootstrap's CSS and JS and htmx came from the live server (node_modules via
+    STATICFILES_DIRS, served by the live server's static handler)."""
+    if page.asset_problems:
+        page.asset_problems_reported = True
+        pytest.fail(_asset_report(page.asset_problems))
     loaded = page.evaluate(
         """() => ({
             htmx: typeof window.htmx === "object" && typeof window.htmx.ajax === "function",

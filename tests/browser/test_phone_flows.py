@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from epigrid.core.testing import PASSWORD, make_person
+from tests.browser.conftest import assert_assets_loaded
 
 MASKED_ID = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$")
 
@@ -188,6 +189,7 @@ def test_it_fits_a_small_phone_screen(cast, new_context, log_in, page):
 
 
 def _check_phone_layout(page):
+    assert_assets_loaded(page)  # without epigrid.css the buttons are too small anyway
     layout = page.evaluate(
         """() => {
             const box = (el) => el.getBoundingClientRect();
