@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from epigrid.api import router
 from epigrid.core.home import home
+from epigrid.core.views import options_view
 
 urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("options/<str:label>/", options_view, name="options"),
     path("areas/", include("epigrid.areas.urls")),
     path("people/", include("epigrid.people.urls")),
     path("audit/", include("epigrid.audit.urls")),

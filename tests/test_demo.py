@@ -247,9 +247,10 @@ def test_it_logs_what_it_creates_in_the_audit_log():
         grid = Area.objects.get(pk=change.object_id)
         assert change.area_path == grid.path
         low, high = change.postchange_data["persons"]["ids"]
-        assert Person.objects.filter(area=grid, pk__gte=low, pk__lte=high).count() == Person.objects.filter(
-            area=grid
-        ).count()
+        assert (
+            Person.objects.filter(area=grid, pk__gte=low, pk__lte=high).count()
+            == Person.objects.filter(area=grid).count()
+        )
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from epigrid.areas.models import Area, Building, Household, Level
+from epigrid.core.widgets import AutocompleteSelect
 
 
 # In the API schema the filter takes an area code, a string.
@@ -13,6 +14,7 @@ class ScopedAreaFilter(django_filters.ModelChoiceFilter):
 
     def __init__(self, *args, path_lookup="area__path", **kwargs):
         kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("widget", AutocompleteSelect("areas.area"))
         kwargs.setdefault("queryset", _scoped_areas)
         super().__init__(*args, **kwargs)
         self.path_lookup = path_lookup

@@ -1,25 +1,31 @@
 from django import forms
 
 from epigrid.areas.models import Area, Building, Household
+from epigrid.core.widgets import AutocompleteSelect
 
 
 class AreaForm(forms.ModelForm):
     class Meta:
         model = Area
         fields = ["parent", "level", "code", "name"]
+        widgets = {"parent": AutocompleteSelect("areas.area")}
 
 
 class BuildingForm(forms.ModelForm):
     class Meta:
         model = Building
         fields = ["area", "name", "address"]
+        widgets = {"area": AutocompleteSelect("areas.area")}
 
 
 class HouseholdForm(forms.ModelForm):
     class Meta:
         model = Household
         fields = ["building", "unit", "room", "contact_person", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "building": AutocompleteSelect("areas.building"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

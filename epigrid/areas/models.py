@@ -49,6 +49,7 @@ class Area(ChangeLoggedModel):
 
     scope_lookup = "path"
     objects = RestrictedQuerySet.as_manager()
+    autocomplete_lookups = ("name__contains", "code__startswith")
 
     class Meta:
         verbose_name = _("area")
@@ -60,6 +61,9 @@ class Area(ChangeLoggedModel):
 
     def get_absolute_url(self):
         return reverse("areas:area_detail", args=[self.code])
+
+    def autocomplete_label(self):
+        return f"{self.name}（{self.code}）"
 
     def clean(self):
         super().clean()
@@ -125,6 +129,8 @@ class Building(ChangeLoggedModel):
 
     scope_lookup = "area__path"
     objects = RestrictedQuerySet.as_manager()
+    autocomplete_lookups = ("name__startswith", "area__name__contains")
+    autocomplete_select_related = ("area",)
 
     class Meta:
         verbose_name = _("building")
@@ -172,6 +178,8 @@ class Household(ChangeLoggedModel):
 
     scope_lookup = "area__path"
     objects = RestrictedQuerySet.as_manager()
+    autocomplete_lookups = ("building__name__startswith", "unit", "room__startswith", "area__name__contains")
+    autocomplete_select_related = ("area", "building")
 
     class Meta:
         verbose_name = _("household")
@@ -186,6 +194,9 @@ class Household(ChangeLoggedModel):
 
     def get_absolute_url(self):
         return reverse("areas:household_detail", args=[self.pk])
+
+    def autocomplete_label(self):
+        return f"{self.area.name} {self.address}"
 
     @property
     def address(self):

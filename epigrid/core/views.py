@@ -1,12 +1,15 @@
 """Generic scoped views (style habits 1, 3, 4). Per-model views are a few declarative lines."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.forms import ModelChoiceField
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.generic import DeleteView, DetailView, UpdateView
 from django_filters.views import FilterView
@@ -14,6 +17,7 @@ from django_tables2 import SingleTableMixin
 
 from epigrid.core.forms import style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope, perm_name
+from epigrid.core.widgets import option_label
 
 
 class ScopedViewMixin(LoginRequiredMixin):
@@ -127,3 +131,33 @@ def get_scoped_or_404(model, user, pk, action="view"):
         return model.objects.restrict(user, action).get(pk=pk)
     except (model.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+MAX_OPTIONS = 20
+
+
+def options_view(request, label):
+    """Matching <option>s for AutocompleteSelect: scoped, at most MAX_OPTIONS, every word of the
+    term matching one of the model's `autocomplete_lookups`."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        raise Http404 from None
+    lookups = getattr(model, "autocomplete_lookups", None)
+    if not lookups:
+        raise Http404
+    queryset = model.objects.restrict(request.user, "view").select_related(
+        *getattr(model, "autocomplete_select_related", ())
+    )
+    for word in request.GET.get("term", "").split()[:5]:
+        q = Q()
+        for lookup in lookups:
+            q |= Q(**{lookup: word})
+        queryset = queryset.filter(q)
+    key = request.GET.get("key") or "pk"
+    if key not in ("pk", "code"):
+        raise Http404
+    options = [(getattr(obj, key), option_label(obj)) for obj in queryset[:MAX_OPTIONS]]
+    return TemplateResponse(request, "core/widgets/options.html", {"options": options})

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from epigrid.core import identity
 from epigrid.core.forms import StyledFormMixin
+from epigrid.core.widgets import AutocompleteSelect
 from epigrid.people.models import Person
 
 
@@ -21,7 +22,12 @@ class PersonForm(forms.ModelForm):
             "tags",
             "notes",
         ]
-        widgets = {"tags": forms.CheckboxSelectMultiple, "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "area": AutocompleteSelect("areas.area"),
+            "household": AutocompleteSelect("areas.household"),
+            "tags": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,7 +68,11 @@ class RevealForm(StyledFormMixin, forms.Form):
 
 
 class MergeForm(StyledFormMixin, forms.Form):
-    duplicate = forms.ModelChoiceField(label=_("Duplicate record"), queryset=Person.objects.none())
+    duplicate = forms.ModelChoiceField(
+        label=_("Duplicate record"),
+        queryset=Person.objects.none(),
+        widget=AutocompleteSelect("people.person"),
+    )
     reason = forms.CharField(label=_("Reason"), min_length=2, max_length=500)
     confirm = forms.BooleanField(label=_("I have checked that both records are the same person"))
 

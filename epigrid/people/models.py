@@ -52,7 +52,7 @@ class Person(ChangeLoggedModel):
     doc_number = models.CharField(_("document number"), max_length=32)
     # Reversed number, indexed, so "last four characters of the ID" is a prefix search.
     doc_number_rev = models.CharField(max_length=32, db_index=True, editable=False)
-    name = models.CharField(_("name"), max_length=64, db_index=True)
+    name = models.CharField(_("full name"), max_length=64, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
@@ -84,6 +84,7 @@ class Person(ChangeLoggedModel):
 
     scope_lookup = "area__path"
     objects = RestrictedQuerySet.as_manager()
+    autocomplete_lookups = ("name__startswith",)
     personal_fields = ("doc_number", "doc_number_rev", "phone")
 
     class Meta:
@@ -103,6 +104,9 @@ class Person(ChangeLoggedModel):
 
     def get_absolute_url(self):
         return reverse("people:person_detail", args=[self.pk])
+
+    def autocomplete_label(self):
+        return f"{self.name} {self.masked_doc_number}"
 
     @property
     def masked_doc_number(self):

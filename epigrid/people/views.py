@@ -52,6 +52,14 @@ class PersonEditView(ObjectEditView):
     model = Person
     form_class = PersonForm
 
+    def get_initial(self):
+        # "Add member" on a household page pre-selects that household.
+        initial = super().get_initial()
+        household = self.request.GET.get("household", "")
+        if household.isdigit():
+            initial["household"] = household
+        return initial
+
     def post(self, request, *args, **kwargs):
         if "pk" not in kwargs:
             existing = services.find_by_document(
