@@ -157,7 +157,7 @@ def options_view(request, label):
             q |= Q(**{lookup: word})
         queryset = queryset.filter(q)
     key = request.GET.get("key") or "pk"
-    if key not in ("pk", "code"):
+    if key not in ("pk", "id", "code"):  # the natural and surrogate keys forms use
         raise Http404
     options = [(getattr(obj, key), option_label(obj)) for obj in queryset[:MAX_OPTIONS]]
     return TemplateResponse(request, "core/widgets/options.html", {"options": options})
