@@ -15,6 +15,7 @@ database it created itself (marked with a COMMENT); any other database is left a
 
 import argparse
 import datetime
+import gc
 import hashlib
 import json
 import os
@@ -283,8 +284,11 @@ def main():
         server.drop()
         server.create()
 
+    import warnings
+
     import django
 
+    warnings.filterwarnings("ignore", "No directory at")  # whitenoise: collectstatic not run
     django.setup()
     from django.core.management import call_command
     from django.db import connection, connections
@@ -317,6 +321,7 @@ def main():
             connection.set_autocommit(old_autocommit)
             log(f"bench: VACUUM ANALYZE took {time.monotonic() - start:.1f} s")
             server.set_comment(f"{MARKER} {wanted} {seconds:.1f}")
+        gc.collect()  # the build's garbage must not be collected during the timed requests
         measure(args, results)
     finally:
         connections.close_all()

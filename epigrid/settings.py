@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "epigrid.audit",
     "epigrid.areas",
     "epigrid.people",
+    "epigrid.jobs",
     "epigrid.demo",
 ]
 
@@ -186,6 +187,9 @@ LOGGING = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# A running job whose worker has not reported for this long is requeued (worker died).
+EPIGRID_JOB_STALE_SECONDS = env_int("EPIGRID_JOB_STALE_SECONDS", 600)
 
 # Page size of person and household lists; kept small for phones.
 EPIGRID_PAGE_SIZE = env_int("EPIGRID_PAGE_SIZE", 50)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("areas/", include("epigrid.areas.urls")),
     path("people/", include("epigrid.people.urls")),
     path("audit/", include("epigrid.audit.urls")),
+    path("jobs/", include("epigrid.jobs.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
-.venv/bin/epigrid db_worker --queue-name '*' &
+.venv/bin/epigrid worker --only-worker &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
 echo "epigrid: serving http://127.0.0.1:${PORT}/ (worker pid ${worker}); Ctrl-C stops both"

@@ -1,0 +1,116 @@
+"""Background jobs: progress, cancel, one run per job, recovery after a worker stops."""
+
+import datetime
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from epigrid.jobs import services
+from epigrid.jobs.models import Job, Status
+
+RUNS = []
+
+
+@services.handler("test.count")
+def _count(job, progress):
+    RUNS.append(job.pk)
+    total = job.params.get("n", 3)
+    for i in range(total):
+        if job.params.get("cancel_at") == i:
+            Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        progress(i + 1, total, f"step {i + 1}")
+    if job.params.get("fail"):
+        raise RuntimeError("the file vanished")
+    services.attach_output(job, "result.txt", ContentFile(b"done"))
+    return {"summary": [["steps", total]]}
+
+
+@pytest.fixture(autouse=True)
+def _clear_runs():
+    RUNS.clear()
+
+
+def _submit(cast, capture, **params):
+    with capture(execute=True):
+        job = services.submit("test.count", cast.grid_worker, "计数", params)
+    job.refresh_from_db()
+    return job
+
+
+def test_it_runs_a_job_to_the_end_with_progress(cast, django_capture_on_commit_callbacks):
+    job = _submit(cast, django_capture_on_commit_callbacks, n=4)
+    assert (job.status, job.done, job.total, job.percent) == (Status.SUCCEEDED, 4, 4, 100)
+    assert job.result == {"summary": [["steps", 4]]}
+
+
+def test_it_runs_a_job_only_once_even_if_executed_twice(cast, django_capture_on_commit_callbacks):
+    job = _submit(cast, django_capture_on_commit_callbacks)
+    services.execute(job.pk)
+    assert [job.pk] == RUNS
+
+
+def test_it_cancels_a_running_job_at_its_next_progress_report(cast, django_capture_on_commit_callbacks):
+    job = _submit(cast, django_capture_on_commit_callbacks, n=5, cancel_at=2)
+    assert job.status == Status.CANCELLED and job.done == 3 and not job.output_file
+
+
+def test_it_cancels_a_queued_job_before_it_starts(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数")  # not committed: still queued
+    services.cancel(job)
+    services.execute(job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.CANCELLED and RUNS == []
+
+
+def test_it_records_a_failure_with_its_reason(cast, django_capture_on_commit_callbacks):
+    job = _submit(cast, django_capture_on_commit_callbacks, fail=True)
+    assert job.status == Status.FAILED and "the file vanished" in job.message
+
+
+def test_it_requeues_a_job_left_running_by_a_stopped_worker(cast, django_capture_on_commit_callbacks):
+    job = services.submit("test.count", cast.grid_worker, "计数")
+    old = timezone.now() - datetime.timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat=old, attempts=1)
+    assert services.recover_stale() == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts, RUNS) == (Status.SUCCEEDED, 2, [job.pk])
+
+
+def test_it_leaves_a_job_with_a_fresh_heartbeat_alone(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数")
+    Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat=timezone.now(), attempts=1)
+    assert services.recover_stale() == 0
+
+
+def test_it_gives_up_after_repeated_worker_deaths(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数")
+    old = timezone.now() - datetime.timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat=old, attempts=services.MAX_ATTEMPTS)
+    services.recover_stale()
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and RUNS == []
+
+
+def test_it_shows_a_job_and_its_download_only_to_its_owner(cast, django_capture_on_commit_callbacks):
+    job = _submit(cast, django_capture_on_commit_callbacks)
+    owner, other = cast.client_for(cast.grid_worker), cast.client_for(cast.grid_worker_b)
+    assert owner.get(job.get_absolute_url()).status_code == 200
+    assert b"".join(owner.get(f"/jobs/{job.pk}/download/").streaming_content) == b"done"
+    assert other.get(job.get_absolute_url()).status_code == 404
+    assert other.get(f"/jobs/{job.pk}/download/").status_code == 404
+
+
+def test_it_polls_the_progress_panel_while_the_job_runs(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数")
+    html = (
+        cast.client_for(cast.grid_worker).get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    )
+    assert 'hx-trigger="every 1s"' in html and "<html" not in html
+
+
+def test_it_cancels_from_the_page(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数")
+    cast.client_for(cast.grid_worker).post(f"/jobs/{job.pk}/cancel/")
+    job.refresh_from_db()
+    assert job.status == Status.CANCELLED
