@@ -30,9 +30,10 @@ def collapse_paths(paths):
 
 
 class RestrictedQuerySet(models.QuerySet):
-    def restrict(self, user, action="view"):
+    def restrict(self, user, action="view", perm=None):
+        """Rows in the subtrees where `user` holds `perm` (by default app.<action>_<model>)."""
         lookup = self.model.scope_lookup
-        perm = perm_name(self.model, action)
+        perm = perm or perm_name(self.model, action)
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         paths = user.scope_paths(perm)

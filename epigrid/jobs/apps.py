@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "epigrid.jobs"
     label = "jobs"
+
+    def ready(self):
+        from epigrid.jobs import imports  # noqa: F401  (registers the "import" job handler)

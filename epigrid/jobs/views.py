@@ -1,11 +1,12 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from epigrid.jobs import services
-from epigrid.jobs.models import Job
+from epigrid.jobs.models import Job, Status
 
 
 def _my_job(request, pk):
@@ -46,3 +47,96 @@ def job_download(request, pk, which="output"):
     if not field:
         raise Http404
     return FileResponse(field.open("rb"), as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
+
+
+def _ledger(name):
+    from epigrid.jobs.imports import LEDGERS
+
+    if name not in LEDGERS:
+        raise Http404
+    return LEDGERS[name][0]
+
+
+@login_required
+def import_start(request, ledger):
+    """Upload a ledger file; it is previewed (dry run) as a job before anything is written."""
+    from epigrid.jobs.forms import ImportForm
+    from epigrid.jobs.imports import importable_areas, start_import
+
+    resource_class = _ledger(ledger)
+    areas = importable_areas(request.user, ledger)
+    if not areas.exists():
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        job = start_import(request.user, ledger, form.cleaned_data["area"], upload=form.cleaned_data["file"])
+        return redirect(job)
+    context = {
+        "form": form,
+        "ledger": ledger,
+        "title": resource_class.title,
+        "columns": resource_class.columns,
+    }
+    return TemplateResponse(request, "jobs/import_start.html", context)
+
+
+@login_required
+def import_template(request, ledger):
+    import io
+
+    from epigrid.core.tabular import template_xlsx
+
+    resource_class = _ledger(ledger)
+    buffer = io.BytesIO()
+    template_xlsx(buffer, resource_class.columns, resource_class.example)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=f"{resource_class.title}-模板.xlsx")
+
+
+@require_POST
+@login_required
+def import_confirm(request, pk):
+    """Run the real import of a previewed file."""
+    from epigrid.jobs.imports import importable_areas, start_import
+
+    preview = _my_job(request, pk)
+    params = preview.params
+    if preview.kind != "import" or not params.get("dry_run") or preview.status != Status.SUCCEEDED:
+        raise Http404
+    area = get_object_or_404(importable_areas(request.user, params["ledger"]), code=params["area"])
+    job = start_import(
+        request.user,
+        params["ledger"],
+        area,
+        dry_run=False,
+        mapping=params.get("mapping"),
+        input_name=preview.input_file.name,
+    )
+    return redirect(job)
+
+
+@require_POST
+@login_required
+def import_remap(request, pk):
+    """The column-mapping step: the user says which file column holds each missing field."""
+    from epigrid.jobs.imports import importable_areas, start_import
+
+    preview = _my_job(request, pk)
+    params = preview.params
+    if preview.kind != "import" or not (preview.result or {}).get("mapping_needed"):
+        raise Http404
+    mapping = dict(params.get("mapping") or {})
+    for field, _header in preview.result["mapping_needed"]["fields"]:
+        header = request.POST.get(f"map_{field}", "").strip()
+        if header:
+            mapping[header] = field
+    area = get_object_or_404(importable_areas(request.user, params["ledger"]), code=params["area"])
+    job = start_import(
+        request.user,
+        params["ledger"],
+        area,
+        dry_run=True,
+        mapping=mapping,
+        input_name=preview.input_file.name,
+    )
+    return redirect(job)

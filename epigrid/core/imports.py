@@ -1,0 +1,206 @@
+"""The one import pipeline (style habit 7).
+
+A ledger declares a `Resource`: its columns (with header synonyms), how to clean one row, its
+natural key, and how to plan and write a batch. The pipeline reads the file
+(`core.tabular`), finds the header, cleans every row, plans create/update/unchanged, and —
+unless it is a dry run — writes all valid rows in one transaction. Invalid rows are never
+written; they are reported row by row and in an error workbook the office can fix and upload
+again (docs/decisions/0007-import-commit-policy.md).
+"""
+
+import io
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from epigrid.core import tabular
+from epigrid.core.tabular import CellError, TableReadError  # noqa: F401  (re-exported for ledgers)
+
+PROGRESS_EVERY = 1000
+MAX_REPORTED_ERRORS = 200
+
+
+class RowInvalid(Exception):
+    """Raised by Resource.clean_row with a list of (column header, message)."""
+
+    def __init__(self, problems):
+        super().__init__(problems)
+        self.problems = problems
+
+
+class MappingNeeded(TableReadError):
+    """The header row was found but required columns are missing: the user maps them by hand."""
+
+    def __init__(self, message, headers, missing):
+        super().__init__(message)
+        self.headers = headers
+        self.missing = missing
+
+
+@dataclass
+class Outcome:
+    row: int
+    action: str  # create, update, unchanged
+    key: object
+    data: dict
+    target: object = None  # the existing object for update/unchanged
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list = field(default_factory=list)  # {row, column, message}
+    unknown_columns: list = field(default_factory=list)
+    header_row: int = 0
+    header: list = field(default_factory=list)
+    rejected_rows: list = field(default_factory=list)  # (row, original values, [reasons])
+    dry_run: bool = True
+
+    def as_dict(self):
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": self.errors,
+            "unknown_columns": self.unknown_columns,
+            "header_row": self.header_row,
+            "dry_run": self.dry_run,
+        }
+
+    def reject(self, row, values, problems):
+        self.rejected += 1
+        self.rejected_rows.append((row, values, [message for _column, message in problems]))
+        for column, message in problems:
+            self.errors.append({"row": row, "column": column, "message": message})
+
+
+class Resource:
+    """Base class of a ledger's import declaration. Subclasses set `columns` and implement
+    clean_row, key, plan_rows and write."""
+
+    columns: list = []
+    title = ""
+
+    def __init__(self, user, area, **params):
+        self.user = user
+        self.area = area
+        self.params = params
+
+    def header_of(self, field_name):
+        return next((c.header for c in self.columns if c.field == field_name), field_name)
+
+    def clean_row(self, raw):
+        raise NotImplementedError
+
+    def key(self, cleaned):
+        raise NotImplementedError
+
+    def plan_rows(self, cleaned_rows):
+        """[(row, cleaned)] -> ([Outcome], [(row, problems)]): decide create/update/unchanged
+        against the database, with bulk look-ups."""
+        raise NotImplementedError
+
+    def write(self, outcomes):
+        raise NotImplementedError
+
+
+def _raw_values(values, mapping):
+    return {name: values[index] if index < len(values) else None for index, name in mapping.items()}
+
+
+def run_import(resource, fileobj, filename="", dry_run=True, progress=None, mapping_override=None):
+    """Read, validate, plan and (unless dry_run) write. Raises TableReadError when the file
+    cannot be read at all; every other problem is a row error in the result."""
+    rows = tabular.read_rows(fileobj, filename)
+    try:
+        header = tabular.find_header(rows, resource.columns, mapping_override=mapping_override)
+    except TableReadError as exc:
+        # Headers nobody anticipated: offer the first row that looks like a header for mapping.
+        guess = next(
+            (values for _number, values in rows[:20] if sum(1 for v in values if tabular.cell_text(v)) >= 2),
+            None,
+        )
+        if guess is None:
+            raise
+        raise MappingNeeded(
+            str(exc), [tabular.cell_text(v) for v in guess], [c.field for c in resource.columns if c.required]
+        ) from None
+    header_values = rows[header.row_index][1]
+    if header.missing:
+        names = "、".join(resource.header_of(f) for f in header.missing)
+        raise MappingNeeded(
+            _("Required columns are missing: %(names)s. Map them to the file's columns.") % {"names": names},
+            [tabular.cell_text(v) for v in header_values],
+            header.missing,
+        )
+    result = ImportResult(
+        unknown_columns=header.unknown,
+        header_row=header.row_number,
+        header=list(header_values),
+        dry_run=dry_run,
+    )
+    data_rows = rows[header.row_index + 1 :]
+    total = len(data_rows)
+    cleaned_rows, originals, seen = [], {}, {}
+    for index, (row_number, values) in enumerate(data_rows, start=1):
+        originals[row_number] = values
+        try:
+            cleaned = resource.clean_row(_raw_values(values, header.mapping))
+        except RowInvalid as exc:
+            result.reject(row_number, values, exc.problems)
+        else:
+            key = resource.key(cleaned)
+            if key in seen:
+                first_row, first = seen[key]
+                if first != cleaned:
+                    problem = _("Same document as row %(row)d but different details; keep one of them.") % {
+                        "row": first_row
+                    }
+                    result.reject(row_number, values, [(resource.header_of("doc_number"), problem)])
+                else:
+                    result.unchanged += 1  # an exact repeat of an earlier row: one person
+            else:
+                seen[key] = (row_number, cleaned)
+                cleaned_rows.append((row_number, cleaned))
+        if progress and index % PROGRESS_EVERY == 0:
+            progress(index, total + 1, _("Checked %(n)d of %(total)d rows") % {"n": index, "total": total})
+    outcomes, problems = resource.plan_rows(cleaned_rows)
+    for row_number, row_problems in problems:
+        result.reject(row_number, originals[row_number], row_problems)
+    for outcome in outcomes:
+        setattr(result, _COUNTER[outcome.action], getattr(result, _COUNTER[outcome.action]) + 1)
+    if not dry_run:
+        if progress:
+            progress(total, total + 1, _("Writing %(n)d rows") % {"n": len(outcomes)})
+        with transaction.atomic():
+            resource.write([o for o in outcomes if o.action != "unchanged"])
+    result.errors.sort(key=lambda e: e["row"])
+    result.rejected_rows.sort(key=lambda r: r[0])
+    return result
+
+
+_COUNTER = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+
+
+def error_report(result):
+    """The rejected rows as an xlsx (bytes), original values plus the reasons."""
+    buffer = io.BytesIO()
+    tabular.error_report_xlsx(buffer, [tabular.cell_text(v) for v in result.header], result.rejected_rows)
+    return buffer.getvalue()
+
+
+def summary_rows(result):
+    """Label/value pairs for the job page."""
+    return [
+        [_("Would create") if result.dry_run else _("Created"), result.created],
+        [_("Would update") if result.dry_run else _("Updated"), result.updated],
+        [_("Unchanged"), result.unchanged],
+        [_("Rejected"), result.rejected],
+        [_("Header row"), result.header_row],
+        [_("Ignored columns"), "、".join(result.unknown_columns) or "—"],
+    ]

@@ -1,0 +1,831 @@
+"""The file layer of every ledger (台账) import and export: read xlsx, xls and CSV, find the header
+row, turn cells into clean values, and write exports, error reports and templates.
+
+Model-free on purpose (core imports no epigrid app): the import pipeline builds on these functions.
+
+Reading: the format is told by the file's content, never by its name (offices rename files, and
+some systems save CSV as ".xls"). python-calamine reads xlsx and xls; CSV is decoded as UTF-8
+(with or without BOM) or else GB18030, a superset of the GBK that Chinese Excel saves. Row numbers
+are the ones Excel shows, so a message about "row 7" sends the office to row 7.
+
+Cells: every import goes through cell_text / cell_identifier / cell_date / cell_datetime, which
+raise CellError with a message meant for the office. An ID that Excel turned into a number has lost
+its last digits for good: cell_identifier says so and never guesses them back.
+
+Writing: XlsxWriter in constant-memory mode, so an export of a million rows stays small in memory.
+Strings are never turned into formulas, links or numbers.
+"""
+
+import contextlib
+import csv
+import datetime
+import io
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import python_calamine
+import xlsxwriter
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+__all__ = [
+    "ERROR_COLUMN",
+    "ROW_NUMBER_COLUMN",
+    "CellError",
+    "Column",
+    "HeaderMatch",
+    "TableReadError",
+    "cell_date",
+    "cell_datetime",
+    "cell_identifier",
+    "cell_text",
+    "error_report_xlsx",
+    "find_header",
+    "normalise_header",
+    "read_rows",
+    "template_xlsx",
+    "write_xlsx",
+]
+
+# The extra columns of an error report (a re-uploaded report just has them as unknown columns).
+ROW_NUMBER_COLUMN = "原行号"
+ERROR_COLUMN = "错误原因"
+REASON_SEPARATOR = "；"
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_SHEET_NAME = 31
+
+
+class TableReadError(Exception):
+    """The file cannot be read at all; str(exc) is a message for the office."""
+
+
+class CellError(ValueError):
+    """One cell's value is unusable; str(exc) is a message for the office."""
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # xlsx, xlsm, xlsb, ods (an empty zip too)
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # xls (and password-protected xlsx)
+_ENCRYPTED_OLE2 = "EncryptionInfo".encode("utf-16-le")  # the stream of an encrypted xlsx
+_WEB_PAGE_STARTS = (b"<!doctype", b"<html", b"<table", b"<?xml", b"<head", b"<meta", b"mime-version")
+_CSV_DELIMITERS = (",", "\t", ";")  # in order of preference when the sniff is a tie
+
+
+def read_rows(fileobj, filename=""):
+    """Every non-empty row of the first non-empty sheet as (sheet row number, values).
+
+    Row numbers are 1-based as Excel shows them, counting the rows above the header and the
+    merged title cells. Values are as the file holds them: str, int, float, bool, date, datetime,
+    time (a time-only cell) or None; blank cells are None, trailing blank cells are dropped.
+    Whole-number floats that are exact in a double (below 2**53) are ints, as openpyxl gives them;
+    bigger ones stay floats, so a mangled ID still looks like what it is. CSV values are str.
+
+    fileobj is a binary file object (read from its start when it can seek), bytes, or a path.
+    filename is only used to word error messages; the format is told by the content.
+    """
+    data = _read_bytes(fileobj)
+    name = os.path.basename(str(filename or ""))
+    if not data.strip():
+        raise TableReadError(_("The file is empty."))
+    if data.startswith(_ZIP_MAGIC):
+        rows = _read_workbook(data, name)
+    elif data.startswith(_OLE2_MAGIC):
+        if _ENCRYPTED_OLE2 in data[:65536] or _ENCRYPTED_OLE2 in data:
+            raise TableReadError(_password_message())
+        rows = _read_workbook(data, name)
+    else:
+        rows = _read_csv(data, name)
+    if not rows:
+        raise TableReadError(_("The file contains no data: every sheet is empty."))
+    return rows
+
+
+def _read_bytes(fileobj):
+    if isinstance(fileobj, bytes | bytearray | memoryview):
+        return bytes(fileobj)
+    if isinstance(fileobj, str | os.PathLike):
+        with open(fileobj, "rb") as handle:
+            return handle.read()
+    if hasattr(fileobj, "seek"):
+        with contextlib.suppress(OSError, ValueError):
+            fileobj.seek(0)
+    data = fileobj.read()
+    if isinstance(data, str):  # a text-mode file: take it as UTF-8
+        data = data.encode("utf-8")
+    return data
+
+
+def _password_message():
+    return _("The file is protected by a password. Remove the password in Excel, save and upload it again.")
+
+
+def _not_a_table_message(name):
+    if name:
+        return _("“%(name)s” is not a spreadsheet: upload an Excel file (.xlsx or .xls) or a CSV file.") % {
+            "name": name
+        }
+    return _("The file is not a spreadsheet: upload an Excel file (.xlsx or .xls) or a CSV file.")
+
+
+def _damaged_message(name):
+    if name:
+        return _(
+            "“%(name)s” could not be opened as an Excel workbook: it may be damaged. Open it in Excel, "
+            "save it as .xlsx and upload it again."
+        ) % {"name": name}
+    return _(
+        "The file could not be opened as an Excel workbook: it may be damaged. Open it in Excel, "
+        "save it as .xlsx and upload it again."
+    )
+
+
+def _read_workbook(data, name):
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError:
+        raise TableReadError(_password_message()) from None
+    except Exception:  # calamine raises a variety of errors for damaged or foreign zip/OLE2 files
+        raise TableReadError(_damaged_message(name)) from None
+    try:
+        metadata = workbook.sheets_metadata
+        worksheets = [
+            i for i, meta in enumerate(metadata) if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+        ]
+        visible = [i for i in worksheets if metadata[i].visible == python_calamine.SheetVisibleEnum.Visible]
+        # The office sees the visible sheets; hidden ones (drop-down lists and the like) come last.
+        for index in visible + [i for i in worksheets if i not in visible]:
+            rows = _clean_rows(
+                enumerate(workbook.get_sheet_by_index(index).to_python(skip_empty_area=False), 1)
+            )
+            if rows:
+                return rows
+        return []
+    except python_calamine.PasswordError:
+        raise TableReadError(_password_message()) from None
+    except Exception:
+        raise TableReadError(_damaged_message(name)) from None
+    finally:
+        workbook.close()
+
+
+_BIG_FLOAT = float(2**53)
+
+
+def _clean_rows(numbered):
+    """Blank cells to None, whole floats to int, trailing blanks and empty rows dropped (in place)."""
+    rows = []
+    for number, values in numbered:
+        for index, value in enumerate(values):
+            if value.__class__ is str:
+                if not value or value.isspace():
+                    values[index] = None
+            elif value.__class__ is float and value.is_integer() and -_BIG_FLOAT < value < _BIG_FLOAT:
+                values[index] = int(value)
+        while values and values[-1] is None:
+            values.pop()
+        if values:
+            rows.append((number, values))
+    return rows
+
+
+def _read_csv(data, name):
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(_WEB_PAGE_STARTS):
+        raise TableReadError(
+            _(
+                "The file is a web page or XML file saved under a spreadsheet name, not a real Excel file. "
+                "Open it in Excel, choose Save As, pick Excel Workbook (.xlsx) and upload that file."
+            )
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tab-delimited
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TableReadError(_not_a_table_message(name)) from None
+    else:
+        if b"\x00" in data[:8192]:
+            raise TableReadError(_not_a_table_message(name))
+        text = _decode_text(data, name)
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
+    if controls > len(sample) // 100:
+        raise TableReadError(_not_a_table_message(name))
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        return _clean_rows(enumerate(reader, 1))
+    except csv.Error:
+        raise TableReadError(_not_a_table_message(name)) from None
+
+
+def _decode_text(data, name):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableReadError(
+        _(
+            "The file is neither an Excel file nor a CSV file in a known text encoding (UTF-8 or GBK). "
+            "Open it in Excel, save it as .xlsx and upload it again."
+        )
+        if not name
+        else _(
+            "“%(name)s” is neither an Excel file nor a CSV file in a known text encoding (UTF-8 or GBK). "
+            "Open it in Excel, save it as .xlsx and upload it again."
+        )
+        % {"name": name}
+    )
+
+
+def _sniff_delimiter(text):
+    """The delimiter that splits the most of the first lines, then the most consistently."""
+    lines = [line for line in text[:65536].splitlines() if line.strip()][:50]
+    best, best_score = ",", (0, 0)
+    for delimiter in _CSV_DELIMITERS:
+        try:
+            counts = [len(record) for record in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        split = [count for count in counts if count > 1]
+        modal = max((split.count(count) for count in set(split)), default=0)
+        score = (len(split), modal)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# -- header ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    """A column a ledger expects."""
+
+    field: str  # e.g. "doc_number"
+    header: str  # canonical Chinese header, e.g. "证件号码"
+    synonyms: tuple[str, ...] = ()  # e.g. ("身份证号", "公民身份号码")
+    required: bool = False
+
+
+@dataclass
+class HeaderMatch:
+    row_index: int  # index into the list returned by read_rows
+    row_number: int  # sheet row number of the header
+    mapping: dict[int, str]  # column index -> field
+    unknown: list[str]  # header texts that matched nothing (listed to the user, ignored)
+    missing: list[str]  # fields of required columns not found
+    # Header texts that matched a field an earlier column already has (listed, ignored).
+    duplicates: list[str] = field(default_factory=list)
+
+    @property
+    def columns_by_field(self):
+        """field -> column index."""
+        return {name: index for index, name in self.mapping.items()}
+
+    def record(self, values):
+        """field -> raw value of one row (None where the row is shorter than the header)."""
+        return {name: values[index] if index < len(values) else None for index, name in self.mapping.items()}
+
+
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>|《[^《》]*》")
+_HEADER_MARKS = "*:：※"
+
+
+def normalise_header(value):
+    """The form in which headers and synonyms are compared.
+
+    NFKC (full-width to half-width), no whitespace, case-folded, without bracketed notes such as
+    "(手机)" or "（必填）" and without leading/trailing "*" and ":" marks.
+    """
+    text = "".join(cell_text(value).split()).casefold().strip(_HEADER_MARKS)
+    without_notes = _BRACKETED.sub("", text).strip(_HEADER_MARKS)
+    return without_notes or text
+
+
+class _Matcher:
+    def __init__(self, columns, mapping_override):
+        fields = {column.field for column in columns}
+        self.exact = {}
+        for column in columns:
+            for text in (column.header, *column.synonyms, column.field):
+                self.exact.setdefault(normalise_header(text), column.field)
+        self.exact.pop("", None)
+        # Longest synonym first: "header contains synonym" picks the most specific one.
+        self.contained = sorted(
+            ((text, name) for text, name in self.exact.items() if len(text) >= 2),
+            key=lambda item: -len(item[0]),
+        )
+        # By the header text as shown, else by its normalised form: "联系电话(手机)" and
+        # "联系电话(座机)" normalise alike but can be mapped apart by hand.
+        self.override = {}
+        for header, name in (mapping_override or {}).items():
+            if name and name not in fields:
+                raise ValueError(f"mapping_override maps {header!r} to unknown field {name!r}")
+            self.override[cell_text(header)] = name or None
+
+    def match(self, values):
+        texts = [cell_text(value) for value in values]
+        keys = [normalise_header(text) for text in texts]
+        mapping, taken, duplicates = {}, set(), []
+
+        def assign(index, name):
+            if name in taken:
+                duplicates.append(texts[index])
+            else:
+                mapping[index] = name
+                taken.add(name)
+
+        pending = [i for i, key in enumerate(keys) if key]
+        if self.override:
+            chosen = {i: self.override[texts[i]] for i in pending if texts[i] in self.override}
+            by_key = {}
+            for text, name in self.override.items():
+                if text not in texts:
+                    by_key.setdefault(normalise_header(text), name)
+            for i in pending:
+                if i not in chosen and keys[i] in by_key:
+                    chosen[i] = by_key[keys[i]]
+            for i in sorted(chosen):
+                if chosen[i]:
+                    assign(i, chosen[i])
+            pending = [i for i in pending if i not in chosen]
+        rest = []
+        for i in pending:
+            name = self.exact.get(keys[i])
+            if name:
+                assign(i, name)
+            else:
+                rest.append(i)
+        unknown = []
+        for i in rest:
+            name = next((name for text, name in self.contained if text in keys[i]), None)
+            if name:
+                assign(i, name)
+            else:
+                unknown.append(texts[i])
+        return mapping, unknown, duplicates
+
+
+def find_header(rows, columns, scan=20, mapping_override=None):
+    """Find the header row among the first `scan` rows and map its columns to fields.
+
+    The header row is the one matching the most distinct fields (at least 2, or 1 for a
+    one-column ledger); the earliest wins a tie, so title rows above it are skipped. A header
+    cell matches a column when, normalised (see normalise_header), it equals the column's header,
+    one of its synonyms or its field name; failing that, when it contains one of them (the longest
+    that it contains decides). Each field goes to the first column that claims it; later claims
+    are listed in `duplicates`. mapping_override {header text: field} is applied first; a field of
+    "" or None ignores that column.
+    """
+    matcher = _Matcher(columns, mapping_override)
+    need = min(2, len(columns)) or 1
+    best = None
+    for index, (number, values) in enumerate(rows[:scan]):
+        mapping, unknown, duplicates = matcher.match(values)
+        if len(mapping) >= need and (best is None or len(mapping) > len(best[2])):
+            best = (index, number, mapping, unknown, duplicates)
+    if best is None:
+        raise TableReadError(
+            _(
+                "The column headers could not be recognised: none of the first %(scan)d rows has at least "
+                "two of the expected headers. Expected headers: %(headers)s."
+            )
+            % {"scan": scan, "headers": "、".join(column.header for column in columns)}
+        )
+    index, number, mapping, unknown, duplicates = best
+    found = set(mapping.values())
+    missing = [column.field for column in columns if column.required and column.field not in found]
+    return HeaderMatch(index, number, mapping, unknown, missing, duplicates)
+
+
+# -- cells ----------------------------------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def cell_text(value):
+    """Normalised text of a cell.
+
+    None -> ""; text: NFKC (full-width to half-width), invisible characters dropped, stripped,
+    inner whitespace runs collapsed to one space; 12.0 -> "12"; dates -> ISO ("2022-03-31",
+    "2022-03-31 14:30"); booleans -> "TRUE"/"FALSE" as Excel shows them.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).translate(_INVISIBLE)
+        return " ".join(text.split())
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    if isinstance(value, datetime.datetime):
+        if value.second or value.microsecond:
+            return value.isoformat(sep=" ", timespec="seconds")
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.time):
+        return value.isoformat(timespec="seconds" if value.second else "minutes")
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?E[+-]?\d+$")
+
+
+def _lost_digits(shown):
+    return CellError(
+        _(
+            "Excel stored this ID as a number and lost its last digits (the cell holds %(value)s). "
+            "The digits cannot be recovered: format the column as Text, type the IDs in again and "
+            "upload the file again."
+        )
+        % {"value": shown}
+    )
+
+
+def cell_identifier(value):
+    """Text of an ID, document number or phone: like cell_text, without any whitespace, upper-case.
+
+    Raises CellError when Excel has turned a long number into a number: an int or whole float of
+    15 digits or more, or text in scientific notation such as "6.20102E+17". A leading apostrophe
+    and the ="..." wrapping that some exports use to keep Excel off a number are removed.
+    """
+    if isinstance(value, bool):
+        return cell_text(value)
+    if isinstance(value, int):
+        if len(str(abs(value))) >= 15:
+            raise _lost_digits(str(value))
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        if abs(value) >= 1e14:
+            raise _lost_digits(f"{value:.6G}")
+        return str(int(value))
+    text = "".join(cell_text(value).split()).upper()
+    if text.startswith('="') and text.endswith('"') and len(text) >= 3:
+        text = text[2:-1]
+    text = text.removeprefix("'")
+    if _SCIENTIFIC.match(text) and ("." in text or "+" in text):
+        raise _lost_digits(text)
+    return text
+
+
+_DATE_TEXT = re.compile(
+    r"""^(?P<y>\d{4})
+    (?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})
+      |年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})[日号]?
+      |(?P<m3>\d{2})(?P<d3>\d{2}))
+    (?:(?:T|\s*)(?P<H>\d{1,2})(?::|时|点)(?P<M>\d{1,2})
+      (?::(?P<S>\d{1,2})(?P<f>\.\d+)?|分(?:(?P<S2>\d{1,2})秒)?)?
+      (?P<tz>Z|[+-]\d{2}:?\d{2})?)?$""",
+    re.VERBOSE,
+)
+_AROUND_MARKS = re.compile(r"\s*([年月日号时点分秒:/.-])\s*")
+
+# Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is the 29 February 1900 that
+# never was (kept for Lotus 1-2-3 compatibility). Plausible serials run to 2100-12-31.
+_SERIAL_MAX = 73416
+_YYYYMMDD_MIN, _YYYYMMDD_MAX = 19000101, 21001231
+
+
+def _not_a_date(value, with_time=False):
+    shown = cell_text(value)
+    if with_time:
+        return CellError(
+            _("“%(value)s” is not a date and time. Write it like 2022-03-31 14:30.") % {"value": shown}
+        )
+    return CellError(_("“%(value)s” is not a date. Write dates like 2022-03-31.") % {"value": shown})
+
+
+def _not_a_real_date(value):
+    return CellError(_("“%(value)s” is not a real date.") % {"value": cell_text(value)})
+
+
+def _from_number(value, with_time):
+    """A naive datetime from an Excel serial number or a yyyymmdd number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _not_a_date(value, with_time)
+    if (isinstance(value, int) or value.is_integer()) and _YYYYMMDD_MIN <= value <= _YYYYMMDD_MAX:
+        number = int(value)
+        try:
+            return datetime.datetime(number // 10000, number // 100 % 100, number % 100)
+        except ValueError:
+            raise _not_a_real_date(value) from None
+    if not 1 <= value < _SERIAL_MAX:
+        raise _not_a_date(value, with_time)
+    if 60 <= value < 61:
+        raise _not_a_real_date(value)
+    days = int(value)
+    seconds = round((value - days) * 86400)
+    base = datetime.datetime(1899, 12, 31) if value < 60 else datetime.datetime(1899, 12, 30)
+    return base + datetime.timedelta(days=days, seconds=seconds)
+
+
+def _from_text(text, value, with_time):
+    """(naive or aware datetime, whether a time was given) from date text."""
+    match = _DATE_TEXT.match(_AROUND_MARKS.sub(r"\1", text))
+    if not match:
+        raise _not_a_date(value, with_time)
+    parts = match.groupdict()
+    month = parts["m"] or parts["m2"] or parts["m3"]
+    day = parts["d"] or parts["d2"] or parts["d3"]
+    try:
+        result = datetime.datetime(
+            int(parts["y"]),
+            int(month),
+            int(day),
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or parts["S2"] or 0),
+            round(float(parts["f"]) * 1_000_000) if parts["f"] else 0,
+        )
+    except ValueError:
+        raise _not_a_real_date(value) from None
+    if parts["tz"]:
+        zone = parts["tz"]
+        if zone == "Z":
+            result = result.replace(tzinfo=datetime.UTC)
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            result = result.replace(tzinfo=datetime.timezone(sign * offset))
+    return result
+
+
+def cell_date(value):
+    """A date from a date cell, an Excel serial number, a yyyymmdd number or date text; "" -> None.
+
+    Text: "2022-03-31", "2022/3/31", "2022.3.31", "2022年3月31日", "20220331", each optionally
+    followed by a time (which is dropped). Day-first or month-first forms such as "3/31/2022" are
+    refused rather than guessed. Anything else raises CellError.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, bool):
+        raise _not_a_date(value)
+    if isinstance(value, int | float):
+        return _from_number(value, False).date()
+    if isinstance(value, Decimal):
+        return _from_number(float(value), False).date()
+    if not isinstance(value, str):
+        raise _not_a_date(value)
+    text = cell_text(value)
+    if not text:
+        return None
+    return _from_text(text, value, False).date()
+
+
+def cell_datetime(value):
+    """Like cell_date, with the time kept: an aware datetime in settings.TIME_ZONE; "" -> None.
+
+    Text: a date as cell_date takes it, optionally followed by "14:30", "14:30:05", "14时30分" and
+    a UTC offset ("Z", "+08:00"); a date alone is midnight. Naive values are local time.
+    """
+    zone = timezone.get_default_timezone()
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        result = value
+    elif isinstance(value, datetime.date):
+        result = datetime.datetime.combine(value, datetime.time())
+    elif isinstance(value, bool):
+        raise _not_a_date(value, True)
+    elif isinstance(value, int | float | Decimal):
+        result = _from_number(float(value) if isinstance(value, Decimal) else value, True)
+    elif isinstance(value, str):
+        text = cell_text(value)
+        if not text:
+            return None
+        result = _from_text(text, value, True)
+    else:
+        raise _not_a_date(value, True)
+    if timezone.is_naive(result):
+        return timezone.make_aware(result, zone)
+    return result.astimezone(zone)
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+_WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,  # "=..." in data stays text (no formula injection)
+    "strings_to_urls": False,  # no hyperlinks (and no 65,530-link limit)
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+    "use_zip64": True,  # only used when a part passes 4 GB
+}
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _display_width(text):
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _column_width(text, minimum=8):
+    return min(max(_display_width(text) + 2, minimum), 60)
+
+
+def _sheet_names(base):
+    base = _SHEET_NAME_FORBIDDEN.sub("_", base or "Sheet1").strip("'")[:EXCEL_MAX_SHEET_NAME] or "Sheet1"
+    yield base
+    number = 2
+    while True:
+        suffix = f" ({number})"
+        yield base[: EXCEL_MAX_SHEET_NAME - len(suffix)] + suffix
+        number += 1
+
+
+class _SheetWriter:
+    """Writes header + rows with flat memory, continuing on a new sheet past Excel's row limit."""
+
+    def __init__(self, workbook, headers, sheet_name, text_columns, text_format_columns, widths):
+        self.workbook = workbook
+        self.headers = [cell_text(header) for header in headers]
+        self.text_columns = frozenset(text_columns)
+        self.text_format_columns = frozenset(text_format_columns) | self.text_columns
+        self.widths = widths or {}
+        self.names = _sheet_names(sheet_name)
+        self.bold = workbook.add_format({"bold": True})
+        self.text = workbook.add_format({"num_format": "@"})
+        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.time = workbook.add_format({"num_format": "hh:mm"})
+        self.zone = timezone.get_default_timezone()
+
+    def new_sheet(self):
+        sheet = self.workbook.add_worksheet(next(self.names))
+        for index, header in enumerate(self.headers):
+            minimum = 20 if index in self.text_columns else 8
+            width = self.widths.get(index) or _column_width(header, minimum)
+            fmt = self.text if index in self.text_format_columns else None
+            sheet.set_column(index, index, width, fmt)
+        sheet.freeze_panes(1, 0)
+        for index, header in enumerate(self.headers):
+            sheet.write_string(0, index, header, self.bold)
+        return sheet
+
+    def write(self, rows):
+        limit = EXCEL_MAX_ROWS - 1
+        sheet, row, count, width = self.new_sheet(), 0, 0, len(self.headers)
+        text_columns = self.text_columns
+        text_formatted = self.text_format_columns - text_columns
+        text, write_cell = self.text, self.write_cell
+        for values in rows:
+            if row == limit:
+                sheet.autofilter(0, 0, row, max(width - 1, 0))
+                sheet, row = self.new_sheet(), 0
+            row += 1
+            count += 1
+            width = max(width, len(values))
+            for col, value in enumerate(values):
+                if value is None:
+                    continue
+                if col in text_columns:
+                    sheet.write_string(row, col, value if isinstance(value, str) else cell_text(value), text)
+                elif col in text_formatted:  # the value keeps its type; what is typed there later is text
+                    write_cell(sheet, row, col, value, text)
+                else:
+                    write_cell(sheet, row, col, value)
+        if width:
+            sheet.autofilter(0, 0, row, width - 1)
+        return count
+
+    def write_cell(self, sheet, row, col, value, fmt=None):
+        if isinstance(value, str):
+            if value:
+                sheet.write_string(row, col, value, fmt)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value, fmt)
+        elif isinstance(value, int):
+            if -(10**15) < value < 10**15:
+                sheet.write_number(row, col, value, fmt)
+            else:  # a number Excel would round: keep every digit as text
+                sheet.write_string(row, col, str(value), fmt)
+        elif isinstance(value, float):
+            sheet.write_number(row, col, value, fmt)
+        elif isinstance(value, Decimal):
+            sheet.write_number(row, col, float(value), fmt)
+        elif isinstance(value, datetime.datetime):
+            if timezone.is_aware(value):
+                value = timezone.make_naive(value, self.zone)
+            sheet.write_datetime(row, col, value, self.datetime)
+        elif isinstance(value, datetime.date):
+            sheet.write_datetime(row, col, value, self.date)
+        elif isinstance(value, datetime.time):
+            sheet.write_datetime(row, col, value.replace(tzinfo=None), self.time)
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+
+
+def write_xlsx(
+    fileobj_or_path,
+    headers,
+    rows: Iterable[list],
+    sheet_name="Sheet1",
+    text_columns=frozenset(),
+    column_widths=None,
+):
+    """Stream headers + rows into an xlsx file with flat memory; return the number of data rows.
+
+    Values keep their type (str, int, float, bool, Decimal, date, datetime, time; None is blank);
+    columns in text_columns are written as text whatever the value (IDs and phones never become
+    numbers) and formatted as Text so that what the office types there stays text. Ints of 15
+    digits or more are written as text too, since Excel would round them. Aware datetimes are
+    written in local time. The header row is bold, frozen and filtered; widths come from the headers
+    (text columns at least 20) unless column_widths {index: width} says otherwise. Past Excel's
+    limit of 1,048,575 data rows the export continues on a new sheet with the same header.
+    """
+    workbook = xlsxwriter.Workbook(fileobj_or_path, {"constant_memory": True, **_WORKBOOK_OPTIONS})
+    try:
+        return _SheetWriter(workbook, headers, sheet_name, text_columns, (), column_widths).write(rows)
+    finally:
+        workbook.close()
+
+
+def error_report_xlsx(fileobj, original_header, rejected):
+    """The office's error report: 原行号, the original columns, 错误原因.
+
+    rejected: (sheet row number, original values as read_rows gave them, reasons). The values are
+    written back as they were (text stays text, numbers stay numbers) in columns formatted as Text,
+    so the office can correct the rows, retype mangled IDs as text and upload this file again. The
+    原行号 and 错误原因 columns of a report being reported on again are replaced, not repeated.
+    """
+    original = [cell_text(header) for header in original_header]
+    drop = {i for i, header in enumerate(original) if header in (ROW_NUMBER_COLUMN, ERROR_COLUMN)}
+    rejected = list(rejected)
+    width = max([len(original), *(len(values) for _number, values, _reasons in rejected)])
+    kept = [i for i in range(width) if i not in drop]
+    headers = [ROW_NUMBER_COLUMN, *(original[i] if i < len(original) else "" for i in kept), ERROR_COLUMN]
+
+    def lines():
+        for number, values, reasons in rejected:
+            yield [
+                number,
+                *(values[i] if i < len(values) else None for i in kept),
+                REASON_SEPARATOR.join(str(reason) for reason in reasons),
+            ]
+
+    last = len(headers) - 1
+    workbook = xlsxwriter.Workbook(fileobj, {"constant_memory": True, **_WORKBOOK_OPTIONS})
+    try:
+        writer = _SheetWriter(
+            workbook,
+            headers,
+            "错误行",
+            text_columns=(),
+            text_format_columns=range(1, last),
+            widths={0: 8, last: 60},
+        )
+        writer.write(lines())
+    finally:
+        workbook.close()
+
+
+def template_xlsx(fileobj, columns, example):
+    """A blank template: canonical headers (required ones marked "*" and red, with a note listing
+    the other accepted headers), one grey example row, every column formatted as Text."""
+    workbook = xlsxwriter.Workbook(fileobj, _WORKBOOK_OPTIONS)
+    try:
+        sheet = workbook.add_worksheet(_("Template")[:EXCEL_MAX_SHEET_NAME])
+        bold = workbook.add_format({"bold": True, "num_format": "@"})
+        required = workbook.add_format({"bold": True, "font_color": "#C00000", "num_format": "@"})
+        text = workbook.add_format({"num_format": "@"})
+        sample = workbook.add_format({"num_format": "@", "italic": True, "font_color": "#808080"})
+        for index, column in enumerate(columns):
+            header = f"*{column.header}" if column.required else column.header
+            shown = example[index] if index < len(example) else ""
+            width = max(
+                _column_width(header),
+                _column_width(cell_text(shown)),
+                20 if len(cell_text(shown)) > 14 else 0,
+            )
+            sheet.set_column(index, index, width, text)
+            sheet.write_string(0, index, header, required if column.required else bold)
+            notes = [_("Required.") if column.required else _("Optional.")]
+            others = [s for s in column.synonyms if normalise_header(s) != normalise_header(column.header)]
+            if others:
+                notes.append(_("Also accepted as header: %(names)s") % {"names": "、".join(others)})
+            sheet.write_comment(0, index, "\n".join(notes), {"x_scale": 1.5})
+            if shown not in (None, ""):
+                sheet.write_string(1, index, cell_text(shown), sample)
+        sheet.freeze_panes(1, 0)
+    finally:
+        workbook.close()

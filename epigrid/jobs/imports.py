@@ -1,0 +1,89 @@
+"""Imports as jobs: every ledger registered here is imported through the one pipeline
+(core.imports) in the background, previewed first, then confirmed."""
+
+import os
+
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from epigrid.areas.models import Area
+from epigrid.core.imports import MappingNeeded, error_report, run_import, summary_rows
+from epigrid.jobs.services import attach_output, handler, submit
+
+LEDGERS = {}
+
+
+def register_ledger(name, resource_class, permission):
+    """`permission` is the one a user needs over the chosen area to import this ledger."""
+    LEDGERS[name] = (resource_class, permission)
+
+
+def importable_areas(user, name):
+    """Areas under which `user` may import this ledger."""
+    return Area.objects.restrict(user, perm=LEDGERS[name][1])
+
+
+def start_import(user, name, area, upload=None, dry_run=True, mapping=None, input_name=None):
+    """Queue a preview (dry run) or the real import of an uploaded ledger file."""
+    resource_class, _permission = LEDGERS[name]
+    title = (_("Preview: %(ledger)s → %(area)s") if dry_run else _("Import: %(ledger)s → %(area)s")) % {
+        "ledger": resource_class.title,
+        "area": area.name,
+    }
+    params = {
+        "ledger": name,
+        "area": area.code,
+        "dry_run": dry_run,
+        "mapping": mapping or {},
+        "filename": getattr(upload, "name", "") or (input_name or "").rsplit("/", 1)[-1],
+    }
+    if upload is not None:
+        return submit("import", user, title, params, input_file=upload)
+    job = submit("import", user, title, params)
+    job.input_file.name = input_name  # the same stored upload: confirming never re-uploads
+    job.save(update_fields=["input_file"])
+    return job
+
+
+@handler("import")
+def import_job(job, progress):
+    params = job.params
+    resource_class, _permission = LEDGERS[params["ledger"]]
+    area = importable_areas(job.user, params["ledger"]).get(code=params["area"])
+    resource = resource_class(job.user, area)
+    try:
+        with job.input_file.open("rb") as fileobj:
+            result = run_import(
+                resource,
+                fileobj,
+                params.get("filename", ""),
+                dry_run=params["dry_run"],
+                progress=progress,
+                mapping_override=params.get("mapping") or None,
+            )
+    except MappingNeeded as exc:
+        return {
+            "mapping_needed": {
+                "headers": [h for h in exc.headers if h],
+                "fields": [[c.field, c.header] for c in resource.columns],
+                "missing": exc.missing,
+            },
+            "message": str(exc),
+        }
+    payload = result.as_dict()
+    payload["errors"] = payload["errors"][:200]
+    payload["summary"] = summary_rows(result)
+    if result.rejected:
+        base = os.path.splitext(params.get("filename") or "ledger")[0]
+        attach_output(job, f"{base}-错误报告.xlsx", ContentFile(error_report(result)))
+        payload["download_label"] = _("Download the error report")
+    if params["dry_run"] and (result.created or result.updated):
+        payload["actions"] = [
+            {
+                "name": "confirm",
+                "label": _("Import these rows"),
+                "url": reverse("jobs:import_confirm", args=[job.pk]),
+            }
+        ]
+    return payload
