@@ -144,12 +144,16 @@ class ResidentResource(Resource):
         check("sex", lambda v: self._choice(v, SEXES, "sex"))
         check("tags", self._tags)
         data["notes"] = cell_text(raw.get("notes")) or None
-        if not problems and data["sex"] and data["doc_type"] == DocumentType.RESIDENT_ID:
-            if identity.resident_id_facts(data["doc_number"])[0] != data["sex"]:
-                problems.append((self.header_of("sex"), _("The sex does not match the resident ID.")))
+        if not problems and self._sex_contradicts_id(data):
+            problems.append((self.header_of("sex"), _("The sex does not match the resident ID.")))
         if problems:
             raise RowInvalid(problems)
         return data
+
+    @staticmethod
+    def _sex_contradicts_id(data):
+        is_resident_id = data["doc_type"] == DocumentType.RESIDENT_ID
+        return bool(data["sex"]) and is_resident_id and identity.resident_id_facts(data["doc_number"])[0] != data["sex"]
 
     def _name(self, value):
         name = cell_text(value)
