@@ -136,6 +136,8 @@ class HouseholdListView(ObjectListView):
     table_class = HouseholdTable
     filterset_class = HouseholdFilterSet
     add_url_name = "areas:household_add"
+    export_name = "households"
+    import_name = "residents"
 
     def get_queryset(self):
         # GROUP BY queries drop Meta.ordering, so order explicitly for stable pages.

@@ -6,4 +6,4 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self):
-        from epigrid.audit import receivers  # noqa: F401  (connects the change-log receivers)
+        from epigrid.audit import exports, receivers  # noqa: F401  (change-log receivers, audit export)

@@ -13,6 +13,7 @@ class Action(models.TextChoices):
     DELETE = "delete", _("Deleted")
     REVEAL = "reveal", _("Revealed personal data")
     MERGE = "merge", _("Merged")
+    EXPORT = "export", _("Exported")
 
 
 class ObjectChange(models.Model):

@@ -56,3 +56,21 @@ def log_bulk_update(objs):
 
 def log_reveal(obj, fields, reason):
     log_change(obj, Action.REVEAL, after={"fields": list(fields)}, reason=reason)
+
+
+def log_export(model, count, query, unmasked, reason=""):
+    """One row per export: what was exported, with which filters, and whether in full."""
+    ctx, user = _actor()
+    ObjectChange.objects.create(
+        user=user,
+        user_name=user.get_username() if user else "",
+        request_id=ctx.request_id,
+        source=ctx.source,
+        action=Action.REVEAL if unmasked else Action.EXPORT,
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=0,
+        object_repr=f"{model._meta.verbose_name_plural} ×{count}"[:200],
+        area_path="/",
+        postchange_data={"count": count, "filters": query, "unmasked": unmasked},
+        reason=reason,
+    )

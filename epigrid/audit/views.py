@@ -9,6 +9,7 @@ class ObjectChangeListView(ObjectListView):
     table_class = ObjectChangeTable
     filterset_class = ObjectChangeFilterSet
     template_name = "audit/objectchange_list.html"
+    export_name = "audit"
 
     def get_queryset(self):
         return super().get_queryset().select_related("content_type")

@@ -42,6 +42,8 @@ class ObjectListView(ScopedViewMixin, SingleTableMixin, FilterView):
     template_name = "core/object_list.html"
     paginate_by = 50
     add_url_name = None
+    export_name = None  # a registered export (jobs.exports) offered with the list's filters
+    import_name = None  # a registered ledger (jobs.imports) offered for upload
 
     def dispatch(self, request, *args, **kwargs):
         # A module the user holds no grant for at all is forbidden, not just empty.
@@ -64,6 +66,9 @@ class ObjectListView(ScopedViewMixin, SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["add_url_name"] = self.add_url_name
+        ctx["export_name"] = self.export_name
+        ctx["import_name"] = self.import_name
+        ctx["can_reveal"] = self.can("reveal")
         return ctx
 
 

@@ -6,4 +6,4 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from epigrid.jobs import imports  # noqa: F401  (registers the "import" job handler)
+        from epigrid.jobs import exports, imports  # noqa: F401  (registers the import and export handlers)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<uuid:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("<uuid:pk>/remap/", views.import_remap, name="import_remap"),
     path("import/<slug:ledger>/", views.import_start, name="import_start"),
+    path("export/<slug:name>/", views.export_start, name="export_start"),
     path("import/<slug:ledger>/template.xlsx", views.import_template, name="import_template"),
 ]

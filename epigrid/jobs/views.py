@@ -140,3 +140,28 @@ def import_remap(request, pk):
         input_name=preview.input_file.name,
     )
     return redirect(job)
+
+
+@require_POST
+@login_required
+def export_start(request, name):
+    """Export a list with the filters it showed; full personal data only with the right and a reason."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    from epigrid.core.scoping import perm_name
+    from epigrid.jobs.exports import EXPORTS, may_export_unmasked, start_export
+
+    if name not in EXPORTS:
+        raise Http404
+    if not request.user.has_scoped_perm(perm_name(EXPORTS[name].model, "view")):
+        raise PermissionDenied
+    query = request.POST.get("query", "")
+    unmasked = bool(request.POST.get("unmasked"))
+    reason = request.POST.get("reason", "").strip()
+    if unmasked and not may_export_unmasked(request.user, name):
+        raise PermissionDenied
+    if unmasked and len(reason) < 2:
+        messages.error(request, _("Give the reason for exporting full personal data."))
+        return redirect(request.POST.get("back") or "home")
+    return redirect(start_export(request.user, name, query, unmasked=unmasked, reason=reason))

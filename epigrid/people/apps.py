@@ -7,6 +7,7 @@ class PeopleConfig(AppConfig):
 
     def ready(self):
         from epigrid.jobs.imports import register_ledger
+        from epigrid.people import exports  # noqa: F401  (registers the person export)
         from epigrid.people.imports import ResidentResource
 
         register_ledger("residents", ResidentResource, "people.add_person")

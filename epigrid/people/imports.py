@@ -153,7 +153,11 @@ class ResidentResource(Resource):
     @staticmethod
     def _sex_contradicts_id(data):
         is_resident_id = data["doc_type"] == DocumentType.RESIDENT_ID
-        return bool(data["sex"]) and is_resident_id and identity.resident_id_facts(data["doc_number"])[0] != data["sex"]
+        return (
+            bool(data["sex"])
+            and is_resident_id
+            and identity.resident_id_facts(data["doc_number"])[0] != data["sex"]
+        )
 
     def _name(self, value):
         name = cell_text(value)

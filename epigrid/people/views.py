@@ -24,6 +24,8 @@ class PersonListView(ObjectListView):
     table_class = PersonTable
     filterset_class = PersonFilterSet
     add_url_name = "people:person_add"
+    export_name = "persons"
+    import_name = "residents"
 
     def get_queryset(self):
         return super().get_queryset().select_related("area", "household__building").prefetch_related("tags")
