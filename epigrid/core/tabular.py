@@ -18,6 +18,7 @@ Strings are never turned into formulas, links or numbers.
 
 import contextlib
 import csv
+import dataclasses
 import datetime
 import io
 import math
@@ -25,7 +26,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import python_calamine
@@ -92,18 +93,21 @@ def read_rows(fileobj, filename=""):
     """
     data = _read_bytes(fileobj)
     name = os.path.basename(str(filename or ""))
-    if not data.strip():
+    if not data or (len(data) < 4096 and not data.strip()):
         raise TableReadError(_("The file is empty."))
     if data.startswith(_ZIP_MAGIC):
         rows = _read_workbook(data, name)
     elif data.startswith(_OLE2_MAGIC):
-        if _ENCRYPTED_OLE2 in data[:65536] or _ENCRYPTED_OLE2 in data:
-            raise TableReadError(_password_message())
-        rows = _read_workbook(data, name)
+        try:
+            rows = _read_workbook(data, name)
+        except TableReadError:
+            if _ENCRYPTED_OLE2 in data:  # an encrypted xlsx is an OLE2 file with this stream
+                raise TableReadError(_password_message()) from None
+            raise
     else:
         rows = _read_csv(data, name)
     if not rows:
-        raise TableReadError(_("The file contains no data: every sheet is empty."))
+        raise TableReadError(_("The file contains no data."))
     return rows
 
 
@@ -283,7 +287,7 @@ class HeaderMatch:
     unknown: list[str]  # header texts that matched nothing (listed to the user, ignored)
     missing: list[str]  # fields of required columns not found
     # Header texts that matched a field an earlier column already has (listed, ignored).
-    duplicates: list[str] = field(default_factory=list)
+    duplicates: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def columns_by_field(self):
