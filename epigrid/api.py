@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from epigrid.areas.api import AreaViewSet, BuildingViewSet, HouseholdViewSet
 from epigrid.audit.api import ObjectChangeViewSet
+from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
 
 router = DefaultRouter()
@@ -13,3 +14,7 @@ router.register("buildings", BuildingViewSet)
 router.register("households", HouseholdViewSet)
 router.register("persons", PersonViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
+router.register("jobs", JobViewSet, basename="job")
+# POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.
+router.register(r"imports/(?P<ledger>[\w-]+)", ImportViewSet, basename="import")
+router.register(r"exports/(?P<name>[\w-]+)", ExportViewSet, basename="export")

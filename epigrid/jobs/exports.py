@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.audit.services import log_export
-from epigrid.core.tabular import write_xlsx
+from epigrid.core.tabular import stream_xlsx
 from epigrid.jobs.services import attach_output, handler, submit
 
 EXPORTS = {}
@@ -88,11 +88,11 @@ def export_job(job, progress):
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
-        written = write_xlsx(
+        written = stream_xlsx(
             path,
             list(export.headers),
             counted(export.rows(queryset)),
-            sheet_name=export.title[:31],
+            sheet_name=export.title,
             text_columns=export.text_columns,
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
