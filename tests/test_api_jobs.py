@@ -5,6 +5,7 @@ import io
 import json
 
 import openpyxl
+import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -78,6 +79,22 @@ def test_it_does_not_import_twice_when_a_confirm_is_retried(cast, django_capture
     assert Job.objects.filter(params__dry_run=False).count() == 1
     assert Person.objects.count() == 3
     assert ObjectChange.objects.filter(content_type__model="person", action="create").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_confirms_in_autocommit_with_inline_tasks(cast):
+    # No test transaction: each job runs inside the request that starts it, as under
+    # EPIGRID_TASKS=immediate. The confirm must have stored the upload's name before it runs.
+    client = api(cast.community_officer)
+    preview = client.post(
+        "/api/v1/imports/residents/",
+        {"file": xlsx(good_rows()), "area": cast.community.code},
+        format="multipart",
+    ).json()
+    assert preview["status"] == Status.SUCCEEDED
+    job = client.post(f"/api/v1/jobs/{preview['id']}/confirm/").json()
+    assert (job["status"], job["result"]["created"]) == (Status.SUCCEEDED, 3), job["message"]
+    assert Person.objects.count() == 3
 
 
 def test_it_confirms_again_after_the_import_failed(cast, django_capture_on_commit_callbacks):

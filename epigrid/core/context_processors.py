@@ -7,6 +7,7 @@ NAVIGATION = [
     (_("Households"), "areas:household_list", "areas.view_household"),
     (_("Persons"), "people:person_list", "people.view_person"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
+    (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "people.view_person"),
 ]
 
@@ -18,6 +19,6 @@ def navigation(request):
     items = [
         {"label": label, "url": reverse(url_name), "active": request.path.startswith(reverse(url_name))}
         for label, url_name, perm in NAVIGATION
-        if user.has_scoped_perm(perm)
+        if perm is None or user.has_scoped_perm(perm)
     ]
     return {"nav_items": items}
