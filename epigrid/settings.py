@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "epigrid.core",
     "epigrid.accounts",
     "epigrid.audit",
@@ -168,11 +169,17 @@ SPECTACULAR_SETTINGS = {
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
+# Jobs travel on a database-backed queue by default (nothing else to run); production may pick
+# Redis (EPIGRID_TASKS=rq, REDIS_URL) and run `epigrid worker`, which starts the matching worker.
 _TASK_BACKENDS = {
     "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[env_choice("EPIGRID_TASKS", list(_TASK_BACKENDS), "db")]}}
+EPIGRID_TASKS = env_choice("EPIGRID_TASKS", list(_TASK_BACKENDS), "db")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[EPIGRID_TASKS]}}
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 
 LOGGING = {
     "version": 1,

@@ -114,3 +114,31 @@ def test_it_cancels_from_the_page(cast):
     cast.client_for(cast.grid_worker).post(f"/jobs/{job.pk}/cancel/")
     job.refresh_from_db()
     assert job.status == Status.CANCELLED
+
+
+def _redis_reachable():
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379 (the production queue option)")
+def test_it_runs_a_job_through_the_redis_queue(cast, settings, django_capture_on_commit_callbacks):
+    import django_rq
+    from django_tasks_rq import Job as RQJob
+    from rq import SimpleWorker
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.submit("test.count", cast.grid_worker, "计数", {"n": 2})
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED  # waiting in Redis, not run inline
+    SimpleWorker([queue], connection=queue.connection, job_class=RQJob).work(burst=True)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED and RUNS == [job.pk]

@@ -16,6 +16,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from epigrid.core.forms import style_form
+from epigrid.core.paginators import CappedPaginator
 from epigrid.core.scoping import ScopeViolation, check_in_scope, perm_name
 from epigrid.core.widgets import option_label
 
@@ -40,7 +41,8 @@ class ScopedViewMixin(LoginRequiredMixin):
 
 class ObjectListView(ScopedViewMixin, SingleTableMixin, FilterView):
     template_name = "core/object_list.html"
-    paginate_by = 50
+    paginate_by = 50  # rows per page of the table (the table paginates; ListView does not)
+    paginator_class = CappedPaginator
     add_url_name = None
     export_name = None  # a registered export (jobs.exports) offered with the list's filters
     import_name = None  # a registered ledger (jobs.imports) offered for upload
@@ -51,8 +53,12 @@ class ObjectListView(ScopedViewMixin, SingleTableMixin, FilterView):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
+    def get_paginate_by(self, queryset):
+        # Only the table paginates: ListView paginating too would count every list twice.
+        return None
+
     def get_table_pagination(self, table):
-        return {"per_page": self.paginate_by}
+        return {"per_page": self.paginate_by, "paginator_class": self.paginator_class}
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound: default filters (such as hiding merged records) apply to the bare list too.

@@ -1,25 +1,64 @@
-"""One search box: name, full ID, last 4+ ID characters, or phone. Every branch hits an index
-(name prefix, document number, reversed document number, phone)."""
+"""One search box: a name, a full document number, its last 4+ characters, or a phone.
+
+What the term looks like decides where it is looked for, so every query is a few index ranges
+(docs/decisions/0010-person-search-at-scale.md):
+
+- only digits, X and + (spaces and dashes ignored): the document number, its last 4+ characters
+  (a prefix of the indexed reversed number) and the phone — never the name;
+- anything else: a prefix of the name, matched as typed (full-width letters and digits become
+  half-width, outer spaces are trimmed; case and inner spaces count). A term of letters and
+  digits (a passport number such as E12345678) is also looked up as a whole document number.
+
+Name matches come in code-point order of the name: on PostgreSQL through the explicit
+`COLLATE "C"` index of migration 0004, whatever the database's own collation is; SQLite compares
+text by code point already.
+"""
 
 import contextlib
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import connections
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 
 from epigrid.core.identity import normalise_phone, normalise_text
 
-_ID_TAIL = re.compile(r"^[0-9X]{4,}$")
+_DOCUMENT_OR_PHONE = re.compile(r"[0-9X+]*[0-9][0-9X+]*")
+_ID_TAIL = re.compile(r"[0-9X]{4,}")
+_DOCUMENT = re.compile(r"[0-9A-Z]*(?:[0-9][A-Z]|[A-Z][0-9])[0-9A-Z]*")
+# Above every character a name can hold: [term, term + _TOP) is every name starting with term.
+_TOP = "\U0010ffff"
 
 
 def search_persons(queryset, text):
-    term = normalise_text(text)
-    if not term:
+    compact = normalise_text(text).replace("-", "")  # NFKC, no spaces, upper case
+    if not compact:
         return queryset
-    q = Q(name__startswith=term) | Q(doc_number=term)
-    if _ID_TAIL.match(term):
+    if _DOCUMENT_OR_PHONE.fullmatch(compact):
+        return queryset.filter(_document_or_phone(compact))
+    name = unicodedata.normalize("NFKC", text).strip()
+    queryset = queryset.alias(name_order=_code_point_name(queryset))
+    q = Q(name_order__gte=name, name_order__lt=name + _TOP)
+    if _DOCUMENT.fullmatch(compact) and len(compact) <= 32:
+        q |= Q(doc_number=compact)
+    return queryset.filter(q).order_by("name_order", "id")
+
+
+def _document_or_phone(term):
+    q = Q(doc_number=term)
+    if _ID_TAIL.fullmatch(term):
         q |= Q(doc_number_rev__startswith=term[::-1])
     if term.isdigit() or term.startswith("+"):
         with contextlib.suppress(ValidationError):
             q |= Q(phone=normalise_phone(term))
-    return queryset.filter(q)
+    return q
+
+
+def _code_point_name(queryset):
+    """The name compared by code point. A prefix is a range only in that order; the database's
+    default collation (en_US.UTF-8, zh_CN.UTF-8, ...) orders and compares differently."""
+    if connections[queryset.db].vendor == "postgresql":
+        return Collate("name", "C")
+    return F("name")  # SQLite's default BINARY collation compares UTF-8 bytes: code point order

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -23,4 +24,9 @@ class Command(BaseCommand):
         touched = recover_stale(max_age=datetime.timedelta(0) if only_worker else None)
         if touched:
             self.stdout.write(f"requeued or failed {touched} stale job(s)")
-        call_command("db_worker", queue_name="*", verbosity=options["verbosity"])
+        if "RQBackend" in settings.TASKS["default"]["BACKEND"]:
+            call_command(
+                "rqworker", "default", job_class="django_tasks_rq.Job", verbosity=options["verbosity"]
+            )
+        else:
+            call_command("db_worker", queue_name="*", verbosity=options["verbosity"])
