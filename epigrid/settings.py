@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "epigrid.areas",
     "epigrid.people",
     "epigrid.jobs",
+    "epigrid.control",
     "epigrid.demo",
 ]
 

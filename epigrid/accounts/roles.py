@@ -16,39 +16,61 @@ def _perms(*specs):
     return frozenset(out)
 
 
+CONTROL_MODELS = ("control.keyperson", "control.controlmeasure", "control.checkin")
+
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
+VIEW_CONTROL = [f"view:{m}" for m in CONTROL_MODELS]
+EDIT_CONTROL = [f"{a}:{m}" for a in ("add", "change") for m in CONTROL_MODELS]
 
 ROLES = {
     "district_commander": (
         _("District commander"),
-        _perms(*VIEW_REGISTRY, "reveal:people.person", "view:audit.objectchange"),
+        _perms(*VIEW_REGISTRY, *VIEW_CONTROL, "reveal:people.person", "view:audit.objectchange"),
     ),
-    "street_officer": (_("Street officer"), _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS, "reveal:people.person")),
+    "street_officer": (
+        _("Street officer"),
+        _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS, *VIEW_CONTROL, *EDIT_CONTROL, "reveal:people.person"),
+    ),
     "community_officer": (
         _("Community officer"),
         _perms(
             *VIEW_REGISTRY,
             *EDIT_RESIDENTS,
+            *VIEW_CONTROL,
+            *EDIT_CONTROL,
             "delete:areas.household",
             "reveal:people.person",
             "merge:people.person",
         ),
     ),
-    "grid_worker": (_("Grid worker"), _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS)),
+    "grid_worker": (_("Grid worker"), _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS, *VIEW_CONTROL, *EDIT_CONTROL)),
     "checkpoint_staff": (
         _("Checkpoint staff"),
-        _perms("view:areas.area", "view:people.person", "add:people.person"),
+        _perms("view:areas.area", "view:people.person", "add:people.person", "add:control.keyperson"),
     ),
     "sampler": (_("Sampler"), _perms("view:areas.area", "view:people.person", "add:people.person")),
     "lab_staff": (_("Lab staff"), _perms("view:areas.area")),
-    "isolation_staff": (_("Isolation-site staff"), _perms("view:areas.area", "view:people.person")),
+    "isolation_staff": (
+        _("Isolation-site staff"),
+        _perms(
+            "view:areas.area",
+            "view:people.person",
+            *VIEW_CONTROL,
+            "add:control.checkin",
+            "change:control.controlmeasure",
+        ),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
-    "auditor": (_("Auditor"), _perms(*VIEW_REGISTRY, "view:audit.objectchange")),
+    "auditor": (_("Auditor"), _perms(*VIEW_REGISTRY, *VIEW_CONTROL, "view:audit.objectchange")),
     "system_admin": (
         _("System administrator"),
         _perms(
-            *[f"{a}:{m}" for a in ("view", "add", "change", "delete") for m in FOUNDATION_MODELS],
+            *[
+                f"{a}:{m}"
+                for a in ("view", "add", "change", "delete")
+                for m in FOUNDATION_MODELS + CONTROL_MODELS
+            ],
             "reveal:people.person",
             "merge:people.person",
             "view:audit.objectchange",

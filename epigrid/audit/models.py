@@ -58,3 +58,39 @@ class ObjectChange(models.Model):
     def changed_fields(self):
         before, after = self.prechange_data or {}, self.postchange_data or {}
         return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+class Transition(models.Model):
+    """One row per workflow state change (core.workflow): the history shown on a record's page."""
+
+    time = models.DateTimeField(_("time"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    user_name = models.CharField(_("user name"), max_length=150, blank=True)
+    request_id = models.UUIDField(_("request id"), null=True, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("object type")
+    )
+    object_id = models.BigIntegerField(_("object id"))
+    source = models.CharField(_("from"), max_length=32)
+    target = models.CharField(_("to"), max_length=32)
+    note = models.TextField(_("note"), blank=True)
+    area_path = models.CharField(max_length=255, db_index=True, blank=True)
+
+    scope_lookup = "area_path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
+        ordering = ["time", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="transition_object")]
+
+    def __str__(self):
+        return f"{self.source} → {self.target}"

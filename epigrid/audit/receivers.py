@@ -2,8 +2,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from epigrid.audit.models import Action
-from epigrid.audit.services import log_change
+from epigrid.audit.services import log_change, log_transition
 from epigrid.core.changelog import ChangeLoggedModel
+from epigrid.core.workflow import transitioned
 
 
 @receiver(post_save, dispatch_uid="audit_post_save")
@@ -42,3 +43,8 @@ def on_m2m(sender, instance, action, model, pk_set, **kwargs):
     )
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     log_change(instance, Action.UPDATE, None, {field: {verb: sorted(pk_set or [])}})
+
+
+@receiver(transitioned, dispatch_uid="audit_transition")
+def on_transition(sender, instance, source, target, note="", **kwargs):
+    log_transition(instance, source, target, note)

@@ -3,7 +3,7 @@ merges call these functions directly so nothing escapes the log."""
 
 from django.contrib.contenttypes.models import ContentType
 
-from epigrid.audit.models import Action, ObjectChange
+from epigrid.audit.models import Action, ObjectChange, Transition
 from epigrid.core import context
 
 
@@ -73,4 +73,25 @@ def log_export(model, count, query, unmasked, reason=""):
         area_path="/",
         postchange_data={"count": count, "filters": query, "unmasked": unmasked},
         reason=reason,
+    )
+
+
+def log_transition(obj, source, target, note=""):
+    ctx, user = _actor()
+    Transition.objects.create(
+        user=user,
+        user_name=user.get_username() if user else "",
+        request_id=ctx.request_id,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=obj.pk,
+        source=source,
+        target=target,
+        note=note,
+        area_path=obj.scope_area_path or "",
+    )
+
+
+def history(obj):
+    return Transition.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
     )

@@ -92,8 +92,11 @@ class Person(ChangeLoggedModel):
         verbose_name_plural = _("persons")
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["doc_type", "doc_number"], name="person_document_unique")
+            # Number first: its index also serves searches by the number alone (people.search).
+            models.UniqueConstraint(fields=["doc_number", "doc_type"], name="person_document_unique")
         ]
+        # PostgreSQL also has an index on (name COLLATE "C", id) for name-prefix searches in
+        # code-point order, made by migration 0004 (PostgreSQL only, so not declared here).
         permissions = [
             ("reveal_person", "Can reveal full personal data"),
             ("merge_person", "Can merge duplicates"),

@@ -33,12 +33,12 @@ _TOP = "\U0010ffff"
 
 
 def search_persons(queryset, text):
-    compact = normalise_text(text).replace("-", "")  # NFKC, no spaces, upper case
-    if not compact:
+    name = unicodedata.normalize("NFKC", str(text or "")).strip()
+    if not name:
         return queryset
+    compact = normalise_text(name).replace("-", "")  # no spaces, upper case
     if _DOCUMENT_OR_PHONE.fullmatch(compact):
         return queryset.filter(_document_or_phone(compact))
-    name = unicodedata.normalize("NFKC", text).strip()
     queryset = queryset.alias(name_order=_code_point_name(queryset))
     q = Q(name_order__gte=name, name_order__lt=name + _TOP)
     if _DOCUMENT.fullmatch(compact) and len(compact) <= 32:

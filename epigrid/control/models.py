@@ -1,0 +1,248 @@
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.control import plans
+from epigrid.core.changelog import ChangeLoggedModel
+from epigrid.core.scoping import RestrictedQuerySet
+from epigrid.core.workflow import WorkflowModel
+
+
+class Category(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed case")
+    SUSPECTED = "suspected", _("Suspected case")
+    FEVER = "fever", _("Fever not ruled out")
+    CLOSE_CONTACT = "close_contact", _("Close contact")
+    SECONDARY_CONTACT = "secondary_contact", _("Secondary contact")
+    HIGH_RISK_ARRIVAL = "high_risk_arrival", _("Arrival from a high-risk area")
+    MEDIUM_RISK_ARRIVAL = "medium_risk_arrival", _("Arrival from a medium-risk area")
+    LOW_RISK_ARRIVAL = "low_risk_arrival", _("Arrival from a low-risk area")
+    INBOUND = "inbound", _("Inbound traveller")
+    SPACETIME_COMPANION = "spacetime_companion", _("Space-time companion")
+    RISK_OCCUPATION = "risk_occupation", _("Risk occupation")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    TRACING = "tracing", _("Contact tracing")
+    CHECKPOINT = "checkpoint", _("Checkpoint")
+    TESTING = "testing", _("Testing")
+    SELF_REPORT = "self_report", _("Self-report")
+    ASSISTANCE = "assistance", _("Assistance request")
+    OTHER = "other", _("Other")
+
+
+class MeasureKind(models.TextChoices):
+    CENTRALIZED = "centralized", _("Centralized isolation")
+    HOME_ISOLATION = "home_isolation", _("Home isolation")
+    HOME_MONITORING = "home_monitoring", _("Home health monitoring")
+    DAILY_MONITORING = "daily_monitoring", _("Daily health monitoring")
+
+
+class Protocol(ChangeLoggedModel):
+    """A versioned rule set (第八版, 第九版, 二十条 ...): durations, test days, zone rules as data."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=32)
+    published = models.DateField(_("published"))
+    rules = models.JSONField(_("rules"))
+    is_active = models.BooleanField(_("active"), default=False)
+
+    class Meta:
+        verbose_name = _("protocol")
+        verbose_name_plural = _("protocols")
+        ordering = ["-published"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_protocol"
+            )
+        ]
+
+    def __str__(self):
+        return self.short_name
+
+    @property
+    def in_use(self):
+        return self.pk is not None and self.measures.exists()
+
+    def clean(self):
+        super().clean()
+        plans.validate_rules(self.rules)
+        if self.in_use and self._prechange.get("rules") != self.rules:
+            raise ValidationError(
+                {
+                    "rules": _(
+                        "This protocol has been used for plans and cannot be edited; add a new version instead."
+                    )
+                }
+            )
+
+
+class KeyPerson(ChangeLoggedModel, WorkflowModel):
+    """An entry of the key-person ledger (重点人群台账)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Under control")
+        RELEASED = "released", _("Released")
+        CLOSED = "closed", _("Closed")
+
+    TRANSITIONS = {"open": {"released", "closed"}, "released": {"open"}, "closed": {"open"}}
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="key_entries", verbose_name=_("person")
+    )
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible area")
+    )
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.TRACING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.PROTECT, related_name="key_persons", verbose_name=_("protocol")
+    )
+    identified_on = models.DateField(_("identified on"), default=datetime.date.today)
+    last_exposure = models.DateField(_("last exposure"), null=True, blank=True)
+    arrival = models.DateField(_("arrival"), null=True, blank=True)
+    discharge = models.DateField(_("discharge"), null=True, blank=True)
+    origin = models.CharField(_("coming from"), max_length=100, blank=True)
+    transport = models.CharField(_("transport / train or flight"), max_length=100, blank=True)
+    assistance_received_at = models.DateTimeField(_("assistance request received"), null=True, blank=True)
+    assistance_in_province = models.BooleanField(_("request from inside the province"), default=True)
+    street_cadre = models.CharField(_("street cadre"), max_length=64, blank=True)
+    community_cadre = models.CharField(_("community cadre"), max_length=64, blank=True)
+    grid_worker = models.CharField(_("grid worker"), max_length=64, blank=True)
+    doctor = models.CharField(_("doctor"), max_length=64, blank=True)
+    police = models.CharField(_("police officer"), max_length=64, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    scope_lookup = "area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("key person")
+        verbose_name_plural = _("key persons")
+        ordering = ["-identified_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="open"), name="one_open_entry_per_person"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.person.name}（{self.get_category_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("control:keyperson_detail", args=[self.pk])
+
+    @property
+    def anchor_date(self):
+        anchor = plans.anchor_of(self.protocol.rules, self.category)
+        return {
+            "last_exposure": self.last_exposure,
+            "arrival": self.arrival,
+            "discharge": self.discharge,
+        }.get(anchor) or self.identified_on
+
+    @property
+    def assistance_deadline(self):
+        """协查 must be cleared within 24 h (in-province) or 48 h (out-of-province)."""
+        if not self.assistance_received_at:
+            return None
+        return self.assistance_received_at + datetime.timedelta(
+            hours=24 if self.assistance_in_province else 48
+        )
+
+
+class ControlMeasure(ChangeLoggedModel, WorkflowModel):
+    """One step of a key person's plan, e.g. 7 days of centralized isolation."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ACTIVE = "active", _("In progress")
+        HOSPITALIZED = "hospitalized", _("Transferred to hospital")
+        COMPLETED = "completed", _("Completed")
+        RELEASED_EARLY = "released_early", _("Released early")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = {
+        "planned": {"active", "cancelled"},
+        "active": {"completed", "released_early", "hospitalized", "cancelled"},
+        "hospitalized": {"active", "completed", "cancelled"},
+    }
+    OPEN = ("planned", "active", "hospitalized")
+
+    key_person = models.ForeignKey(
+        KeyPerson, on_delete=models.CASCADE, related_name="measures", verbose_name=_("key person")
+    )
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.PROTECT, related_name="measures", verbose_name=_("protocol")
+    )
+    sequence = models.PositiveSmallIntegerField(_("step"))
+    kind = models.CharField(_("measure"), max_length=32, choices=MeasureKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True
+    )
+    start = models.DateField(_("start"))
+    planned_end = models.DateField(_("planned end"), null=True, blank=True, db_index=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    test_dates = models.JSONField(_("test days"), default=list, blank=True)
+    temps_per_day = models.PositiveSmallIntegerField(_("temperature checks per day"), default=2)
+
+    scope_lookup = "key_person__area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("control measure")
+        verbose_name_plural = _("control measures")
+        ordering = ["key_person", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["key_person", "sequence"], name="measure_step_unique")]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} {self.start:%m-%d}–{self.planned_end:%m-%d}"
+            if self.planned_end
+            else self.get_kind_display()
+        )
+
+
+class CheckIn(ChangeLoggedModel):
+    """A temperature check (twice a day) with symptoms, recorded by a grid worker or doctor."""
+
+    measure = models.ForeignKey(
+        ControlMeasure, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("measure")
+    )
+    taken_at = models.DateTimeField(_("taken at"))
+    temperature = models.DecimalField(
+        _("temperature (°C)"),
+        max_digits=3,
+        decimal_places=1,
+        validators=[MinValueValidator(34), MaxValueValidator(43)],
+    )
+    symptoms = models.CharField(_("symptoms"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    scope_lookup = "measure__key_person__area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["-taken_at"]
+
+    def __str__(self):
+        return f"{self.temperature}°C"
+
+    @property
+    def is_fever(self):
+        return self.temperature >= 37.3

@@ -1,0 +1,166 @@
+"""Named service functions of the control app. Other apps (testing, checkpoints, tracing) put a
+person in the key-person ledger only through `register_key_person`."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from epigrid.control import plans
+from epigrid.control.models import ControlMeasure, KeyPerson, Protocol
+
+
+def active_protocol():
+    protocol = Protocol.objects.filter(is_active=True).first()
+    if protocol is None:
+        raise ValidationError(_("No protocol is active. An administrator must choose one."))
+    return protocol
+
+
+def register_key_person(person, category, area, **fields):
+    """Put `person` in the ledger under the active protocol with a plan; if they already have an
+    open entry, that entry is returned instead (search before create). Returns (entry, created)."""
+    existing = KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN).first()
+    if existing is not None:
+        return existing, False
+    protocol = active_protocol()
+    if not plans.is_traced(protocol.rules, category):
+        raise ValidationError(
+            _("Under %(protocol)s, this category is no longer managed.") % {"protocol": protocol.short_name}
+        )
+    try:
+        with transaction.atomic():
+            entry = KeyPerson.objects.create(
+                person=person, category=category, area=area, protocol=protocol, **fields
+            )
+            _create_plan(entry, protocol)
+    except IntegrityError:  # a concurrent registration of the same person won: use it
+        return KeyPerson.objects.get(person=person, status=KeyPerson.Status.OPEN), False
+    return entry, True
+
+
+def _create_plan(entry, protocol, first_sequence=1, today=None):
+    today = today or timezone.localdate()
+    steps = plans.plan(protocol.rules, entry.category, entry.anchor_date)
+    measures = []
+    for sequence, step in enumerate(steps, start=first_sequence):
+        measure = ControlMeasure(
+            key_person=entry,
+            protocol=protocol,
+            sequence=sequence,
+            kind=step.measure,
+            start=step.start,
+            planned_end=step.end,
+            test_dates=[d.isoformat() for d in step.test_dates],
+            temps_per_day=step.temps_per_day,
+            status=ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED,
+        )
+        measure.save()
+        measures.append(measure)
+    return measures
+
+
+def extend(measure, days, reason):
+    if measure.status not in ControlMeasure.OPEN or measure.planned_end is None:
+        raise ValidationError(_("Only a running measure with an end date can be extended."))
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the extension."))
+    with transaction.atomic():
+        measure.planned_end += datetime.timedelta(days=days)
+        measure.save()
+        later = list(
+            measure.key_person.measures.filter(sequence__gt=measure.sequence, status="planned").order_by(
+                "sequence"
+            )
+        )
+        for step in later:  # the rest of the chain moves with it
+            shift = datetime.timedelta(days=days)
+            step.start += shift
+            step.planned_end = step.planned_end + shift if step.planned_end else None
+            step.test_dates = [(datetime.date.fromisoformat(d) + shift).isoformat() for d in step.test_dates]
+            step.save()
+    return measure
+
+
+def release_early(measure, reason):
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the early release."))
+    return measure.transition("released_early", note=reason, ended_on=timezone.localdate())
+
+
+def release(entry, note=""):
+    """解除: every step must be over (completed, released early or cancelled)."""
+    open_steps = entry.measures.filter(status__in=ControlMeasure.OPEN)
+    today = timezone.localdate()
+    with transaction.atomic():
+        for measure in open_steps:
+            if measure.planned_end is None or measure.planned_end > today:
+                raise ValidationError(
+                    _("%(measure)s runs until %(end)s; release it early with a reason or wait.")
+                    % {"measure": measure.get_kind_display(), "end": measure.planned_end or "—"}
+                )
+            if measure.status == "planned":
+                measure.transition("active")
+            measure.transition("completed", ended_on=measure.planned_end)
+        return entry.transition("released", note=note)
+
+
+def hand_over(entry, area, note=""):
+    """The person moved: the receiving area takes over the entry and sees it in its lists."""
+    if entry.status != KeyPerson.Status.OPEN:
+        raise ValidationError(_("Only an open entry can be handed over."))
+    entry.area = area
+    entry.notes = "\n".join(filter(None, [entry.notes, _("Handed over: %(note)s") % {"note": note}]))
+    entry.save()
+    return entry
+
+
+def switch_preview(protocol, today=None):
+    """[(entry, old steps, new steps)] for every open entry whose plan would change."""
+    today = today or timezone.localdate()
+    changes = []
+    for entry in KeyPerson.objects.filter(status="open").select_related("protocol", "person"):
+        old = [
+            (m.kind, m.start, m.planned_end) for m in entry.measures.filter(status__in=ControlMeasure.OPEN)
+        ]
+        rules = protocol.rules
+        new = [
+            (s.measure, s.start, s.end)
+            for s in plans.plan(rules, entry.category, entry.anchor_date)
+            if (s.end or today) >= today
+        ]
+        if old != new:
+            changes.append((entry, old, new))
+    return changes
+
+
+@transaction.atomic
+def activate(protocol, today=None):
+    """Make `protocol` the active one and re-plan every open entry's remaining steps."""
+    today = today or timezone.localdate()
+    Protocol.objects.filter(is_active=True).exclude(pk=protocol.pk).update(is_active=False)
+    protocol.is_active = True
+    protocol.save()
+    for entry in KeyPerson.objects.filter(status="open"):
+        _replan(entry, protocol, today)
+
+
+def _replan(entry, protocol, today):
+    open_steps = list(entry.measures.filter(status__in=ControlMeasure.OPEN).order_by("sequence"))
+    last = entry.measures.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    for measure in open_steps:
+        measure.transition("cancelled", note=_("Re-planned under %(p)s") % {"p": protocol.short_name})
+    entry.protocol = protocol
+    entry.save()
+    if not plans.is_traced(protocol.rules, entry.category):
+        entry.transition("closed", note=_("No longer managed under %(p)s") % {"p": protocol.short_name})
+        return
+    for measure in _create_plan(entry, protocol, first_sequence=last + 1, today=today):
+        if measure.planned_end is not None and measure.planned_end < today:  # shorter rules: already served
+            measure.transition(
+                "completed",
+                note=_("Already over under %(p)s") % {"p": protocol.short_name},
+                ended_on=measure.planned_end,
+            )
