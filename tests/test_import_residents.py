@@ -262,6 +262,10 @@ def test_it_previews_and_confirms_through_the_pages(cast, django_capture_on_comm
         client.post(f"/jobs/{preview.pk}/confirm/")
     assert Person.objects.count() == 3
     assert Job.objects.filter(params__dry_run=False, status=Status.SUCCEEDED).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(f"/jobs/{preview.pk}/confirm/")  # a double click, a retried request
+    assert Job.objects.filter(params__dry_run=False).count() == 1
+    assert again.url == Job.objects.get(params__dry_run=False).get_absolute_url()
 
 
 def test_it_refuses_the_import_page_to_roles_that_cannot_add_persons(cast):

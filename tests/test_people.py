@@ -46,6 +46,40 @@ def test_it_does_not_find_unrelated_people(wang):
     assert _found("李") == []
 
 
+def test_it_finds_a_foreign_resident_by_name_as_typed(cast):
+    john = make_person(household=cast.household_a, name="John Smith", doc_type="400", doc_number="E12345678")
+    assert _found("John Sm") == [john]
+    assert _found("  John ") == [john]  # outer spaces are trimmed
+    assert _found("Ｊｏｈｎ") == [john]  # full-width letters are half-width letters
+    assert _found("JohnSmith") == []  # inner spaces count
+
+
+def test_it_finds_a_passport_by_its_number(cast):
+    john = make_person(household=cast.household_a, name="John Smith", doc_type="400", doc_number="E12345678")
+    assert _found("e1234 5678") == [john]
+
+
+def test_it_looks_for_digit_terms_only_in_documents_and_phones(cast, wang):
+    # Five digits can be neither this ID's tail (…7 + sequence + check digit) nor a phone.
+    make_person(household=cast.household_a, name="30245 号租户")
+    assert _found("30245") == []
+    assert _found("139-1234-5678") == [wang]
+
+
+def test_it_orders_name_matches_by_name(cast):
+    later = make_person(household=cast.household_a, name="王小明")
+    earlier = make_person(household=cast.household_a, name="王丽")
+    other = make_person(household=cast.household_a, name="李丽")
+    assert _found("王") == [earlier, later] and other.pk
+
+
+def test_it_matches_wildcard_characters_in_names_literally(cast):
+    percent = make_person(household=cast.household_a, name="%王")
+    make_person(household=cast.household_a, name="王%")
+    assert _found("%") == [percent]
+    assert _found("_") == []
+
+
 def test_it_limits_search_to_the_users_scope(cast, wang):
     client = cast.client_for(cast.grid_worker_b)
     assert wang.get_absolute_url() not in client.get("/people/", {"q": "王小明"}).content.decode()

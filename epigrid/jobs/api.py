@@ -3,7 +3,7 @@ first, then confirm) or an export. The same services as the pages (jobs.imports,
 jobs.services) and the same rules; the work runs in the background worker, so starting one
 answers 202 with the job to poll."""
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,8 +18,10 @@ from rest_framework.reverse import reverse
 from epigrid.core.scoping import perm_name
 from epigrid.jobs import services
 from epigrid.jobs.exports import EXPORTS, may_export_unmasked, start_export
-from epigrid.jobs.imports import LEDGERS, importable_areas, start_import
-from epigrid.jobs.models import Job, Status
+from epigrid.jobs.imports import LEDGERS, confirm_preview, importable_areas, start_import
+from epigrid.jobs.imports import NotAPreview as NotAPreviewError
+from epigrid.jobs.imports import PreviewNotFinished as PreviewNotFinishedError
+from epigrid.jobs.models import Job
 from epigrid.jobs.serializers import ExportRequestSerializer, ImportRequestSerializer, JobSerializer
 
 
@@ -115,48 +117,17 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         """Import the rows of a finished preview (the same stored file, area and mapping).
         Confirming the same preview again answers with the import already started."""
         preview = self.get_object()
-        params = preview.params
-        if preview.kind != "import" or not params.get("dry_run") or params.get("ledger") not in LEDGERS:
-            raise NotAPreview(_("Only an import preview can be confirmed."))
-        if preview.status != Status.SUCCEEDED:
-            raise PreviewNotFinished(
-                _("The preview has not finished successfully (%(status)s).")
-                % {"status": preview.get_status_display()}
-            )
-        area = importable_areas(request.user, params["ledger"]).filter(code=params["area"]).first()
-        if area is None:
-            raise PermissionDenied(_("You may not import into this area."))
-        with transaction.atomic():
-            # Concurrent confirms of one preview queue here: the second finds the first's job.
-            Job.objects.select_for_update().filter(pk=preview.pk).exists()
-            started = self._import_of(preview)
-            if started is not None:
-                return Response(self.get_serializer(started).data)
-            job = start_import(
-                request.user,
-                params["ledger"],
-                area,
-                dry_run=False,
-                mapping=params.get("mapping"),
-                input_name=preview.input_file.name,
-            )
+        try:
+            job, created = confirm_preview(request.user, preview)
+        except NotAPreviewError as exc:
+            raise NotAPreview(str(exc)) from None
+        except PreviewNotFinishedError as exc:
+            raise PreviewNotFinished(str(exc)) from None
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        if not created:
+            return Response(self.get_serializer(job).data)
         return _accepted(job, self.get_serializer_context())
-
-    def _import_of(self, preview):
-        """The real import this user already started from this preview, unless it failed or was cancelled."""
-        candidates = Job.objects.filter(
-            user=self.request.user,
-            kind="import",
-            params__dry_run=False,
-            params__ledger=preview.params["ledger"],
-            params__area=preview.params["area"],
-            input_file=preview.input_file.name,
-        ).exclude(status__in=[Status.FAILED, Status.CANCELLED])
-        mapping = preview.params.get("mapping") or {}
-        return next(
-            (job for job in candidates.order_by("created") if (job.params.get("mapping") or {}) == mapping),
-            None,
-        )
 
     @extend_schema(
         responses={

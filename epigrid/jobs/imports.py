@@ -3,12 +3,15 @@
 
 import os
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from epigrid.areas.models import Area
 from epigrid.core.imports import MappingNeeded, error_report, run_import, summary_rows
+from epigrid.jobs.models import Job, Status
 from epigrid.jobs.services import attach_output, handler, submit
 
 LEDGERS = {}
@@ -24,8 +27,9 @@ def importable_areas(user, name):
     return Area.objects.restrict(user, perm=LEDGERS[name][1])
 
 
-def start_import(user, name, area, upload=None, dry_run=True, mapping=None, input_name=None):
-    """Queue a preview (dry run) or the real import of an uploaded ledger file."""
+def start_import(user, name, area, upload=None, dry_run=True, mapping=None, input_name=None, preview=None):
+    """Queue a preview (dry run) or the real import of an uploaded ledger file. `input_name`
+    reuses a stored upload (confirming and re-mapping never upload again)."""
     resource_class, _permission = LEDGERS[name]
     title = (_("Preview: %(ledger)s → %(area)s") if dry_run else _("Import: %(ledger)s → %(area)s")) % {
         "ledger": resource_class.title,
@@ -38,12 +42,53 @@ def start_import(user, name, area, upload=None, dry_run=True, mapping=None, inpu
         "mapping": mapping or {},
         "filename": getattr(upload, "name", "") or (input_name or "").rsplit("/", 1)[-1],
     }
-    if upload is not None:
-        return submit("import", user, title, params, input_file=upload)
-    job = submit("import", user, title, params)
-    job.input_file.name = input_name  # the same stored upload: confirming never re-uploads
-    job.save(update_fields=["input_file"])
-    return job
+    if preview is not None:
+        params["preview"] = str(preview.pk)
+    return submit("import", user, title, params, input_file=upload, input_name=input_name)
+
+
+class NotAPreview(ValueError):
+    pass
+
+
+class PreviewNotFinished(ValueError):
+    pass
+
+
+def confirm_preview(user, preview):
+    """Start the real import of a finished preview, once: confirming the same preview again (a
+    double click, a retried request, the page and the API) returns the import already started.
+    Returns (job, created)."""
+    params = preview.params
+    if preview.kind != "import" or not params.get("dry_run") or params.get("ledger") not in LEDGERS:
+        raise NotAPreview(_("Only an import preview can be confirmed."))
+    if preview.status != Status.SUCCEEDED:
+        raise PreviewNotFinished(
+            _("The preview has not finished successfully (%(status)s).")
+            % {"status": preview.get_status_display()}
+        )
+    area = importable_areas(user, params["ledger"]).filter(code=params["area"]).first()
+    if area is None:
+        raise PermissionDenied(_("You may not import into this area."))
+    with transaction.atomic():
+        Job.objects.select_for_update().only("pk").get(pk=preview.pk)  # concurrent confirms queue here
+        started = (
+            Job.objects.filter(kind="import", params__preview=str(preview.pk))
+            .exclude(status__in=[Status.FAILED, Status.CANCELLED])
+            .first()
+        )
+        if started is not None:
+            return started, False
+        job = start_import(
+            user,
+            params["ledger"],
+            area,
+            dry_run=False,
+            mapping=params.get("mapping"),
+            input_name=preview.input_file.name,
+            preview=preview,
+        )
+    return job, True
 
 
 @handler("import")

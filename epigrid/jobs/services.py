@@ -40,8 +40,9 @@ def stale_after():
     return datetime.timedelta(seconds=getattr(settings, "EPIGRID_JOB_STALE_SECONDS", 600))
 
 
-def submit(kind, user, title, params=None, input_file=None):
-    """Create a job and queue it once the surrounding transaction commits."""
+def submit(kind, user, title, params=None, input_file=None, input_name=None):
+    """Create a job and queue it once the surrounding transaction commits. `input_name` points the
+    job at a file already stored (set before the job is saved, so no worker sees it without)."""
     from epigrid.jobs.models import Job
 
     if kind not in HANDLERS:
@@ -49,6 +50,8 @@ def submit(kind, user, title, params=None, input_file=None):
     job = Job(kind=kind, user=user, title=title[:200], params=params or {})
     if input_file is not None:
         job.input_file.save(getattr(input_file, "name", "upload"), input_file, save=False)
+    elif input_name:
+        job.input_file.name = input_name
     job.save()
     transaction.on_commit(lambda: run_job.enqueue(str(job.pk)))
     return job

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from epigrid.jobs import services
-from epigrid.jobs.models import Job, Status
+from epigrid.jobs.models import Job
 
 
 def _my_job(request, pk):
@@ -96,22 +96,13 @@ def import_template(request, ledger):
 @require_POST
 @login_required
 def import_confirm(request, pk):
-    """Run the real import of a previewed file."""
-    from epigrid.jobs.imports import importable_areas, start_import
+    """Run the real import of a previewed file (once, however often it is confirmed)."""
+    from epigrid.jobs.imports import NotAPreview, PreviewNotFinished, confirm_preview
 
-    preview = _my_job(request, pk)
-    params = preview.params
-    if preview.kind != "import" or not params.get("dry_run") or preview.status != Status.SUCCEEDED:
-        raise Http404
-    area = get_object_or_404(importable_areas(request.user, params["ledger"]), code=params["area"])
-    job = start_import(
-        request.user,
-        params["ledger"],
-        area,
-        dry_run=False,
-        mapping=params.get("mapping"),
-        input_name=preview.input_file.name,
-    )
+    try:
+        job, _created = confirm_preview(request.user, _my_job(request, pk))
+    except (NotAPreview, PreviewNotFinished):
+        raise Http404 from None
     return redirect(job)
 
 

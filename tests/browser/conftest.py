@@ -134,7 +134,14 @@ def page(new_context):
             problems.setdefault(urlsplit(response.url).path, f"HTTP {response.status}")
 
     page.on("response", on_response)
-    page.on("requestfailed", lambda r: problems.setdefault(urlsplit(r.url).path, r.failure or "failed"))
+    # Only static assets count: a download link's navigation is aborted by Chromium on purpose.
+    page.on(
+        "requestfailed",
+        lambda r: (
+            urlsplit(r.url).path.startswith("/static/")
+            and problems.setdefault(urlsplit(r.url).path, r.failure or "failed")
+        ),
+    )
     page.on("pageerror", lambda error: problems.setdefault(f"script error: {error}", page.url))
     yield page
     if problems and not getattr(page, "asset_problems_reported", False):
