@@ -141,4 +141,5 @@ def test_it_runs_a_job_through_the_redis_queue(cast, settings, django_capture_on
     assert job.status == Status.QUEUED  # waiting in Redis, not run inline
     SimpleWorker([queue], connection=queue.connection, job_class=RQJob).work(burst=True)
     job.refresh_from_db()
-    assert job.status == Status.SUCCEEDED and RUNS == [job.pk]
+    assert job.status == Status.SUCCEEDED
+    assert [job.pk] == RUNS
