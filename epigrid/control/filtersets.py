@@ -1,0 +1,38 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.areas.filtersets import ScopedAreaFilter
+from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureKind, Source
+from epigrid.people.search import search_persons
+
+
+class KeyPersonFilterSet(django_filters.FilterSet):
+    """The key-person ledger's one filterset: list page, API and export."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    area = ScopedAreaFilter(label=_("Area"))
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("Category"))
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    status = django_filters.ChoiceFilter(choices=KeyPerson.Status.choices, label=_("Status"))
+    identified_after = django_filters.DateFilter(field_name="identified_on", lookup_expr="gte", label=_("Identified from"))
+    identified_before = django_filters.DateFilter(field_name="identified_on", lookup_expr="lte", label=_("Identified until"))
+
+    class Meta:
+        model = KeyPerson
+        fields = ["q", "area", "category", "source", "status", "identified_after", "identified_before"]
+
+    def filter_q(self, queryset, name, value):
+        from epigrid.people.models import Person
+
+        return queryset.filter(person__in=search_persons(Person.objects.all(), value).values("pk"))
+
+
+class ControlMeasureFilterSet(django_filters.FilterSet):
+    area = ScopedAreaFilter(label=_("Area"), path_lookup="key_person__area__path")
+    kind = django_filters.ChoiceFilter(choices=MeasureKind.choices, label=_("Measure"))
+    status = django_filters.MultipleChoiceFilter(choices=ControlMeasure.Status.choices, label=_("Status"))
+    ends_before = django_filters.DateFilter(field_name="planned_end", lookup_expr="lte", label=_("Ends by"))
+
+    class Meta:
+        model = ControlMeasure
+        fields = ["area", "kind", "status", "ends_before"]
