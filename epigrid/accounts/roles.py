@@ -16,21 +16,39 @@ def _perms(*specs):
     return frozenset(out)
 
 
-CONTROL_MODELS = ("control.keyperson", "control.controlmeasure", "control.checkin")
+CONTROL_MODELS = ("control.keyperson", "control.controlmeasure", "control.checkin", "control.zone")
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
 VIEW_CONTROL = [f"view:{m}" for m in CONTROL_MODELS]
-EDIT_CONTROL = [f"{a}:{m}" for a in ("add", "change") for m in CONTROL_MODELS]
+# Zones are drawn by the command centre and the street, not by communities and grids.
+EDIT_CONTROL = [f"{a}:{m}" for a in ("add", "change") for m in CONTROL_MODELS if m != "control.zone"]
+EDIT_ZONES = ["add:control.zone", "change:control.zone"]
 
 ROLES = {
     "district_commander": (
         _("District commander"),
-        _perms(*VIEW_REGISTRY, *VIEW_CONTROL, "reveal:people.person", "view:audit.objectchange"),
+        _perms(
+            *VIEW_REGISTRY,
+            *VIEW_CONTROL,
+            "reveal:people.person",
+            "view:audit.objectchange",
+            *EDIT_ZONES,
+            "evaluate:control.zone",
+            "approve:control.zone",
+        ),
     ),
     "street_officer": (
         _("Street officer"),
-        _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS, *VIEW_CONTROL, *EDIT_CONTROL, "reveal:people.person"),
+        _perms(
+            *VIEW_REGISTRY,
+            *EDIT_RESIDENTS,
+            *VIEW_CONTROL,
+            *EDIT_CONTROL,
+            "reveal:people.person",
+            *EDIT_ZONES,
+            "apply:control.zone",
+        ),
     ),
     "community_officer": (
         _("Community officer"),

@@ -246,3 +246,94 @@ class CheckIn(ChangeLoggedModel):
     @property
     def is_fever(self):
         return self.temperature >= 37.3
+
+
+class Zone(ChangeLoggedModel, WorkflowModel):
+    """A sealed/controlled/precaution (or high/medium/low) zone on an area, a building or a unit,
+    with the day it may be downgraded and the lifting workflow: street applies → district
+    evaluates → city approves."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("In force")
+        APPLIED = "applied", _("Lifting applied for")
+        EVALUATED = "evaluated", _("Evaluated by the district")
+        LIFTED = "lifted", _("Lifted")
+
+    TRANSITIONS = {
+        "active": {"applied"},
+        "applied": {"evaluated", "active"},
+        "evaluated": {"active", "lifted"},
+    }
+
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    building = models.ForeignKey(
+        "areas.Building",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("building"),
+    )
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    level = models.CharField(_("level"), max_length=16)
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.PROTECT, related_name="zones", verbose_name=_("protocol")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    started_on = models.DateField(_("in force since"))
+    last_case_on = models.DateField(_("last new case"), null=True, blank=True)
+    rules_text = models.TextField(_("rules"), blank=True)
+
+    scope_lookup = "area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("risk zone")
+        verbose_name_plural = _("risk zones")
+        ordering = ["-started_on", "-id"]
+
+    def __str__(self):
+        where = " ".join(
+            filter(None, [self.area.name, self.building.name if self.building_id else "", self.unit])
+        )
+        return f"{where}（{self.level_label}）"
+
+    @property
+    def level_label(self):
+        return str(ZONE_LEVEL_LABELS.get(self.level, self.level))
+
+    def clean(self):
+        super().clean()
+        if self.protocol_id and self.level not in self.protocol.rules["zones"]["levels"]:
+            raise ValidationError(
+                {
+                    "level": _("%(protocol)s has no zone level %(level)s.")
+                    % {"protocol": self.protocol, "level": self.level}
+                }
+            )
+        if self.building_id and self.building.area.path[: len(self.area.path)] != self.area.path:
+            raise ValidationError({"building": _("The building is not inside the zone's area.")})
+        if self.unit and not self.building_id:
+            raise ValidationError({"unit": _("A unit needs its building.")})
+
+    def counted_from(self):
+        return self.last_case_on or self.started_on
+
+    def case_free_days(self, today):
+        return plans.case_free_days(self.counted_from(), today)
+
+    def downgrade(self):
+        """(next level, first day it may be downgraded) under the zone's protocol."""
+        return plans.downgrade_date(self.protocol.rules, self.level, self.counted_from())
+
+
+ZONE_LEVEL_LABELS = {
+    "sealed": _("Sealed area"),
+    "controlled": _("Controlled area"),
+    "precaution": _("Precaution area"),
+    "high": _("High-risk area"),
+    "medium": _("Medium-risk area"),
+    "low": _("Low-risk area"),
+}

@@ -101,6 +101,8 @@ def validate_rules(rules):
         for index, step in enumerate(spec.get("chain", []), start=1):
             errors.extend(_step_errors(category, index, step))
     levels = rules["zones"].get("levels") or []
+    if rules["zones"].get("lift_at") not in (None, *levels):
+        errors.append(_("lift_at must be one of the zone levels."))
     for level, rule in rules["zones"].get("downgrade", {}).items():
         if level not in levels or (rule.get("to") is not None and rule["to"] not in levels):
             errors.append(_("Zone level %(l)s: downgrade refers to an unknown level.") % {"l": level})

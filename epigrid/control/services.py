@@ -3,13 +3,13 @@ person in the key-person ledger only through `register_key_person`."""
 
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.control import plans
-from epigrid.control.models import ControlMeasure, KeyPerson, Protocol
+from epigrid.control.models import ControlMeasure, KeyPerson, Protocol, Zone
 
 
 def active_protocol():
@@ -164,3 +164,101 @@ def _replan(entry, protocol, today):
                 note=_("Already over under %(p)s") % {"p": protocol.short_name},
                 ended_on=measure.planned_end,
             )
+
+
+# -- risk zones --------------------------------------------------------------------------------
+
+
+def draw_zone(area, level, started_on, building=None, unit="", rules_text="", last_case_on=None):
+    zone = Zone(
+        area=area,
+        building=building,
+        unit=unit,
+        level=level,
+        protocol=active_protocol(),
+        started_on=started_on,
+        last_case_on=last_case_on,
+        rules_text=rules_text,
+    )
+    zone.full_clean()
+    zone.save()
+    return zone
+
+
+def record_case(zone, day):
+    """A new case inside the zone restarts its case-free count."""
+    if zone.last_case_on is None or day > zone.last_case_on:
+        zone.last_case_on = day
+        zone.save()
+    return zone
+
+
+def zone_households(zone):
+    from epigrid.areas.models import Household
+
+    households = Household.objects.filter(area__path__startswith=zone.area.path)
+    if zone.building_id:
+        households = households.filter(building=zone.building)
+    if zone.unit:
+        households = households.filter(unit=zone.unit)
+    return households
+
+
+def zone_persons(zone):
+    from epigrid.people.models import Person
+
+    persons = Person.objects.filter(merged_into__isnull=True, area__path__startswith=zone.area.path)
+    if zone.building_id:
+        persons = persons.filter(household__in=zone_households(zone))
+    return persons
+
+
+def _holds_above(user, perm, zone, level):
+    """The user holds `perm` through a grant on an area at `level` or above containing the zone."""
+    from epigrid.areas.models import Area
+
+    paths = user.scope_paths(perm)
+    if paths is None:
+        return True
+    containing = [p for p in paths if zone.area.path.startswith(p)]
+    return Area.objects.filter(path__in=containing, level__lte=level).exists()
+
+
+def apply_lifting(zone, user, note="", today=None):
+    from epigrid.areas.models import Level
+
+    today = today or timezone.localdate()
+    if not _holds_above(user, "control.apply_zone", zone, Level.STREET):
+        raise PermissionDenied(_("Only the street (or above) applies for lifting a zone."))
+    next_level, may_from = zone.downgrade()
+    if may_from is not None and today < may_from:
+        raise ValidationError(
+            _("%(days)d case-free days so far; this zone may be downgraded from %(date)s.")
+            % {"days": zone.case_free_days(today), "date": may_from}
+        )
+    return zone.transition("applied", note=note)
+
+
+def evaluate_lifting(zone, user, approve, note=""):
+    from epigrid.areas.models import Level
+
+    if not _holds_above(user, "control.evaluate_zone", zone, Level.DISTRICT):
+        raise PermissionDenied(_("Only the district evaluates an application to lift a zone."))
+    return zone.transition("evaluated" if approve else "active", note=note)
+
+
+def approve_lifting(zone, user, approve, note="", today=None):
+    """The city's decision: the zone drops to the protocol's next level (a new period starts) or,
+    at the lowest level, is lifted; a refusal puts it back in force."""
+    from epigrid.areas.models import Level
+
+    today = today or timezone.localdate()
+    if not _holds_above(user, "control.approve_zone", zone, Level.CITY):
+        raise PermissionDenied(_("Only the city approves lifting a zone."))
+    if not approve:
+        return zone.transition("active", note=note)
+    next_level, _date = zone.downgrade()
+    if next_level is None or next_level == zone.protocol.rules["zones"].get("lift_at"):
+        # e.g. 第九版's 低风险区 is the rest of the county: reaching it lifts the zone.
+        return zone.transition("lifted", note=note)
+    return zone.transition("active", note=note or _("Downgraded"), level=next_level, started_on=today)
