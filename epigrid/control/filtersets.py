@@ -2,7 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
-from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureKind, Source
+from epigrid.control.models import Category, CheckIn, ControlMeasure, KeyPerson, MeasureKind, Source
 from epigrid.people.search import search_persons
 
 
@@ -36,3 +36,14 @@ class ControlMeasureFilterSet(django_filters.FilterSet):
     class Meta:
         model = ControlMeasure
         fields = ["area", "kind", "status", "ends_before"]
+
+
+class CheckInFilterSet(django_filters.FilterSet):
+    measure = django_filters.NumberFilter(field_name="measure_id", label=_("Measure"))
+    key_person = django_filters.NumberFilter(
+        field_name="measure__key_person_id", label=_("Key person")
+    )
+
+    class Meta:
+        model = CheckIn
+        fields = ["measure", "key_person"]

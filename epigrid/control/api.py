@@ -1,0 +1,229 @@
+"""The key-person ledger over the API. Every state change goes through control.services (and so
+through the workflow's transition method); a refused change answers 400 with its message."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from epigrid.control import plans, services
+from epigrid.control.filtersets import CheckInFilterSet, ControlMeasureFilterSet, KeyPersonFilterSet
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.control.serializers import (
+    CheckInSerializer,
+    ConflictSerializer,
+    ControlMeasureSerializer,
+    ExtendSerializer,
+    HandOverSerializer,
+    KeyPersonSerializer,
+    ReleaseEarlySerializer,
+    ReleaseSerializer,
+)
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from epigrid.core.scoping import ScopeViolation, check_in_scope
+
+
+def _refused(exc):
+    """A service's refusal (invalid transition, missing reason ...) as a 400 with its message."""
+    return serializers.ValidationError(serializers.as_serializer_error(exc))
+
+
+class KeyPersonViewSet(ScopedModelViewSet):
+    """The key-person ledger (重点人员). Registering is search-before-create: a person who already
+    has an open entry gets that entry back (200, already_registered) instead of a second one."""
+
+    queryset = KeyPerson.objects.all()
+    serializer_class = KeyPersonSerializer
+    filterset_class = KeyPersonFilterSet
+    select_related = ("person", "area", "protocol")
+    prefetch_related = ("measures",)
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    @extend_schema(
+        request=KeyPersonSerializer,
+        responses={
+            201: KeyPersonSerializer,
+            200: OpenApiResponse(
+                KeyPersonSerializer, description="The person already has an open entry: here it is."
+            ),
+            400: OpenApiResponse(
+                description="Invalid data, no active protocol, or a category no longer managed."
+            ),
+            409: OpenApiResponse(
+                ConflictSerializer, description="Already under control in an area you cannot see."
+            ),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Register a person in the ledger with a plan under the active protocol."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        person, category = data.pop("person"), data.pop("category")
+        area = data.pop("area", None) or person.area
+        existing = KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN).first()
+        if existing is not None:
+            return self._existing(existing)
+        try:
+            protocol = services.active_protocol()
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        if not plans.is_traced(protocol.rules, category):
+            raise serializers.ValidationError(
+                {
+                    "category": [
+                        _("Under %(protocol)s, this category is no longer managed.")
+                        % {"protocol": protocol.short_name}
+                    ]
+                }
+            )
+        try:
+            with transaction.atomic():
+                entry, created = services.register_key_person(person, category, area, **data)
+                if created:
+                    check_in_scope(request.user, entry, "add")
+        except ScopeViolation as exc:
+            raise PermissionDenied(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        if not created:  # registered concurrently in between
+            return self._existing(entry)
+        return self._answer(entry, status.HTTP_201_CREATED, already_registered=False)
+
+    def _existing(self, entry):
+        if not KeyPerson.objects.restrict(self.request.user, "view").filter(pk=entry.pk).exists():
+            return Response(
+                {
+                    "detail": _(
+                        "This person is already under control in another area; ask that area to hand the entry over."
+                    )
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return self._answer(entry, status.HTTP_200_OK, already_registered=True)
+
+    def _answer(self, entry, code, **context):
+        entry = self.get_queryset().filter(pk=entry.pk).first() or entry
+        serializer = KeyPersonSerializer(entry, context={**self.get_serializer_context(), **context})
+        return Response(serializer.data, status=code)
+
+    @extend_schema(
+        request=ReleaseSerializer,
+        responses={
+            200: KeyPersonSerializer,
+            400: OpenApiResponse(description="Refused: a step is still running."),
+        },
+    )
+    @action(detail=True, methods=["post"], object_action="change", serializer_class=ReleaseSerializer)
+    def release(self, request, pk=None):
+        """解除: release the person when every step of the plan is over."""
+        entry = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.release(entry, serializer.validated_data["note"])
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._entry(entry)
+
+    @extend_schema(
+        request=HandOverSerializer,
+        responses={
+            200: KeyPersonSerializer,
+            400: OpenApiResponse(description="Refused: the entry is not open."),
+        },
+    )
+    @action(detail=True, methods=["post"], object_action="change", serializer_class=HandOverSerializer)
+    def handover(self, request, pk=None):
+        """The person moved: the receiving community or grid takes over the entry (it may leave your scope)."""
+        entry = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        area = serializer.validated_data["area"]
+        if area == entry.area:
+            raise serializers.ValidationError({"area": [_("The entry is already in this area.")]})
+        try:
+            services.hand_over(entry, area, serializer.validated_data["note"])
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._entry(entry)
+
+    def _entry(self, entry):
+        entry = (
+            KeyPerson.objects.select_related(*self.select_related)
+            .prefetch_related("measures")
+            .get(pk=entry.pk)
+        )
+        return Response(KeyPersonSerializer(entry, context=self.get_serializer_context()).data)
+
+
+class ControlMeasureViewSet(ScopedReadOnlyModelViewSet):
+    """The steps of every plan (read); extend or release early through the actions."""
+
+    queryset = ControlMeasure.objects.all()
+    serializer_class = ControlMeasureSerializer
+    filterset_class = ControlMeasureFilterSet
+    select_related = ("key_person__person", "protocol")
+
+    @extend_schema(
+        request=ExtendSerializer,
+        responses={
+            200: ControlMeasureSerializer,
+            400: OpenApiResponse(description="Refused: the step is over or has no end date."),
+        },
+    )
+    @action(detail=True, methods=["post"], object_action="change", serializer_class=ExtendSerializer)
+    def extend(self, request, pk=None):
+        """Extend a running step by some days, with a reason; the later steps move with it."""
+        measure = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.extend(measure, serializer.validated_data["days"], serializer.validated_data["reason"])
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._measure(measure)
+
+    @extend_schema(
+        request=ReleaseEarlySerializer,
+        responses={
+            200: ControlMeasureSerializer,
+            400: OpenApiResponse(description="Refused: the step is not running."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="release-early",
+        object_action="change",
+        serializer_class=ReleaseEarlySerializer,
+    )
+    def release_early(self, request, pk=None):
+        """End a running step early, with the reason (e.g. the expert assessment)."""
+        measure = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.release_early(measure, serializer.validated_data["reason"])
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._measure(measure)
+
+    def _measure(self, measure):
+        measure = ControlMeasure.objects.select_related(*self.select_related).get(pk=measure.pk)
+        return Response(ControlMeasureSerializer(measure, context=self.get_serializer_context()).data)
+
+
+class CheckInViewSet(ScopedModelViewSet):
+    """Temperature checks (twice a day) with symptoms, for a measure in progress."""
+
+    queryset = CheckIn.objects.all()
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilterSet
+    select_related = ("measure", "recorded_by")
+    # A mistyped temperature is corrected (logged), never deleted.
+    http_method_names = ["get", "post", "patch", "head", "options"]

@@ -1,0 +1,246 @@
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from epigrid.areas.models import Area, Level
+from epigrid.control import plans
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.core.api import ModelCleanMixin, ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from epigrid.people.models import Person
+
+TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("34.0"), Decimal("43.0")
+# Check-ins taken "now" on a phone whose clock runs a little ahead are not refused.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+class MeasureStepSerializer(serializers.ModelSerializer):
+    """One step of an entry's plan, as listed with the entry."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="controlmeasure-detail")
+    # Plain text here: the status enum is documented once, on /measures/.
+    status = serializers.CharField(read_only=True, help_text="The step's status, as on /measures/.")
+
+    class Meta:
+        model = ControlMeasure
+        fields = [
+            "id",
+            "url",
+            "sequence",
+            "kind",
+            "status",
+            "start",
+            "planned_end",
+            "ended_on",
+            "test_dates",
+            "temps_per_day",
+        ]
+        read_only_fields = fields
+
+
+class KeyPersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    """An entry of the key-person ledger. The person's document and phone are masked; the plan
+    (measures) comes from the active protocol when the entry is registered and is read-only here.
+    Category, responsible area, person and the plan's anchor date are fixed once registered: a
+    change would re-plan (or, for the area, is a hand-over through /handover/)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="keyperson-detail")
+    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.filter(merged_into__isnull=True))
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    person_doc_number = serializers.CharField(
+        source="person.masked_doc_number",
+        read_only=True,
+        help_text="Masked; full value through /persons/{id}/reveal/.",
+    )
+    person_phone = serializers.CharField(source="person.masked_phone", read_only=True, help_text="Masked.")
+    area = ScopedSlugRelatedField(
+        slug_field="code",
+        queryset=Area.objects.all(),
+        required=False,
+        help_text="Responsible area code; the person's area when left out.",
+    )
+    protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    measures = MeasureStepSerializer(many=True, read_only=True)
+    assistance_deadline = serializers.DateTimeField(read_only=True, allow_null=True)
+    already_registered = serializers.SerializerMethodField(
+        help_text="True only in the answer to a registration that found the person's open entry (200)."
+    )
+
+    class Meta:
+        model = KeyPerson
+        fields = [
+            "id",
+            "url",
+            "person",
+            "person_name",
+            "person_doc_number",
+            "person_phone",
+            "area",
+            "category",
+            "source",
+            "status",
+            "protocol",
+            "identified_on",
+            "last_exposure",
+            "arrival",
+            "discharge",
+            "origin",
+            "transport",
+            "assistance_received_at",
+            "assistance_in_province",
+            "assistance_deadline",
+            "street_cadre",
+            "community_cadre",
+            "grid_worker",
+            "doctor",
+            "police",
+            "notes",
+            "measures",
+            "created",
+            "last_updated",
+            "already_registered",
+        ]
+        read_only_fields = ["status", "protocol", "created", "last_updated"]
+        # One open entry per person is answered by the view (search before create), not by a 400.
+        validators = []
+
+    def validate(self, attrs):
+        entry = self.instance
+        if entry is not None:
+            fixed = {
+                "person": _("An entry stays with its person; register the other person instead."),
+                "category": _("A category change re-plans the measures; it cannot be changed here."),
+                "area": _("Hand the entry over (/handover/) to move it to another area."),
+            }
+            anchor = plans.anchor_of(entry.protocol.rules, entry.category)
+            anchor_field = "identified_on" if anchor == "identified" else anchor
+            fixed[anchor_field] = _(
+                "The plan counts from this date; a change re-plans the measures and cannot be made here."
+            )
+            errors = {
+                field: [message]
+                for field, message in fixed.items()
+                if field in attrs and attrs[field] != getattr(entry, field)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().validate(attrs)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_already_registered(self, entry):
+        return bool(self.context.get("already_registered"))
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ReleaseSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class HandOverSerializer(serializers.Serializer):
+    # Any community or grid: the person moved, possibly out of the sender's scope.
+    area = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Area.objects.filter(level__gte=Level.COMMUNITY),
+        help_text="Code of the receiving community or grid.",
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ControlMeasureSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="controlmeasure-detail")
+    key_person = serializers.HyperlinkedRelatedField(view_name="keyperson-detail", read_only=True)
+    person_name = serializers.CharField(source="key_person.person.name", read_only=True)
+    person_doc_number = serializers.CharField(
+        source="key_person.person.masked_doc_number", read_only=True, help_text="Masked."
+    )
+    protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ControlMeasure
+        fields = [
+            "id",
+            "url",
+            "key_person",
+            "person_name",
+            "person_doc_number",
+            "protocol",
+            "sequence",
+            "kind",
+            "status",
+            "start",
+            "planned_end",
+            "ended_on",
+            "test_dates",
+            "temps_per_day",
+            "created",
+            "last_updated",
+        ]
+        read_only_fields = fields
+
+
+class ExtendSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=60)
+    reason = serializers.CharField(max_length=500)
+
+
+class ReleaseEarlySerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class CheckInSerializer(serializers.ModelSerializer):
+    """A temperature check with symptoms. The measure is fixed once recorded."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="checkin-detail")
+    measure = ScopedPrimaryKeyRelatedField(queryset=ControlMeasure.objects.all())
+    taken_at = serializers.DateTimeField(required=False, help_text="Now when left out.")
+    temperature = serializers.DecimalField(max_digits=3, decimal_places=1, help_text="°C, 34.0 to 43.0.")
+    is_fever = serializers.BooleanField(read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id",
+            "url",
+            "measure",
+            "taken_at",
+            "temperature",
+            "symptoms",
+            "is_fever",
+            "recorded_by",
+            "created",
+        ]
+        read_only_fields = ["created"]
+
+    def validate_temperature(self, value):
+        if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
+            raise serializers.ValidationError(_("A body temperature lies between 34.0 and 43.0 °C."))
+        return value
+
+    def validate_taken_at(self, value):
+        if value > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError(_("The time of the check is in the future."))
+        return value
+
+    def validate_measure(self, measure):
+        if self.instance is not None:
+            if measure != self.instance.measure:
+                raise serializers.ValidationError(_("A check-in stays with its measure."))
+            return measure
+        if measure.status not in ControlMeasure.OPEN:
+            raise serializers.ValidationError(
+                _("This measure is over; no more check-ins are recorded for it.")
+            )
+        return measure
+
+    def create(self, validated_data):
+        request = self.context.get("request")
+        validated_data.setdefault("taken_at", timezone.now())
+        validated_data["recorded_by"] = getattr(request, "user", None)
+        return super().create(validated_data)
