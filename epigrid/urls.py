@@ -15,6 +15,7 @@ urlpatterns = [
     path("options/<str:label>/", options_view, name="options"),
     path("areas/", include("epigrid.areas.urls")),
     path("people/", include("epigrid.people.urls")),
+    path("control/", include("epigrid.control.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     path("api/v1/", include(router.urls)),

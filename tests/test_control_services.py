@@ -155,3 +155,10 @@ def test_it_computes_the_assistance_request_deadline(cast, person):
         cast, person, source="assistance", assistance_received_at=received, assistance_in_province=False
     )
     assert entry.assistance_deadline == received + datetime.timedelta(hours=48)
+
+
+def test_it_keeps_the_reason_of_an_extension_in_the_history(cast, person):
+    entry, _ = register(cast, person, exposure=TODAY - datetime.timedelta(days=3))
+    first = entry.measures.get(sequence=1)
+    services.extend(first, 2, "第5天阳性复核")
+    assert "第5天阳性复核" in history(first).get().note

@@ -14,8 +14,12 @@ class KeyPersonFilterSet(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("Category"))
     source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
     status = django_filters.ChoiceFilter(choices=KeyPerson.Status.choices, label=_("Status"))
-    identified_after = django_filters.DateFilter(field_name="identified_on", lookup_expr="gte", label=_("Identified from"))
-    identified_before = django_filters.DateFilter(field_name="identified_on", lookup_expr="lte", label=_("Identified until"))
+    identified_after = django_filters.DateFilter(
+        field_name="identified_on", lookup_expr="gte", label=_("Identified from")
+    )
+    identified_before = django_filters.DateFilter(
+        field_name="identified_on", lookup_expr="lte", label=_("Identified until")
+    )
 
     class Meta:
         model = KeyPerson
@@ -40,9 +44,7 @@ class ControlMeasureFilterSet(django_filters.FilterSet):
 
 class CheckInFilterSet(django_filters.FilterSet):
     measure = django_filters.NumberFilter(field_name="measure_id", label=_("Measure"))
-    key_person = django_filters.NumberFilter(
-        field_name="measure__key_person_id", label=_("Key person")
-    )
+    key_person = django_filters.NumberFilter(field_name="measure__key_person_id", label=_("Key person"))
 
     class Meta:
         model = CheckIn

@@ -239,6 +239,8 @@ class CheckIn(ChangeLoggedModel):
         verbose_name = _("check-in")
         verbose_name_plural = _("check-ins")
         ordering = ["-taken_at"]
+        # The work lists count today's check-ins per measure.
+        indexes = [models.Index(fields=["measure", "taken_at"], name="checkin_measure_time")]
 
     def __str__(self):
         return f"{self.temperature}°C"

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epigrid.audit.services import log_transition
 from epigrid.control import plans
 from epigrid.control.models import ControlMeasure, KeyPerson, Protocol, Zone
 
@@ -81,6 +82,13 @@ def extend(measure, days, reason):
             step.planned_end = step.planned_end + shift if step.planned_end else None
             step.test_dates = [(datetime.date.fromisoformat(d) + shift).isoformat() for d in step.test_dates]
             step.save()
+        # Not a change of state, but it belongs in the record's history with its reason.
+        note = _("Extended by %(days)d days to %(end)s: %(reason)s") % {
+            "days": days,
+            "end": measure.planned_end,
+            "reason": reason,
+        }
+        log_transition(measure, measure.status, measure.status, note)
     return measure
 
 

@@ -6,6 +6,8 @@ NAVIGATION = [
     (_("Areas"), "areas:area_tree", "areas.view_area"),
     (_("Households"), "areas:household_list", "areas.view_household"),
     (_("Persons"), "people:person_list", "people.view_person"),
+    (_("Key persons"), "control:keyperson_list", "control.view_keyperson"),
+    (_("Today"), "control:today", "control.view_controlmeasure"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "people.view_person"),
@@ -17,8 +19,12 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [
-        {"label": label, "url": reverse(url_name), "active": request.path.startswith(reverse(url_name))}
+        {"label": label, "url": reverse(url_name), "active": False}
         for label, url_name, perm in NAVIGATION
         if perm is None or user.has_scoped_perm(perm)
     ]
+    # The longest matching prefix wins: /control/today/ is "Today", not also "Key persons".
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items}

@@ -1,0 +1,137 @@
+"""The release notice (解除管控通知书) as a PDF.
+
+fpdf2 writes it with Noto Serif SC / Noto Sans SC embedded as subsets (only the glyphs used),
+so the notice reads the same on a machine or phone without any Chinese font. The fonts come from
+the `pylopdf-fonts-zh-cn` package (SIL OFL 1.1, installed from PyPI like any dependency); no
+font file is kept in this repository."""
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from epigrid.areas.models import Level
+from epigrid.audit.services import history
+from epigrid.control.models import ControlMeasure, KeyPerson
+
+SERIF, SANS = "notice-serif", "notice-sans"
+
+
+def font_paths():
+    """(serif, sans) font files: Noto Serif SC and Noto Sans SC (OpenType, CFF outlines)."""
+    import pylopdf_fonts_zh_cn as fonts
+
+    return str(fonts.serif_path()), str(fonts.sans_path())
+
+
+def issuing_area(area):
+    """The community (社区/村) the responsible area belongs to; the area itself above that level."""
+    if area.level <= Level.COMMUNITY:
+        return area
+    return next((a for a in area.ancestors() if a.level == Level.COMMUNITY), area)
+
+
+def release_date(entry):
+    row = history(entry).filter(target=KeyPerson.Status.RELEASED).order_by("-time", "-id").first()
+    return timezone.localdate(row.time) if row else timezone.localdate()
+
+
+def _end(measure):
+    return measure.ended_on or measure.planned_end
+
+
+def _day(value):
+    return f"{value:%Y-%m-%d}" if value else "—"
+
+
+class NoticePDF(FPDF):
+    def __init__(self):
+        super().__init__(format="A4")
+        serif, sans = font_paths()
+        self.add_font(SERIF, fname=serif)
+        self.add_font(SANS, fname=sans)
+        self.set_margins(25, 25, 25)
+        self.set_auto_page_break(True, margin=25)
+
+    def line_item(self, label, value):
+        self.set_font(SANS, size=11)
+        self.cell(40, 9, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        self.set_font(SERIF, size=12)
+        self.multi_cell(0, 9, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+
+
+def release_notice(entry):
+    """The notice for a released entry, as PDF bytes."""
+    measures = list(entry.measures.exclude(status=ControlMeasure.Status.CANCELLED).order_by("sequence"))
+    released = release_date(entry)
+    community = issuing_area(entry.area)
+    person = entry.person
+    title = _("Notice of release from control measures")
+
+    pdf = NoticePDF()
+    pdf.set_title(title)
+    pdf.set_creator("epigrid")
+    pdf.set_lang(translation.get_language() or "zh-hans")
+    pdf.add_page()
+
+    pdf.set_font(SERIF, size=12)
+    pdf.cell(0, 8, community.name, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(SANS, size=20)
+    pdf.cell(0, 16, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(SERIF, size=10)
+    pdf.cell(
+        0,
+        8,
+        _("No. %(number)s") % {"number": f"{released:%Y}-{entry.pk:06d}"},
+        align="R",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(4)
+
+    pdf.line_item(_("Name"), person.name)
+    pdf.line_item(person.get_doc_type_display(), person.masked_doc_number)
+    pdf.line_item(_("Category"), entry.get_category_display())
+    for measure in measures:
+        pdf.line_item(
+            _("Step %(n)d") % {"n": measure.sequence},
+            f"{measure.get_kind_display()}  {_day(measure.start)} – {_day(_end(measure))}",
+        )
+    if measures:
+        ends = [_end(m) for m in measures if _end(m)]
+        period = f"{_day(measures[0].start)} – {_day(max(ends) if ends else None)}"
+        pdf.line_item(_("Period of control"), period)
+    pdf.line_item(_("Released on"), _day(released))
+    pdf.ln(6)
+
+    pdf.set_font(SERIF, size=12)
+    pdf.multi_cell(
+        0,
+        8,
+        _(
+            "%(name)s has completed the control measures above under %(protocol)s and is released "
+            "from control as of %(date)s. Please keep watching your health and tell your community "
+            "at once about any fever, cough or other symptoms."
+        )
+        % {"name": person.name, "protocol": entry.protocol.name, "date": _day(released)},
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+        align="L",
+    )
+    pdf.ln(16)
+
+    pdf.set_font(SERIF, size=12)
+    pdf.cell(
+        0,
+        9,
+        _("Issued by: %(community)s") % {"community": community.name},
+        align="R",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(8)
+    pdf.cell(0, 9, _("Signature: ____________    (seal)"), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0, 9, _("Date: %(date)s") % {"date": _day(released)}, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,512 @@
+"""Pages of the key-person ledger: list, register (search before create), entry page with its
+actions, the release notice (PDF) and today's work lists. Reads go through
+`Model.objects.restrict`; every status change goes through `control.services` or a
+transition, never by setting a status here."""
+
+from functools import reduce
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from epigrid.areas.models import Area, Level
+from epigrid.audit.services import history
+from epigrid.control import services, worklists
+from epigrid.control.filtersets import KeyPersonFilterSet
+from epigrid.control.forms import (
+    CheckInForm,
+    ExtendForm,
+    HandOverForm,
+    KeyPersonForm,
+    PersonSearchForm,
+    ReasonForm,
+    RegisterForm,
+    ReleaseForm,
+    fever_message,
+)
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.control.tables import KeyPersonTable
+from epigrid.core.forms import style_form
+from epigrid.core.scoping import ScopeViolation, check_in_scope
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
+from epigrid.people.models import Person
+from epigrid.people.search import search_persons
+
+LIST_LABELS = {
+    "needs_check": gettext_lazy("Needs a temperature check now"),
+    "tests_due": gettext_lazy("Test due today"),
+    "overdue": gettext_lazy("Overdue"),
+    "due_release": gettext_lazy("Due for release today"),
+}
+PERSON_RESULTS = 20
+CHECKINS_SHOWN = 60  # a month of twice-daily checks
+
+
+def _entries(user, action="view"):
+    return KeyPerson.objects.restrict(user, action).select_related(
+        "person__household__building", "area", "protocol"
+    )
+
+
+def _may(user, entry, perm):
+    """Whether `user` holds `perm` (e.g. control.add_checkin) where the entry lies."""
+    return KeyPerson.objects.restrict(user, perm=perm).filter(pk=entry.pk).exists()
+
+
+def _safe_next(request):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return ""
+
+
+def _entry_url(entry, next_url=""):
+    url = entry.get_absolute_url()
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+class KeyPersonListView(ObjectListView):
+    model = KeyPerson
+    table_class = KeyPersonTable
+    filterset_class = KeyPersonFilterSet
+    add_url_name = "control:keyperson_add"
+    export_name = "keypersons"
+    import_name = "keypersons"
+
+    def get_queryset(self):
+        open_steps = ControlMeasure.objects.filter(status__in=ControlMeasure.OPEN).order_by("sequence")
+        return (
+            super()
+            .get_queryset()
+            .select_related("person", "area")
+            .prefetch_related(Prefetch("measures", queryset=open_steps, to_attr="open_measures"))
+        )
+
+
+class KeyPersonEditView(ObjectEditView):
+    """The entry's fields that do not touch the plan (source, origin, transport, team, notes)."""
+
+    model = KeyPerson
+    form_class = KeyPersonForm
+
+
+def _history_rows(entry, measures):
+    """The transitions of the entry and of its steps, oldest first, in one query."""
+    queryset = reduce(lambda a, b: a | b, [history(m) for m in measures], history(entry))
+    labels = {
+        "entry": dict(KeyPerson.Status.choices),
+        "step": dict(ControlMeasure.Status.choices),
+    }
+    steps = {m.pk: m for m in measures}
+    rows = []
+    for row in queryset.select_related("content_type").order_by("time", "id"):
+        step = steps.get(row.object_id) if row.content_type.model == "controlmeasure" else None
+        kind = "step" if step else "entry"
+        rows.append(
+            {
+                "time": row.time,
+                "user": row.user_name,
+                "what": f"{step.sequence}. {step.get_kind_display()}" if step else _("Entry"),
+                "source": labels[kind].get(row.source, row.source),
+                "target": labels[kind].get(row.target, row.target),
+                "note": row.note,
+            }
+        )
+    return rows
+
+
+def entry_context(request, entry, bound=None):
+    """Everything the entry page shows; `bound` = {(form name, step pk or None): bound form}
+    puts a submitted form with its errors back in its place."""
+    bound = bound or {}
+    user = request.user
+    today = timezone.localdate()
+    measures = list(entry.measures.order_by("sequence"))
+    step = worklists.current_step(measures, today)
+    can_checkin = step is not None and _may(user, entry, "control.add_checkin")
+    can_change_steps = entry.status == KeyPerson.Status.OPEN and _may(
+        user, entry, "control.change_controlmeasure"
+    )
+    can_change = _may(user, entry, "control.change_keyperson")
+    for m in measures:
+        m.is_current = m is step
+        m.tests = [{"day": d, "is_today": d == today.isoformat()} for d in m.test_dates]
+        m.is_open = m.status in ControlMeasure.OPEN
+        if can_change_steps and m.is_open:
+            m.extend_form = bound.get(("extend", m.pk)) or ExtendForm(auto_id=f"id_extend_{m.pk}_%s")
+            if m.status == ControlMeasure.Status.ACTIVE:
+                m.release_early_form = bound.get(("release_early", m.pk)) or ReasonForm(
+                    auto_id=f"id_early_{m.pk}_%s"
+                )
+    checkins = list(
+        CheckIn.objects.filter(measure__key_person=entry).select_related("measure", "recorded_by")[
+            :CHECKINS_SHOWN
+        ]
+    )
+    deadline = entry.assistance_deadline
+    hand_over_form = None
+    if can_change and entry.status == KeyPerson.Status.OPEN:
+        hand_over_form = bound.get(("hand_over", None)) or HandOverForm(user=user, entry=entry)
+    return {
+        "object": entry,
+        "keyperson": entry,
+        "model_meta": KeyPerson._meta,
+        "person_visible": Person.objects.restrict(user, "view").filter(pk=entry.person_id).exists(),
+        "measures": measures,
+        "current_step": step,
+        "checkins": checkins,
+        "history_rows": _history_rows(entry, measures),
+        "assistance_deadline": deadline,
+        "assistance_overdue": bool(
+            deadline and entry.status == KeyPerson.Status.OPEN and timezone.now() > deadline
+        ),
+        "can_checkin": can_checkin,
+        "can_change": can_change,
+        "can_change_steps": can_change_steps,
+        "checkin_form": (bound.get(("checkin", None)) or CheckInForm()) if can_checkin else None,
+        "hand_over_form": hand_over_form,
+        "release_form": (bound.get(("release", None)) or ReleaseForm())
+        if can_change and entry.status == KeyPerson.Status.OPEN
+        else None,
+        "next_url": _safe_next(request),
+        "today": today,
+    }
+
+
+class KeyPersonDetailView(ObjectDetailView):
+    model = KeyPerson
+    template_name = "control/keyperson_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("person__household__building", "area", "protocol")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(entry_context(self.request, self.object))
+        return ctx
+
+
+class EntryActionView(LoginRequiredMixin, View):
+    """A small POST form on the entry page. A form with field errors comes back in its place
+    (400); a refusal from the service (a transition not allowed, a plan not over) is shown as
+    a message on the entry page."""
+
+    http_method_names = ["post"]
+    name = None
+    perm = None  # needed where the entry lies, besides seeing it
+    form_class = None
+    on_step = False
+
+    auto_id = "id_%s"  # as the entry page renders this form, so a form with errors keeps its ids
+
+    def get_form(self, entry, step):
+        return self.form_class(self.request.POST, auto_id=self.auto_id.replace("{step}", str(step)))
+
+    def post(self, request, pk, step=None):
+        entry = get_object_or_404(_entries(request.user), pk=pk)
+        measure = get_object_or_404(entry.measures, pk=step) if self.on_step else None
+        if not _may(request.user, entry, self.perm):
+            raise PermissionDenied
+        form = self.get_form(entry, step)
+        style_form(form)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    target = self.perform(form, entry, measure)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+                return redirect(_entry_url(entry, _safe_next(request)))
+            return redirect(target)
+        ctx = entry_context(request, entry, bound={(self.name, step): form})
+        return TemplateResponse(request, "control/keyperson_detail.html", ctx, status=400)
+
+    def perform(self, form, entry, measure):
+        raise NotImplementedError
+
+
+class CheckInView(EntryActionView):
+    name = "checkin"
+    perm = "control.add_checkin"
+    form_class = CheckInForm
+
+    def perform(self, form, entry, measure):
+        step = worklists.current_step(entry.measures.all(), timezone.localdate())
+        if step is None:
+            raise ValidationError(_("This person has no running measure to record a check-in for."))
+        checkin = form.save(commit=False)
+        checkin.measure = step
+        checkin.recorded_by = self.request.user
+        checkin.save()
+        check_in_scope(self.request.user, checkin, "add")
+        if checkin.is_fever:
+            messages.warning(self.request, fever_message(checkin.temperature))
+        else:
+            messages.success(self.request, _("Recorded %(t)s °C.") % {"t": checkin.temperature})
+        return _entry_url(entry, _safe_next(self.request))
+
+
+class ExtendView(EntryActionView):
+    name = "extend"
+    perm = "control.change_controlmeasure"
+    form_class = ExtendForm
+    on_step = True
+    auto_id = "id_extend_{step}_%s"
+
+    def perform(self, form, entry, measure):
+        services.extend(measure, form.cleaned_data["days"], form.cleaned_data["reason"])
+        messages.success(
+            self.request,
+            _("%(measure)s extended by %(days)d days; it now ends on %(end)s.")
+            % {
+                "measure": measure.get_kind_display(),
+                "days": form.cleaned_data["days"],
+                "end": f"{measure.planned_end:%Y-%m-%d}",
+            },
+        )
+        return _entry_url(entry, _safe_next(self.request))
+
+
+class ReleaseEarlyView(EntryActionView):
+    name = "release_early"
+    perm = "control.change_controlmeasure"
+    form_class = ReasonForm
+    on_step = True
+    auto_id = "id_early_{step}_%s"
+
+    def perform(self, form, entry, measure):
+        services.release_early(measure, form.cleaned_data["reason"])
+        messages.success(
+            self.request, _("%(measure)s was released early.") % {"measure": measure.get_kind_display()}
+        )
+        return _entry_url(entry, _safe_next(self.request))
+
+
+class HandOverView(EntryActionView):
+    name = "hand_over"
+    perm = "control.change_keyperson"
+    form_class = HandOverForm
+
+    def get_form(self, entry, step):
+        form = HandOverForm(self.request.POST, user=self.request.user, entry=entry)
+        restrict_form_choices(form, self.request.user)
+        return form
+
+    def perform(self, form, entry, measure):
+        area = form.cleaned_data["area"]
+        services.hand_over(entry, area, form.cleaned_data["note"])
+        messages.success(
+            self.request,
+            _("%(person)s was handed over to %(area)s.") % {"person": entry.person.name, "area": area.name},
+        )
+        if KeyPerson.objects.restrict(self.request.user, "view").filter(pk=entry.pk).exists():
+            return _entry_url(entry, _safe_next(self.request))
+        return reverse("control:keyperson_list")  # now in the receiving area's lists, not ours
+
+
+class ReleaseView(EntryActionView):
+    name = "release"
+    perm = "control.change_keyperson"
+    form_class = ReleaseForm
+
+    def perform(self, form, entry, measure):
+        services.release(entry, form.cleaned_data["note"])
+        messages.success(
+            self.request,
+            _("%(person)s is released. Print the release notice.") % {"person": entry.person.name},
+        )
+        return _entry_url(entry, _safe_next(self.request))
+
+
+class ReleaseNoticeView(LoginRequiredMixin, View):
+    """解除管控通知书 as a PDF with an embedded Chinese font (control/pdf.py)."""
+
+    def get(self, request, pk):
+        from epigrid.control.pdf import release_notice
+
+        entry = get_object_or_404(_entries(request.user), pk=pk)
+        if entry.status != KeyPerson.Status.RELEASED:
+            messages.warning(request, _("The release notice can be printed once the person is released."))
+            return redirect(entry)
+        response = HttpResponse(release_notice(entry), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="release-notice-{entry.pk}.pdf"'
+        return response
+
+
+class KeyPersonRegisterView(LoginRequiredMixin, TemplateView):
+    """Register a key person: first find the person (scoped search), then the category, dates,
+    team and area. An open entry of the same person opens instead of a second one."""
+
+    template_name = "control/keyperson_register.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.has_scoped_perm("control.add_keyperson"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _person(self, pk):
+        if not str(pk or "").isdigit():
+            return None
+        return get_object_or_404(
+            Person.objects.restrict(self.request.user, "view").select_related("area"), pk=pk
+        )
+
+    def get(self, request, *args, **kwargs):
+        person = self._person(request.GET.get("person"))
+        if person is None:
+            return self.render_to_response(self._search_context())
+        existing = KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN).first()
+        if existing is not None:
+            return self._open_existing(existing)
+        try:
+            form = self._form(person, initial={"area": person.area_id, "identified_on": timezone.localdate()})
+        except ValidationError as exc:  # no active protocol
+            messages.error(request, " ".join(exc.messages))
+            return redirect("control:keyperson_add")
+        return self.render_to_response(self._form_context(person, form))
+
+    def post(self, request, *args, **kwargs):
+        person = self._person(request.POST.get("person"))
+        if person is None:
+            return redirect("control:keyperson_add")
+        existing = KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN).first()
+        if existing is not None:  # registered meanwhile: open it, whatever the form says
+            return self._open_existing(existing)
+        try:
+            form = self._form(person, data=request.POST)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("control:keyperson_add")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    entry, created = services.register_key_person(
+                        person, data["category"], data["area"], **form.service_fields()
+                    )
+                    if created:
+                        check_in_scope(request.user, entry, "add")
+            except ScopeViolation as exc:
+                form.add_error("area", str(exc))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if not created:
+                    return self._open_existing(entry)
+                messages.success(
+                    request,
+                    _("%(person)s is registered as %(category)s under %(protocol)s.")
+                    % {
+                        "person": person.name,
+                        "category": entry.get_category_display(),
+                        "protocol": entry.protocol.short_name,
+                    },
+                )
+                if KeyPerson.objects.restrict(request.user, "view").filter(pk=entry.pk).exists():
+                    return redirect(entry)
+                return redirect("control:keyperson_add")
+        return self.render_to_response(self._form_context(person, form), status=400)
+
+    def _form(self, person, **kwargs):
+        form = RegisterForm(protocol=services.active_protocol(), **kwargs)
+        restrict_form_choices(form, self.request.user)
+        return form
+
+    def _open_existing(self, existing):
+        """Search before create: the person's open entry opens instead of a second one."""
+        if KeyPerson.objects.restrict(self.request.user, "view").filter(pk=existing.pk).exists():
+            messages.info(
+                self.request, _("This person is already in the ledger under control; here is the entry.")
+            )
+            return redirect(existing)
+        messages.warning(
+            self.request,
+            _(
+                "This person is already under control in another area. Ask that community to hand the entry over."
+            ),
+        )
+        return redirect("control:keyperson_add")
+
+    def _search_context(self):
+        user = self.request.user
+        form = PersonSearchForm(self.request.GET)
+        query = form.data.get("q", "").strip()
+        results = None
+        if query and form.is_valid():
+            open_entry = KeyPerson.objects.filter(person=OuterRef("pk"), status=KeyPerson.Status.OPEN).values(
+                "pk"
+            )
+            results = list(
+                search_persons(Person.objects.restrict(user, "view").filter(merged_into__isnull=True), query)
+                .select_related("area", "household__building")
+                .annotate(open_entry=Subquery(open_entry[:1]))[:PERSON_RESULTS]
+            )
+        return {
+            "step": "search",
+            "search_form": form,
+            "query": query,
+            "results": results,
+            "can_add_person": user.has_scoped_perm("people.add_person"),
+            "model_meta": KeyPerson._meta,
+        }
+
+    def _form_context(self, person, form):
+        return {"step": "form", "person": person, "form": form, "model_meta": KeyPerson._meta}
+
+
+class TodayView(LoginRequiredMixin, TemplateView):
+    """Today's work: the lists of one grid (by default the user's own grid), or for a wider
+    scope the roll-up per responsible area with counts, each opening that area's lists."""
+
+    template_name = "control/today.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_scoped_perm("control.view_controlmeasure"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _own_grid(self):
+        paths = self.request.user.scope_paths("control.view_controlmeasure")
+        if paths and len(paths) == 1:
+            return Area.objects.filter(path=paths[0], level=Level.GRID).first()
+        return None
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        code = self.request.GET.get("area", "")
+        area = get_object_or_404(Area.objects.restrict(user, "view"), code=code) if code else self._own_grid()
+        now = timezone.now()
+        ctx.update(area=area, now=now, limit=worklists.MAX_ROWS)
+        if area is None:
+            rows = worklists.rollup(user, now)
+            totals = {name: sum(counts[name] for _area, counts in rows) for name in worklists.LISTS}
+            ctx.update(rollup=rows, totals=totals)
+        else:
+            lists = worklists.lists_for(user, area, now)
+            ctx["lists"] = lists
+            ctx["sections"] = [
+                {
+                    "name": name,
+                    "label": LIST_LABELS[name],
+                    "rows": lists[name][: worklists.MAX_ROWS],
+                    "more": len(lists[name]) > worklists.MAX_ROWS,
+                }
+                for name in worklists.LISTS
+            ]
+        ctx["labels"] = LIST_LABELS
+        return ctx

@@ -1,0 +1,214 @@
+"""Today's work lists (control/worklists.py): what each list holds, the time-of-day rule for
+temperature checks, the roll-up per grid, and a query count that does not grow with the rows."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from epigrid.control import services, worklists
+from epigrid.control.models import CheckIn, ControlMeasure
+from epigrid.core.testing import make_person
+
+TODAY = timezone.localdate()
+
+
+def at(hour, minute=0, day=TODAY):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def days_ago(n):
+    return TODAY - datetime.timedelta(days=n)
+
+
+def register(cast, name, category="close_contact", grid=None, **dates):
+    grid = grid or cast.grid_a
+    household = cast.household_a if grid == cast.grid_a else cast.household_b
+    dates = dates or {"last_exposure": days_ago(2)}
+    entry, _ = services.register_key_person(
+        make_person(household=household, name=name), category, grid, **dates
+    )
+    return entry
+
+
+def names(rows):
+    return sorted({m.key_person.person.name for m in rows})
+
+
+def lists(cast, now, user=None, area=None):
+    return worklists.lists_for(user or cast.grid_worker, area or cast.grid_a, now)
+
+
+def check_in(entry, when, temperature="36.5"):
+    step = entry.measures.get(sequence=1)
+    return CheckIn.objects.create(measure=step, taken_at=when, temperature=temperature)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.mark.parametrize(
+    ("temps", "hour", "due", "late"),
+    [
+        (2, 0, 1, 0),
+        (2, 11, 1, 0),
+        (2, 12, 2, 1),
+        (2, 19, 2, 1),
+        (2, 20, 2, 2),
+        (2, 23, 2, 2),
+        (1, 8, 1, 0),
+        (1, 12, 1, 1),
+        (3, 9, 1, 0),
+        (3, 10, 2, 1),
+        (3, 15, 3, 2),
+        (3, 21, 3, 3),
+    ],
+)
+def test_it_says_how_many_checks_are_due_and_late_by_the_hour(temps, hour, due, late):
+    assert worklists.checks_due(temps, at(hour)) == due
+    assert worklists.checks_late(temps, at(hour)) == late
+
+
+def test_it_reads_the_hour_in_local_time():
+    utc_0330 = datetime.datetime.combine(
+        TODAY, datetime.time(4, 30), tzinfo=datetime.UTC
+    )  # 12:30 in Shanghai
+    assert worklists.checks_due(2, utc_0330) == 2
+
+
+def test_it_lists_who_needs_a_temperature_check_now(cast):
+    checked = register(cast, "已测温")
+    unchecked = register(cast, "未测温")
+    check_in(checked, at(8))
+    morning = lists(cast, at(9))["needs_check"]
+    assert names(morning) == ["未测温"]
+    assert (morning[0].done_today, morning[0].due_now, morning[0].late_now) == (0, 1, 0)
+    # From noon the second check is due: both again, the unchecked one late for the first.
+    afternoon = {m.key_person.person.name: m for m in lists(cast, at(13))["needs_check"]}
+    assert sorted(afternoon) == ["已测温", "未测温"]
+    assert (afternoon["未测温"].done_today, afternoon["未测温"].late_now) == (0, 1)
+    check_in(checked, at(13))
+    check_in(unchecked, at(13, 30))
+    assert names(lists(cast, at(14))["needs_check"]) == ["未测温"]
+    assert unchecked.pk
+
+
+def test_it_leaves_out_steps_not_started_without_checks_or_in_hospital(cast):
+    future = register(cast, "未开始", last_exposure=TODAY)  # day 1 is tomorrow
+    no_temps = register(cast, "无需测温")
+    ControlMeasure.objects.filter(key_person=no_temps).update(temps_per_day=0)
+    hospital = register(cast, "住院")
+    hospital.measures.get(sequence=1).transition("hospitalized")
+    released = register(cast, "已解除", last_exposure=days_ago(11))
+    services.release(released)
+    assert future.pk and names(lists(cast, at(9))["needs_check"]) == []
+
+
+def test_it_lists_tests_due_today(cast):
+    register(cast, "第一天", last_exposure=days_ago(1))  # day 1 (a test day) is today
+    register(cast, "第四天", last_exposure=days_ago(4))  # day 4: no test under 第九版
+    register(cast, "第五天", last_exposure=days_ago(5))  # day 5: test
+    assert names(lists(cast, at(9))["tests_due"]) == ["第一天", "第五天"]
+
+
+def test_it_lists_overdue_steps_and_test_days_without_a_visit(cast):
+    register(cast, "逾期", last_exposure=days_ago(12))  # both steps ended, never released
+    missed = register(cast, "昨日漏访", last_exposure=days_ago(2))  # day 1 (test) was yesterday
+    visited = register(cast, "昨日已访", last_exposure=days_ago(2))
+    check_in(visited, at(9, day=days_ago(1)))
+    register(cast, "正常", last_exposure=days_ago(4))  # yesterday was day 3, a test day... see below
+    overdue = lists(cast, at(9))["overdue"]
+    by_name = {}
+    for m in overdue:
+        by_name.setdefault(m.key_person.person.name, []).append(m.ended)
+    assert by_name == {"逾期": [True, True], "昨日漏访": [False], "正常": [False]}
+    assert missed.pk
+
+
+def test_it_lists_who_is_due_for_release_today(cast):
+    register(cast, "今日期满", category="low_risk_arrival", arrival=days_ago(3))  # 3 days: ends today
+    register(cast, "第一步今日结束", last_exposure=days_ago(7))  # step 1 ends today, step 2 follows
+    register(cast, "明日期满", category="low_risk_arrival", arrival=days_ago(2))
+    assert names(lists(cast, at(9))["due_release"]) == ["今日期满"]
+
+
+def test_it_counts_an_extended_chain_by_its_new_last_step(cast):
+    entry = register(cast, "延期", category="low_risk_arrival", arrival=days_ago(3))
+    services.extend(entry.measures.get(sequence=1), 2, "复核")
+    assert names(lists(cast, at(9))["due_release"]) == []
+
+
+def test_it_keeps_each_grid_to_its_own_lists(cast):
+    register(cast, "甲网格")
+    register(cast, "乙网格", grid=cast.grid_b)
+    assert names(lists(cast, at(9))["needs_check"]) == ["甲网格"]
+    assert names(worklists.lists_for(cast.grid_worker, None, at(9))["needs_check"]) == ["甲网格"]
+    assert names(lists(cast, at(9), user=cast.grid_worker_b, area=cast.community)["needs_check"]) == [
+        "乙网格"
+    ]
+
+
+def test_it_rolls_up_per_grid_with_counts(cast):
+    register(cast, "甲一")
+    register(cast, "甲二", last_exposure=days_ago(1))
+    register(cast, "乙一", grid=cast.grid_b, last_exposure=days_ago(12))
+    rows = {area.name: counts for area, counts in worklists.rollup(cast.community_officer, at(9))}
+    assert rows == {
+        "第一网格": {"needs_check": 2, "tests_due": 2, "overdue": 1, "due_release": 0},
+        "第二网格": {"needs_check": 0, "tests_due": 0, "overdue": 1, "due_release": 0},
+    }
+
+
+# The page
+
+
+def test_it_shows_a_grid_worker_the_lists_of_their_grid(cast):
+    entry = register(cast, "待测温")
+    register(cast, "别的网格", grid=cast.grid_b)
+    html = cast.client_for(cast.grid_worker).get("/control/today/").content.decode()
+    assert 'data-testid="needs_check"' in html and 'data-testid="rollup"' not in html
+    assert "待测温" in html and "别的网格" not in html
+    assert f"/control/{entry.pk}/?next=/control/today/" in html
+
+
+def test_it_shows_a_community_officer_the_roll_up_then_a_grids_lists(cast):
+    register(cast, "待测温")
+    register(cast, "别的网格", grid=cast.grid_b)
+    client = cast.client_for(cast.community_officer)
+    html = client.get("/control/today/").content.decode()
+    assert 'data-testid="rollup"' in html and "待测温" not in html
+    assert f"?area={cast.grid_a.code}" in html and f"?area={cast.grid_b.code}" in html
+    html = client.get(f"/control/today/?area={cast.grid_b.code}").content.decode()
+    assert "别的网格" in html and "待测温" not in html
+
+
+def test_it_refuses_an_area_outside_the_scope_and_users_without_the_module(cast):
+    assert (
+        cast.client_for(cast.grid_worker).get(f"/control/today/?area={cast.grid_b.code}").status_code == 404
+    )
+    assert cast.client_for(cast.lab).get("/control/today/").status_code == 403
+
+
+@pytest.mark.parametrize("user", ["grid_worker", "community_officer"])
+def test_it_answers_in_the_same_number_of_queries_however_many_rows(cast, user):
+    client = cast.client_for(getattr(cast, user))
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/control/today/").status_code == 200
+        return len(queries)
+
+    register(cast, "一号")
+    client.get("/control/today/")  # session, content types
+    few = count()
+    for n in range(15):
+        entry = register(cast, f"批量{n:02d}", grid=cast.grid_a if n % 2 else cast.grid_b)
+        if n % 3 == 0:
+            check_in(entry, timezone.now())
+    register(cast, "期满", last_exposure=days_ago(12))
+    assert count() == few
+    assert few <= 10, few
