@@ -310,3 +310,30 @@ def test_it_lists_check_ins_of_one_measure(cast):
         CheckIn.objects.create(measure=measure, taken_at=timezone.now(), temperature="36.5")
     rows = _api(cast.grid_worker).get(f"/api/v1/checkins/?measure={first.pk}").json()["results"]
     assert [row["measure"] for row in rows] == [first.pk]
+
+
+def test_it_clears_an_assistance_request_through_the_api(cast):
+    import datetime
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from epigrid.control import services as control_services
+    from epigrid.core.testing import make_person
+
+    person = make_person(household=cast.household_a, name="协查人")
+    entry, _ = control_services.register_key_person(
+        person,
+        "close_contact",
+        cast.grid_a,
+        last_exposure=timezone.localdate(),
+        source="assistance",
+        assistance_received_at=timezone.now() - datetime.timedelta(hours=30),
+    )
+    client = APIClient()
+    client.force_authenticate(cast.grid_worker)
+    response = client.post(
+        f"/api/v1/keypersons/{entry.pk}/assistance-cleared/", {"note": "已回函"}, format="json"
+    )
+    entry.refresh_from_db()
+    assert response.status_code == 200 and entry.assistance_cleared_at is not None

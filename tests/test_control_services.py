@@ -162,3 +162,18 @@ def test_it_keeps_the_reason_of_an_extension_in_the_history(cast, person):
     first = entry.measures.get(sequence=1)
     services.extend(first, 2, "第5天阳性复核")
     assert "第5天阳性复核" in history(first).get().note
+
+
+def test_it_starts_planned_steps_when_their_day_comes(cast, person):
+    entry, _ = register(cast, person, exposure=TODAY)
+    assert services.advance(TODAY + datetime.timedelta(days=1)) == 1
+    assert [m.status for m in entry.measures.order_by("sequence")] == ["active", "planned"]
+    assert services.advance(TODAY + datetime.timedelta(days=1)) == 0
+
+
+def test_it_stops_counting_a_cleared_assistance_request_as_overdue(cast, person):
+    received = timezone.now() - datetime.timedelta(hours=30)
+    entry, _ = register(cast, person, source="assistance", assistance_received_at=received)
+    assert entry.assistance_overdue(timezone.now())
+    services.clear_assistance(entry, "已回复协查函")
+    assert not entry.assistance_overdue(timezone.now())

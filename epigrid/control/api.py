@@ -131,6 +131,31 @@ class KeyPersonViewSet(ScopedModelViewSet):
         return self._entry(entry)
 
     @extend_schema(
+        request=ReleaseSerializer,
+        responses={
+            200: KeyPersonSerializer,
+            400: OpenApiResponse(description="The entry has no assistance request."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="assistance-cleared",
+        object_action="change",
+        serializer_class=ReleaseSerializer,
+    )
+    def assistance_cleared(self, request, pk=None):
+        """The 协查 was answered: its 24 h / 48 h deadline no longer counts."""
+        entry = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.clear_assistance(entry, serializer.validated_data["note"])
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._entry(entry)
+
+    @extend_schema(
         request=HandOverSerializer,
         responses={
             200: KeyPersonSerializer,

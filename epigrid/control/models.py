@@ -117,6 +117,7 @@ class KeyPerson(ChangeLoggedModel, WorkflowModel):
     transport = models.CharField(_("transport / train or flight"), max_length=100, blank=True)
     assistance_received_at = models.DateTimeField(_("assistance request received"), null=True, blank=True)
     assistance_in_province = models.BooleanField(_("request from inside the province"), default=True)
+    assistance_cleared_at = models.DateTimeField(_("assistance request cleared"), null=True, blank=True)
     street_cadre = models.CharField(_("street cadre"), max_length=64, blank=True)
     community_cadre = models.CharField(_("community cadre"), max_length=64, blank=True)
     grid_worker = models.CharField(_("grid worker"), max_length=64, blank=True)
@@ -159,6 +160,13 @@ class KeyPerson(ChangeLoggedModel, WorkflowModel):
             return None
         return self.assistance_received_at + datetime.timedelta(
             hours=24 if self.assistance_in_province else 48
+        )
+
+    def assistance_overdue(self, now):
+        """An uncleared 协查 past its deadline on an open entry."""
+        deadline = self.assistance_deadline
+        return bool(
+            deadline and not self.assistance_cleared_at and self.status == self.Status.OPEN and now > deadline
         )
 
 

@@ -91,6 +91,7 @@ class KeyPersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "transport",
             "assistance_received_at",
             "assistance_in_province",
+            "assistance_cleared_at",
             "assistance_deadline",
             "street_cadre",
             "community_cadre",
@@ -103,7 +104,7 @@ class KeyPersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "last_updated",
             "already_registered",
         ]
-        read_only_fields = ["status", "protocol", "created", "last_updated"]
+        read_only_fields = ["status", "protocol", "assistance_cleared_at", "created", "last_updated"]
         # One open entry per person is answered by the view (search before create), not by a 400.
         validators = []
 

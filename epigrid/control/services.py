@@ -63,6 +63,33 @@ def _create_plan(entry, protocol, first_sequence=1, today=None):
     return measures
 
 
+def clear_assistance(entry, note=""):
+    """The 协查 was answered: the deadline no longer counts against the area."""
+    if not entry.assistance_received_at:
+        raise ValidationError(_("This entry has no assistance request."))
+    if entry.assistance_cleared_at is None:
+        entry.assistance_cleared_at = timezone.now()
+        entry.save()
+        log_transition(entry, entry.status, entry.status, note or _("Assistance request cleared"))
+    return entry
+
+
+def advance(today=None):
+    """Start the steps whose first day has come (planned → in progress). Run daily
+    (`epigrid control_advance`); pages also reason by dates, so a missed run hides nothing."""
+    today = today or timezone.localdate()
+    started = 0
+    for measure in ControlMeasure.objects.filter(
+        status="planned", start__lte=today, key_person__status="open"
+    ):
+        try:
+            measure.transition("active", note=_("Started on schedule"))
+            started += 1
+        except ValidationError:  # moved by someone else meanwhile
+            continue
+    return started
+
+
 def extend(measure, days, reason):
     if measure.status not in ControlMeasure.OPEN or measure.planned_end is None:
         raise ValidationError(_("Only a running measure with an end date can be extended."))

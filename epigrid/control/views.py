@@ -169,9 +169,7 @@ def entry_context(request, entry, bound=None):
         "checkins": checkins,
         "history_rows": _history_rows(entry, measures),
         "assistance_deadline": deadline,
-        "assistance_overdue": bool(
-            deadline and entry.status == KeyPerson.Status.OPEN and timezone.now() > deadline
-        ),
+        "assistance_overdue": entry.assistance_overdue(timezone.now()),
         "can_checkin": can_checkin,
         "can_change": can_change,
         "can_change_steps": can_change_steps,
