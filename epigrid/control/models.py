@@ -70,7 +70,8 @@ class Protocol(ChangeLoggedModel):
 
     @property
     def in_use(self):
-        return self.pk is not None and self.measures.exists()
+        # Zones count too: the rules set their downgrade dates.
+        return self.pk is not None and (self.measures.exists() or self.zones.exists())
 
     def clean(self):
         super().clean()
@@ -309,6 +310,9 @@ class Zone(ChangeLoggedModel, WorkflowModel):
             filter(None, [self.area.name, self.building.name if self.building_id else "", self.unit])
         )
         return f"{where}（{self.level_label}）"
+
+    def get_absolute_url(self):
+        return reverse("control:zone_detail", args=[self.pk])
 
     @property
     def level_label(self):

@@ -248,7 +248,7 @@ def zone_persons(zone):
     return persons
 
 
-def _holds_above(user, perm, zone, level):
+def holds_above(user, perm, zone, level):
     """The user holds `perm` through a grant on an area at `level` or above containing the zone."""
     from epigrid.areas.models import Area
 
@@ -263,7 +263,7 @@ def apply_lifting(zone, user, note="", today=None):
     from epigrid.areas.models import Level
 
     today = today or timezone.localdate()
-    if not _holds_above(user, "control.apply_zone", zone, Level.STREET):
+    if not holds_above(user, "control.apply_zone", zone, Level.STREET):
         raise PermissionDenied(_("Only the street (or above) applies for lifting a zone."))
     next_level, may_from = zone.downgrade()
     if may_from is not None and today < may_from:
@@ -277,7 +277,7 @@ def apply_lifting(zone, user, note="", today=None):
 def evaluate_lifting(zone, user, approve, note=""):
     from epigrid.areas.models import Level
 
-    if not _holds_above(user, "control.evaluate_zone", zone, Level.DISTRICT):
+    if not holds_above(user, "control.evaluate_zone", zone, Level.DISTRICT):
         raise PermissionDenied(_("Only the district evaluates an application to lift a zone."))
     return zone.transition("evaluated" if approve else "active", note=note)
 
@@ -288,8 +288,10 @@ def approve_lifting(zone, user, approve, note="", today=None):
     from epigrid.areas.models import Level
 
     today = today or timezone.localdate()
-    if not _holds_above(user, "control.approve_zone", zone, Level.CITY):
+    if not holds_above(user, "control.approve_zone", zone, Level.CITY):
         raise PermissionDenied(_("Only the city approves lifting a zone."))
+    if zone.status != Zone.Status.EVALUATED:
+        raise ValidationError(_("Only an application the district has evaluated can be approved."))
     if not approve:
         return zone.transition("active", note=note)
     next_level, _date = zone.downgrade()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from epigrid.control import views
+from epigrid.control import protocol_views, views, zone_views
 
 app_name = "control"
 urlpatterns = [
@@ -18,5 +18,28 @@ urlpatterns = [
         "<int:pk>/steps/<int:step>/release-early/",
         views.ReleaseEarlyView.as_view(),
         name="measure_release_early",
+    ),
+    path("zones/", zone_views.ZoneListView.as_view(), name="zone_list"),
+    path("zones/add/", zone_views.ZoneDrawView.as_view(), name="zone_add"),
+    path("zones/<int:pk>/", zone_views.ZoneDetailView.as_view(), name="zone_detail"),
+    path("zones/<int:pk>/edit/", zone_views.ZoneEditView.as_view(), name="zone_edit"),
+    path("zones/<int:pk>/case/", zone_views.RecordCaseView.as_view(), name="zone_case"),
+    path("zones/<int:pk>/apply/", zone_views.ApplyLiftingView.as_view(), name="zone_apply"),
+    path("zones/<int:pk>/evaluate/", zone_views.EvaluateLiftingView.as_view(), name="zone_evaluate"),
+    path("zones/<int:pk>/approve/", zone_views.ApproveLiftingView.as_view(), name="zone_approve"),
+    path("protocols/", protocol_views.ProtocolListView.as_view(), name="protocol_list"),
+    path("protocols/<int:pk>/", protocol_views.ProtocolDetailView.as_view(), name="protocol_detail"),
+    path(
+        "protocols/<int:pk>/activate/",
+        protocol_views.ProtocolActivateView.as_view(),
+        name="protocol_activate",
+    ),
+    path(
+        "protocols/<int:pk>/new-version/",
+        protocol_views.ProtocolFormView.as_view(new=True),
+        name="protocol_new_version",
+    ),
+    path(
+        "protocols/<int:pk>/edit/", protocol_views.ProtocolFormView.as_view(new=False), name="protocol_edit"
     ),
 ]

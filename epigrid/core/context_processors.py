@@ -8,6 +8,7 @@ NAVIGATION = [
     (_("Persons"), "people:person_list", "people.view_person"),
     (_("Key persons"), "control:keyperson_list", "control.view_keyperson"),
     (_("Today"), "control:today", "control.view_controlmeasure"),
+    (_("Zones"), "control:zone_list", "control.view_zone"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "people.view_person"),
