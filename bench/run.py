@@ -7,10 +7,23 @@ then requests the person list and the person search through Django's test Client
 district commander, and reports p50/p95. One JSON object per line on stdout; diagnostics (and
 EXPLAIN ANALYZE of the slowest query of any figure that misses its goal) on stderr.
 
+Then the bulk figures, each with a raw PostgreSQL COPY of the same rows timed in the same run and
+the ratio to it:
+- import: 100,000 resident rows (1% bad: wrong check digit, missing name, ID turned into a float)
+  written to xlsx, then core.imports.run_import with people.imports.ResidentResource into the
+  first community as its community officer (dry_run=False), up to the deferred constraint checks;
+  the transaction is rolled back, so the database stays as built. Baseline: COPY of the valid
+  person rows into people_person (same indexes and constraints), also rolled back.
+- export: every person as the district commander through the export job (jobs.exports.start_export,
+  run by jobs.services.execute as the worker would) in a child process that does only that, which
+  reports its wall time and peak memory (VmHWM). Baseline: COPY (the export's own query) TO STDOUT
+  into a file.
+
 The database is dropped at the end unless --keep or --reuse is given. It only ever drops a
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
+                                  [--only pages,import,export] [--import-rows 100000]
 """
 
 import argparse
@@ -21,7 +34,9 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -31,6 +46,10 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/epigrid_bench"
 MARKER = "epigrid-bench"
 GOAL_MS = 300
 GOAL_BUILD_S = 300
+GOAL_IMPORT_S = 30
+GOAL_EXPORT_S = 60
+GOAL_EXPORT_MB = 300
+FIGURES = ("pages", "export", "import")
 
 
 def log(*parts):
@@ -247,6 +266,291 @@ def measure(args, results):
     connection.close()
 
 
+# -- import ------------------------------------------------------------------------------------
+
+IMPORT_REGION = "620198"  # a region code the demo never issues: the rows are new residents
+BAD_KINDS = ("check_digit", "no_name", "float_id")
+
+
+def import_rows(count, grids, seed):
+    """(xlsx rows, valid person tuples for the COPY baseline, number of bad rows) of a resident
+    ledger in the import's own columns; every 100th row is bad, in turns of BAD_KINDS."""
+    from epigrid.core.identity import make_resident_id, resident_id_facts
+    from epigrid.demo import data
+
+    rng = random.Random(f"bench-import:{seed}")
+    first_birth = datetime.date(1940, 1, 1)
+    rows, valid, bad = [], [], 0
+    for i in range(count):
+        birth = first_birth + datetime.timedelta(days=(i // 1000) * 263)
+        number = make_resident_id(IMPORT_REGION, birth, i % 1000)
+        sex = resident_id_facts(number)[0]
+        given = rng.choice(data.GIVEN_MALE if sex == "M" else data.GIVEN_FEMALE)
+        name = rng.choice(data.SURNAMES) + given
+        phone = f"{rng.choice(data.PHONE_PREFIXES)}{rng.randrange(10**8):08d}" if i % 5 else ""
+        h = i // 3  # about three residents a household
+        grid = grids[h % len(grids)]
+        k = h // len(grids)  # the household's place inside its grid
+        building, r = f"{k // 40 + 1}号楼", k % 40
+        unit, room = str(r // 20 + 1), f"{(r % 20) // 2 + 1}{r % 2 + 1:02d}"
+        residence = "流动" if i % 7 == 0 else "户籍"
+        tags = "独居老人" if i % 41 == 0 else "残疾人" if i % 97 == 0 else ""
+        doc = number
+        if i % 100 == 37:
+            kind = BAD_KINDS[(i // 100) % len(BAD_KINDS)]
+            if kind == "float_id" and number[-1] == "X":
+                kind = "check_digit"
+            if kind == "check_digit":
+                doc = number[:17] + ("0" if number[17] != "0" else "1")
+            elif kind == "no_name":
+                name = ""
+            else:
+                doc = float(number)  # what Excel makes of an ID typed as a number
+            bad += 1
+        rows.append(
+            [
+                name,
+                "居民身份证",
+                doc,
+                phone,
+                grid.code,
+                "",
+                building,
+                unit,
+                room,
+                residence,
+                "男" if sex == "M" else "女",
+                tags,
+                "",
+            ]
+        )
+        if doc == number and name:
+            valid.append((name, number, "+86" + phone if phone else "", sex, birth, residence, grid.pk))
+    return rows, valid, bad
+
+
+IMPORT_TABLES = (
+    "people_person",
+    "people_person_tags",
+    "areas_household",
+    "areas_building",
+    "audit_objectchange",
+)
+
+
+def vacuum(tables):
+    """Clear the dead rows a rolled-back write leaves in tables and indexes."""
+    from django.db import connection
+
+    start = time.monotonic()
+    connection.ensure_connection()
+    old_autocommit = connection.get_autocommit()
+    connection.set_autocommit(True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {', '.join(connection.ops.quote_name(t) for t in tables)}")
+    finally:
+        connection.set_autocommit(old_autocommit)
+    log(f"bench: VACUUM {', '.join(tables)} took {time.monotonic() - start:.1f} s")
+
+
+def copy_persons_in(valid):
+    """Seconds to COPY the valid rows into people_person and check its constraints, rolled back."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from epigrid.people.models import Person
+
+    residence = {"户籍": "registered", "流动": "migrant"}
+    now = timezone.now()
+    table = [
+        (now, now, "111", number, number[::-1], name, sex, birth, phone, residence[kind], area_id, "")
+        for name, number, phone, sex, birth, kind, area_id in valid
+    ]
+    columns = "created, last_updated, doc_type, doc_number, doc_number_rev, name, sex, birth_date, phone, residence_type, area_id, notes"
+    with transaction.atomic():
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {Person._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for row in table:
+                    copy.write_row(row)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        seconds = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return seconds
+
+
+def measure_import(args, results):
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from epigrid.accounts.models import Grant
+    from epigrid.areas.models import Level
+    from epigrid.core.context import change_context
+    from epigrid.core.imports import run_import
+    from epigrid.core.tabular import write_xlsx
+    from epigrid.people.imports import COLUMNS, ResidentResource
+
+    user = get_user_model().objects.get(username="demo_community")
+    community = Grant.objects.select_related("area").get(user=user, role="community_officer").area
+    grids = list(community.children.filter(level=Level.GRID).order_by("code"))
+    count = args.import_rows
+    label = f"{count // 1000}k" if count % 1000 == 0 else str(count)
+    figure = f"import_residents_{label}"
+
+    start = time.perf_counter()
+    rows, valid, bad = import_rows(count, grids, args.seed)
+    fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="bench-import-")
+    os.close(fd)
+    try:
+        write_xlsx(path, [c.header for c in COLUMNS], rows, sheet_name="居民台账")
+        log(
+            f"bench: {figure}: wrote {count:,} rows ({bad:,} bad) for {community.code} "
+            f"({len(grids)} grids) to xlsx in {time.perf_counter() - start:.1f} s"
+        )
+        del rows
+        copy_seconds = copy_persons_in(valid)
+        vacuum(IMPORT_TABLES)  # the rolled-back rows must not weigh on the import
+        gc.collect()
+        with transaction.atomic():  # rolled back at the end: the database stays as built
+            with change_context(user=user, source="job"):
+                start = time.perf_counter()
+                resource = ResidentResource(user, community)
+                with open(path, "rb") as fileobj:
+                    result = run_import(resource, fileobj, "bench.xlsx", dry_run=False)
+                with connection.cursor() as cursor:  # what COMMIT would check
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                seconds = time.perf_counter() - start
+            transaction.set_rollback(True)
+    finally:
+        os.unlink(path)
+        vacuum(IMPORT_TABLES)  # nor on whatever runs on this database next (autovacuum may be off)
+    counts = {"created": result.created, "updated": result.updated, "rejected": result.rejected}
+    log(f"bench: {figure}: {counts}")
+    if result.rejected != bad or result.created + result.updated + result.unchanged != count - bad:
+        log(f"bench: {figure}: expected {bad} rejected rows and {count - bad} written")
+    emit(
+        figure,
+        seconds,
+        "s",
+        f"< {GOAL_IMPORT_S} s",
+        results,
+        met=seconds < GOAL_IMPORT_S and result.rejected == bad,
+        rows=count,
+        **counts,
+        copy_s=round(copy_seconds, 2),
+        ratio_to_copy=round(seconds / copy_seconds, 1),
+    )
+    emit(f"{figure}.copy_baseline", copy_seconds, "s", None, results, rows=len(valid))
+    emit(f"{figure}.ratio_to_copy", seconds / copy_seconds, "x", None, results)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def export_child():
+    """Run only the export job (a child process, so its peak memory is the export's) and print
+    {seconds, rows, bytes, peak_mb} as JSON."""
+    import warnings
+
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    warnings.filterwarnings("ignore", "No directory at")
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from epigrid.jobs.exports import start_export
+    from epigrid.jobs.models import Job, Status
+
+    user = get_user_model().objects.get(username="demo_commander")
+    start = time.perf_counter()
+    job = start_export(user, "persons", "")  # EPIGRID_TASKS=immediate: the job runs right here
+    seconds = time.perf_counter() - start
+    job = Job.objects.get(pk=job.pk)
+    if job.status != Status.SUCCEEDED:
+        raise SystemExit(f"bench: the export job ended {job.status}: {job.message}")
+    rows = job.result["summary"][0][1]  # [[Rows, written], ...]
+    size = job.output_file.size
+    job.output_file.delete(save=False)
+    job.delete()
+    peak_kb = 0
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak_kb = int(line.split()[1])
+    print(json.dumps({"seconds": seconds, "rows": rows, "bytes": size, "peak_mb": peak_kb * 1024 / 1e6}))
+    return None
+
+
+def copy_persons_out(user):
+    """Seconds to COPY the export's own query (the person rows it reads) TO STDOUT into a file."""
+    from django.db import connection
+
+    from epigrid.jobs.exports import EXPORTS
+    from epigrid.people.exports import FIELDS
+
+    export = EXPORTS["persons"](user)
+    sql, params = export.queryset("").order_by("pk").values_list(*FIELDS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        query = connection.ops.compose_sql(sql, params)
+        with tempfile.TemporaryFile() as out:
+            start = time.perf_counter()
+            with cursor.cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
+                for data in copy:
+                    out.write(data)
+            seconds = time.perf_counter() - start
+            size = out.tell()
+    return seconds, size
+
+
+def measure_export(args, results):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="demo_commander")
+    copy_seconds, copy_bytes = copy_persons_out(user)
+    log(f"bench: COPY of the export's rows: {copy_seconds:.1f} s, {copy_bytes / 1e6:.0f} MB")
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as data_dir:
+        env = {**os.environ, "EPIGRID_TASKS": "immediate", "EPIGRID_DATA_DIR": data_dir}
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--export-child"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        log(done.stderr)
+        raise SystemExit("bench: the export child failed")
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = child["rows"]
+    label = f"{rows // 1_000_000}m" if rows % 1_000_000 == 0 else f"{rows // 1000}k"
+    figure = f"export_persons_{label}"
+    log(f"bench: {figure}: {child['bytes'] / 1e6:.0f} MB xlsx")
+    seconds = child["seconds"]
+    emit(
+        figure,
+        seconds,
+        "s",
+        f"< {GOAL_EXPORT_S} s",
+        results,
+        met=seconds < GOAL_EXPORT_S,
+        rows=rows,
+        copy_s=round(copy_seconds, 2),
+        ratio_to_copy=round(seconds / copy_seconds, 1),
+    )
+    emit(
+        f"{figure}.peak_memory",
+        child["peak_mb"],
+        "MB",
+        f"< {GOAL_EXPORT_MB} MB",
+        results,
+        met=child["peak_mb"] < GOAL_EXPORT_MB,
+    )
+    emit(f"{figure}.copy_baseline", copy_seconds, "s", None, results, rows=rows)
+    emit(f"{figure}.ratio_to_copy", seconds / copy_seconds, "x", None, results)
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -260,7 +564,17 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--requests", type=int, default=60, help="measured requests per figure")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests per figure first")
+    parser.add_argument(
+        "--only", default=",".join(FIGURES), help=f"comma-separated figures to measure ({', '.join(FIGURES)})"
+    )
+    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import figure")
+    parser.add_argument("--export-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.export_child:
+        return export_child()
+    only = {f.strip() for f in args.only.split(",") if f.strip()}
+    if only - set(FIGURES):
+        parser.error(f"--only takes {', '.join(FIGURES)}")
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     os.environ["DATABASE_URL"] = url
@@ -322,7 +636,12 @@ def main():
             log(f"bench: VACUUM ANALYZE took {time.monotonic() - start:.1f} s")
             server.set_comment(f"{MARKER} {wanted} {seconds:.1f}")
         gc.collect()  # the build's garbage must not be collected during the timed requests
-        measure(args, results)
+        if "pages" in only:
+            measure(args, results)
+        if "export" in only:
+            measure_export(args, results)
+        if "import" in only:  # last: its rolled-back rows leave dead tuples behind
+            measure_import(args, results)
     finally:
         connections.close_all()
         if not (args.keep or args.reuse):

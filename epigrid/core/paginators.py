@@ -6,6 +6,8 @@ exact; above it the list says "10,000+ results". The count always reaches one ro
 asked for, so page links, "next" and deep pages keep working however far the user goes.
 """
 
+import contextlib
+
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -33,10 +35,8 @@ class CappedPaginator(Paginator):
 
     def page(self, number):
         # Remember the page asked for before anything counts: the count must reach past it.
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             self._wanted = max(1, int(number))
-        except (TypeError, ValueError):
-            pass
         return super().page(number)
 
     def validate_number(self, number):

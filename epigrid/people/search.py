@@ -9,9 +9,10 @@ What the term looks like decides where it is looked for, so every query is a few
   half-width, outer spaces are trimmed; case and inner spaces count). A term of letters and
   digits (a passport number such as E12345678) is also looked up as a whole document number.
 
-Name matches come in code-point order of the name: on PostgreSQL through the explicit
-`COLLATE "C"` index of migration 0004, whatever the database's own collation is; SQLite compares
-text by code point already.
+Prefixes (of the name, of the reversed number) are ranges in code-point order, `name__prefix`
+and `doc_number_rev__prefix` (CodePointPrefix): on PostgreSQL through the explicit `COLLATE "C"`
+indexes of migration 0005, whatever the database's own collation is; SQLite compares text by code
+point already. Name matches come in that order too. The autocomplete uses name__prefix as well.
 """
 
 import contextlib
@@ -20,7 +21,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Lookup, Q
 from django.db.models.functions import Collate
 
 from epigrid.core.identity import normalise_phone, normalise_text
@@ -39,17 +40,16 @@ def search_persons(queryset, text):
     compact = normalise_text(name).replace("-", "")  # no spaces, upper case
     if _DOCUMENT_OR_PHONE.fullmatch(compact):
         return queryset.filter(_document_or_phone(compact))
-    queryset = queryset.alias(name_order=_code_point_name(queryset))
-    q = Q(name_order__gte=name, name_order__lt=name + _TOP)
+    q = Q(name__prefix=name)
     if _DOCUMENT.fullmatch(compact) and len(compact) <= 32:
         q |= Q(doc_number=compact)
-    return queryset.filter(q).order_by("name_order", "id")
+    return queryset.filter(q).order_by(_code_point_name(queryset).asc(), "id")
 
 
 def _document_or_phone(term):
     q = Q(doc_number=term)
     if _ID_TAIL.fullmatch(term):
-        q |= Q(doc_number_rev__startswith=term[::-1])
+        q |= Q(doc_number_rev__prefix=term[::-1])
     if term.isdigit() or term.startswith("+"):
         with contextlib.suppress(ValidationError):
             q |= Q(phone=normalise_phone(term))
@@ -57,8 +57,27 @@ def _document_or_phone(term):
 
 
 def _code_point_name(queryset):
-    """The name compared by code point. A prefix is a range only in that order; the database's
-    default collation (en_US.UTF-8, zh_CN.UTF-8, ...) orders and compares differently."""
+    """The name in code-point order, the order of the name__prefix index."""
     if connections[queryset.db].vendor == "postgresql":
         return Collate("name", "C")
     return F("name")  # SQLite's default BINARY collation compares UTF-8 bytes: code point order
+
+
+class CodePointPrefix(Lookup):
+    """`name__prefix="王"`: the values starting with "王", as the range [value, value + U+10FFFF) in
+    code-point order. A prefix is a range only in that order: under the database's default
+    collation (en_US.UTF-8, zh_CN.UTF-8, ...) "jones" falls between "Jo" and "Jo" + U+10FFFF. So on
+    PostgreSQL both sides compare under COLLATE "C" (the indexes of migration 0005, whose
+    statistics also give the planner true row estimates, which LIKE on a pattern index does not);
+    SQLite compares by code point anyway. Case and inner spaces count; the value is taken as typed.
+    """
+
+    lookup_name = "prefix"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            lhs = f'({lhs} COLLATE "C")'
+        value = str(self.rhs)
+        return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, value, *lhs_params, value + _TOP]

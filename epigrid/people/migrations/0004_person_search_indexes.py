@@ -31,7 +31,9 @@ class Migration(migrations.Migration):
         migrations.RemoveConstraint(model_name="person", name="person_document_unique"),
         migrations.AddConstraint(
             model_name="person",
-            constraint=models.UniqueConstraint(fields=("doc_number", "doc_type"), name="person_document_unique"),
+            constraint=models.UniqueConstraint(
+                fields=("doc_number", "doc_type"), name="person_document_unique"
+            ),
         ),
         migrations.RunPython(create_name_index, drop_name_index, elidable=False),
     ]
