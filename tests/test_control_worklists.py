@@ -115,17 +115,17 @@ def test_it_lists_tests_due_today(cast):
     assert names(lists(cast, at(9))["tests_due"]) == ["第一天", "第五天"]
 
 
-def test_it_lists_overdue_steps_and_test_days_without_a_visit(cast):
+def test_it_lists_overdue_steps_and_test_days_without_a_recorded_test(cast):
     register(cast, "逾期", last_exposure=days_ago(12))  # both steps ended, never released
-    missed = register(cast, "昨日漏访", last_exposure=days_ago(2))  # day 1 (test) was yesterday
-    visited = register(cast, "昨日已访", last_exposure=days_ago(2))
-    check_in(visited, at(9, day=days_ago(1)))
+    missed = register(cast, "昨日漏检", last_exposure=days_ago(2))  # day 1 (test) was yesterday
+    tested = register(cast, "昨日已检", last_exposure=days_ago(2))
+    services.record_test(tested.measures.get(sequence=1), days_ago(1), "negative")
     register(cast, "正常", last_exposure=days_ago(4))  # yesterday was day 3, a test day... see below
     overdue = lists(cast, at(9))["overdue"]
     by_name = {}
     for m in overdue:
         by_name.setdefault(m.key_person.person.name, []).append(m.ended)
-    assert by_name == {"逾期": [True, True], "昨日漏访": [False], "正常": [False]}
+    assert by_name == {"逾期": [True, True], "昨日漏检": [False], "正常": [False]}
     assert missed.pk
 
 
@@ -212,3 +212,10 @@ def test_it_answers_in_the_same_number_of_queries_however_many_rows(cast, user):
     register(cast, "期满", last_exposure=days_ago(12))
     assert count() == few
     assert few <= 10, few
+
+
+def test_it_drops_a_test_from_todays_list_once_it_is_recorded(cast):
+    entry = register(cast, "今日检测", last_exposure=days_ago(1))  # today is day 1, a test day
+    assert names(lists(cast, at(9))["tests_due"]) == ["今日检测"]
+    services.record_test(entry.measures.get(sequence=1), timezone.localdate(), "pending")
+    assert names(lists(cast, at(9))["tests_due"]) == []

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.models import Area
 from epigrid.control import plans
-from epigrid.control.models import Category, CheckIn, KeyPerson
+from epigrid.control.models import Category, CheckIn, KeyPerson, TestRecord
 from epigrid.core.forms import StyledFormMixin
 from epigrid.core.widgets import AutocompleteSelect
 
@@ -174,6 +174,11 @@ def fever_message(temperature):
 class ExtendForm(StyledFormMixin, forms.Form):
     days = forms.IntegerField(label=_("Days"), min_value=1, max_value=60)
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class TestRecordForm(StyledFormMixin, forms.Form):
+    day = forms.DateField(label=_("Test day"), widget=forms.DateInput(attrs={"type": "date"}))
+    result = forms.ChoiceField(label=_("Result"), choices=TestRecord.Result.choices)
 
 
 class ReasonForm(StyledFormMixin, forms.Form):

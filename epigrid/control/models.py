@@ -351,3 +351,35 @@ ZONE_LEVEL_LABELS = {
     "medium": _("Medium-risk area"),
     "low": _("Low-risk area"),
 }
+
+
+class TestRecord(ChangeLoggedModel):
+    """A nucleic-acid test taken on a day of a measure (scheduled test days or extra ones)."""
+
+    class Result(models.TextChoices):
+        PENDING = "pending", _("Awaiting result")
+        NEGATIVE = "negative", _("Negative")
+        POSITIVE = "positive", _("Positive")
+        INVALID = "invalid", _("Invalid sample")
+
+    measure = models.ForeignKey(
+        ControlMeasure, on_delete=models.CASCADE, related_name="test_records", verbose_name=_("measure")
+    )
+    day = models.DateField(_("test day"))
+    result = models.CharField(_("result"), max_length=16, choices=Result.choices, default=Result.PENDING)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    scope_lookup = "measure__key_person__area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("test taken")
+        verbose_name_plural = _("tests taken")
+        ordering = ["-day"]
+        # One record a measure a day: recording again (a retry, a result arriving) updates it.
+        constraints = [models.UniqueConstraint(fields=["measure", "day"], name="test_record_per_day")]
+
+    def __str__(self):
+        return f"{self.day:%m-%d} {self.get_result_display()}"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.audit.services import log_transition
 from epigrid.control import plans
-from epigrid.control.models import ControlMeasure, KeyPerson, Protocol, Zone
+from epigrid.control.models import ControlMeasure, KeyPerson, Protocol, TestRecord, Zone
 
 
 def active_protocol():
@@ -72,6 +72,32 @@ def clear_assistance(entry, note=""):
         entry.save()
         log_transition(entry, entry.status, entry.status, note or _("Assistance request cleared"))
     return entry
+
+
+def record_test(measure, day, result, user=None):
+    """Record the test of `day` (idempotent: the same day again updates its result)."""
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError(_("A test cannot be recorded for a day still to come."))
+    if day < measure.start or (measure.planned_end and day > measure.planned_end):
+        raise ValidationError(_("%(day)s is outside this measure.") % {"day": day})
+    record, _created = TestRecord.objects.update_or_create(
+        measure=measure, day=day, defaults={"result": result, "recorded_by": user}
+    )
+    if result == TestRecord.Result.POSITIVE:
+        log_transition(measure, measure.status, measure.status, _("Positive test on %(day)s") % {"day": day})
+    return record
+
+
+def to_hospital(measure, note):
+    """Exception: the person is taken to hospital; the hospital looks after them meanwhile."""
+    if not note.strip():
+        raise ValidationError(_("Say which hospital and why."))
+    return measure.transition("hospitalized", note=note)
+
+
+def back_from_hospital(measure, note=""):
+    return measure.transition("active", note=note or _("Back from hospital"))
 
 
 def advance(today=None):

@@ -14,6 +14,8 @@ urlpatterns = [
     path("<int:pk>/release/", views.ReleaseView.as_view(), name="keyperson_release"),
     path("<int:pk>/notice.pdf", views.ReleaseNoticeView.as_view(), name="keyperson_notice"),
     path("<int:pk>/steps/<int:step>/extend/", views.ExtendView.as_view(), name="measure_extend"),
+    path("<int:pk>/steps/<int:step>/test/", views.TestRecordView.as_view(), name="measure_test"),
+    path("<int:pk>/steps/<int:step>/hospital/", views.HospitalView.as_view(), name="measure_hospital"),
     path(
         "<int:pk>/steps/<int:step>/release-early/",
         views.ReleaseEarlyView.as_view(),

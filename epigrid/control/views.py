@@ -34,6 +34,7 @@ from epigrid.control.forms import (
     ReasonForm,
     RegisterForm,
     ReleaseForm,
+    TestRecordForm,
     fever_message,
 )
 from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
@@ -146,6 +147,13 @@ def entry_context(request, entry, bound=None):
         m.is_open = m.status in ControlMeasure.OPEN
         if can_change_steps and m.is_open:
             m.extend_form = bound.get(("extend", m.pk)) or ExtendForm(auto_id=f"id_extend_{m.pk}_%s")
+            m.test_form = bound.get(("test", m.pk)) or TestRecordForm(
+                auto_id=f"id_test_{m.pk}_%s", initial={"day": min(today, m.planned_end or today)}
+            )
+            if m.status in (ControlMeasure.Status.ACTIVE, ControlMeasure.Status.HOSPITALIZED):
+                m.hospital_form = bound.get(("hospital", m.pk)) or ReasonForm(
+                    auto_id=f"id_hospital_{m.pk}_%s"
+                )
             if m.status == ControlMeasure.Status.ACTIVE:
                 m.release_early_form = bound.get(("release_early", m.pk)) or ReasonForm(
                     auto_id=f"id_early_{m.pk}_%s"
@@ -289,6 +297,44 @@ class ReleaseEarlyView(EntryActionView):
         messages.success(
             self.request, _("%(measure)s was released early.") % {"measure": measure.get_kind_display()}
         )
+        return _entry_url(entry, _safe_next(self.request))
+
+
+class TestRecordView(EntryActionView):
+    name = "test"
+    perm = "control.change_controlmeasure"
+    form_class = TestRecordForm
+    on_step = True
+    auto_id = "id_test_{step}_%s"
+
+    def perform(self, form, entry, measure):
+        record = services.record_test(
+            measure, form.cleaned_data["day"], form.cleaned_data["result"], self.request.user
+        )
+        messages.success(
+            self.request,
+            _("Test of %(day)s recorded: %(result)s.")
+            % {"day": record.day, "result": record.get_result_display()},
+        )
+        return _entry_url(entry, _safe_next(self.request))
+
+
+class HospitalView(EntryActionView):
+    """To hospital (an exception with a note) or back from it, whichever applies."""
+
+    name = "hospital"
+    perm = "control.change_controlmeasure"
+    form_class = ReasonForm
+    on_step = True
+    auto_id = "id_hospital_{step}_%s"
+
+    def perform(self, form, entry, measure):
+        if measure.status == ControlMeasure.Status.HOSPITALIZED:
+            services.back_from_hospital(measure, form.cleaned_data["reason"])
+            messages.success(self.request, _("Back from hospital."))
+        else:
+            services.to_hospital(measure, form.cleaned_data["reason"])
+            messages.success(self.request, _("Transferred to hospital."))
         return _entry_url(entry, _safe_next(self.request))
 
 

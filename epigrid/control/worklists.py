@@ -13,10 +13,11 @@ What the lists mean:
   `checks_due(temps_per_day, now)`. A check is due from the moment its window opens and is
   *late* after its deadline (`CHECK_DEADLINES`): twice a day means one by 12:00 and one by
   20:00 local time, so from midnight one check is due and from 12:00 two are.
-- **Test due today**: a running step whose test days include today.
+- **Test due today**: a running step whose test days include today and whose test of today is
+  not recorded yet (a TestRecord).
 - **Overdue**: (a) a running step whose planned end is before today (it should have been
   completed by the release, extended or released early), and (b) a running step that had a
-  test day yesterday on which no check-in at all was recorded (nobody visited on the test day).
+  test day yesterday with no test recorded for it.
   Only yesterday: a missed test further back is the testing module's business once test
   results are recorded, and a list that re-flagged every older day would never empty.
 - **Due for release today**: the key person's last step (the highest step that is not
@@ -42,7 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
 
 RUNNING = ("planned", "active")
 # Deadlines (local hour) of the daily temperature checks, by the number of checks a day.
@@ -134,14 +135,19 @@ def needs_check(queryset, now):
     )
 
 
+def _tested_on(day):
+    return TestRecord.objects.filter(measure=OuterRef("pk"), day=day)
+
+
 def tests_due(queryset, now):
-    return _tests_on(queryset, timezone.localdate(now))
+    today = timezone.localdate(now)
+    return _tests_on(queryset, today).filter(~Exists(_tested_on(today)))
 
 
 def overdue(queryset, now):
     today = timezone.localdate(now)
     yesterday = today - datetime.timedelta(days=1)
-    missed_test = _tests_on(queryset, yesterday).filter(~Exists(_checkins_on(yesterday))).values("pk")
+    missed_test = _tests_on(queryset, yesterday).filter(~Exists(_tested_on(yesterday))).values("pk")
     return queryset.filter(Q(planned_end__lt=today) | Q(pk__in=missed_test)).annotate(
         ended=Case(When(planned_end__lt=today, then=Value(True)), default=Value(False))
     )
