@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from epigrid.areas.api import AreaViewSet, BuildingViewSet, HouseholdViewSet
 from epigrid.audit.api import ObjectChangeViewSet
-from epigrid.control.api import CheckInViewSet, ControlMeasureViewSet, KeyPersonViewSet
+from epigrid.control.api import CheckInViewSet, ControlMeasureViewSet, KeyPersonViewSet, TestRecordViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
 
@@ -17,6 +17,7 @@ router.register("persons", PersonViewSet)
 router.register("keypersons", KeyPersonViewSet)
 router.register("measures", ControlMeasureViewSet)
 router.register("checkins", CheckInViewSet)
+router.register("tests", TestRecordViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -9,7 +9,7 @@ from django.utils import timezone
 from epigrid.audit.services import history
 from epigrid.control import services
 from epigrid.control.models import TestRecord as Record
-from epigrid.core.testing import make_person
+from epigrid.core.testing import ScopedAPITests, make_person
 
 TODAY = timezone.localdate()
 
@@ -77,3 +77,47 @@ def test_it_refuses_test_records_from_another_grid(cast, entry):
         f"/control/{entry.pk}/steps/{step.pk}/test/", {"day": TODAY.isoformat(), "result": "negative"}
     )
     assert response.status_code == 404 and not Record.objects.exists()
+
+
+class TestTestRecordAPI(ScopedAPITests):
+    model = Record
+    api_list_url = "/api/v1/tests/"
+
+    def make_object(self, cast, grid):
+        person = make_person(
+            household=cast.household_a if grid == cast.grid_a else cast.household_b, name="接口检测"
+        )
+        entry, _ = services.register_key_person(
+            person, "close_contact", grid, last_exposure=TODAY - datetime.timedelta(days=2)
+        )
+        return services.record_test(entry.measures.get(sequence=1), TODAY, "pending")
+
+    def write_data(self, cast, obj):
+        return {"result": "negative"}
+
+
+def test_it_updates_a_retried_api_test_record_instead_of_duplicating(cast, entry):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(cast.grid_worker)
+    step = entry.measures.get(sequence=1)
+    body = {"measure": step.pk, "day": TODAY.isoformat(), "result": "pending"}
+    first = client.post("/api/v1/tests/", body, format="json")
+    again = client.post("/api/v1/tests/", {**body, "result": "negative"}, format="json")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert list(Record.objects.values_list("result", flat=True)) == ["negative"]
+
+
+def test_it_refuses_an_api_test_for_a_day_to_come(cast, entry):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(cast.grid_worker)
+    step = entry.measures.get(sequence=1)
+    response = client.post(
+        "/api/v1/tests/",
+        {"measure": step.pk, "day": (TODAY + datetime.timedelta(days=1)).isoformat(), "result": "negative"},
+        format="json",
+    )
+    assert response.status_code == 400 and "day" in response.json()

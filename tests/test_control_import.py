@@ -381,6 +381,7 @@ def test_it_warns_about_a_measure_that_contradicts_the_plan_without_rejecting(ca
     assert (result.created, result.rejected) == (3, 0)
     assert [(w["row"], w["column"]) for w in resource.warnings] == [(3, "管控措施"), (4, "管控措施")]
     assert "集中隔离医学观察+居家健康监测" in resource.warnings[0]["message"]
+    assert result.as_dict()["warnings"] == resource.warnings  # shown on the job page
 
 
 def test_it_refuses_an_open_entry_handed_over_out_of_the_area(cast, people):

@@ -16,7 +16,13 @@ def _perms(*specs):
     return frozenset(out)
 
 
-CONTROL_MODELS = ("control.keyperson", "control.controlmeasure", "control.checkin", "control.zone")
+CONTROL_MODELS = (
+    "control.keyperson",
+    "control.controlmeasure",
+    "control.checkin",
+    "control.testrecord",
+    "control.zone",
+)
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from epigrid.control import plans, services
 from epigrid.control.filtersets import CheckInFilterSet, ControlMeasureFilterSet, KeyPersonFilterSet
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
 from epigrid.control.serializers import (
     CheckInSerializer,
     ConflictSerializer,
@@ -22,6 +22,7 @@ from epigrid.control.serializers import (
     KeyPersonSerializer,
     ReleaseEarlySerializer,
     ReleaseSerializer,
+    TestRecordSerializer,
 )
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.core.scoping import ScopeViolation, check_in_scope
@@ -251,4 +252,14 @@ class CheckInViewSet(ScopedModelViewSet):
     filterset_class = CheckInFilterSet
     select_related = ("measure", "recorded_by")
     # A mistyped temperature is corrected (logged), never deleted.
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class TestRecordViewSet(ScopedModelViewSet):
+    """Tests taken on the days of a measure; filter by ?measure=."""
+
+    queryset = TestRecord.objects.all()
+    serializer_class = TestRecordSerializer
+    filterset_fields = ["measure", "day", "result"]
+    select_related = ("measure", "recorded_by")
     http_method_names = ["get", "post", "patch", "head", "options"]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from epigrid.areas.models import Area, Level
 from epigrid.control import plans
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
 from epigrid.core.api import ModelCleanMixin, ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from epigrid.people.models import Person
 
@@ -245,3 +245,35 @@ class CheckInSerializer(serializers.ModelSerializer):
         validated_data.setdefault("taken_at", timezone.now())
         validated_data["recorded_by"] = getattr(request, "user", None)
         return super().create(validated_data)
+
+
+class TestRecordSerializer(serializers.ModelSerializer):
+    """A test taken on a day of a measure. Posting the same measure and day again updates its
+    result (a retried request, or the result arriving later) instead of adding a record."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="testrecord-detail")
+    measure = ScopedPrimaryKeyRelatedField(queryset=ControlMeasure.objects.all())
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TestRecord
+        fields = ["id", "url", "measure", "day", "result", "recorded_by", "created", "last_updated"]
+        read_only_fields = ["created", "last_updated"]
+        validators = []  # (measure, day) repeats update the record: see create()
+
+    def _record(self, measure, day, result):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from epigrid.control import services
+
+        request = self.context.get("request")
+        try:
+            return services.record_test(measure, day, result, getattr(request, "user", None))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"day": exc.messages}) from None
+
+    def create(self, validated_data):
+        return self._record(validated_data["measure"], validated_data["day"], validated_data["result"])
+
+    def update(self, instance, validated_data):
+        return self._record(instance.measure, instance.day, validated_data.get("result", instance.result))

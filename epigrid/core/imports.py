@@ -62,6 +62,7 @@ class ImportResult:
     header_row: int = 0
     header: list = field(default_factory=list)
     rejected_rows: list = field(default_factory=list)  # (row, original values, [reasons])
+    warnings: list = field(default_factory=list)  # {row, column, message}: reported, never rejected
     dry_run: bool = True
 
     def as_dict(self):
@@ -73,6 +74,7 @@ class ImportResult:
             "errors": self.errors,
             "unknown_columns": self.unknown_columns,
             "header_row": self.header_row,
+            "warnings": self.warnings,
             "dry_run": self.dry_run,
         }
 
@@ -193,6 +195,9 @@ def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override
         if progress and index % PROGRESS_EVERY == 0:
             progress(index, total + 1, _("Checked %(n)d of %(total)d rows") % {"n": index, "total": total})
     outcomes, problems = resource.plan_rows(cleaned_rows)
+    # A ledger may note things worth telling that do not reject a row (e.g. a measure column
+    # that disagrees with the protocol's plan).
+    result.warnings = sorted(getattr(resource, "warnings", []), key=lambda w: w["row"])
     for row_number, row_problems in problems:
         result.reject(row_number, originals[row_number], row_problems)
     for outcome in outcomes:

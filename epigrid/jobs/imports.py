@@ -118,6 +118,7 @@ def import_job(job, progress):
         }
     payload = result.as_dict()
     payload["errors"] = payload["errors"][:200]
+    payload["warnings"] = payload["warnings"][:200]
     payload["summary"] = summary_rows(result)
     if result.rejected:
         base = os.path.splitext(params.get("filename") or "ledger")[0]
