@@ -7,6 +7,12 @@ then requests the person list and the person search through Django's test Client
 district commander, and reports p50/p95. One JSON object per line on stdout; diagnostics (and
 EXPLAIN ANALYZE of the slowest query of any figure that misses its goal) on stderr.
 
+Then today's work lists (--only worklists): 50,000 open key persons (about 40 a grid; mostly
+close and secondary contacts and arrivals, anchored over the last 10 days) with their plans,
+tests and part of today's check-ins are bulk-created, and GET /control/today/ is timed as the
+grid worker (one grid's lists), the community officer and the district commander (the roll-up);
+the set-up rows are deleted afterwards (and the tables vacuumed), so the database stays as built.
+
 Then the bulk figures, each with a raw PostgreSQL COPY of the same rows timed in the same run and
 the ratio to it:
 - import: 100,000 resident rows (1% bad: wrong check digit, missing name, ID turned into a float)
@@ -23,7 +29,7 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,import,export] [--import-rows 100000]
+                                  [--only pages,worklists,import,export] [--import-rows 100000]
 """
 
 import argparse
@@ -49,7 +55,7 @@ GOAL_BUILD_S = 300
 GOAL_IMPORT_S = 30
 GOAL_EXPORT_S = 60
 GOAL_EXPORT_MB = 300
-FIGURES = ("pages", "export", "import")
+FIGURES = ("pages", "worklists", "export", "import")
 
 
 def log(*parts):
@@ -264,6 +270,226 @@ def measure(args, results):
         log(f"bench: {figure} missed its goal")
         explain_slowest(client, url)
     connection.close()
+
+
+# -- work lists --------------------------------------------------------------------------------
+
+WORKLIST_ENTRIES = 50_000
+WORKLIST_NOTE = "bench:worklists"  # marks the set-up entries, so they can always be removed
+WORKLIST_CATEGORIES = (  # (category, weight): mostly contacts and arrivals
+    ("close_contact", 35),
+    ("secondary_contact", 20),
+    ("high_risk_arrival", 10),
+    ("medium_risk_arrival", 12),
+    ("low_risk_arrival", 10),
+    ("spacetime_companion", 5),
+    ("fever", 4),
+    ("risk_occupation", 4),
+)
+WORKLIST_TABLES = ("control_keyperson", "control_controlmeasure", "control_checkin", "control_testrecord")
+
+
+def remove_worklist_rows():
+    """Delete the set-up entries (and their steps, check-ins, tests) by their marker."""
+    from django.db import connection, transaction
+
+    start = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        entries = "SELECT id FROM control_keyperson WHERE notes = %s"
+        steps = f"SELECT id FROM control_controlmeasure WHERE key_person_id IN ({entries})"
+        cursor.execute(f"DELETE FROM control_checkin WHERE measure_id IN ({steps})", [WORKLIST_NOTE])
+        cursor.execute(f"DELETE FROM control_testrecord WHERE measure_id IN ({steps})", [WORKLIST_NOTE])
+        cursor.execute(
+            f"DELETE FROM control_controlmeasure WHERE key_person_id IN ({entries})", [WORKLIST_NOTE]
+        )
+        cursor.execute("DELETE FROM control_keyperson WHERE notes = %s", [WORKLIST_NOTE])
+        removed = cursor.rowcount
+    if removed:
+        log(f"bench: removed {removed:,} work-list set-up entries in {time.monotonic() - start:.1f} s")
+    return removed
+
+
+def analyze(tables, verb="VACUUM ANALYZE"):
+    from django.db import connection
+
+    connection.ensure_connection()
+    old_autocommit = connection.get_autocommit()
+    connection.set_autocommit(True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{verb} {', '.join(connection.ops.quote_name(t) for t in tables)}")
+    finally:
+        connection.set_autocommit(old_autocommit)
+
+
+def build_worklist_rows(args, now):
+    """50,000 open key persons (about 40 a grid) with the plans register_key_person would make,
+    in bulk; later steps' past ends mostly completed, most past tests recorded, check-ins for part
+    of today's (and yesterday's) checks. Returns a summary dict."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from epigrid.areas.models import Area, Level
+    from epigrid.control import plans
+    from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
+    from epigrid.control.services import active_protocol
+    from epigrid.control.worklists import checks_due, day_range
+
+    rng = random.Random(f"bench-worklists:{args.seed}")
+    today = timezone.localdate(now)
+    protocol = active_protocol()
+    rules = protocol.rules
+    grids = list(Area.objects.filter(level=Level.GRID).order_by("path").values_list("pk", flat=True))
+    per_grid = -(-WORKLIST_ENTRIES // len(grids))
+    with connection.cursor() as cursor:  # the first residents of each grid without an open entry
+        cursor.execute(
+            """
+            SELECT id, area_id FROM (
+                SELECT p.id, p.area_id, row_number() OVER (PARTITION BY p.area_id ORDER BY p.id) AS rn
+                FROM people_person p JOIN areas_area a ON a.id = p.area_id
+                WHERE a.level = %s AND NOT EXISTS (
+                    SELECT 1 FROM control_keyperson k WHERE k.person_id = p.id AND k.status = 'open')
+            ) ranked WHERE rn <= %s ORDER BY area_id, id
+            """,
+            [Level.GRID, per_grid],
+        )
+        people = cursor.fetchall()[:WORKLIST_ENTRIES]
+    categories = [c for c, _w in WORKLIST_CATEGORIES]
+    weights = [w for _c, w in WORKLIST_CATEGORIES]
+    start = time.monotonic()
+    counts = {"entries": 0, "steps": 0, "checkins": 0, "tests": 0}
+    with transaction.atomic():
+        entries = []
+        for person_id, area_id in people:
+            category = rng.choices(categories, weights)[0]
+            anchor = today - datetime.timedelta(days=rng.randint(0, 10))
+            field = {"last_exposure": "last_exposure", "arrival": "arrival"}.get(
+                plans.anchor_of(rules, category)
+            )
+            dates = {field: anchor} if field else {}
+            entries.append(
+                KeyPerson(
+                    person_id=person_id,
+                    area_id=area_id,
+                    category=category,
+                    protocol=protocol,
+                    identified_on=anchor
+                    if field is None
+                    else min(today, anchor + datetime.timedelta(days=1)),
+                    notes=WORKLIST_NOTE,
+                    **dates,
+                )
+            )
+        KeyPerson.objects.bulk_create(entries, batch_size=5000)
+        steps = []
+        for entry in entries:
+            for sequence, step in enumerate(plans.plan(rules, entry.category, entry.anchor_date), start=1):
+                status = (
+                    ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED
+                )
+                ended_on = None
+                # A step whose end has passed was mostly completed on time; the rest is overdue.
+                if step.end is not None and step.end < today and rng.random() < 0.9:
+                    status, ended_on = ControlMeasure.Status.COMPLETED, step.end
+                steps.append(
+                    ControlMeasure(
+                        key_person_id=entry.pk,
+                        protocol=protocol,
+                        sequence=sequence,
+                        kind=step.measure,
+                        start=step.start,
+                        planned_end=step.end,
+                        ended_on=ended_on,
+                        test_dates=[d.isoformat() for d in step.test_dates],
+                        temps_per_day=step.temps_per_day,
+                        status=status,
+                    )
+                )
+        ControlMeasure.objects.bulk_create(steps, batch_size=5000)
+        yesterday = today - datetime.timedelta(days=1)
+        tests, checkins = [], []
+        for step in steps:
+            for iso in step.test_dates:  # past tests mostly recorded, today's for a third
+                day = datetime.date.fromisoformat(iso)
+                if (day < today and rng.random() < 0.9) or (day == today and rng.random() < 0.35):
+                    result = TestRecord.Result.NEGATIVE if day < today else TestRecord.Result.PENDING
+                    tests.append(TestRecord(measure_id=step.pk, day=day, result=result))
+            if step.status not in ("planned", "active") or not step.temps_per_day:
+                continue
+            for day in (yesterday, today):
+                if step.start > day or (step.planned_end and step.planned_end < day):
+                    continue
+                day_start, _end = day_range(day)
+                if day == today:
+                    share, due = 0.6, checks_due(step.temps_per_day, now)
+                else:
+                    share, due = 0.95, step.temps_per_day
+                if rng.random() >= share:
+                    continue
+                for n in range(due if rng.random() < 0.7 else max(1, due - 1)):
+                    taken = day_start + datetime.timedelta(hours=8 + 5 * n, minutes=rng.randrange(60))
+                    if taken > now:
+                        taken = now - datetime.timedelta(minutes=rng.randrange(1, 30))
+                        if taken < day_start:
+                            break
+                    temperature = "37.5" if rng.random() < 0.01 else f"36.{rng.randrange(2, 9)}"
+                    checkins.append(CheckIn(measure_id=step.pk, taken_at=taken, temperature=temperature))
+        TestRecord.objects.bulk_create(tests, batch_size=5000)
+        CheckIn.objects.bulk_create(checkins, batch_size=5000)
+        counts.update(entries=len(entries), steps=len(steps), checkins=len(checkins), tests=len(tests))
+    analyze(WORKLIST_TABLES)  # what autovacuum would do after such a load
+    log(
+        f"bench: worklists set-up: {counts['entries']:,} entries over {len(grids):,} grids "
+        f"({per_grid} a grid), {counts['steps']:,} steps, {counts['tests']:,} tests, "
+        f"{counts['checkins']:,} check-ins in {time.monotonic() - start:.1f} s"
+    )
+    return counts
+
+
+def measure_worklists(args, results):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from epigrid.control import worklists
+
+    User = get_user_model()
+    url = reverse("control:today")
+    now = timezone.now()
+    remove_worklist_rows()  # leftovers of an interrupted run
+    try:
+        build_worklist_rows(args, now)
+        actors = {
+            "grid_worker": User.objects.get(username="demo_grid"),
+            "community": User.objects.get(username="demo_community"),
+            "commander": User.objects.get(username="demo_commander"),
+        }
+        slow = []
+        for actor, user in actors.items():
+            shown = worklists.rollup(user)
+            sizes = {name: sum(c[name] for _a, c in shown) for name in worklists.LISTS}
+            log(f"bench: worklist_{actor}: {len(shown)} areas with work, key persons per list {sizes}")
+            client = Client()
+            client.force_login(user)
+            urls = [url] * (args.warmup + args.requests)
+            samples = time_requests(client, urls, args.warmup)
+            p50, p95 = percentile(samples, 50), percentile(samples, 95)
+            extra = {"requests": len(samples), **sizes}
+            emit(f"worklist_{actor}.p50", p50, "ms", None, results, **extra)
+            emit(
+                f"worklist_{actor}.p95", p95, "ms", f"p95 < {GOAL_MS} ms", results, met=p95 < GOAL_MS, **extra
+            )
+            if p95 >= GOAL_MS:
+                slow.append((f"worklist_{actor}", client))
+        for figure, client in slow:
+            log(f"bench: {figure} missed its goal")
+            explain_slowest(client, url)
+    finally:
+        remove_worklist_rows()
+        analyze(WORKLIST_TABLES)  # the database stays as built: no dead rows, fresh statistics
+        connection.close()
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -638,6 +864,8 @@ def main():
         gc.collect()  # the build's garbage must not be collected during the timed requests
         if "pages" in only:
             measure(args, results)
+        if "worklists" in only:
+            measure_worklists(args, results)
         if "export" in only:
             measure_export(args, results)
         if "import" in only:  # last: its rolled-back rows leave dead tuples behind
