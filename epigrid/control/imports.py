@@ -37,8 +37,8 @@ from epigrid.control.services import active_protocol, register_key_person
 from epigrid.core import identity
 from epigrid.core.imports import Outcome, Resource, RowInvalid
 from epigrid.core.tabular import CellError, Column, cell_datetime, cell_identifier, cell_text
-from epigrid.people.imports import DOC_TYPES, ResidentResource
-from epigrid.people.models import DocumentType, Person
+from epigrid.people.imports import ResidentResource, clean_doc_type, clean_name
+from epigrid.people.models import Person
 
 COLUMNS = [
     Column("name", "姓名", ("姓名", "名字", "人员姓名"), required=True),
@@ -385,8 +385,8 @@ class KeyPersonResource(Resource):
                 message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
                 problems.append((self.header_of(field), message))
 
-        check("name", self._name)
-        check("doc_type", self._doc_type)
+        check("name", clean_name)
+        check("doc_type", clean_doc_type)
         if "doc_type" in data:
             check("doc_number", lambda v: identity.normalise_document(data["doc_type"], cell_identifier(v)))
         check("phone", lambda v: identity.normalise_phone(cell_identifier(v)) if cell_text(v) else "")
@@ -407,22 +407,6 @@ class KeyPersonResource(Resource):
             raise RowInvalid(problems)
         data["place"], data["place_problems"] = self._place(raw)
         return data
-
-    def _name(self, value):
-        name = cell_text(value)
-        if not name:
-            raise CellError(_("The name is missing."))
-        if len(name) > 64:
-            raise CellError(_("The name is longer than 64 characters."))
-        return name
-
-    def _doc_type(self, value):
-        text = cell_text(value)
-        if not text:
-            return DocumentType.RESIDENT_ID.value
-        if text not in DOC_TYPES:
-            raise CellError(_("Unknown document type “%(value)s”.") % {"value": text})
-        return DOC_TYPES[text]
 
     def _text(self, value, field, problems):
         text = cell_text(value)

@@ -133,6 +133,25 @@ def _unit(text):
     return text[:-2] if text.endswith("单元") and text[:-2] else text
 
 
+def clean_name(value):
+    """A person's name cell (every ledger that names persons uses this)."""
+    name = cell_text(value)
+    if not name:
+        raise CellError(_("The name is missing."))
+    if len(name) > 64:
+        raise CellError(_("The name is longer than 64 characters."))
+    return name
+
+
+def clean_doc_type(value):
+    text = cell_text(value)
+    if not text:
+        return DocumentType.RESIDENT_ID.value
+    if text not in DOC_TYPES:
+        raise CellError(_("Unknown document type “%(value)s”.") % {"value": text})
+    return DOC_TYPES[text]
+
+
 class ResidentResource(Resource):
     title = "居民台账"
     columns = COLUMNS
@@ -166,8 +185,8 @@ class ResidentResource(Resource):
                 message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
                 problems.append((self.header_of(field), message))
 
-        check("name", self._name)
-        check("doc_type", self._doc_type)
+        check("name", clean_name)
+        check("doc_type", clean_doc_type)
         if "doc_type" in data:
             check("doc_number", lambda v: identity.normalise_document(data["doc_type"], cell_identifier(v)))
         check("phone", lambda v: _phone(cell_identifier(v)) if cell_text(v) else None)
@@ -193,22 +212,6 @@ class ResidentResource(Resource):
             and is_resident_id
             and identity.resident_id_facts(data["doc_number"])[0] != data["sex"]
         )
-
-    def _name(self, value):
-        name = cell_text(value)
-        if not name:
-            raise CellError(_("The name is missing."))
-        if len(name) > 64:
-            raise CellError(_("The name is longer than 64 characters."))
-        return name
-
-    def _doc_type(self, value):
-        text = cell_text(value)
-        if not text:
-            return DocumentType.RESIDENT_ID.value
-        if text not in DOC_TYPES:
-            raise CellError(_("Unknown document type “%(value)s”.") % {"value": text})
-        return DOC_TYPES[text]
 
     def _required(self, value, field):
         text = cell_text(value)
