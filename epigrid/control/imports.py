@@ -34,10 +34,9 @@ from epigrid.audit.services import log_bulk_update
 from epigrid.control import plans
 from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureKind
 from epigrid.control.services import active_protocol, register_key_person
-from epigrid.core import identity
-from epigrid.core.imports import Outcome, Resource, RowInvalid
-from epigrid.core.tabular import CellError, Column, cell_datetime, cell_identifier, cell_text
-from epigrid.people.imports import ResidentResource, clean_doc_type, clean_name
+from epigrid.core.imports import Outcome, Resource, RowCheck, RowInvalid
+from epigrid.core.tabular import CellError, Column, cell_datetime, cell_text
+from epigrid.people.imports import ResidentResource, check_identity
 from epigrid.people.models import Person
 
 COLUMNS = [
@@ -376,47 +375,29 @@ class KeyPersonResource(Resource):
 
     # -- one row -------------------------------------------------------------------------
     def clean_row(self, raw):
-        problems, data = [], {}
-
-        def check(field, fn):
-            try:
-                data[field] = fn(raw.get(field))
-            except (ValidationError, CellError) as exc:
-                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-                problems.append((self.header_of(field), message))
-
-        check("name", clean_name)
-        check("doc_type", clean_doc_type)
-        if "doc_type" in data:
-            check("doc_number", lambda v: identity.normalise_document(data["doc_type"], cell_identifier(v)))
-        check("phone", lambda v: identity.normalise_phone(cell_identifier(v)) if cell_text(v) else "")
+        check = RowCheck(self, raw)
+        data = check.data
+        check_identity(check)
         check("category", parse_category)
         check("arrival", self._date)
         check("last_exposure", self._date)
         check("team", parse_team)
-        data["origin"] = self._text(raw.get("origin"), "origin", problems)
+        data["origin"] = self._text(raw.get("origin"), "origin", check)
         data["transport"] = join_transport(
             cell_text(raw.get("transport")), cell_text(raw.get("transport_number"))
         )
         if len(data["transport"]) > 100:
-            column = self.header_of("transport")
-            problems.append((column, _("%(column)s is longer than 100 characters.") % {"column": column}))
+            check.problem("transport", _too_long(self.header_of("transport")))
         data["notes"] = cell_text(raw.get("notes"))
         data["measure"] = cell_text(raw.get("measure"))
-        if problems:
-            raise RowInvalid(problems)
+        check.finish()
         data["place"], data["place_problems"] = self._place(raw)
         return data
 
-    def _text(self, value, field, problems):
+    def _text(self, value, field, check):
         text = cell_text(value)
         if len(text) > 100:
-            problems.append(
-                (
-                    self.header_of(field),
-                    _("%(column)s is longer than 100 characters.") % {"column": self.header_of(field)},
-                )
-            )
+            check.problem(field, _too_long(self.header_of(field)))
         return text
 
     @staticmethod
@@ -695,3 +676,7 @@ class KeyPersonResource(Resource):
         if entries:
             KeyPerson.objects.bulk_update(entries, sorted(fields), batch_size=2000)
             log_bulk_update(entries)
+
+
+def _too_long(column):
+    return _("%(column)s is longer than 100 characters.") % {"column": column}

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.core import tabular
-from epigrid.core.tabular import CellError, TableReadError  # noqa: F401  (re-exported for ledgers)
+from epigrid.core.tabular import CellError, TableReadError
 
 PROGRESS_EVERY = 1000
 MAX_REPORTED_ERRORS = 200
@@ -40,6 +40,32 @@ class MappingNeeded(TableReadError):
         super().__init__(message)
         self.headers = headers
         self.missing = missing
+
+
+class RowCheck:
+    """Cleans one row cell by cell and collects every problem under its column's header, so a
+    row reports all its mistakes at once: `check(field, fn)` stores fn(raw[field]) in `data`
+    or notes the CellError/ValidationError; `finish()` raises RowInvalid if anything failed."""
+
+    def __init__(self, resource, raw):
+        self.resource, self.raw, self.data, self.problems = resource, raw, {}, []
+
+    def __call__(self, field, fn):
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.data[field] = fn(self.raw.get(field))
+        except (ValidationError, CellError) as exc:
+            message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+            self.problem(field, message)
+
+    def problem(self, field, message):
+        self.problems.append((self.resource.header_of(field), message))
+
+    def finish(self):
+        if self.problems:
+            raise RowInvalid(self.problems)
+        return self.data
 
 
 @dataclass

@@ -2,15 +2,13 @@
 
 import re
 
-import phonenumbers
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from epigrid.areas.models import Building, Household, Level
 from epigrid.audit.models import Action, ObjectChange
 from epigrid.audit.services import build_change, log_bulk_update
 from epigrid.core import identity
-from epigrid.core.imports import Outcome, Resource, RowInvalid, bulk_insert
+from epigrid.core.imports import Outcome, Resource, RowCheck, bulk_insert
 from epigrid.core.tabular import CellError, Column, cell_identifier, cell_text
 from epigrid.people.models import DocumentType, Person, ResidenceType, Tag
 
@@ -96,32 +94,6 @@ EXPORT_LABELS = {
 _TAG_SPLIT = re.compile(r"[、,，;；/\s]+")
 
 
-def _mainland_mobile_patterns():
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-    return [
-        re.compile(desc.national_number_pattern)
-        for desc in (metadata.general_desc, metadata.mobile)
-        if desc is not None and desc.national_number_pattern
-    ]
-
-
-_MOBILE_PATTERNS = _mainland_mobile_patterns()
-_ELEVEN_DIGITS = re.compile(r"1[0-9]{10}")
-
-
-def _phone(text):
-    """identity.normalise_phone, with a short cut for the common case, an 11-digit mainland
-    mobile number: the same check phonenumbers makes (its own patterns for China), without
-    parsing, which is most of the time of cleaning a row."""
-    if (
-        _ELEVEN_DIGITS.fullmatch(text)
-        and len(_MOBILE_PATTERNS) == 2
-        and all(pattern.fullmatch(text) for pattern in _MOBILE_PATTERNS)
-    ):
-        return "+86" + text
-    return identity.normalise_phone(text)
-
-
 def _insert_logged(model, objs):
     """bulk_insert the new objects and one audit row each, as audit.services.log_bulk_create
     writes them but through bulk_insert too: a large ledger writes as many audit rows as objects."""
@@ -141,6 +113,16 @@ def clean_name(value):
     if len(name) > 64:
         raise CellError(_("The name is longer than 64 characters."))
     return name
+
+
+def check_identity(check, empty_phone=""):
+    """The person cells every ledger naming persons has: name, document type and number, phone."""
+    check("name", clean_name)
+    check("doc_type", clean_doc_type)
+    if "doc_type" in check.data:
+        doc_type = check.data["doc_type"]
+        check("doc_number", lambda v: identity.normalise_document(doc_type, cell_identifier(v)))
+    check("phone", lambda v: identity.normalise_phone(cell_identifier(v)) if cell_text(v) else empty_phone)
 
 
 def clean_doc_type(value):
@@ -176,33 +158,19 @@ class ResidentResource(Resource):
 
     # -- one row -------------------------------------------------------------------------
     def clean_row(self, raw):
-        problems, data = [], {}
-
-        def check(field, fn):
-            try:
-                data[field] = fn(raw.get(field))
-            except (ValidationError, CellError) as exc:
-                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-                problems.append((self.header_of(field), message))
-
-        check("name", clean_name)
-        check("doc_type", clean_doc_type)
-        if "doc_type" in data:
-            check("doc_number", lambda v: identity.normalise_document(data["doc_type"], cell_identifier(v)))
-        check("phone", lambda v: _phone(cell_identifier(v)) if cell_text(v) else None)
+        check = RowCheck(self, raw)
+        check_identity(check, empty_phone=None)
         check("grid", lambda _v: self._grid(raw))
         check("building", lambda v: self._required(v, "building"))
-        data["unit"] = _unit(cell_text(raw.get("unit")))
+        check.data["unit"] = _unit(cell_text(raw.get("unit")))
         check("room", lambda v: self._required(v, "room"))
         check("residence_type", lambda v: self._choice(v, RESIDENCE_TYPES, "residence_type"))
         check("sex", lambda v: self._choice(v, SEXES, "sex"))
         check("tags", self._tags)
-        data["notes"] = cell_text(raw.get("notes")) or None
-        if not problems and self._sex_contradicts_id(data):
-            problems.append((self.header_of("sex"), _("The sex does not match the resident ID.")))
-        if problems:
-            raise RowInvalid(problems)
-        return data
+        check.data["notes"] = cell_text(raw.get("notes")) or None
+        if not check.problems and self._sex_contradicts_id(check.data):
+            check.problem("sex", _("The sex does not match the resident ID."))
+        return check.finish()
 
     @staticmethod
     def _sex_contradicts_id(data):
