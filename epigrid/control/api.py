@@ -122,14 +122,7 @@ class KeyPersonViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], object_action="change", serializer_class=ReleaseSerializer)
     def release(self, request, pk=None):
         """解除: release the person when every step of the plan is over."""
-        entry = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.release(entry, serializer.validated_data["note"])
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return self._entry(entry)
+        return self._entry(_perform(self, request, lambda entry, data: services.release(entry, data["note"])))
 
     @extend_schema(
         request=ReleaseSerializer,
@@ -147,14 +140,9 @@ class KeyPersonViewSet(ScopedModelViewSet):
     )
     def assistance_cleared(self, request, pk=None):
         """The 协查 was answered: its 24 h / 48 h deadline no longer counts."""
-        entry = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.clear_assistance(entry, serializer.validated_data["note"])
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return self._entry(entry)
+        return self._entry(
+            _perform(self, request, lambda entry, data: services.clear_assistance(entry, data["note"]))
+        )
 
     @extend_schema(
         request=HandOverSerializer,
@@ -166,17 +154,13 @@ class KeyPersonViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], object_action="change", serializer_class=HandOverSerializer)
     def handover(self, request, pk=None):
         """The person moved: the receiving community or grid takes over the entry (it may leave your scope)."""
-        entry = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        area = serializer.validated_data["area"]
-        if area == entry.area:
-            raise serializers.ValidationError({"area": [_("The entry is already in this area.")]})
-        try:
-            services.hand_over(entry, area, serializer.validated_data["note"])
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return self._entry(entry)
+
+        def hand_over(entry, data):
+            if data["area"] == entry.area:
+                raise serializers.ValidationError({"area": [_("The entry is already in this area.")]})
+            services.hand_over(entry, data["area"], data["note"])
+
+        return self._entry(_perform(self, request, hand_over))
 
     def _entry(self, entry):
         entry = (
@@ -205,14 +189,11 @@ class ControlMeasureViewSet(ScopedReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], object_action="change", serializer_class=ExtendSerializer)
     def extend(self, request, pk=None):
         """Extend a running step by some days, with a reason; the later steps move with it."""
-        measure = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.extend(measure, serializer.validated_data["days"], serializer.validated_data["reason"])
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return self._measure(measure)
+        return self._measure(
+            _perform(
+                self, request, lambda measure, data: services.extend(measure, data["days"], data["reason"])
+            )
+        )
 
     @extend_schema(
         request=ReleaseEarlySerializer,
@@ -230,14 +211,9 @@ class ControlMeasureViewSet(ScopedReadOnlyModelViewSet):
     )
     def release_early(self, request, pk=None):
         """End a running step early, with the reason (e.g. the expert assessment)."""
-        measure = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.release_early(measure, serializer.validated_data["reason"])
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return self._measure(measure)
+        return self._measure(
+            _perform(self, request, lambda measure, data: services.release_early(measure, data["reason"]))
+        )
 
     def _measure(self, measure):
         measure = ControlMeasure.objects.select_related(*self.select_related).get(pk=measure.pk)
@@ -263,3 +239,16 @@ class TestRecordViewSet(ScopedModelViewSet):
     filterset_fields = ["measure", "day", "result"]
     select_related = ("measure", "recorded_by")
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+def _perform(view, request, service):
+    """Every action on one record: validate the body, call the service with the record and the
+    data, answer a refusal (a transition not allowed, a plan not over) with 400 and its message."""
+    obj = view.get_object()
+    serializer = view.get_serializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        service(obj, serializer.validated_data)
+    except DjangoValidationError as exc:
+        raise _refused(exc) from None
+    return obj
