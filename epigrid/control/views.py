@@ -230,7 +230,8 @@ class EntryActionView(LoginRequiredMixin, View):
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    target = self.perform(form, entry, measure)
+                    # Most actions come back to the entry page (or the page they were sent from).
+                    target = self.perform(form, entry, measure) or _entry_url(entry, _safe_next(request))
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
@@ -261,7 +262,6 @@ class CheckInView(EntryActionView):
             messages.warning(self.request, fever_message(checkin.temperature))
         else:
             messages.success(self.request, _("Recorded %(t)s °C.") % {"t": checkin.temperature})
-        return _entry_url(entry, _safe_next(self.request))
 
 
 class ExtendView(EntryActionView):
@@ -282,7 +282,6 @@ class ExtendView(EntryActionView):
                 "end": f"{measure.planned_end:%Y-%m-%d}",
             },
         )
-        return _entry_url(entry, _safe_next(self.request))
 
 
 class ReleaseEarlyView(EntryActionView):
@@ -297,7 +296,6 @@ class ReleaseEarlyView(EntryActionView):
         messages.success(
             self.request, _("%(measure)s was released early.") % {"measure": measure.get_kind_display()}
         )
-        return _entry_url(entry, _safe_next(self.request))
 
 
 class TestRecordView(EntryActionView):
@@ -316,7 +314,6 @@ class TestRecordView(EntryActionView):
             _("Test of %(day)s recorded: %(result)s.")
             % {"day": record.day, "result": record.get_result_display()},
         )
-        return _entry_url(entry, _safe_next(self.request))
 
 
 class HospitalView(EntryActionView):
@@ -335,7 +332,6 @@ class HospitalView(EntryActionView):
         else:
             services.to_hospital(measure, form.cleaned_data["reason"])
             messages.success(self.request, _("Transferred to hospital."))
-        return _entry_url(entry, _safe_next(self.request))
 
 
 class HandOverView(EntryActionView):
@@ -356,8 +352,7 @@ class HandOverView(EntryActionView):
             _("%(person)s was handed over to %(area)s.") % {"person": entry.person.name, "area": area.name},
         )
         if KeyPerson.objects.restrict(self.request.user, "view").filter(pk=entry.pk).exists():
-            return _entry_url(entry, _safe_next(self.request))
-        return reverse("control:keyperson_list")  # now in the receiving area's lists, not ours
+            return reverse("control:keyperson_list")  # now in the receiving area's lists, not ours
 
 
 class ReleaseView(EntryActionView):
@@ -371,7 +366,6 @@ class ReleaseView(EntryActionView):
             self.request,
             _("%(person)s is released. Print the release notice.") % {"person": entry.person.name},
         )
-        return _entry_url(entry, _safe_next(self.request))
 
 
 class ReleaseNoticeView(LoginRequiredMixin, View):
