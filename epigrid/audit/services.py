@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from epigrid.audit.models import Action, ObjectChange, Transition
 from epigrid.core import context
+from epigrid.core.imports import bulk_insert
 
 
 def _actor():
@@ -37,10 +38,15 @@ def log_change(obj, action, before=None, after=None, reason=""):
     return build_change(obj, action, before, after, reason).save() or None
 
 
+def write_changes(rows):
+    """Store prepared change rows in bulk (COPY on PostgreSQL): a big import logs as many rows
+    as it writes objects."""
+    bulk_insert(ObjectChange, rows)
+
+
 def log_bulk_create(objs):
-    """Audit rows for objects written with bulk_create (which sends no signals)."""
-    rows = [build_change(o, Action.CREATE, None, o.serialize_for_log()) for o in objs]
-    ObjectChange.objects.bulk_create(rows, batch_size=2000)
+    """Audit rows for objects written with bulk_create / bulk_insert (which send no signals)."""
+    write_changes([build_change(o, Action.CREATE, None, o.serialize_for_log()) for o in objs])
 
 
 def log_bulk_update(objs):
@@ -51,7 +57,7 @@ def log_bulk_update(objs):
         if before != after:
             rows.append(build_change(obj, Action.UPDATE, before, after))
         obj.snapshot()
-    ObjectChange.objects.bulk_create(rows, batch_size=2000)
+    write_changes(rows)
 
 
 def log_reveal(obj, fields, reason):

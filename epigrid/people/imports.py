@@ -5,8 +5,8 @@ import re
 from django.utils.translation import gettext as _
 
 from epigrid.areas.models import Building, Household, Level
-from epigrid.audit.models import Action, ObjectChange
-from epigrid.audit.services import build_change, log_bulk_update
+from epigrid.audit.models import Action
+from epigrid.audit.services import build_change, log_bulk_create, log_bulk_update, write_changes
 from epigrid.core import identity
 from epigrid.core.imports import Outcome, Resource, RowCheck, bulk_insert
 from epigrid.core.tabular import CellError, Column, cell_identifier, cell_text
@@ -92,13 +92,6 @@ EXPORT_LABELS = {
     "sex": {"M": "男", "F": "女", "U": ""},
 }
 _TAG_SPLIT = re.compile(r"[、,，;；/\s]+")
-
-
-def _insert_logged(model, objs):
-    """bulk_insert the new objects and one audit row each, as audit.services.log_bulk_create
-    writes them but through bulk_insert too: a large ledger writes as many audit rows as objects."""
-    bulk_insert(model, objs)
-    bulk_insert(ObjectChange, [build_change(o, Action.CREATE, None, o.serialize_for_log()) for o in objs])
 
 
 def _unit(text):
@@ -319,7 +312,8 @@ class ResidentResource(Resource):
             for g, n in sorted({(p[0], p[1]) for p in places} - set(buildings))
         ]
         if new_buildings:
-            _insert_logged(Building, new_buildings)
+            bulk_insert(Building, new_buildings)
+            log_bulk_create(new_buildings)
             buildings.update({(b.area_id, b.name): b for b in new_buildings})
         wanted = {(buildings[(p[0], p[1])], p[2], p[3]) for p in places}
         building_ids = {b.pk for b, _u, _r in wanted}
@@ -335,7 +329,8 @@ class ResidentResource(Resource):
                 new_households.append(household)
                 existing[(building.pk, unit, room)] = household
         if new_households:
-            _insert_logged(Household, new_households)
+            bulk_insert(Household, new_households)
+            log_bulk_create(new_households)
         return {(b.area_id, b.name, u, r): existing[(b.pk, u, r)] for b, u, r in wanted}
 
     def _create(self, outcomes, households):
@@ -355,7 +350,8 @@ class ResidentResource(Resource):
             person.fill_derived_fields()
             person.import_tags = d["tags"] or []
             persons.append(person)
-        _insert_logged(Person, persons)
+        bulk_insert(Person, persons)
+        log_bulk_create(persons)
         Through = Person.tags.through
         bulk_insert(Through, [Through(person_id=p.pk, tag_id=t) for p in persons for t in p.import_tags])
 
@@ -382,14 +378,13 @@ class ResidentResource(Resource):
 
     def _replace_tags(self, persons, tag_sets):
         Through = Person.tags.through
-        ObjectChange.objects.bulk_create(
+        write_changes(
             [
                 build_change(
                     p, Action.UPDATE, {"tags": sorted(t.pk for t in p.tags.all())}, {"tags": tag_sets[p.pk]}
                 )
                 for p in persons
-            ],
-            batch_size=2000,
+            ]
         )
         Through.objects.filter(person_id__in=tag_sets).delete()
         Through.objects.bulk_create(
