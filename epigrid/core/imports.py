@@ -282,13 +282,17 @@ def bulk_insert(model, objs, batch_size=2000):
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             for obj in objs:
                 setattr(obj, f.attname, now)
+    # Objects whose keys the caller reserved (the demo builder links rows before writing them)
+    # keep them; the others draw theirs from the table's sequence.
+    keyless = [obj for obj in objs if getattr(obj, meta.pk.attname) is None]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [qn(meta.db_table), meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, meta.pk.attname, pk)
+        if keyless:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [qn(meta.db_table), meta.pk.column, len(keyless)],
+            )
+            for obj, (pk,) in zip(keyless, cursor.fetchall(), strict=True):
+                setattr(obj, meta.pk.attname, pk)
         plain = operator.attrgetter(*[f.attname for f in fields])
         # JSON, UUID, decimals, ...: as the database adapter wants them.
         prepared = {i: f for i, f in enumerate(fields) if f.get_internal_type() not in _PLAIN_FIELDS}

@@ -7,7 +7,6 @@ and per building (audit.services.log_bulk_create) and one per grid for the house
 persons written into it (docs/decisions/0006-demo-audit.md).
 """
 
-import operator
 import time
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import connection, transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from epigrid.accounts.models import Grant
 from epigrid.accounts.roles import ROLES
@@ -24,6 +22,7 @@ from epigrid.areas.models import Area, Building, Household, Level
 from epigrid.audit.models import Action, ObjectChange
 from epigrid.audit.services import log_bulk_create, log_change
 from epigrid.core.context import change_context
+from epigrid.core.imports import bulk_insert
 from epigrid.demo import data
 from epigrid.demo.plan import DistrictPlan
 from epigrid.people.models import Person, Tag
@@ -300,7 +299,7 @@ class _Builder:
         self.writer.insert(Building, buildings)
         self.writer.insert(Household, households)
         self.writer.insert(Person, persons)
-        self.writer.insert(through, links, with_pk=False)
+        self.writer.insert(through, links)
 
         self.log(buildings)
         self.log_residents(batch, households, persons)
@@ -338,27 +337,9 @@ class _Builder:
 
 
 class _Writer:
-    """Inserts rows whose primary keys the builder chose. On PostgreSQL: ids from the table's
-    sequence and COPY (several times faster than INSERT for a million rows); elsewhere (SQLite):
-    ids after the current maximum (the transaction holds the write lock) and bulk_create."""
-
-    # Field types whose Python values COPY can take as they are.
-    COPYABLE = {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "DateField",
-        "DateTimeField",
-        "ForeignKey",
-        "IntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SlugField",
-        "SmallIntegerField",
-        "TextField",
-    }
+    """Reserves primary keys so the builder can link rows before writing them (PostgreSQL: from
+    the table's sequence; SQLite: after the current maximum, the transaction holding the write
+    lock), and writes through core.imports.bulk_insert."""
 
     def __init__(self, batch_size):
         self.batch_size = batch_size
@@ -385,22 +366,6 @@ class _Writer:
         self.next_id[model] = first + count
         return iter(range(first, first + count))
 
-    def insert(self, model, objs, with_pk=True):
-        if not objs:
-            return
-        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        if not self.postgres or any(f.get_internal_type() not in self.COPYABLE for f in fields):
-            model.objects.bulk_create(objs, batch_size=self.batch_size)
-            return
-        now = timezone.now()
-        for f in fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                for obj in objs:
-                    setattr(obj, f.attname, now)
-        qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in fields)
-        values = operator.attrgetter(*[f.attname for f in fields])
-        sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for obj in objs:
-                copy.write_row(values(obj))
+    def insert(self, model, objs):
+        # One bulk writer for the project: COPY on PostgreSQL, bulk_create elsewhere.
+        bulk_insert(model, objs, batch_size=self.batch_size)
