@@ -144,3 +144,21 @@ def test_it_cannot_re_import_a_masked_export(cast, entries):
     resource = KeyPersonResource(cast.community_officer, cast.community)
     result = run_import(resource, io.BytesIO(data), "export.xlsx", dry_run=True)
     assert result.rejected == 3 and "证件号" in {e["column"] for e in result.errors}
+
+
+def test_it_exports_full_data_through_the_page_for_a_role_that_may_reveal(
+    cast, entries, django_capture_on_commit_callbacks
+):
+    a, _b, _c = entries
+    client = cast.client_for(cast.community_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/jobs/export/keypersons/", {"query": "", "unmasked": "on", "reason": "上报疾控"}
+        )
+    job = Job.objects.filter(user=cast.community_officer).order_by("-created").first()
+    assert response.status_code == 302 and job.status == Status.SUCCEEDED and job.params["unmasked"]
+    data = b"".join(client.get(f"/jobs/{job.pk}/download/").streaming_content)
+    cells = [
+        c for row in openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True) for c in row
+    ]
+    assert a.person.doc_number in cells

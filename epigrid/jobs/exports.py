@@ -26,6 +26,7 @@ class Export:
     model = None
     filterset_class = None
     personal = False  # rows carry ID numbers or phones: masked unless revealed
+    reveal_perm = None  # the permission that allows full data; default app.reveal_<model>
     headers = ()
     text_columns = frozenset()
 
@@ -33,10 +34,16 @@ class Export:
         self.user = user
         self.unmasked = unmasked
 
+    @classmethod
+    def full_data_perm(cls):
+        return cls.reveal_perm or f"{cls.model._meta.app_label}.reveal_{cls.model._meta.model_name}"
+
     def queryset(self, query):
         # Full data only where the user may reveal it; otherwise where they may view.
-        action = "reveal" if self.unmasked else "view"
-        base = self.model.objects.restrict(self.user, action)
+        if self.unmasked:
+            base = self.model.objects.restrict(self.user, perm=self.full_data_perm())
+        else:
+            base = self.model.objects.restrict(self.user, "view")
         filterset = self.filterset_class(QueryDict(query), queryset=base, request=_RequestLike(self.user))
         return filterset.qs if filterset.is_valid() else base.none()
 
@@ -57,9 +64,7 @@ def register_export(export_class):
 
 
 def may_export_unmasked(user, name):
-    return EXPORTS[name].personal and user.has_scoped_perm(
-        f"{EXPORTS[name].model._meta.app_label}.reveal_{EXPORTS[name].model._meta.model_name}"
-    )
+    return EXPORTS[name].personal and user.has_scoped_perm(EXPORTS[name].full_data_perm())
 
 
 def start_export(user, name, query, unmasked=False, reason=""):
