@@ -14,6 +14,10 @@ class Action(models.TextChoices):
     REVEAL = "reveal", _("Revealed personal data")
     MERGE = "merge", _("Merged")
     EXPORT = "export", _("Exported")
+    # An exact document or phone lookup by a role that may not reveal (people.services.charge_lookups);
+    # LOOKUP_LIMIT marks the one that went over the limit and was refused: the auditor's alert.
+    LOOKUP = "lookup", _("Exact number lookup")
+    LOOKUP_LIMIT = "lookup_limit", _("Exact lookups over the limit")
 
 
 class ObjectChange(models.Model):
@@ -49,7 +53,11 @@ class ObjectChange(models.Model):
         verbose_name = _("change")
         verbose_name_plural = _("audit log")
         ordering = ["-time", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="objectchange_object")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="objectchange_object"),
+            # A user's recent lookups are counted on every exact search (people.services).
+            models.Index(fields=["user", "action", "time"], name="objectchange_user_action"),
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.object_repr}"

@@ -64,8 +64,37 @@ def log_reveal(obj, fields, reason):
     log_change(obj, Action.REVEAL, after={"fields": list(fields)}, reason=reason)
 
 
+def actor_area_path(user, perm):
+    """Where a row about the user's own act (an export, a lookup) is filed: the first area where
+    the user holds `perm`, so the auditors and commanders above it see the row."""
+    paths = user.scope_paths(perm) if user is not None and user.is_authenticated else []
+    return paths[0] if paths else "/"
+
+
+def log_lookup(model, user, term, refused=False):
+    """An exact number lookup by a role that may not reveal; `term` arrives masked."""
+    ctx, _user = _actor()
+    return ObjectChange.objects.create(
+        user=user,
+        user_name=user.get_username(),
+        request_id=ctx.request_id,
+        source=ctx.source,
+        action=Action.LOOKUP_LIMIT if refused else Action.LOOKUP,
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=0,
+        object_repr=term[:200],
+        area_path=actor_area_path(user, f"{model._meta.app_label}.view_{model._meta.model_name}"),
+        postchange_data={"term": term, "refused": refused},
+    )
+
+
+def count_lookups(user, since):
+    return ObjectChange.objects.filter(user=user, action=Action.LOOKUP, time__gte=since).count()
+
+
 def log_export(model, count, query, unmasked, reason=""):
-    """One row per export: what was exported, with which filters, and whether in full."""
+    """One row per export: what was exported, with which filters, and whether in full. Filed
+    under the exporter's area (the export spans their scope), so their auditors see it."""
     ctx, user = _actor()
     ObjectChange.objects.create(
         user=user,
@@ -76,7 +105,7 @@ def log_export(model, count, query, unmasked, reason=""):
         content_type=ContentType.objects.get_for_model(model),
         object_id=0,
         object_repr=f"{model._meta.verbose_name_plural} ×{count}"[:200],
-        area_path="/",
+        area_path=actor_area_path(user, f"{model._meta.app_label}.view_{model._meta.model_name}"),
         postchange_data={"count": count, "filters": query, "unmasked": unmasked},
         reason=reason,
     )

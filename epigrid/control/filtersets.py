@@ -3,10 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
 from epigrid.control.models import Category, CheckIn, ControlMeasure, KeyPerson, MeasureKind, Source
-from epigrid.people.search import search_persons
+from epigrid.people.filtersets import PersonSearchMixin
 
 
-class KeyPersonFilterSet(django_filters.FilterSet):
+class KeyPersonFilterSet(PersonSearchMixin, django_filters.FilterSet):
     """The key-person ledger's one filterset: list page, API and export."""
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
@@ -28,7 +28,7 @@ class KeyPersonFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         from epigrid.people.models import Person
 
-        return queryset.filter(person__in=search_persons(Person.objects.all(), value).values("pk"))
+        return queryset.filter(person__in=self.search(Person.objects.all(), value).values("pk"))
 
 
 class ControlMeasureFilterSet(django_filters.FilterSet):

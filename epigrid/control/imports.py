@@ -36,7 +36,7 @@ from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureK
 from epigrid.control.services import active_protocol, register_key_person
 from epigrid.core.imports import Outcome, Resource, RowCheck, RowInvalid
 from epigrid.core.tabular import CellError, Column, cell_datetime, cell_text
-from epigrid.people.imports import ResidentResource, check_identity
+from epigrid.people.imports import ResidentResource, charge_near_misses, check_identity
 from epigrid.people.models import Person
 
 COLUMNS = [
@@ -353,6 +353,10 @@ def join_transport(mode, number):
 # -- the resource ---------------------------------------------------------------------------------
 
 
+def _another_area():
+    return _("This person is registered in another area; ask that community to hand the record over.")
+
+
 def _in(path, paths):
     return paths is None or any(path.startswith(p) for p in paths)
 
@@ -368,6 +372,8 @@ class KeyPersonResource(Resource):
         self.residents = ResidentResource(user, area)
         self.add_paths = user.scope_paths("control.add_keyperson") if user is not None else None
         self.change_paths = user.scope_paths("control.change_keyperson") if user is not None else None
+        self.view_paths = user.scope_paths("people.view_person") if user is not None else None
+        self.entry_paths = user.scope_paths("control.view_keyperson") if user is not None else None
         self.warnings = []  # {row, column, message}: reported, never a reason to reject
 
     def header_of(self, field_name):
@@ -436,6 +442,8 @@ class KeyPersonResource(Resource):
     def plan_rows(self, cleaned_rows):
         self.warnings = []
         persons = self._persons({(c["doc_type"], c["doc_number"]) for _row, c in cleaned_rows})
+        known = {number for _type, number in persons}
+        charge_near_misses(self.user, [c["doc_number"] for _row, c in cleaned_rows if c["doc_number"] not in known])
         person_ids = [p.pk for p in persons.values()]
         open_entries = self._open_entries(person_ids)
         past = self._past_entries(person_ids)
@@ -450,6 +458,11 @@ class KeyPersonResource(Resource):
 
         for row, data in cleaned_rows:
             person = persons.get((data["doc_type"], data["doc_number"]))
+            if person is not None and not self._may_see(person, open_entries.get(person.pk)):
+                # Nothing of a person outside the user's scope is told: not the name, not
+                # whether an entry exists; the same answer as the resident ledger's.
+                reject(row, "doc_number", _another_area())
+                continue
             if person is not None and person.name != data["name"]:
                 reject(
                     row,
@@ -483,6 +496,15 @@ class KeyPersonResource(Resource):
             claimed[claim] = row
             outcomes.append(outcome)
         return outcomes, problems
+
+    def _may_see(self, person, entry):
+        if person.area.path.startswith(self.area.path) and _in(person.area.path, self.view_paths):
+            return True
+        return (
+            entry is not None
+            and entry.area.path.startswith(self.area.path)
+            and _in(entry.area.path, self.entry_paths)
+        )
 
     @staticmethod
     def _episode(data):
@@ -602,14 +624,7 @@ class KeyPersonResource(Resource):
         else:
             area = person.area
         if not (area.path.startswith(self.area.path) and _in(area.path, self.add_paths)):
-            return None, [
-                (
-                    self.header_of("doc_number"),
-                    _(
-                        "This person is registered in another area; ask that community to hand the record over."
-                    ),
-                )
-            ]
+            return None, [(self.header_of("doc_number"), _another_area())]
         if protocol is None:
             return None, [(self.header_of("category"), no_protocol)]
         if not plans.is_traced(protocol.rules, data["category"]):

@@ -42,8 +42,8 @@ from epigrid.control.tables import KeyPersonTable
 from epigrid.core.forms import style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
+from epigrid.people import services as people_services
 from epigrid.people.models import Person
-from epigrid.people.search import search_persons
 
 LIST_LABELS = {
     "needs_check": gettext_lazy("Needs a temperature check now"),
@@ -488,11 +488,18 @@ class KeyPersonRegisterView(LoginRequiredMixin, TemplateView):
             open_entry = KeyPerson.objects.filter(person=OuterRef("pk"), status=KeyPerson.Status.OPEN).values(
                 "pk"
             )
-            results = list(
-                search_persons(Person.objects.restrict(user, "view").filter(merged_into__isnull=True), query)
-                .select_related("area", "household__building")
-                .annotate(open_entry=Subquery(open_entry[:1]))[:PERSON_RESULTS]
-            )
+            try:
+                found = people_services.search(
+                    user, Person.objects.restrict(user, "view").filter(merged_into__isnull=True), query
+                )
+            except people_services.LookupLimitReached as exc:
+                form.add_error("q", exc)
+            else:
+                results = list(
+                    found.select_related("area", "household__building").annotate(
+                        open_entry=Subquery(open_entry[:1])
+                    )[:PERSON_RESULTS]
+                )
         return {
             "step": "search",
             "search_form": form,

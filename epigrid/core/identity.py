@@ -119,12 +119,35 @@ def display_phone(e164):
 
 
 def mask_document(number):
-    """6201**********1234: first and last four characters kept."""
+    """6201**********1234 for an 18-character resident ID; other documents keep about a sixth.
+
+    What stays visible must not narrow the number to a few candidates (issue 7): a resident ID
+    keeps its first and last four characters (with the birth year, the only birth detail shown,
+    about 3,300 numbers remain, and exact lookups are throttled); a passport such as E12345678
+    keeps one leading and two trailing characters (a million numbers remain); numbers of five
+    characters or fewer are hidden entirely."""
     if not number:
         return ""
-    if len(number) <= 8:
-        return number[:1] + "*" * (len(number) - 2) + number[-1:] if len(number) > 2 else "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    n = len(number)
+    if n == 18:
+        head, tail = 4, 4
+    elif n >= 12:
+        head, tail = 2, 3
+    elif n >= 8:
+        head, tail = 1, 2
+    elif n >= 6:
+        head, tail = 1, 1
+    else:
+        head, tail = 0, 0
+    return number[:head] + "*" * (n - head - tail) + number[n - tail :]
+
+
+def mask_lookup_term(term):
+    """A searched number as the audit log keeps it: a phone as 138****5678, a document masked."""
+    term = normalise_text(term)
+    if term.startswith("+") or (len(term) == 11 and term.startswith("1") and term.isdigit()):
+        return mask_phone(term if term.startswith("+") else "+86" + term)
+    return mask_document(term)
 
 
 def mask_phone(e164):

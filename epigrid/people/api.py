@@ -34,6 +34,11 @@ class PersonViewSet(ScopedModelViewSet):
         doc_type = data.get("doc_type") or DocumentType.RESIDENT_ID
         existing = services.find_by_document(doc_type, data.get("doc_number") or "")
         if existing is not None:
+            # Telling that a number is registered answers a lookup: counted like the search's.
+            try:
+                services.charge_lookups(request.user, [str(data.get("doc_number") or "")])
+            except services.LookupLimitReached as exc:
+                return Response({"detail": exc.messages[0]}, status=status.HTTP_429_TOO_MANY_REQUESTS)
             return self._conflict(existing)
         try:
             return super().create(request, *args, **kwargs)

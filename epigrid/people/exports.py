@@ -43,6 +43,8 @@ class PersonExport(Export):
             tags[person_id].append(tag_name)
         doc = (lambda v: v) if self.unmasked else mask_document
         phone = display_phone if self.unmasked else mask_phone
+        # Masked: the birth year only (people.models.Person.birth_year says why).
+        born = (lambda d: d) if self.unmasked else (lambda d: d.year if d else None)
         for row in queryset.order_by("pk").values_list(*FIELDS).iterator(chunk_size=5000):
             (
                 pk,
@@ -72,7 +74,7 @@ class PersonExport(Export):
                 room or "",
                 EXPORT_LABELS["residence_type"].get(residence, residence),
                 EXPORT_LABELS["sex"].get(sex, ""),
-                birth,
+                born(birth),
                 "、".join(tags.get(pk, ())),
                 notes,
             ]

@@ -3,11 +3,38 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
+from epigrid.people import services
 from epigrid.people.models import Person, ResidenceType, Tag
-from epigrid.people.search import search_persons
+from epigrid.people.search import exact_terms, search_persons
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class PersonSearchMixin:
+    """The one search box of every list that finds persons: exact number lookups by a role
+    without the reveal right are counted and limited (people.services.charge_lookups), and their
+    tail searches stop at what the mask shows (people.search). The subclass declares `q`."""
+
+    def _narrow(self):
+        user = getattr(self.request, "user", None)
+        return not services.may_reveal(user)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid and not getattr(self, "_charged", False):
+            self._charged = True  # FilterView and .qs both ask; one search is one lookup
+            try:
+                services.charge_lookups(
+                    getattr(self.request, "user", None), exact_terms(self.form.cleaned_data.get("q"))
+                )
+            except services.LookupLimitReached as exc:
+                self.form.add_error("q", exc)
+                self._charged_error = True
+        return valid and not getattr(self, "_charged_error", False)
+
+    def search(self, queryset, value):
+        return search_persons(queryset, value, narrow=self._narrow())
+
+
+class PersonFilterSet(PersonSearchMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     area = ScopedAreaFilter(label=_("Area"))
     tag = django_filters.ModelChoiceFilter(
@@ -29,7 +56,7 @@ class PersonFilterSet(django_filters.FilterSet):
         return queryset
 
     def filter_q(self, qs, name, value):
-        return search_persons(qs, value)
+        return self.search(qs, value)
 
     def filter_merged(self, qs, name, value):
         return qs

@@ -9,7 +9,8 @@ from epigrid.audit.models import Action
 from epigrid.audit.services import build_change, log_bulk_create, log_bulk_update, write_changes
 from epigrid.core import identity
 from epigrid.core.imports import Outcome, Resource, RowCheck, bulk_insert
-from epigrid.core.tabular import CellError, Column, cell_identifier, cell_text
+from epigrid.core.tabular import CellError, Column, TableReadError, cell_identifier, cell_text
+from epigrid.people import services
 from epigrid.people.models import DocumentType, Person, ResidenceType, Tag
 
 COLUMNS = [
@@ -106,6 +107,15 @@ def clean_name(value):
     if len(name) > 64:
         raise CellError(_("The name is longer than 64 characters."))
     return name
+
+
+def charge_near_misses(user, numbers):
+    """New numbers that look like a registered person's masked one are lookups (a file can test
+    candidates as a search can): counted, and past the limit the whole file is refused."""
+    try:
+        services.charge_lookups(user, services.near_misses(user, numbers))
+    except services.LookupLimitReached as exc:
+        raise TableReadError(exc.messages[0]) from None
 
 
 def check_identity(check, empty_phone=""):
@@ -252,6 +262,7 @@ class ResidentResource(Resource):
             outcomes.append(
                 Outcome(row, "update" if changes else "unchanged", self.key(data), changes, person)
             )
+        charge_near_misses(self.user, [o.key[1] for o in outcomes if o.action == "create"])
         return outcomes, problems
 
     def _existing(self, keys):

@@ -128,6 +128,12 @@ class Person(ChangeLoggedModel):
         return identity.mask_phone(self.phone)
 
     @property
+    def birth_year(self):
+        """The only birth detail lists, pages, the API and masked exports show: with the masked
+        number, a full birth date would narrow a resident ID to a few candidates (decision 0015)."""
+        return self.birth_date.year if self.birth_date else None
+
+    @property
     def display_phone(self):
         return identity.display_phone(self.phone)
 

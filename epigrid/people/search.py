@@ -33,22 +33,40 @@ _DOCUMENT = re.compile(r"[0-9A-Z]*(?:[0-9][A-Z]|[A-Z][0-9])[0-9A-Z]*")
 _TOP = "\U0010ffff"
 
 
-def search_persons(queryset, text):
+# A role without the reveal right sees the last four characters of a number; a longer tail would
+# tell it the hidden ones one by one (decision 0015), so it searches tails of exactly this length.
+SHOWN_TAIL = 4
+
+
+def search_persons(queryset, text, narrow=False):
+    """`narrow`: the searcher may not reveal numbers, so tails are searched only as long as the
+    mask shows them (longer digit terms are whole numbers; see exact_terms)."""
     name = unicodedata.normalize("NFKC", str(text or "")).strip()
     if not name:
         return queryset
     compact = normalise_text(name).replace("-", "")  # no spaces, upper case
     if _DOCUMENT_OR_PHONE.fullmatch(compact):
-        return queryset.filter(_document_or_phone(compact))
+        return queryset.filter(_document_or_phone(compact, narrow))
     q = Q(name__prefix=name)
     if _DOCUMENT.fullmatch(compact) and len(compact) <= 32:
         q |= Q(doc_number=compact)
     return queryset.filter(q).order_by(_code_point_name(queryset).asc(), "id")
 
 
-def _document_or_phone(term):
+def exact_terms(text):
+    """The whole numbers (document or phone) a search for `text` tests: what a role without the
+    reveal right is charged for (people.services.charge_lookups)."""
+    compact = normalise_text(unicodedata.normalize("NFKC", str(text or ""))).replace("-", "")
+    if len(compact) <= SHOWN_TAIL:
+        return []
+    if _DOCUMENT_OR_PHONE.fullmatch(compact) or (_DOCUMENT.fullmatch(compact) and len(compact) <= 32):
+        return [compact]
+    return []
+
+
+def _document_or_phone(term, narrow=False):
     q = Q(doc_number=term)
-    if _ID_TAIL.fullmatch(term):
+    if _ID_TAIL.fullmatch(term) and (not narrow or len(term) == SHOWN_TAIL):
         q |= Q(doc_number_rev__prefix=term[::-1])
     if term.isdigit() or term.startswith("+"):
         with contextlib.suppress(ValidationError):

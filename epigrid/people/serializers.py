@@ -40,6 +40,9 @@ class PersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(
         slug_field="code", queryset=Tag.objects.all(), many=True, required=False
     )
+    birth_year = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="From the resident ID; the full date only through /reveal/."
+    )
 
     class Meta:
         model = Person
@@ -50,7 +53,7 @@ class PersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "doc_number",
             "name",
             "sex",
-            "birth_date",
+            "birth_year",
             "phone",
             "residence_type",
             "area",
@@ -62,7 +65,7 @@ class PersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "last_updated",
         ]
         # Derived from the resident ID (Person.fill_derived_fields); merges go through /merge/.
-        read_only_fields = ["sex", "birth_date", "merged_into"]
+        read_only_fields = ["sex", "merged_into"]
         # The document's uniqueness is answered by the view with 409 (scope-aware), not with
         # a 400 from an unscoped uniqueness query.
         validators = []
@@ -115,6 +118,7 @@ class RevealRequestSerializer(serializers.Serializer):
 class RevealedSerializer(serializers.Serializer):
     doc_number = serializers.CharField()
     phone = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
 
 
 class MergeSerializer(serializers.Serializer):

@@ -1,15 +1,95 @@
 """Named service functions of the people app (other apps call these, never model internals)."""
 
+import datetime
+import logging
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.audit.models import Action
-from epigrid.audit.services import log_change, log_reveal
-from epigrid.core import identity
+from epigrid.audit.services import count_lookups, log_change, log_lookup, log_reveal
+from epigrid.core import identity, reasons
 from epigrid.people.models import Person
 
-REVEALABLE_FIELDS = ("doc_number", "phone")
+REVEALABLE_FIELDS = ("doc_number", "phone", "birth_date")
+logger = logging.getLogger(__name__)
+
+
+class LookupLimitReached(ValidationError):
+    """A role that may not reveal asked for more exact lookups than the limit allows."""
+
+
+def may_reveal(user):
+    return user is not None and user.is_authenticated and user.has_scoped_perm("people.reveal_person")
+
+
+def charge_lookups(user, terms):
+    """Count exact document or phone lookups by a user who may not reveal (decision 0015).
+
+    Trying candidate numbers against the masked ones is how a mask is undone, so each such
+    lookup is logged (the term masked) and, past EPIGRID_LOOKUP_LIMITS (per hour, per day), refused
+    with one LOOKUP_LIMIT row that the auditors see. Roles with the reveal right are not counted:
+    they can see the number anyway, with a reason."""
+    terms = [t for t in terms if t]
+    if not terms or user is None or may_reveal(user):
+        return
+    from epigrid.people.models import Person
+
+    per_hour, per_day = settings.EPIGRID_LOOKUP_LIMITS
+    now = timezone.now()
+    used_hour = count_lookups(user, now - datetime.timedelta(hours=1))
+    used_day = count_lookups(user, now - datetime.timedelta(days=1))
+    if used_hour + len(terms) > per_hour or used_day + len(terms) > per_day:
+        log_lookup(Person, user, identity.mask_lookup_term(terms[0]), refused=True)
+        logger.warning("exact-lookup limit reached by %s", user.get_username())
+        raise LookupLimitReached(
+            _(
+                "You have looked up too many full ID or phone numbers (at most %(hour)d an hour and "
+                "%(day)d a day). The auditor has been told; ask your community officer if you need more."
+            )
+            % {"hour": per_hour, "day": per_day},
+            code="lookup_limit",
+        )
+    for term in terms:
+        log_lookup(Person, user, identity.mask_lookup_term(term))
+
+
+def near_misses(user, numbers):
+    """Resident IDs, not registered, that look like a registered person in the user's scope as
+    far as the mask shows (first and last four characters and the birth year): a file of such
+    numbers tests candidates for a masked one. Empty for roles that may reveal."""
+    if may_reveal(user):
+        return []
+    from epigrid.people.models import Person
+
+    by_tail = {}
+    for number in numbers:
+        if len(number) == 18:
+            by_tail.setdefault(number[-4:], []).append(number)
+    tails, hits = sorted(by_tail), []
+    for start in range(0, len(tails), 500):
+        q = Q()
+        for tail in tails[start : start + 500]:
+            q |= Q(doc_number_rev__prefix=tail[::-1])
+        known = Person.objects.restrict(user, "view").filter(q).values_list("doc_number", flat=True)
+        for doc in known.iterator():
+            hits += [
+                n for n in by_tail.get(doc[-4:], ()) if n != doc and n[:4] == doc[:4] and n[6:10] == doc[6:10]
+            ]
+    return sorted(set(hits))
+
+
+def search(user, queryset, text):
+    """The search box for `user`: exact lookups charged (LookupLimitReached past the limit),
+    tails no longer than the mask shows for a role that may not reveal."""
+    from epigrid.people.search import exact_terms, search_persons
+
+    charge_lookups(user, exact_terms(text))
+    return search_persons(queryset, text, narrow=not may_reveal(user))
 
 
 def find_by_document(doc_type, number):
@@ -26,11 +106,9 @@ def find_by_document(doc_type, number):
 
 def reveal(person, reason):
     """Full personal data of one person, after a reason; the reveal is logged."""
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError(_("Give the reason for viewing full personal data."))
+    reason = reasons.clean_reason(reason)
     log_reveal(person, REVEALABLE_FIELDS, reason)
-    return {"doc_number": person.doc_number, "phone": person.display_phone}
+    return {"doc_number": person.doc_number, "phone": person.display_phone, "birth_date": person.birth_date}
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ class PersonTable(tables.Table):
     household = tables.Column(linkify=True, orderable=False)
     area = tables.Column(verbose_name=_("grid"), orderable=False)
     tags = tables.ManyToManyColumn(verbose_name=_("vulnerable tags"), orderable=False)
+    birth_year = tables.Column(verbose_name=_("birth year"), accessor="birth_year", orderable=False)
 
     class Meta:
         model = Person
@@ -20,7 +21,7 @@ class PersonTable(tables.Table):
             "name",
             "doc_number",
             "sex",
-            "birth_date",
+            "birth_year",
             "phone",
             "residence_type",
             "area",

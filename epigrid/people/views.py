@@ -68,6 +68,12 @@ class PersonEditView(ObjectEditView):
                 request.POST.get("doc_type", ""), request.POST.get("doc_number", "")
             )
             if existing is not None:
+                # Telling that a number is registered answers a lookup: counted like the search's.
+                try:
+                    services.charge_lookups(request.user, [request.POST.get("doc_number", "")])
+                except services.LookupLimitReached as exc:
+                    messages.error(request, exc.messages[0])
+                    return redirect("people:person_list")
                 return self._open_existing(existing)
         return super().post(request, *args, **kwargs)
 
