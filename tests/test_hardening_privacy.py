@@ -200,3 +200,61 @@ def test_it_takes_a_picked_reveal_reason(cast):
     )
     assert page.status_code == 200 and person.doc_number in page.content.decode()
     assert ObjectChange.objects.get(action="reveal").reason == str(COMMON_REASONS[0])
+
+
+# 5. The audit log masks personal data at any depth.
+def test_it_masks_numbers_typed_into_an_exports_filters_everywhere_in_the_audit_log(
+    cast, django_capture_on_commit_callbacks
+):
+    person = make_person(household=cast.household_a, phone="+8613912345678")
+    client = cast.client_for(cast.community_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/jobs/export/persons/", {"query": f"q={person.doc_number}&phone=13912345678"})
+    row = ObjectChange.objects.get(action="export")
+    assert person.doc_number in json.dumps(row.postchange_data)  # the log keeps the truth
+    admin = cast.client_for(cast.admin)
+    page = admin.get("/audit/").content.decode()
+    api = json.dumps(_api(cast.admin).get("/api/v1/audit-log/").json(), ensure_ascii=False)
+    for body in (page, api):
+        assert person.doc_number not in body and "13912345678" not in body
+        assert person.masked_doc_number in body
+    from epigrid.audit.exports import ObjectChangeExport
+
+    rows = list(ObjectChangeExport(cast.admin).rows(ObjectChange.objects.all()))
+    assert person.doc_number not in str(rows) and person.masked_doc_number in str(rows)
+
+
+def test_it_masks_numbers_someone_typed_into_a_reason(cast):
+    person = make_person(household=cast.household_a)
+    _api(cast.community_officer).post(
+        f"/api/v1/persons/{person.pk}/reveal/", {"reason": f"协查 {person.doc_number}"}, format="json"
+    )
+    body = json.dumps(_api(cast.admin).get("/api/v1/audit-log/").json(), ensure_ascii=False)
+    assert person.doc_number not in body and "协查" in body
+
+
+# 7. Export rows are filed under the exporter's area.
+def test_it_files_export_rows_where_the_district_auditor_sees_them(cast, django_capture_on_commit_callbacks):
+    make_person(household=cast.household_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        cast.client_for(cast.community_officer).post("/jobs/export/persons/", {"query": ""})
+    row = ObjectChange.objects.get(action="export")
+    assert row.area_path == cast.community.path
+    assert ObjectChange.objects.restrict(cast.auditor, "view").filter(pk=row.pk).exists()
+    assert not ObjectChange.objects.restrict(cast.grid_worker_b, "view").filter(pk=row.pk).exists()
+
+
+# 13. An out-of-scope id and a missing one are answered alike.
+def test_it_answers_an_out_of_scope_measure_filter_like_a_missing_one(cast):
+    from epigrid.control import services as control_services
+
+    person = make_person(household=cast.household_b, name="乙")
+    entry, _created = control_services.register_key_person(
+        person, "close_contact", cast.grid_b, last_exposure=datetime.date.today() - datetime.timedelta(days=2)
+    )
+    measure = entry.measures.first()
+    client = _api(cast.grid_worker)
+    hidden = client.get("/api/v1/tests/", {"measure": measure.pk})
+    missing = client.get("/api/v1/tests/", {"measure": 999999})
+    assert (hidden.status_code, hidden.json()["results"]) == (missing.status_code, missing.json()["results"])
+    assert hidden.status_code == 200

@@ -3,6 +3,7 @@ from django.utils import timezone
 from epigrid.audit.filtersets import ObjectChangeFilterSet
 from epigrid.audit.models import ObjectChange
 from epigrid.audit.tables import masked
+from epigrid.core.identity import mask_text
 from epigrid.jobs.exports import Export, register_export
 
 
@@ -35,8 +36,8 @@ class ObjectChangeExport(Export):
                 str(actions.get(change.action, change.action)),
                 change.content_type.name,
                 change.object_id,
-                change.object_repr,
+                mask_text(change.object_repr),
                 _changes(change.prechange_data, change.postchange_data),
-                change.reason,
+                mask_text(change.reason),
                 str(change.request_id or ""),
             ]

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from epigrid.audit.models import ObjectChange
 from epigrid.audit.tables import masked
+from epigrid.core.identity import mask_text
 
 
 class MaskedJSONField(serializers.JSONField):
@@ -11,10 +12,19 @@ class MaskedJSONField(serializers.JSONField):
         return masked(value) if isinstance(value, dict) else value
 
 
+class MaskedTextField(serializers.CharField):
+    """Free text (a reason, an object's name) with any ID or mobile number in it masked."""
+
+    def to_representation(self, value):
+        return mask_text(super().to_representation(value))
+
+
 class ObjectChangeSerializer(serializers.ModelSerializer):
     object_type = serializers.SerializerMethodField(help_text='The object\'s model as "app_label.model".')
     prechange_data = MaskedJSONField(read_only=True)
     postchange_data = MaskedJSONField(read_only=True)
+    reason = MaskedTextField(read_only=True)
+    object_repr = MaskedTextField(read_only=True)
 
     class Meta:
         model = ObjectChange

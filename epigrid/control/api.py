@@ -11,7 +11,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from epigrid.control import plans, services
-from epigrid.control.filtersets import CheckInFilterSet, ControlMeasureFilterSet, KeyPersonFilterSet
+from epigrid.control.filtersets import (
+    CheckInFilterSet,
+    ControlMeasureFilterSet,
+    KeyPersonFilterSet,
+    TestRecordFilterSet,
+)
 from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
 from epigrid.control.serializers import (
     CheckInSerializer,
@@ -236,7 +241,7 @@ class TestRecordViewSet(ScopedModelViewSet):
 
     queryset = TestRecord.objects.all()
     serializer_class = TestRecordSerializer
-    filterset_fields = ["measure", "day", "result"]
+    filterset_class = TestRecordFilterSet
     select_related = ("measure", "recorded_by")
     http_method_names = ["get", "post", "patch", "head", "options"]
 

@@ -2,7 +2,15 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
-from epigrid.control.models import Category, CheckIn, ControlMeasure, KeyPerson, MeasureKind, Source
+from epigrid.control.models import (
+    Category,
+    CheckIn,
+    ControlMeasure,
+    KeyPerson,
+    MeasureKind,
+    Source,
+    TestRecord,
+)
 from epigrid.people.filtersets import PersonSearchMixin
 
 
@@ -49,3 +57,13 @@ class CheckInFilterSet(django_filters.FilterSet):
     class Meta:
         model = CheckIn
         fields = ["measure", "key_person"]
+
+
+class TestRecordFilterSet(django_filters.FilterSet):
+    # A number, not a choice of every measure: a choice filter answers 400 for an id that does
+    # not exist and an empty 200 for one out of scope, which tells the two apart (issue 7).
+    measure = django_filters.NumberFilter(field_name="measure_id", label=_("Measure"))
+
+    class Meta:
+        model = TestRecord
+        fields = ["measure", "day", "result"]

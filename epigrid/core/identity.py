@@ -150,6 +150,18 @@ def mask_lookup_term(term):
     return mask_document(term)
 
 
+# Numbers inside free text (a filter's query string, a reason someone typed): resident IDs and
+# mainland mobiles, with or without +86, not inside a longer run of digits.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_text(text):
+    """Free text with every resident ID and mobile number in it masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_document(m.group().upper()), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone("+86" + m.group()[-11:]), text)
+
+
 def mask_phone(e164):
     """138****5678: first three and last four digits kept."""
     shown = display_phone(e164)
