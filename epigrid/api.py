@@ -5,7 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from epigrid.areas.api import AreaViewSet, BuildingViewSet, HouseholdViewSet
 from epigrid.audit.api import ObjectChangeViewSet
-from epigrid.control.api import CheckInViewSet, ControlMeasureViewSet, KeyPersonViewSet, TestRecordViewSet
+from epigrid.control.api import (
+    CheckInViewSet,
+    ControlMeasureViewSet,
+    HandOverViewSet,
+    KeyPersonViewSet,
+    TestRecordViewSet,
+)
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
 
@@ -18,6 +24,7 @@ router.register("keypersons", KeyPersonViewSet)
 router.register("measures", ControlMeasureViewSet)
 router.register("checkins", CheckInViewSet)
 router.register("tests", TestRecordViewSet)
+router.register("handovers", HandOverViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -354,13 +354,14 @@ def test_it_hands_an_entry_over_to_the_receiving_grid(cast, entry):
     assert old.get(entry.get_absolute_url()).status_code == 404
 
 
-def test_it_offers_a_grid_worker_only_areas_in_scope_to_hand_over_to(cast, entry):
+def test_it_makes_a_grid_workers_hand_over_out_of_scope_a_request(cast, entry):
     response = cast.client_for(cast.grid_worker).post(
         f"/control/{entry.pk}/hand-over/", {"area": cast.grid_b.pk}
     )
-    assert response.status_code == 400 and "area" in response.context["hand_over_form"].errors
+    assert response.status_code == 302
     entry.refresh_from_db()
-    assert entry.area == cast.grid_a
+    assert entry.area == cast.grid_a and entry.handovers.get().status == "requested"
+    assert "data-testid=\"handover-waiting\"" in page(cast.client_for(cast.grid_worker), entry.get_absolute_url())
 
 
 @pytest.mark.parametrize(

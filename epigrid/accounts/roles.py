@@ -22,6 +22,7 @@ CONTROL_MODELS = (
     "control.checkin",
     "control.testrecord",
     "control.zone",
+    "control.handover",
 )
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
@@ -30,6 +31,9 @@ VIEW_CONTROL = [f"view:{m}" for m in CONTROL_MODELS]
 # Zones are drawn by the command centre and the street, not by communities and grids.
 EDIT_CONTROL = [f"{a}:{m}" for a in ("add", "change") for m in CONTROL_MODELS if m != "control.zone"]
 EDIT_ZONES = ["add:control.zone", "change:control.zone"]
+# The REST API and its (English) Swagger page serve integrations: the command centre and the system
+# administrators set them up; field roles work in the pages and are not shown it.
+USE_API = ["use:epigrid.api"]
 
 ROLES = {
     "district_commander": (
@@ -42,6 +46,7 @@ ROLES = {
             *EDIT_ZONES,
             "evaluate:control.zone",
             "approve:control.zone",
+            *USE_API,
         ),
     ),
     "street_officer": (
@@ -98,6 +103,7 @@ ROLES = {
             "reveal:people.person",
             "merge:people.person",
             "view:audit.objectchange",
+            *USE_API,
         ),
     ),
 }

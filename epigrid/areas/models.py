@@ -50,6 +50,8 @@ class Area(ChangeLoggedModel):
     scope_lookup = "path"
     objects = RestrictedQuerySet.as_manager()
     autocomplete_lookups = ("name__contains", "code__startswith")
+    # Area names and codes are public: a hand-over may pick any community or grid.
+    autocomplete_everywhere = True
 
     class Meta:
         verbose_name = _("area")

@@ -17,12 +17,14 @@ from epigrid.control.filtersets import (
     KeyPersonFilterSet,
     TestRecordFilterSet,
 )
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
+from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson, TestRecord
 from epigrid.control.serializers import (
     CheckInSerializer,
     ConflictSerializer,
     ControlMeasureSerializer,
     ExtendSerializer,
+    HandOverAnswerSerializer,
+    HandOverRequestSerializer,
     HandOverSerializer,
     KeyPersonSerializer,
     ReleaseEarlySerializer,
@@ -153,19 +155,26 @@ class KeyPersonViewSet(ScopedModelViewSet):
         request=HandOverSerializer,
         responses={
             200: KeyPersonSerializer,
-            400: OpenApiResponse(description="Refused: the entry is not open."),
+            202: HandOverRequestSerializer,
+            400: OpenApiResponse(description="Refused: the entry is not open, or a hand-over is waiting."),
         },
     )
     @action(detail=True, methods=["post"], object_action="change", serializer_class=HandOverSerializer)
     def handover(self, request, pk=None):
-        """The person moved: the receiving community or grid takes over the entry (it may leave your scope)."""
-
-        def hand_over(entry, data):
-            if data["area"] == entry.area:
-                raise serializers.ValidationError({"area": [_("The entry is already in this area.")]})
-            services.hand_over(entry, data["area"], data["note"])
-
-        return self._entry(_perform(self, request, hand_over))
+        """The person moved. Into an area where you may change entries the entry moves (200);
+        elsewhere a request is made (202) that the receiving area accepts or returns."""
+        entry = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            waiting = services.hand_over(entry, data["area"], data["note"], user=request.user)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        if waiting is None:
+            return self._entry(entry)
+        body = HandOverRequestSerializer(waiting, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     def _entry(self, entry):
         entry = (
@@ -257,3 +266,36 @@ def _perform(view, request, service):
     except DjangoValidationError as exc:
         raise _refused(exc) from None
     return obj
+
+
+class HandOverViewSet(ScopedReadOnlyModelViewSet):
+    """Hand-overs to your areas: accept (the entry moves into your lists) or return with a note."""
+
+    queryset = HandOver.objects.all()
+    serializer_class = HandOverRequestSerializer
+    select_related = ("key_person__person", "from_area", "to_area")
+    filterset_fields = ["status"]
+
+    @extend_schema(request=HandOverAnswerSerializer, responses=HandOverRequestSerializer)
+    @action(detail=True, methods=["post"], object_action="change", serializer_class=HandOverAnswerSerializer)
+    def accept(self, request, pk=None):
+        return self._answer(
+            _perform(self, request, lambda h, data: services.accept_hand_over(h, data["note"]))
+        )
+
+    @extend_schema(request=HandOverAnswerSerializer, responses=HandOverRequestSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="return",
+        object_action="change",
+        serializer_class=HandOverAnswerSerializer,
+    )
+    def return_(self, request, pk=None):
+        return self._answer(
+            _perform(self, request, lambda h, data: services.return_hand_over(h, data["note"]))
+        )
+
+    def _answer(self, handover):
+        handover.refresh_from_db()
+        return Response(HandOverRequestSerializer(handover, context=self.get_serializer_context()).data)

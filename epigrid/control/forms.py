@@ -7,7 +7,7 @@ from django.utils.formats import number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from epigrid.areas.models import Area
+from epigrid.areas.models import Area, Level
 from epigrid.control import plans
 from epigrid.control.models import Category, CheckIn, KeyPerson, TestRecord
 from epigrid.core.forms import StyledFormMixin
@@ -187,13 +187,18 @@ class ReasonForm(StyledFormMixin, forms.Form):
 
 class HandOverForm(StyledFormMixin, forms.Form):
     area = forms.ModelChoiceField(
-        label=_("Receiving area"), queryset=Area.objects.none(), widget=AutocompleteSelect("areas.area")
+        label=_("Receiving area"),
+        queryset=Area.objects.none(),
+        widget=AutocompleteSelect("areas.area", everywhere=True),
     )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args, user, entry, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = Area.objects.restrict(user, "view").exclude(pk=entry.area_id)
+        # Any community or grid: the person may have moved anywhere (control.services.hand_over).
+        self.fields["area"].queryset = Area.objects.filter(level__gte=Level.COMMUNITY).exclude(
+            pk=entry.area_id
+        )
 
 
 class ReleaseForm(StyledFormMixin, forms.Form):

@@ -259,6 +259,57 @@ class CheckIn(ChangeLoggedModel):
         return self.temperature >= 37.3
 
 
+class HandOver(ChangeLoggedModel, WorkflowModel):
+    """A request to hand a key-person entry to an area the sender does not hold: the receiving
+    area sees it and accepts (the entry moves) or returns it with a note (control.services)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting the receiving area")
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned")
+
+    TRANSITIONS = {"requested": {"accepted", "returned"}}
+
+    key_person = models.ForeignKey(
+        KeyPerson, on_delete=models.CASCADE, related_name="handovers", verbose_name=_("key person")
+    )
+    from_area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("handed over by")
+    )
+    to_area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("receiving area")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    # The receiving area's list; the sender follows it on the entry's page.
+    scope_lookup = "to_area__path"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hand-over")
+        verbose_name_plural = _("hand-overs")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_person"], condition=Q(status="requested"), name="one_open_handover_per_entry"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.key_person.person.name}: {self.from_area.name} → {self.to_area.name}"
+
+    def get_absolute_url(self):
+        return reverse("control:handover_list")
+
+
 class Zone(ChangeLoggedModel, WorkflowModel):
     """A sealed/controlled/precaution (or high/medium/low) zone on an area, a building or a unit,
     with the day it may be downgraded and the lifting workflow: street applies → district

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from epigrid.areas.models import Area, Level
 from epigrid.control import plans
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
+from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson, TestRecord
 from epigrid.core.api import ModelCleanMixin, ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from epigrid.people.models import Person
 
@@ -143,9 +143,20 @@ class ReleaseSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class AreaCodeField(serializers.SlugRelatedField):
+    """An area by its code; a code with characters no code has (a NUL byte, which PostgreSQL
+    refuses in text) is an invalid code, not a server error."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.isalnum():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class HandOverSerializer(serializers.Serializer):
-    # Any community or grid: the person moved, possibly out of the sender's scope.
-    area = serializers.SlugRelatedField(
+    # Any community or grid: the person moved, possibly out of the sender's scope (then the
+    # receiving area accepts or returns the request: control.services.hand_over).
+    area = AreaCodeField(
         slug_field="code",
         queryset=Area.objects.filter(level__gte=Level.COMMUNITY),
         help_text="Code of the receiving community or grid.",
@@ -277,3 +288,39 @@ class TestRecordSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return self._record(instance.measure, instance.day, validated_data.get("result", instance.result))
+
+
+class HandOverRequestSerializer(serializers.ModelSerializer):
+    """A hand-over waiting for (or answered by) the receiving area."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="handover-detail")
+    key_person = serializers.PrimaryKeyRelatedField(read_only=True)
+    person_name = serializers.CharField(source="key_person.person.name", read_only=True)
+    person_doc_number = serializers.CharField(
+        source="key_person.person.masked_doc_number", read_only=True, help_text="Masked."
+    )
+    category = serializers.CharField(source="key_person.category", read_only=True)
+    from_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    to_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = HandOver
+        fields = [
+            "id",
+            "url",
+            "key_person",
+            "person_name",
+            "person_doc_number",
+            "category",
+            "from_area",
+            "to_area",
+            "status",
+            "note",
+            "answer",
+            "requested_at",
+        ]
+        read_only_fields = fields
+
+
+class HandOverAnswerSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epigrid.areas.models import Level
 from epigrid.audit.services import log_transition
 from epigrid.control import plans
-from epigrid.control.models import ControlMeasure, KeyPerson, Protocol, TestRecord, Zone
+from epigrid.control.models import ControlMeasure, HandOver, KeyPerson, Protocol, TestRecord, Zone
 
 
 def active_protocol():
@@ -168,14 +169,55 @@ def release(entry, note=""):
         return entry.transition("released", note=note)
 
 
-def hand_over(entry, area, note=""):
-    """The person moved: the receiving area takes over the entry and sees it in its lists."""
+def hand_over(entry, area, note="", user=None):
+    """The person moved. One rule for pages and API: into an area where `user` may change entries
+    (or with no user: a command, a job) the entry moves at once; elsewhere a HandOver request
+    is made, which the receiving area accepts or returns. Returns the request, or None when the
+    entry moved."""
     if entry.status != KeyPerson.Status.OPEN:
         raise ValidationError(_("Only an open entry can be handed over."))
+    if area.pk == entry.area_id:
+        raise ValidationError(_("The entry is already in this area."))
+    if area.level < Level.COMMUNITY:
+        raise ValidationError(_("Hand the entry over to a community or a grid."))
+    if entry.handovers.filter(status=HandOver.Status.REQUESTED).exists():
+        raise ValidationError(_("A hand-over of this entry is already waiting for the receiving area."))
+    paths = user.scope_paths("control.change_keyperson") if user is not None else None
+    if paths is None or any(area.path.startswith(p) for p in paths):
+        _move(entry, area, note)
+        return None
+    try:
+        with transaction.atomic():
+            request = HandOver.objects.create(
+                key_person=entry, from_area=entry.area, to_area=area, note=note, requested_by=user
+            )
+            log_transition(request, "", HandOver.Status.REQUESTED, note)
+    except IntegrityError:  # a concurrent or retried request made it first
+        raise ValidationError(
+            _("A hand-over of this entry is already waiting for the receiving area.")
+        ) from None
+    return request
+
+
+def accept_hand_over(request, note=""):
+    """The receiving area takes the entry over: it moves into that area's lists."""
+    with transaction.atomic():
+        request.transition(HandOver.Status.ACCEPTED, note, answer=note)
+        _move(request.key_person, request.to_area, request.note)
+    return request
+
+
+def return_hand_over(request, note):
+    """The receiving area refuses the entry (the person is not there, ...), saying why."""
+    if not (note or "").strip():
+        raise ValidationError(_("Say why the entry is returned."))
+    return request.transition(HandOver.Status.RETURNED, note, answer=note)
+
+
+def _move(entry, area, note):
     entry.area = area
     entry.notes = "\n".join(filter(None, [entry.notes, _("Handed over: %(note)s") % {"note": note}]))
     entry.save()
-    return entry
 
 
 def switch_preview(protocol, today=None):

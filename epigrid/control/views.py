@@ -37,7 +37,7 @@ from epigrid.control.forms import (
     TestRecordForm,
     fever_message,
 )
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
+from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson
 from epigrid.control.tables import KeyPersonTable
 from epigrid.core.forms import style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope
@@ -85,6 +85,16 @@ class KeyPersonListView(ObjectListView):
     add_url_name = "control:keyperson_add"
     export_name = "keypersons"
     import_name = "keypersons"
+    template_name = "control/keyperson_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["handovers_waiting"] = (
+            HandOver.objects.restrict(self.request.user, "view")
+            .filter(status=HandOver.Status.REQUESTED)
+            .count()
+        )
+        return ctx
 
     def get_queryset(self):
         open_steps = ControlMeasure.objects.filter(status__in=ControlMeasure.OPEN).order_by("sequence")
@@ -104,22 +114,40 @@ class KeyPersonEditView(ObjectEditView):
 
 
 def _history_rows(entry, measures):
-    """The transitions of the entry and of its steps, oldest first, in one query."""
-    queryset = reduce(lambda a, b: a | b, [history(m) for m in measures], history(entry))
+    """The transitions of the entry, of its steps and of its hand-overs (both sides: the request
+    and the receiving area's answer), oldest first, in one query."""
+    handovers = {h.pk: h for h in entry.handovers.select_related("from_area", "to_area")}
+    queryset = reduce(
+        lambda a, b: a | b,
+        [history(m) for m in measures] + [history(h) for h in handovers.values()],
+        history(entry),
+    )
     labels = {
         "entry": dict(KeyPerson.Status.choices),
         "step": dict(ControlMeasure.Status.choices),
+        "handover": {"": "—", **dict(HandOver.Status.choices)},
     }
     steps = {m.pk: m for m in measures}
     rows = []
     for row in queryset.select_related("content_type").order_by("time", "id"):
-        step = steps.get(row.object_id) if row.content_type.model == "controlmeasure" else None
-        kind = "step" if step else "entry"
+        model = row.content_type.model
+        step = steps.get(row.object_id) if model == "controlmeasure" else None
+        handover = handovers.get(row.object_id) if model == "handover" else None
+        kind = "step" if step else "handover" if handover else "entry"
+        if step:
+            what = f"{step.sequence}. {step.get_kind_display()}"
+        elif handover:
+            what = _("Hand-over %(from)s → %(to)s") % {
+                "from": handover.from_area.name,
+                "to": handover.to_area.name,
+            }
+        else:
+            what = _("Entry")
         rows.append(
             {
                 "time": row.time,
                 "user": row.user_name,
-                "what": f"{step.sequence}. {step.get_kind_display()}" if step else _("Entry"),
+                "what": what,
                 "source": labels[kind].get(row.source, row.source),
                 "target": labels[kind].get(row.target, row.target),
                 "note": row.note,
@@ -165,7 +193,10 @@ def entry_context(request, entry, bound=None):
     )
     deadline = entry.assistance_deadline
     hand_over_form = None
-    if can_change and entry.status == KeyPerson.Status.OPEN:
+    handover_waiting = (
+        entry.handovers.filter(status=HandOver.Status.REQUESTED).select_related("to_area").first()
+    )
+    if can_change and entry.status == KeyPerson.Status.OPEN and handover_waiting is None:
         hand_over_form = bound.get(("hand_over", None)) or HandOverForm(user=user, entry=entry)
     return {
         "object": entry,
@@ -183,6 +214,7 @@ def entry_context(request, entry, bound=None):
         "can_change_steps": can_change_steps,
         "checkin_form": (bound.get(("checkin", None)) or CheckInForm()) if can_checkin else None,
         "hand_over_form": hand_over_form,
+        "handover_waiting": handover_waiting,
         "release_form": (bound.get(("release", None)) or ReleaseForm())
         if can_change and entry.status == KeyPerson.Status.OPEN
         else None,
@@ -340,17 +372,20 @@ class HandOverView(EntryActionView):
     form_class = HandOverForm
 
     def get_form(self, entry, step):
-        form = HandOverForm(self.request.POST, user=self.request.user, entry=entry)
-        restrict_form_choices(form, self.request.user)
-        return form
+        # Any community or grid, like the API: outside the user's areas it becomes a request.
+        return HandOverForm(self.request.POST, user=self.request.user, entry=entry)
 
     def perform(self, form, entry, measure):
         area = form.cleaned_data["area"]
-        services.hand_over(entry, area, form.cleaned_data["note"])
-        messages.success(
-            self.request,
-            _("%(person)s was handed over to %(area)s.") % {"person": entry.person.name, "area": area.name},
-        )
+        waiting = services.hand_over(entry, area, form.cleaned_data["note"], user=self.request.user)
+        names = {"person": entry.person.name, "area": area.name}
+        if waiting is not None:
+            messages.success(
+                self.request,
+                _("The hand-over of %(person)s is waiting for %(area)s to accept it.") % names,
+            )
+            return None
+        messages.success(self.request, _("%(person)s was handed over to %(area)s.") % names)
         if KeyPerson.objects.restrict(self.request.user, "view").filter(pk=entry.pk).exists():
             return reverse("control:keyperson_list")  # now in the receiving area's lists, not ours
 
@@ -555,3 +590,55 @@ class TodayView(LoginRequiredMixin, TemplateView):
             ]
         ctx["labels"] = LIST_LABELS
         return ctx
+
+
+class HandOverListView(LoginRequiredMixin, TemplateView):
+    """Hand-overs to the user's areas: accept them (the entry moves into their lists) or return
+    them with a note; the sender follows the request on the entry's page."""
+
+    template_name = "control/handover_list.html"
+    RECENT = 20
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        if not user.has_scoped_perm("control.view_handover"):
+            raise PermissionDenied
+        visible = HandOver.objects.restrict(user, "view").select_related(
+            "key_person__person", "from_area__parent", "to_area__parent"
+        )
+        waiting = list(visible.filter(status=HandOver.Status.REQUESTED))
+        changeable = set(
+            HandOver.objects.restrict(user, "change")
+            .filter(pk__in=[h.pk for h in waiting])
+            .values_list("pk", flat=True)
+        )
+        for handover in waiting:
+            handover.can_answer = handover.pk in changeable
+        answered = visible.exclude(status=HandOver.Status.REQUESTED)[: self.RECENT]
+        return {**super().get_context_data(**kwargs), "waiting": waiting, "answered": answered}
+
+
+class HandOverAnswerView(LoginRequiredMixin, View):
+    """Accept or return one hand-over (POST, with an optional note; a return needs one)."""
+
+    http_method_names = ["post"]
+    accept = True
+
+    def post(self, request, pk):
+        handover = get_object_or_404(HandOver.objects.restrict(request.user, "view"), pk=pk)
+        if not HandOver.objects.restrict(request.user, "change").filter(pk=pk).exists():
+            raise PermissionDenied
+        note = request.POST.get("note", "").strip()[:500]
+        try:
+            if self.accept:
+                services.accept_hand_over(handover, note)
+                messages.success(
+                    request, _("Accepted: %(entry)s is now in your lists.") % {"entry": handover.key_person}
+                )
+                return redirect(handover.key_person)
+            services.return_hand_over(handover, note)
+            messages.success(request, _("Returned to %(area)s.") % {"area": handover.from_area.name})
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        return redirect("control:handover_list")

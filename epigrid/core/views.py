@@ -3,11 +3,11 @@
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.forms import ModelChoiceField
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -145,6 +145,19 @@ def get_scoped_or_404(model, user, pk, action="view"):
 
 
 MAX_OPTIONS = 20
+# The surrogate and natural keys forms use (AutocompleteSelect's to_field_name); never a personal
+# field, which an option value would show unmasked.
+OPTION_KEYS = ("pk", "id", "code")
+
+
+def _is_option_key(model, key):
+    if key not in OPTION_KEYS or key == "pk":
+        return key == "pk"
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return False
+    return field.concrete and (field.primary_key or field.unique)
 
 
 def options_view(request, label):
@@ -159,16 +172,21 @@ def options_view(request, label):
     lookups = getattr(model, "autocomplete_lookups", None)
     if not lookups:
         raise Http404
-    queryset = model.objects.restrict(request.user, "view").select_related(
-        *getattr(model, "autocomplete_select_related", ())
-    )
+    key = request.GET.get("key") or "pk"
+    if not _is_option_key(model, key):
+        return HttpResponseBadRequest(
+            _("This list has no such key."), content_type="text/plain; charset=utf-8"
+        )
+    queryset = model.objects.restrict(request.user, "view")
+    if request.GET.get("everywhere") and getattr(model, "autocomplete_everywhere", False):
+        # Choices that are not personal data and may lie outside the user's areas (the
+        # receiving area of a hand-over); the model says so.
+        queryset = model.objects.all()
+    queryset = queryset.select_related(*getattr(model, "autocomplete_select_related", ()))
     for word in request.GET.get("term", "").split()[:5]:
         q = Q()
         for lookup in lookups:
             q |= Q(**{lookup: word})
         queryset = queryset.filter(q)
-    key = request.GET.get("key") or "pk"
-    if key not in ("pk", "id", "code"):  # the natural and surrogate keys forms use
-        raise Http404
     options = [(getattr(obj, key), option_label(obj)) for obj in queryset[:MAX_OPTIONS]]
     return TemplateResponse(request, "core/widgets/options.html", {"options": options})

@@ -8,14 +8,17 @@ from django.urls import reverse
 class AutocompleteSelect(forms.Select):
     template_name = "core/widgets/autocomplete.html"
 
-    def __init__(self, model_label, attrs=None):
+    def __init__(self, model_label, attrs=None, everywhere=False):
         super().__init__(attrs)
         self.model_label = model_label
+        # Offer choices outside the user's areas (only models with autocomplete_everywhere).
+        self.everywhere = everywhere
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         key = self.choices.field.to_field_name or "pk"
-        context["widget"]["options_url"] = f"{reverse('options', args=[self.model_label])}?key={key}"
+        url = f"{reverse('options', args=[self.model_label])}?key={key}"
+        context["widget"]["options_url"] = url + ("&everywhere=1" if self.everywhere else "")
         return context
 
     def optgroups(self, name, value, attrs=None):
@@ -34,3 +37,11 @@ class AutocompleteSelect(forms.Select):
 
 def option_label(obj):
     return obj.autocomplete_label() if hasattr(obj, "autocomplete_label") else str(obj)
+
+
+class CheckboxChoices(forms.CheckboxSelectMultiple):
+    """Checkboxes in Bootstrap's form-check markup, in a grid: a phone's native multi-select is
+    hard to use. `style_form` puts it in place of every plain SelectMultiple of fixed choices."""
+
+    template_name = "core/widgets/checkbox_choices.html"
+    option_template_name = "core/widgets/checkbox_choice.html"
