@@ -77,6 +77,24 @@ def make_person(area=None, household=None, name="张三", birth=datetime.date(19
     return person
 
 
+def full_numbers():
+    """Every full document number and phone in the test database: what a role without the
+    reveal right must never receive."""
+    from epigrid.people.models import Person
+
+    found = set()
+    for number, phone in Person.objects.values_list("doc_number", "phone"):
+        found.add(number)
+        if phone:
+            found.update({phone, phone.removeprefix("+86")})
+    return found
+
+
+def assert_no_full_numbers(body):
+    leaked = [n for n in full_numbers() if n in body]
+    assert not leaked, f"full personal data in the answer: {leaked}"
+
+
 class ScopedViewTests:
     """Generic page tests. A subclass declares:
     model; list_url; make_object(cast, grid) -> object in that grid; edit_data(cast, obj) -> dict
@@ -134,6 +152,14 @@ class ScopedViewTests:
         obj = self.make_object(cast, cast.grid_a)
         assert Client().get(self.detail_url(obj)).status_code == 302
 
+    def test_it_shows_no_full_number_to_a_role_without_reveal(self, cast):
+        obj = self.make_object(cast, cast.grid_a)
+        client = cast.client_for(cast.grid_worker)  # grid workers may not reveal
+        for url in (self.list_url, self.detail_url(obj), self.edit_url(obj)):
+            response = client.get(url)
+            assert response.status_code in (200, 403)
+            assert_no_full_numbers(response.content.decode())
+
 
 class ScopedAPITests:
     """Generic API tests. A subclass declares: model; api_list_url; make_object(cast, grid);
@@ -183,6 +209,14 @@ class ScopedAPITests:
         client = self.api_client(getattr(cast, self.readonly_user))
         assert client.get(self.detail(obj)).status_code == 200
         assert self.write(client, obj, self.write_data(cast, obj)).status_code == 403
+
+    def test_it_answers_no_full_number_to_a_role_without_reveal(self, cast):
+        obj = self.make_object(cast, cast.grid_a)
+        client = self.api_client(cast.grid_worker)
+        for url in (self.api_list_url, self.detail(obj)):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert_no_full_numbers(response.content.decode())
 
     def test_it_requires_authentication(self, cast):
         from rest_framework.test import APIClient
