@@ -4,13 +4,14 @@ The demo district is built, then every page and API endpoint each such demo role
 fetched (lists, detail and edit pages of a sample of every scoped model, every API list and a
 detail of each) and every body is scanned for every full number and phone of the demo."""
 
+import io
 import re
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from epigrid.accounts.roles import ROLES
@@ -40,15 +41,13 @@ def _object_paths(user):
         if not hasattr(model, "scope_lookup") or not hasattr(model, "get_absolute_url"):
             continue
         for obj in model.objects.restrict(user, "view").order_by("pk")[:SAMPLES]:
-            try:
-                yield obj.get_absolute_url()
-            except Exception:
-                continue
+            yield obj.get_absolute_url()
             meta = obj._meta
             try:
-                yield reverse(f"{meta.app_label}:{meta.model_name}_edit", args=[obj.pk])
-            except Exception:
-                pass
+                edit = reverse(f"{meta.app_label}:{meta.model_name}_edit", args=[obj.pk])
+            except NoReverseMatch:  # no edit page
+                continue
+            yield edit
 
 
 def _api_paths(user):
@@ -83,7 +82,7 @@ def _leaks(body, numbers, phones):
 
 @pytest.mark.django_db(transaction=False)
 def test_no_page_or_endpoint_gives_a_role_without_reveal_a_full_number_or_phone():
-    call_command("demo", residents=300, seed=7, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("demo", residents=300, seed=7, stdout=io.StringIO())
     numbers, phones = _secrets()
     assert numbers and phones, "the demo made no personal data: the scan would prove nothing"
     roles = [r for r, (_label, perms) in ROLES.items() if "people.reveal_person" not in perms]
