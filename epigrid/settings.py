@@ -196,8 +196,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# A running job whose worker has not reported for this long is requeued (worker died).
+# A running job whose worker has not reported for this long is failed: its worker died (decision 0013).
 EPIGRID_JOB_STALE_SECONDS = env_int("EPIGRID_JOB_STALE_SECONDS", 600)
+
+# What one imported file may hold; larger files are refused before they are read (decision 0013).
+# Rows and columns count to the last cell with a value; cells are rows x columns of that area;
+# megabytes of a CSV file or of an xlsx once uncompressed.
+EPIGRID_IMPORT_MAX_ROWS = env_int("EPIGRID_IMPORT_MAX_ROWS", 200_000)
+EPIGRID_IMPORT_MAX_COLUMNS = env_int("EPIGRID_IMPORT_MAX_COLUMNS", 200)
+EPIGRID_IMPORT_MAX_CELLS = env_int("EPIGRID_IMPORT_MAX_CELLS", 10_000_000)
+EPIGRID_IMPORT_MAX_MB = env_int("EPIGRID_IMPORT_MAX_MB", 300)
 
 # Page size of person and household lists; kept small for phones.
 EPIGRID_PAGE_SIZE = env_int("EPIGRID_PAGE_SIZE", 50)

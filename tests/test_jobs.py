@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from epigrid.jobs import services
 from epigrid.jobs.models import Job, Status
@@ -15,6 +15,10 @@ RUNS = []
 @services.handler("test.count")
 def _count(job, progress):
     RUNS.append(job.pk)
+    if job.params.get("stop_at_attempt") == job.attempts:
+        raise SystemExit(1)  # what django-tasks' db_worker raises on a second stop signal
+    if job.params.get("out_of_memory"):
+        raise MemoryError
     total = job.params.get("n", 3)
     for i in range(total):
         if job.params.get("cancel_at") == i:
@@ -68,13 +72,15 @@ def test_it_records_a_failure_with_its_reason(cast, django_capture_on_commit_cal
     assert job.status == Status.FAILED and "the file vanished" in job.message
 
 
-def test_it_requeues_a_job_left_running_by_a_stopped_worker(cast, django_capture_on_commit_callbacks):
+def test_it_fails_a_job_left_running_by_a_dead_worker_instead_of_requeueing_it(cast):
     job = services.submit("test.count", cast.grid_worker, "计数")
     old = timezone.now() - datetime.timedelta(hours=1)
     Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat=old, attempts=1)
-    assert services.recover_stale() == 1
+    with translation.override("en"):
+        assert services.recover_stale() == 1
     job.refresh_from_db()
-    assert (job.status, job.attempts, RUNS) == (Status.SUCCEEDED, 2, [job.pk])
+    assert (job.status, RUNS) == (Status.FAILED, [])
+    assert job.finished and "stopped unexpectedly" in job.message and "too large or damaged" in job.message
 
 
 def test_it_leaves_a_job_with_a_fresh_heartbeat_alone(cast):
@@ -83,13 +89,35 @@ def test_it_leaves_a_job_with_a_fresh_heartbeat_alone(cast):
     assert services.recover_stale() == 0
 
 
-def test_it_gives_up_after_repeated_worker_deaths(cast):
+def test_it_fails_every_job_left_running_when_the_only_worker_starts(cast):
     job = services.submit("test.count", cast.grid_worker, "计数")
-    old = timezone.now() - datetime.timedelta(hours=1)
-    Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat=old, attempts=services.MAX_ATTEMPTS)
-    services.recover_stale()
+    Job.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat=timezone.now(), attempts=1)
+    assert services.recover_stale(max_age=datetime.timedelta(0)) == 1
     job.refresh_from_db()
     assert job.status == Status.FAILED and RUNS == []
+
+
+def test_it_requeues_a_job_whose_worker_was_told_to_stop(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数", {"stop_at_attempt": 1})
+    with pytest.raises(SystemExit):
+        services.execute(job.pk)  # the stop reaches the worker, which still exits
+    job.refresh_from_db()
+    assert (job.status, job.attempts, RUNS) == (Status.SUCCEEDED, 2, [job.pk, job.pk])
+
+
+def test_it_gives_up_on_a_job_its_workers_were_told_to_stop_too_often(cast):
+    job = services.submit("test.count", cast.grid_worker, "计数", {"stop_at_attempt": services.MAX_ATTEMPTS})
+    Job.objects.filter(pk=job.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+    with pytest.raises(SystemExit), translation.override("en"):
+        services.execute(job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and "stopped too often" in job.message
+
+
+def test_it_fails_a_job_that_runs_out_of_memory_with_the_reason(cast, django_capture_on_commit_callbacks):
+    with translation.override("en"):
+        job = _submit(cast, django_capture_on_commit_callbacks, out_of_memory=True)
+    assert job.status == Status.FAILED and "too large or damaged" in job.message
 
 
 def test_it_shows_a_job_and_its_download_only_to_its_owner(cast, django_capture_on_commit_callbacks):

@@ -2,6 +2,8 @@
 
 import datetime
 import io
+import time
+import zipfile
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
@@ -701,3 +703,162 @@ def test_it_writes_a_template_that_find_header_recognises():
     assert "身份证号" in sheet["B1"].comment.text
     assert sheet["B2"].number_format == "@"
     assert sheet.freeze_panes == "A2"
+
+
+# -- limits (issue 7: uploads that kill the worker) -----------------------------------------------
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def hand_xlsx(sheet_data, head=""):
+    """The smallest xlsx calamine opens, with one sheet whose <sheetData> is written by hand."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
+            f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheets>'
+            '<sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
+            f'Type="{_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{_MAIN_NS}">{head}<sheetData>{sheet_data}</sheetData></worksheet>',
+        )
+    return buffer.getvalue()
+
+
+def text_cell(ref, text):
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def test_it_refuses_a_sheet_reaching_the_last_cell_of_excel_without_building_it():
+    # 1.6 KB; calamine would build A1:XFD1048576 as one block of 512 GB and the process would die.
+    workbook = hand_xlsx(
+        f'<row r="1">{text_cell("A1", "姓名")}</row><row r="1048576">{text_cell("XFD1048576", "x")}</row>'
+    )
+    started = time.monotonic()
+
+    with pytest.raises(TableReadError, match="reaches column XFD, past the limit of 200 columns"):
+        read_rows(workbook, "台账.xlsx")
+    assert time.monotonic() - started < 2
+
+
+def test_it_refuses_a_sheet_whose_data_reaches_past_the_row_limit(settings):
+    settings.EPIGRID_IMPORT_MAX_ROWS = 1000
+    workbook = hand_xlsx(
+        f'<row r="1">{text_cell("A1", "姓名")}</row><row r="5000"><c r="B5000"><v>1</v></c></row>'
+    )
+
+    with pytest.raises(TableReadError, match="reaches row 5,000, past the limit of 1,000 rows"):
+        read_rows(workbook)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls", "csv"])
+def test_it_refuses_more_rows_than_the_limit_in_every_format(settings, kind):
+    settings.EPIGRID_IMPORT_MAX_ROWS = 5
+    content = {
+        "xlsx": lambda: xlsx_bytes(lambda book: [book.active.append([f"张{i}", i]) for i in range(6)]),
+        "xls": lambda: (FIXTURES / "ledger.xls").read_bytes(),  # data down to row 7
+        "csv": lambda: "".join(f"张{i},{i}\n" for i in range(6)).encode(),
+    }[kind]()
+
+    with pytest.raises(TableReadError, match="past the limit of 5 rows"):
+        read_rows(content)
+
+
+def test_it_refuses_a_sheet_whose_area_holds_too_many_cells(settings):
+    settings.EPIGRID_IMPORT_MAX_CELLS = 100
+    workbook = hand_xlsx(
+        f'<row r="1">{text_cell("A1", "姓名")}</row><row r="20"><c r="T20"><v>1</v></c></row>'
+    )
+
+    with pytest.raises(TableReadError, match="area A1:T20 holds more than 100 cells"):
+        read_rows(workbook)
+
+
+def test_it_places_cells_written_without_references_as_excel_does(settings):
+    settings.EPIGRID_IMPORT_MAX_COLUMNS = 5
+    workbook = hand_xlsx("<row>" + "<c><v>1</v></c>" * 8 + "</row>")
+
+    with pytest.raises(TableReadError, match="reaches column H, past the limit of 5 columns"):
+        read_rows(workbook)
+
+
+def test_it_ignores_formatted_blank_cells_and_the_declared_dimension():
+    # Excel counts formatted blanks in its used range; calamine (and so the limits) does not.
+    workbook = hand_xlsx(
+        f'<row r="1">{text_cell("A1", "姓名")}</row><row r="1048576"><c r="XFD1048576" s="1"/></row>',
+        head='<dimension ref="A1:XFD1048576"/>',
+    )
+
+    assert read_rows(workbook) == [(1, ["姓名"])]
+
+
+def test_it_refuses_a_zip_bomb():
+    workbook = hand_xlsx(f'<row r="1">{text_cell("A1", "姓名")}</row>' + " " * 20_000_000)
+    assert len(workbook) < 100_000
+
+    with pytest.raises(TableReadError, match="compressed to an unusual degree"):
+        read_rows(workbook)
+
+
+def test_it_refuses_an_xlsx_past_the_size_limit_once_uncompressed(settings):
+    settings.EPIGRID_IMPORT_MAX_MB = 1
+    rows = "".join(
+        f'<row r="{i}"><c r="A{i}"><v>{i * 7919 % 1000003}</v></c></row>' for i in range(1, 40_000)
+    )
+    workbook = hand_xlsx(rows)
+    assert len(workbook) < 1024 * 1024
+
+    with pytest.raises(TableReadError, match="more than 1 MB of data"):
+        read_rows(workbook)
+
+
+def test_it_refuses_a_csv_past_the_size_limit(settings):
+    settings.EPIGRID_IMPORT_MAX_MB = 1
+    content = "姓名,证件号码\n".encode() + b"x,1\n" * 300_000
+
+    with pytest.raises(TableReadError, match="more than 1 MB of data"):
+        read_rows(io.BytesIO(content))
+
+
+def test_it_refuses_an_xls_with_a_cell_past_the_last_column_of_old_excel():
+    # The name 张三 (LABELSST record, row 5, column A) moved to row 65536, column 65536: calamine
+    # would build 65536 x 65536 cells (137 GB) as it opens the file.
+    content = bytearray((FIXTURES / "ledger.xls").read_bytes())
+    record = content.index(b"\xfd\x00\x0a\x00\x04\x00\x00\x00")
+    content[record + 4 : record + 8] = b"\xff\xff\xff\xff"
+
+    with pytest.raises(TableReadError, match="reaches column CRXP"):
+        read_rows(bytes(content))
+
+
+def test_it_refuses_spreadsheet_formats_it_does_not_measure():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+
+    with pytest.raises(TableReadError, match="cannot be imported"):
+        read_rows(buffer.getvalue(), "台账.ods")

@@ -8,6 +8,12 @@ some systems save CSV as ".xls"). python-calamine reads xlsx and xls; CSV is dec
 (with or without BOM) or else GB18030, a superset of the GBK that Chinese Excel saves. Row numbers
 are the ones Excel shows, so a message about "row 7" sends the office to row 7.
 
+Limits (docs/decisions/0013-upload-limits-and-dead-workers.md): calamine builds a sheet as one
+dense block from A1 to its last cell, so a 2 KB xlsx with cells at A1 and XFD1048576 asks for 512 GB
+and the process dies. Before calamine sees a file, check_workbook measures what it would build (the
+cells of the sheet XML, the cell records of an xls, the real uncompressed size of every zip part)
+and refuses past EPIGRID_IMPORT_MAX_ROWS / _COLUMNS / _CELLS / _MB with a message for the office.
+
 Cells: every import goes through cell_text / cell_identifier / cell_date / cell_datetime, which
 raise CellError with a message meant for the office. An ID that Excel turned into a number has lost
 its last digits for good: cell_identifier says so and never guesses them back.
@@ -20,17 +26,26 @@ import contextlib
 import csv
 import dataclasses
 import datetime
+import functools
+import html
 import io
+import itertools
 import math
+import operator
 import os
+import posixpath
 import re
+import struct
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import python_calamine
 import xlsxwriter
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,37 +106,42 @@ def read_rows(fileobj, filename=""):
 
     fileobj is a binary file object (read from its start when it can seek), bytes, or a path.
     filename is only used to word error messages; the format is told by the content.
+    Files past the import limits (Limits) are refused before they are read.
     """
-    data = _read_bytes(fileobj)
+    limits = Limits.from_settings()
+    data = _read_bytes(fileobj, limits.bytes + 1)
     name = os.path.basename(str(filename or ""))
     if not data or (len(data) < 4096 and not data.strip()):
         raise TableReadError(_("The file is empty."))
+    if len(data) > limits.bytes:
+        raise TableReadError(_too_large_message(limits))
     if data.startswith(_ZIP_MAGIC):
-        rows = _read_workbook(data, name)
+        rows = _read_workbook(data, name, limits)
     elif data.startswith(_OLE2_MAGIC):
         try:
-            rows = _read_workbook(data, name)
+            rows = _read_workbook(data, name, limits)
         except TableReadError:
             if _ENCRYPTED_OLE2 in data:  # an encrypted xlsx is an OLE2 file with this stream
                 raise TableReadError(_password_message()) from None
             raise
     else:
-        rows = _read_csv(data, name)
+        rows = _read_csv(data, name, limits)
     if not rows:
         raise TableReadError(_("The file contains no data."))
     return rows
 
 
-def _read_bytes(fileobj):
+def _read_bytes(fileobj, size=-1):
+    """At most `size` bytes (all with -1): a file past the limit is refused without reading it all."""
     if isinstance(fileobj, bytes | bytearray | memoryview):
         return bytes(fileobj)
     if isinstance(fileobj, str | os.PathLike):
         with open(fileobj, "rb") as handle:
-            return handle.read()
+            return handle.read(size)
     if hasattr(fileobj, "seek"):
         with contextlib.suppress(OSError, ValueError):
             fileobj.seek(0)
-    data = fileobj.read()
+    data = fileobj.read(size)
     if isinstance(data, str):  # a text-mode file: take it as UTF-8
         data = data.encode("utf-8")
     return data
@@ -151,7 +171,8 @@ def _damaged_message(name):
     )
 
 
-def _read_workbook(data, name):
+def _read_workbook(data, name, limits):
+    extents = check_workbook(data, name, limits)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
@@ -166,12 +187,16 @@ def _read_workbook(data, name):
         visible = [i for i in worksheets if metadata[i].visible == python_calamine.SheetVisibleEnum.Visible]
         # The office sees the visible sheets; hidden ones (drop-down lists and the like) come last.
         for index in visible + [i for i in worksheets if i not in visible]:
-            rows = _clean_rows(
-                enumerate(workbook.get_sheet_by_index(index).to_python(skip_empty_area=False), 1)
-            )
+            limits.check(*extents.of(metadata[index].name))  # before calamine builds the sheet
+            sheet = workbook.get_sheet_by_index(index)
+            if sheet.end is not None:  # the same check on what calamine built, before Python lists
+                limits.check(sheet.end[0] + 1, sheet.end[1] + 1)
+            rows = _clean_rows(enumerate(sheet.to_python(skip_empty_area=False), 1))
             if rows:
                 return rows
         return []
+    except TableReadError:
+        raise
     except python_calamine.PasswordError:
         raise TableReadError(_password_message()) from None
     except Exception:
@@ -200,7 +225,7 @@ def _clean_rows(numbered):
     return rows
 
 
-def _read_csv(data, name):
+def _read_csv(data, name, limits):
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(_WEB_PAGE_STARTS):
         raise TableReadError(
@@ -225,7 +250,7 @@ def _read_csv(data, name):
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
-        return _clean_rows(enumerate(reader, 1))
+        return _clean_rows(limits.checked(enumerate(reader, 1)))
     except csv.Error:
         raise TableReadError(_not_a_table_message(name)) from None
 
@@ -265,6 +290,379 @@ def _sniff_delimiter(text):
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+# -- limits ---------------------------------------------------------------------------------------
+# calamine turns a sheet into one dense block of 32-byte cells from A1 to the last cell with a
+# value, and Python lists on top: the extent, not the data, decides the memory. So the extent is
+# measured from the file itself, without calamine, and refused before calamine builds it.
+# See docs/decisions/0013-upload-limits-and-dead-workers.md.
+
+_MAX_COMPRESSION_RATIO = 100  # real xlsx parts deflate 10-20 times; a zip bomb 1,000 times
+_RATIO_FLOOR = 1 << 20  # parts smaller than this may compress as well as they like
+_MAX_ZIP_MEMBERS = 10_000
+_SCAN_CHUNK = 1 << 22
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one imported file may hold (settings EPIGRID_IMPORT_MAX_*)."""
+
+    rows: int = 200_000
+    columns: int = 200
+    cells: int = 10_000_000  # rows x columns of the area from A1 to the last cell
+    megabytes: int = 300  # of a CSV file, or of an xlsx once uncompressed
+
+    @classmethod
+    def from_settings(cls):
+        return cls(
+            rows=getattr(settings, "EPIGRID_IMPORT_MAX_ROWS", cls.rows),
+            columns=getattr(settings, "EPIGRID_IMPORT_MAX_COLUMNS", cls.columns),
+            cells=getattr(settings, "EPIGRID_IMPORT_MAX_CELLS", cls.cells),
+            megabytes=getattr(settings, "EPIGRID_IMPORT_MAX_MB", cls.megabytes),
+        )
+
+    @property
+    def bytes(self):
+        return self.megabytes * 1024 * 1024
+
+    def check(self, rows, columns):
+        """Refuse a sheet whose data reaches row `rows` and column number `columns`."""
+        if columns > self.columns:
+            raise TableReadError(
+                _(
+                    "The data reaches column %(column)s, past the limit of %(limit)s columns. "
+                    "Delete any columns to the right of your data and upload the file again."
+                )
+                % {"column": _column_name(columns), "limit": f"{self.columns:,}"}
+            )
+        if rows > self.rows:
+            raise TableReadError(
+                _(
+                    "The data reaches row %(row)s, past the limit of %(limit)s rows for one file. "
+                    "Split the file, or delete any rows below your data, and upload it again."
+                )
+                % {"row": f"{rows:,}", "limit": f"{self.rows:,}"}
+            )
+        if rows * columns > self.cells:
+            raise TableReadError(
+                _(
+                    "The sheet's area A1:%(corner)s holds more than %(limit)s cells. "
+                    "Split the file, or delete any rows and columns outside your data, and upload it again."
+                )
+                % {"corner": f"{_column_name(columns)}{rows}", "limit": f"{self.cells:,}"}
+            )
+
+    def checked(self, numbered):
+        """(row number, values) passed through, refused as soon as one is past the limits (trailing
+        blank values do not count, as calamine leaves out blank cells)."""
+        for number, values in numbered:
+            width = len(values)
+            while width and not values[width - 1]:
+                width -= 1
+            self.check(number, width)
+            yield number, values
+
+
+def _column_name(number):
+    name = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _column_number(letters):
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def _too_large_message(limits):
+    return _("The file holds more than %(limit)s MB of data. Split it into smaller files.") % {
+        "limit": f"{limits.megabytes:,}"
+    }
+
+
+def _bomb_message():
+    return _(
+        "The file is compressed to an unusual degree and was not opened. Open it in Excel, save it "
+        "as .xlsx and upload it again."
+    )
+
+
+def _foreign_format_message():
+    return _(
+        "The file is a spreadsheet format that cannot be imported (such as .xlsb or .ods). Open it, "
+        "save it as .xlsx and upload it again."
+    )
+
+
+@dataclass
+class Extents:
+    """Where the data of each sheet ends, as (rows, columns), before any sheet is read."""
+
+    by_name: dict = dataclasses.field(default_factory=dict)
+    fallback: tuple = (0, 0)  # for a sheet not found by name: the largest of all
+
+    def of(self, sheet_name):
+        return self.by_name.get(sheet_name, self.fallback)
+
+
+def check_workbook(data, name, limits):
+    """Measure an xlsx or xls file without calamine; refuse it past `limits`. Returns Extents."""
+    if data.startswith(_ZIP_MAGIC):
+        return _check_xlsx(data, name, limits)
+    try:
+        stream = _ole_stream(data)
+    except (ValueError, struct.error):
+        raise TableReadError(_damaged_message(name)) from None
+    # No workbook stream (an encrypted xlsx) or an encrypted one: calamine tells which.
+    extent = (_biff_extent(stream) if stream is not None else None) or (0, 0)
+    limits.check(*extent)  # calamine builds every sheet of an xls as it opens it
+    return Extents(fallback=extent)
+
+
+def _check_xlsx(data, name, limits):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise TableReadError(_damaged_message(name)) from None
+    names = {info.filename for info in members}
+    if "xl/workbook.xml" not in names:
+        if names & {"xl/workbook.bin", "content.xml"}:
+            raise TableReadError(_foreign_format_message())
+        raise TableReadError(_damaged_message(name))
+    if len(members) > _MAX_ZIP_MEMBERS or any(
+        info.file_size > _RATIO_FLOOR and info.file_size > _MAX_COMPRESSION_RATIO * info.compress_size
+        for info in members
+    ):
+        raise TableReadError(_bomb_message())
+    if sum(info.file_size for info in members) > limits.bytes:
+        raise TableReadError(_too_large_message(limits))
+    try:
+        return _measure_xlsx(archive, members, limits)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, OSError, EOFError, ValueError):
+        # a bad CRC or a size the zip directory lied about, an unknown compression, an encrypted part
+        raise TableReadError(_damaged_message(name)) from None
+
+
+def _measure_xlsx(archive, members, limits):
+    """Decompress every part once, counting the real bytes (the sizes the zip directory declares
+    can lie) and measuring the extent of the worksheets."""
+    sheets = _xlsx_sheet_parts(archive)
+    # Every XML part is measured, so a sheet the relationships do not lead to is still covered
+    # (by the largest extent); parts without cells cost a regex search that finds nothing.
+    worksheets = {info.filename for info in members if info.filename.lower().endswith(".xml")}
+    budget = [limits.bytes]
+    extents = {}
+    for info in members:
+        if info.filename in worksheets:
+            extents[info.filename] = _worksheet_extent(archive, info, budget, limits)
+        else:
+            for _block in _metered(archive, info, budget, limits):
+                pass
+    by_name = {sheet: extents[part] for sheet, part in sheets.items() if part in extents}
+    largest = (
+        max((e[0] for e in extents.values()), default=0),
+        max((e[1] for e in extents.values()), default=0),
+    )
+    return Extents(by_name, largest)
+
+
+def _metered(archive, info, budget, limits):
+    with archive.open(info) as stream:
+        while block := stream.read(_SCAN_CHUNK):
+            budget[0] -= len(block)
+            if budget[0] < 0:
+                raise TableReadError(_too_large_message(limits))
+            yield block
+
+
+_XML_ATTR = r"""\s{}=["']([^"']*)["']"""
+
+
+def _xlsx_sheet_parts(archive):
+    """Sheet name -> zip part, from xl/workbook.xml and its relationships (as calamine finds them)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for attrs in re.findall(rb"<(?:[\w.-]+:)?Relationship\b([^>]*)>", rels):
+        rel_id = re.search(_XML_ATTR.format("Id").encode(), attrs)
+        target = re.search(_XML_ATTR.format("Target").encode(), attrs)
+        if rel_id and target:
+            path = html.unescape(target[1].decode("utf-8", "replace"))
+            path = path[1:] if path.startswith("/") else posixpath.normpath(posixpath.join("xl", path))
+            targets[rel_id[1]] = path
+    parts = {}
+    for attrs in re.findall(rb"<(?:[\w.-]+:)?sheet\b([^>]*)>", workbook):
+        sheet_name = re.search(_XML_ATTR.format("name").encode(), attrs)
+        rel_id = re.search(_XML_ATTR.format(r"[\w.-]+:id").encode(), attrs)
+        if sheet_name and rel_id and rel_id[1] in targets:
+            parts[html.unescape(sheet_name[1].decode("utf-8", "replace"))] = targets[rel_id[1]]
+    return parts
+
+
+@functools.cache
+def _sheet_patterns(prefix):
+    p = re.escape(prefix)
+    # A cell with a value: <c r="AB12" ...>...</c>. Self-closing ones (<c r="Z9" s="1"/>, a
+    # formatted blank) hold nothing and calamine leaves them out of the sheet's extent.
+    value_cell = re.compile(rb"<" + p + rb"""c(?=[\s>])(?:[^>]*?\sr=["']([A-Za-z]*)(\d*)["'])?[^>]*(?<!/)>""")
+    element = re.compile(rb"<" + p + rb"(row|c)(?=[\s/>])([^>]*)>")
+    return value_cell, element
+
+
+_CELL_REF = re.compile(rb"""\sr=["']([A-Za-z]*)(\d*)["']""")
+_ROOT = re.compile(rb"<([\w.-]+:)?worksheet[\s>]")
+
+
+def _worksheet_extent(archive, info, budget, limits):
+    """(last row, last column) holding a value, read from the cells' references: the <dimension>
+    element is not used (calamine ignores it, and Excel counts formatted blanks in it)."""
+    last_row = last_column = 0
+    without_reference, prefix, carry = False, None, b""
+    for block in itertools.chain(_metered(archive, info, budget, limits), (b"",)):
+        data = carry + block
+        if prefix is None:
+            root = _ROOT.search(data[:65536])
+            prefix = root[1] if root and root[1] else b""
+        cut = data.rfind(b"<") if block else len(data)
+        if block and cut <= 0 and len(data) > _SCAN_CHUNK:
+            raise ValueError("one tag of megabytes: not a worksheet")
+        data, carry = data[: max(cut, 0)], data[max(cut, 0) :]
+        found = _sheet_patterns(prefix)[0].findall(data)
+        columns = set(map(operator.itemgetter(0), found))
+        rows = set(map(operator.itemgetter(1), found))
+        if b"" in columns or b"" in rows:
+            without_reference = True
+        elif found:
+            last_row = max(last_row, *map(int, rows))
+            last_column = max(last_column, *map(_column_number, columns))
+    if without_reference:  # cells placed by their order, as some writers leave r out: count them
+        return _counted_extent(archive, info, prefix or b"")
+    return last_row, last_column
+
+
+def _counted_extent(archive, info, prefix):
+    """The extent of a sheet whose rows or cells lack a reference, placing each one as calamine
+    does: after the previous one (the part was already measured, so it is read unmetered)."""
+    element = _sheet_patterns(prefix)[1]
+    last_row = last_column = row = column = 0
+    carry = b""
+    with archive.open(info) as stream:
+        while True:
+            block = stream.read(_SCAN_CHUNK)
+            data = carry + block
+            cut = data.rfind(b"<") if block else len(data)
+            data, carry = data[: max(cut, 0)], data[max(cut, 0) :]
+            for kind, attrs in element.findall(data):
+                ref = _CELL_REF.search(attrs)
+                if kind == b"row":
+                    row, column = (int(ref[2]) if ref and ref[2] else row + 1), 0
+                    continue
+                column = _column_number(ref[1]) if ref and ref[1] else column + 1
+                if not attrs.endswith(b"/"):
+                    last_row = max(last_row, int(ref[2]) if ref and ref[2] else row)
+                    last_column = max(last_column, column)
+            if not block:
+                return last_row, last_column
+
+
+# Old Excel (xls): an OLE2 compound file holding the "Workbook" stream of BIFF records.
+_OLE_END_OF_CHAIN = 0xFFFFFFFE
+
+
+def _ole_stream(data, names=("Workbook", "Book")):
+    """The bytes of the workbook stream of an OLE2 file, or None if it has none; ValueError or
+    struct.error when the file is not a sound OLE2 file."""
+    sector_shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if sector_shift not in (9, 12) or mini_shift != 6:
+        raise ValueError("not an OLE2 sector size")
+    size = 1 << sector_shift
+    directory_start = struct.unpack_from("<I", data, 0x30)[0]
+    mini_cutoff, minifat_start, _count, difat_start, _count = struct.unpack_from("<5I", data, 0x38)
+    sectors = max(0, (len(data) - size) // size)
+
+    def sector(number):
+        if number >= sectors:
+            raise ValueError("sector past the end of the file")
+        return data[(number + 1) * size : (number + 2) * size]
+
+    def chain(start, table, read):
+        parts, number = [], start
+        while number != _OLE_END_OF_CHAIN:
+            if number >= len(table) or len(parts) > len(table):
+                raise ValueError("broken sector chain")
+            parts.append(read(number))
+            number = table[number]
+        return b"".join(parts)
+
+    fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+    for _step in range(sectors):  # the DIFAT chain lists the FAT sectors past the first 109
+        if difat_start >= sectors:
+            break
+        entries = struct.unpack(f"<{size // 4}I", sector(difat_start))
+        fat_sectors += entries[:-1]
+        difat_start = entries[-1]
+    fat = []
+    for number in fat_sectors:
+        if number < sectors:
+            fat += struct.unpack(f"<{size // 4}I", sector(number))
+    directory = chain(directory_start, fat, sector)
+    entries = [
+        (
+            directory[offset : offset + max(0, min(directory[offset + 0x40], 64) - 2)].decode(
+                "utf-16-le", "replace"
+            ),
+            directory[offset + 0x42],
+            *struct.unpack_from("<II", directory, offset + 0x74),
+        )
+        for offset in range(0, len(directory) - 127, 128)
+    ]
+    root = next((entry for entry in entries if entry[1] == 5), None)
+    for wanted in names:
+        for entry_name, kind, start, length in entries:
+            if kind != 2 or entry_name != wanted:
+                continue
+            if length >= mini_cutoff or root is None:
+                return chain(start, fat, sector)[:length]
+            mini = chain(root[2], fat, sector)
+            minifat_bytes = chain(minifat_start, fat, sector)
+            minifat = struct.unpack(f"<{len(minifat_bytes) // 4}I", minifat_bytes)
+            return chain(start, minifat, lambda n, mini=mini: mini[n * 64 : (n + 1) * 64])[:length]
+    return None
+
+
+# BIFF records that give a cell a value (blank ones, BLANK and MULBLANK, calamine leaves out).
+_BIFF_VALUE_CELLS = {0x0006, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x00FD, 0x0206, 0x0406}
+_BIFF_MULRK, _BIFF_FILEPASS = 0x00BD, 0x002F
+
+
+def _biff_extent(stream):
+    """(last row, last column) holding a value in any sheet of a BIFF stream, or None when the
+    stream is encrypted (its records then say nothing)."""
+    last_row = last_column = position = 0
+    end = len(stream) - 4
+    while position <= end:
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = position + 4
+        if kind == _BIFF_FILEPASS:
+            return None
+        if length >= 4 and kind in _BIFF_VALUE_CELLS and body + 4 <= len(stream):
+            row, column = struct.unpack_from("<HH", stream, body)
+            last_row, last_column = max(last_row, row + 1), max(last_column, column + 1)
+        elif kind == _BIFF_MULRK and length >= 6 and body + length <= len(stream):
+            row = struct.unpack_from("<H", stream, body)[0]
+            column = struct.unpack_from("<H", stream, body + length - 2)[0]
+            last_row, last_column = max(last_row, row + 1), max(last_column, column + 1)
+        position = body + length
+    return last_row, last_column
 
 
 # -- header ---------------------------------------------------------------------------------------

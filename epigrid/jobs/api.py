@@ -87,7 +87,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return Job.objects.filter(user=user)
 
     def list(self, request, *args, **kwargs):
-        services.recover_stale()  # as the job list page: jobs of a stopped worker run again
+        services.recover_stale()  # as the job list page: jobs of a dead worker are failed
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={200: JobSerializer, 404: _REFUSALS[404]})

@@ -1,6 +1,6 @@
 """Submitting and running jobs. One runner for every kind: claim with a conditional UPDATE
-(two workers never run one job), report progress, honour cancel, and recover from a worker
-that died mid-job (style habit 6)."""
+(two workers never run one job), report progress, honour cancel, and end every job in a state the
+user can read, even when its worker stops mid-job (style habit 6, decision 0013)."""
 
 import datetime
 import logging
@@ -105,6 +105,12 @@ def execute(job_id):
             result = HANDLERS[job.kind](job, Progress(job))
     except JobCancelled:
         _finish(job, Status.CANCELLED, message=_("Cancelled."))
+    except MemoryError:
+        logger.exception("job %s ran out of memory", job_id)
+        _finish(job, Status.FAILED, message=dead_worker_message())
+    except (SystemExit, KeyboardInterrupt):  # the worker was told to stop: not the job's fault
+        _requeue_interrupted(job)
+        raise
     except Exception as exc:  # a job must end in a state the user can read, whatever went wrong
         logger.exception("job %s failed", job_id)
         _finish(
@@ -140,23 +146,38 @@ def cancel(job):
     Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True)
 
 
+def dead_worker_message():
+    return _("The process running this job stopped unexpectedly (the file may be too large or damaged).")
+
+
+def _requeue_interrupted(job):
+    """A worker stopped by a signal (a restart, Ctrl+C twice) hands its job back to the queue, up
+    to MAX_ATTEMPTS runs. Only this clean stop requeues: see recover_stale."""
+    from epigrid.jobs.models import Job
+
+    try:
+        running = Job.objects.filter(pk=job.pk, status=Status.RUNNING)
+        if running.filter(attempts__lt=MAX_ATTEMPTS).update(
+            status=Status.QUEUED, message=_("Restarted after the worker stopped.")
+        ):
+            run_job.enqueue(str(job.pk))
+        else:
+            running.update(
+                status=Status.FAILED,
+                finished=timezone.now(),
+                message=_("The worker stopped too often while running this job."),
+            )
+    except Exception:  # the worker is stopping anyway; recover_stale will fail the job
+        logger.exception("job %s could not be handed back to the queue", job.pk)
+
+
 def recover_stale(max_age=None):
-    """Jobs whose worker died (no heartbeat for `max_age`) are queued again — their handlers
-    write in one transaction at the end and are idempotent, so a re-run imports nothing twice —
-    and given up after MAX_ATTEMPTS. Returns the number of jobs touched."""
+    """Fail the jobs whose worker died without a word (no heartbeat for `max_age`: killed, out of
+    memory, crashed). They are never queued again: a file that killed one worker would kill the
+    next, and every other job would wait behind it (decision 0013). Returns the number failed."""
     from epigrid.jobs.models import Job
 
     cutoff = timezone.now() - (stale_after() if max_age is None else max_age)
-    stale = Job.objects.filter(status=Status.RUNNING, heartbeat__lte=cutoff)
-    failed = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=Status.FAILED,
-        finished=timezone.now(),
-        message=_("The worker stopped too often while running this job."),
+    return Job.objects.filter(status=Status.RUNNING, heartbeat__lte=cutoff).update(
+        status=Status.FAILED, finished=timezone.now(), message=dead_worker_message()
     )
-    requeue = list(stale.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
-    for pk in requeue:
-        if Job.objects.filter(pk=pk, status=Status.RUNNING).update(
-            status=Status.QUEUED, message=_("Restarted after the worker stopped.")
-        ):
-            run_job.enqueue(str(pk))
-    return failed + len(requeue)

@@ -8,22 +8,20 @@ from epigrid.jobs.services import recover_stale
 
 
 class Command(BaseCommand):
-    help = (
-        "Run the background worker: first requeue jobs a stopped worker left running, then process the queue."
-    )
+    help = "Run the background worker: first fail the jobs a stopped worker left running, then process the queue."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--only-worker",
             action="store_true",
             help="This is the only worker (as under `make run`): every job still marked running was "
-            "left by a stopped worker and is requeued at once, without waiting for its heartbeat to age.",
+            "left by a stopped worker and is failed at once, without waiting for its heartbeat to age.",
         )
 
     def handle(self, *args, only_worker=False, **options):
         touched = recover_stale(max_age=datetime.timedelta(0) if only_worker else None)
         if touched:
-            self.stdout.write(f"requeued or failed {touched} stale job(s)")
+            self.stdout.write(f"failed {touched} job(s) left running by a stopped worker")
         if "RQBackend" in settings.TASKS["default"]["BACKEND"]:
             call_command(
                 "rqworker", "default", job_class="django_tasks_rq.Job", verbosity=options["verbosity"]
