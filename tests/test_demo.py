@@ -1,25 +1,37 @@
 """The demo district command: deterministic, valid identities, consistent structure and users."""
 
 import collections
+import datetime
+import hashlib
 import io
 import json
 import random
 import re
+from pathlib import Path
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from epigrid.accounts.models import Grant, User
 from epigrid.accounts.roles import ROLES
 from epigrid.areas.models import CODE_PATTERNS, PARENT_PREFIX, Area, Building, Household, Level
-from epigrid.audit.models import ObjectChange
+from epigrid.audit.models import ObjectChange, Transition
+from epigrid.control import models as control_models
+from epigrid.control import plans, worklists
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, Protocol, Zone
 from epigrid.core.identity import normalise_phone, resident_id_facts, validate_resident_id
 from epigrid.demo import data
+from epigrid.demo.episodes import STAGES, Planner, fits, stage_of, traced_categories
 from epigrid.demo.plan import DistrictPlan, age_on
+from epigrid.jobs.models import Job
 from epigrid.people.models import Person
 
 RESIDENTS = 300
 SEED = 7
+PROTOCOLS = Path(plans.__file__).parent / "protocols"
 
 
 def run_demo(*args, **options):
@@ -33,6 +45,10 @@ def build(residents=RESIDENTS, seed=SEED):
 
 
 def wipe():
+    Job.objects.all().delete()
+    Zone.objects.all().delete()
+    KeyPerson.objects.all().delete()  # steps, check-ins and tests go with them
+    Transition.objects.all().delete()
     ObjectChange.objects.all().delete()
     Grant.objects.all().delete()
     User.objects.all().delete()
@@ -90,8 +106,8 @@ def test_it_writes_valid_unique_resident_ids():
     assert len(rows) == RESIDENTS
     numbers = [number for _t, number, *_rest in rows]
     assert len(set(numbers)) == len(numbers)
-    for doc_type, number, reverse, sex, birth in rows:
-        assert reverse == number[::-1]
+    for doc_type, number, reversed_number, sex, birth in rows:
+        assert reversed_number == number[::-1]
         if doc_type == "111":
             assert validate_resident_id(number) == number
             assert resident_id_facts(number) == (sex, birth)
@@ -234,8 +250,9 @@ LEVEL |= {"community": Level.COMMUNITY, "grid": Level.GRID}
 def test_it_logs_what_it_creates_in_the_audit_log():
     """A row per area and per building; a row per grid for its households and persons."""
     result = build()
-    changes = ObjectChange.objects.all()
-    assert set(changes.values_list("source", flat=True)) == {"command"}
+    # The demo's jobs log as jobs do (an export is filed under "/", as every export is).
+    assert set(ObjectChange.objects.values_list("source", flat=True)) == {"command", "job"}
+    changes = ObjectChange.objects.filter(source="command")
     assert changes.exclude(area_path__startswith="/620100/").count() == 0
     assert changes.filter(content_type__model="area", action="create").count() == Area.objects.count()
     assert changes.filter(content_type__model="building").count() == Building.objects.count()
@@ -304,3 +321,267 @@ def test_it_prints_one_json_object_or_a_readable_summary():
     text = run_demo(residents=RESIDENTS, seed=SEED)
     assert "城关区" in text
     assert "demo_grid" in text and data.DEMO_PASSWORD in text
+
+
+# -- every module's part: key persons, zones, jobs -----------------------------------------------
+
+
+def today():
+    return timezone.localdate()
+
+
+def active_rules():
+    return Protocol.objects.get(is_active=True).rules
+
+
+@pytest.fixture
+def demo(db):
+    return build()
+
+
+def demo_user(role):
+    username = data.DEMO_USERS[role][0]
+    return User.objects.get(username=username)
+
+
+def grid_of(user):
+    return user.grants.get().area
+
+
+@pytest.mark.django_db
+def test_it_puts_key_persons_of_every_category_at_every_stage(demo):
+    control = demo["counts"]["control"]
+    categories = traced_categories(active_rules())
+    assert set(categories) <= set(control["categories"])
+    assert all(control["categories"][c] > 0 for c in categories)
+    assert list(control["stages"]) == list(STAGES)
+    assert all(n > 0 for n in control["stages"].values()), control["stages"]
+    assert sum(control["stages"].values()) == control["key_persons"] == KeyPerson.objects.count()
+    # The grid worker's grid is the showcase: every category is there.
+    grid = grid_of(demo_user("grid_worker"))
+    in_grid = set(KeyPerson.objects.filter(area=grid).values_list("category", flat=True))
+    assert set(categories) <= in_grid
+
+
+@pytest.mark.django_db
+def test_it_plans_every_step_as_the_active_protocol_does(demo):
+    protocol = Protocol.objects.get(is_active=True)
+    for entry in KeyPerson.objects.prefetch_related("measures"):
+        assert entry.protocol == protocol
+        steps = sorted(entry.measures.all(), key=lambda m: m.sequence)
+        expected = plans.plan(protocol.rules, entry.category, entry.anchor_date)
+        assert [(m.kind, m.start, m.planned_end, m.temps_per_day) for m in steps] == [
+            (s.measure, s.start, s.end, s.temps_per_day) for s in expected
+        ]
+        assert [m.test_dates for m in steps] == [[d.isoformat() for d in s.test_dates] for s in expected]
+        assert entry.identified_on <= today()
+
+
+def history_of(obj):
+    return list(
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
+        ).values_list("source", "target")
+    )
+
+
+@pytest.mark.django_db
+def test_it_keeps_step_statuses_consistent_with_their_dates_and_history(demo):
+    day = today()
+    for entry in KeyPerson.objects.prefetch_related("measures"):
+        released = entry.status == KeyPerson.Status.RELEASED
+        assert (("open", "released") in history_of(entry)) == released
+        for step in entry.measures.all():
+            moves = history_of(step)
+            if step.status == "planned":
+                assert step.start > day and not released
+            else:
+                assert step.start <= day
+            if entry.identified_on < step.start <= day:  # started by the daily advance
+                assert ("planned", "active") in moves
+            if step.status == "completed":
+                assert released and step.ended_on == step.planned_end <= day
+                assert ("active", "completed") in moves
+            if step.status == "released_early":
+                assert released and step.start < step.ended_on <= day
+                assert ("active", "released_early") in moves
+            if step.status == "hospitalized":
+                assert ("active", "hospitalized") in moves and not released
+            if released:
+                assert step.status in ("completed", "released_early")
+
+
+@pytest.mark.django_db
+def test_it_records_twice_daily_checkins_with_a_few_fevers(demo):
+    day, now = today(), timezone.now()
+    checkins = list(CheckIn.objects.select_related("measure__key_person"))
+    assert checkins
+    per_day = collections.Counter()
+    for checkin in checkins:
+        step = checkin.measure
+        taken = timezone.localtime(checkin.taken_at)
+        assert checkin.taken_at <= now
+        assert (
+            max(step.start, step.key_person.identified_on)
+            <= taken.date()
+            <= min(step.planned_end or day, day)
+        )
+        per_day[(step.pk, taken.date())] += 1
+    steps = {c.measure.pk: c.measure for c in checkins}
+    assert all(n <= steps[pk].temps_per_day for (pk, _d), n in per_day.items())
+    assert any(n == 2 for n in per_day.values())
+    fevers = [c for c in checkins if c.is_fever]
+    assert 0 < len(fevers) < len(checkins) / 5
+    assert any(timezone.localtime(c.taken_at).date() == day for c in fevers)
+    assert demo["counts"]["control"]["fevers"] == len(fevers)
+
+
+@pytest.mark.django_db
+def test_it_leaves_tests_due_today_and_overdue_in_the_grid_workers_lists(demo):
+    user = demo_user("grid_worker")
+    lists = worklists.lists_for(user, grid_of(user))
+    assert all(lists[name] for name in worklists.LISTS), {n: len(rows) for n, rows in lists.items()}
+    yesterday = today() - datetime.timedelta(days=1)
+    overdue = lists["overdue"]
+    assert any(m.planned_end < today() for m in overdue)  # should have been released
+    assert any(yesterday.isoformat() in m.test_dates for m in overdue)  # yesterday's test missing
+    for record in control_models.TestRecord.objects.select_related("measure"):
+        assert record.measure.start <= record.day <= today()
+        assert record.day.isoformat() in record.measure.test_dates
+
+
+@pytest.mark.django_db
+def test_it_draws_zones_of_every_level_with_one_lifting_applied_for(demo):
+    levels = active_rules()["zones"]["levels"]
+    assert set(levels) <= set(Zone.objects.values_list("level", flat=True))
+    applied = Zone.objects.get(status=Zone.Status.APPLIED)
+    street = demo_user("street_officer")
+    move = Transition.objects.get(content_type__model="zone", object_id=applied.pk)
+    assert (move.source, move.target, move.user) == ("active", "applied", street)
+    assert not Zone.objects.exclude(status=Zone.Status.ACTIVE).exclude(pk=applied.pk).exists()
+    assert Zone.objects.restrict(demo_user("grid_worker"), "view").count() >= 2
+    assert demo["counts"]["control"]["zones_lifting"] == 1
+
+
+@pytest.mark.django_db
+def test_it_leaves_finished_import_and_export_jobs_of_demo_users(demo):
+    jobs = Job.objects.select_related("user")
+    assert {(j.kind, j.user.username) for j in jobs} == {
+        ("import", "demo_community"),
+        ("export", "demo_community"),
+        ("export", "demo_grid"),
+    }
+    assert {j.status for j in jobs} == {"succeeded"}
+    preview, imported = jobs.filter(kind="import").order_by("created")
+    assert preview.params["dry_run"] and imported.params["preview"] == str(preview.pk)
+    assert imported.result["created"] == data.IMPORT_ROWS and imported.result["rejected"] == 1
+    assert all(j.output_file for j in jobs)  # the exports' xlsx, the imports' error reports
+    assert KeyPerson.objects.filter(notes=data.ASSISTANCE_NOTE).count() == data.IMPORT_ROWS
+    assert demo["counts"]["jobs"] == {"export": {"succeeded": 2}, "import": {"succeeded": 2}}
+
+
+CONTROL_PAGES = ("control:keyperson_list", "control:today", "control:zone_list")
+
+
+@pytest.mark.django_db
+def test_every_demo_user_with_the_control_pages_sees_rows_on_them(demo, client):
+    roles = [r for r in ROLES if "control.view_keyperson" in ROLES[r][1]]
+    assert {"grid_worker", "community_officer", "street_officer", "district_commander"} <= set(roles)
+    for role in roles:
+        user = demo_user(role)
+        client.force_login(user)
+        entries = KeyPerson.objects.restrict(user, "view").select_related("person")
+        zones = Zone.objects.restrict(user, "view").select_related("area")
+        assert entries and zones, role
+        pages = {name: client.get(reverse(name)) for name in CONTROL_PAGES}
+        assert {n: r.status_code for n, r in pages.items()} == dict.fromkeys(CONTROL_PAGES, 200), role
+        ledger = pages["control:keyperson_list"].content.decode()
+        assert any(e.person.name in ledger for e in entries), role
+        today_page = pages["control:today"].content.decode()
+        assert 'data-testid="worklist-row"' in today_page or 'data-testid="rollup-row"' in today_page, role
+        assert any(z.get_absolute_url() in pages["control:zone_list"].content.decode() for z in zones), role
+
+
+def ledger_digest():
+    """A stable digest of the key persons: who, what, where and every step, dates as days before today."""
+    day = today()
+
+    def back(d):
+        return None if d is None else (day - d).days
+
+    rows = []
+    for entry in KeyPerson.objects.select_related("person", "area").prefetch_related("measures"):
+        steps = sorted(
+            (m.sequence, m.kind, m.status, back(m.start), back(m.planned_end), back(m.ended_on))
+            for m in entry.measures.all()
+        )
+        rows.append(
+            (
+                entry.person.doc_number,
+                entry.category,
+                entry.status,
+                entry.area.code,
+                back(entry.identified_on),
+                back(entry.anchor_date),
+                entry.origin,
+                entry.notes,
+                steps,
+                CheckIn.objects.filter(measure__key_person=entry).count(),
+                control_models.TestRecord.objects.filter(measure__key_person=entry).count(),
+            )
+        )
+    return hashlib.sha256(repr(sorted(rows)).encode()).hexdigest()
+
+
+@pytest.mark.django_db
+def test_it_makes_the_same_key_persons_and_zones_from_the_same_seed():
+    def zones():
+        return sorted(Zone.objects.values_list("area__code", "building__name", "level", "status"))
+
+    first = build()
+    digest, drawn = ledger_digest(), zones()
+    wipe()
+    second = build()
+    assert ledger_digest() == digest and zones() == drawn
+    assert first["counts"]["control"]["stages"] == second["counts"]["control"]["stages"]
+    wipe()
+    build(seed=SEED + 1)
+    assert ledger_digest() != digest
+
+
+@pytest.mark.django_db
+def test_it_lists_what_every_module_holds_in_the_json_and_the_summary(demo):
+    control = demo["counts"]["control"]
+    assert control["key_persons"] == KeyPerson.objects.count()
+    assert control["measures"] == ControlMeasure.objects.count()
+    assert control["checkins"] == CheckIn.objects.count()
+    assert control["tests"] == control_models.TestRecord.objects.count()
+    assert control["zones"] == Zone.objects.count()
+    assert control["history_rows"] == Transition.objects.count()
+    assert set(control["work_lists"]) == set(worklists.LISTS)
+    again = json.loads(run_demo(residents=RESIDENTS, seed=SEED, json=True, if_empty=True))
+    assert again["counts"]["control"]["stages"] == control["stages"]
+    assert again["counts"]["jobs"] == demo["counts"]["jobs"]
+    text = run_demo(residents=RESIDENTS, seed=SEED, if_empty=True)
+    assert f"{control['key_persons']} key persons" in text
+    assert "zones" in text and "jobs" in text
+
+
+@pytest.mark.parametrize("code", ["v8", "v9", "twenty"])
+def test_it_shapes_a_showcase_under_every_shipped_protocol(code):
+    rules = json.loads((PROTOCOLS / f"{code}.json").read_text())
+    day = datetime.date(2026, 3, 1)
+    planner = Planner(rules, day)
+    showcase = planner.showcase(random.Random(1))
+    assert {c for c, _s in showcase} == set(traced_categories(rules))
+    for category, situation in showcase:
+        episode = planner.shaped(random.Random(2), category, situation)
+        assert episode.steps == plans.plan(rules, category, episode.anchor)
+        if situation in STAGES:
+            assert stage_of(episode, day) == situation
+        elif situation == "released_early":
+            assert stage_of(episode, day) == "released" and episode.early
+        else:
+            assert fits(episode.steps, day, situation)
+    stages = {stage_of(planner.shaped(random.Random(3), c, s), day) for c, s in showcase}
+    assert {"centralized", "at_home", "released", "in_hospital", "handed_over", "overdue"} <= stages

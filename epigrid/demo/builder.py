@@ -5,6 +5,11 @@ whole district with its users exists afterwards, or nothing does. Rows go in bat
 PostgreSQL, bulk_create elsewhere). Audit rows, under a "command" change context: one per area
 and per building (audit.services.log_bulk_create) and one per grid for the households and
 persons written into it (docs/decisions/0006-demo-audit.md).
+
+Then every module gets its part: the key persons with their steps, check-ins, tests and history
+and the risk zones (epigrid.demo.control), and a few finished import and export jobs of the demo
+users (epigrid.demo.jobs). The counts of the JSON come from the database for those modules, by
+the same functions that describe an existing demo (`--if-empty`).
 """
 
 import time
@@ -24,6 +29,8 @@ from epigrid.audit.services import log_bulk_create, log_change
 from epigrid.core.context import change_context
 from epigrid.core.imports import bulk_insert
 from epigrid.demo import data
+from epigrid.demo.control import ControlBuilder, ControlError, control_counts
+from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.plan import DistrictPlan
 from epigrid.people.models import Person, Tag
 
@@ -86,7 +93,11 @@ def build_demo(residents, seed, *, batch_size=BATCH_SIZE, progress=None, audit=T
     builder = _Builder(DistrictPlan(residents, seed), batch_size, progress, audit, started)
     with transaction.atomic(), change_context(source="command"):
         audit_before = ObjectChange.objects.count()
-        builder.build()
+        try:
+            builder.build()
+        except (ControlError, JobError) as exc:
+            raise DemoError(str(exc)) from None
+        builder.counts.update(module_counts())
         # Everything the build logged, bulk rows and the signal-logged saves (users, grants) alike.
         builder.counts["audit_rows"] = ObjectChange.objects.count() - audit_before
     return DemoResult(
@@ -108,6 +119,11 @@ def existing_demo():
     return DemoResult(built=False, areas=areas, counts=database_counts(), users=demo_logins())
 
 
+def module_counts():
+    """What the operation modules hold: {"control": {...}, "jobs": {kind: {status: n}}}."""
+    return {"control": control_counts(), "jobs": job_counts()}
+
+
 def database_counts():
     residence = dict(_count_by(Person, "residence_type"))
     through = Person.tags.through
@@ -121,6 +137,7 @@ def database_counts():
         "tags": {code: tags.get(code, 0) for code in TAG_CODES},
         "users": get_user_model().objects.filter(username__in=[u for _r, u, _l in demo_user_specs()]).count(),
         "grants": Grant.objects.count(),
+        **module_counts(),
         "audit_rows": ObjectChange.objects.count(),
     }
 
@@ -176,12 +193,15 @@ class _Builder:
         }
         self.next_report = PROGRESS_EVERY
         self.writer = _Writer(batch_size)
+        self.control = None
+        self.users = {}
 
     def build(self):
         self.tags = {t.code: t for t in Tag.objects.filter(code__in=TAG_CODES)}
         missing = set(TAG_CODES) - set(self.tags)
         if missing:
             raise DemoError(f"Vulnerable tags missing (migrate first): {', '.join(sorted(missing))}")
+        self.control = ControlBuilder(self.plan)
         self.build_areas()
         batch, pending = [], 0
         for grid, buildings in self.plan.grids():
@@ -193,6 +213,17 @@ class _Builder:
         if batch:
             self.flush(batch)
         self.build_users()
+        self.build_modules()
+
+    def build_modules(self):
+        """Key persons, zones and jobs: every operation module's part of the district."""
+        self.control.build(self.areas, self.users)
+        self.control.build_zones(self.areas, self.users)
+        showcase = self.areas[self.plan.grids_list[0].code]
+        listed = self.control.unlisted_showcase_persons()
+        run_jobs(
+            self.users, showcase.parent, listed, self.control.rules, self.control.rng, self.control.today
+        )
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
@@ -301,6 +332,7 @@ class _Builder:
         self.writer.insert(Person, persons)
         self.writer.insert(through, links)
 
+        self.control.take(persons, buildings)
         self.log(buildings)
         self.log_residents(batch, households, persons)
         self.counts["buildings"] += len(buildings)
@@ -332,6 +364,7 @@ class _Builder:
             user.is_active = True
             user.save(update_fields=["password", "is_active"])
             Grant.objects.get_or_create(user=user, role=role, area=area)
+            self.users[role] = user
             self.counts["users"] += 1
             self.counts["grants"] += 1
 

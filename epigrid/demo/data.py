@@ -170,3 +170,54 @@ DEMO_USERS = {
     "auditor": ("demo_auditor", "district"),
     "system_admin": ("demo_admin", "city"),
 }
+
+# -- key persons, zones and jobs (epigrid.demo.control, epigrid.demo.jobs) ----------------------
+
+# Where arrivals come from: (place, how they travelled) — train, flight or car.
+DOMESTIC_ORIGINS = [
+    ("上海市浦东新区", "火车 G1911"),
+    ("北京市朝阳区", "飞机 CA1273"),
+    ("西安市雁塔区", "火车 D2673"),
+    ("成都市武侯区", "飞机 3U8825"),
+    ("乌鲁木齐市天山区", "火车 Z106"),
+    ("西宁市城西区", "自驾 甘A·3K752"),
+    ("银川市兴庆区", "火车 K1668"),
+    ("广州市白云区", "飞机 CZ6919"),
+    ("郑州市金水区", "火车 G2211"),
+    ("天水市秦州区", "自驾 甘E·71Q20"),
+]
+FOREIGN_ORIGINS = [
+    ("韩国首尔", "飞机 KE893"),
+    ("俄罗斯莫斯科", "飞机 SU204"),
+    ("泰国曼谷", "飞机 TG614"),
+    ("哈萨克斯坦阿拉木图", "飞机 KC887"),
+    ("阿联酋迪拜", "飞机 EK308"),
+]
+OCCUPATIONS = ["冷链物流从业人员", "机场地勤", "定点医院保洁", "隔离酒店工作人员", "进口货物搬运工"]
+HOSPITAL_NOTES = [
+    "体温38.5℃伴咳嗽，120转送兰州市肺科医院发热门诊",
+    "基础病（高血压）加重，转送甘肃省人民医院就诊，院方负责期间管控",
+    "核酸复检结果异常，闭环转运至兰州市第二人民医院",
+    "孕晚期产检，闭环转送兰州大学第一医院",
+]
+RELEASE_NOTES = ["观察期满，核酸检测均为阴性，解除管控", "期满解除，已告知后续健康监测要求", ""]
+EARLY_RELEASE_REASONS = {
+    "open": "连续两次核酸检测阴性，经专家组研判排除疑似，解除集中隔离",
+    "step": "经流调复核，不再符合管控条件，区指挥部同意提前解除",
+}
+HAND_OVER_NOTES = ["随子女迁至{area}居住，由该网格接管", "返回{area}家中居住，已电话移交", "工作调动至{area}"]
+SYMPTOMS = ["咳嗽", "乏力", "咽痛", "咳嗽、咽痛", "头痛、乏力", "肌肉酸痛"]
+ZONE_RULES = {
+    "sealed": "足不出户，服务上门",
+    "controlled": "人不出区，严禁聚集",
+    "precaution": "强化社会面管控，严格限制聚集",
+    "high": "足不出户，上门服务，每日核酸检测",
+    "medium": "人不出区，错峰取物，每日一次核酸检测",
+    "low": "个人防护，避免聚集，按要求参加核酸检测",
+}
+LIFTING_NOTE = "连续{days}天无新增病例，已完成全员核酸检测，申请降级"
+ASSISTANCE_NOTE = "疾控协查推送"
+# The import the community officer ran: a tracing list from the CDC (协查名单).
+IMPORT_FILENAME = "疾控协查名单.xlsx"
+IMPORT_ROWS = 3  # valid rows; one more has a mistyped ID and comes back in the error report
+IMPORT_ORIGIN = "城关区某超市（病例活动轨迹）"

@@ -19,7 +19,9 @@ def _pad(text, width):
 class Command(BaseCommand):
     help = (
         "Build a deterministic synthetic district (兰州市 › 城关区: streets, communities, grids, buildings, "
-        "households, residents) with one demo user per role, and print the demo logins."
+        "households, residents) with one demo user per role, key persons at every stage under the active "
+        "protocol (steps, check-ins, tests, history), risk zones and a few finished import and export jobs, "
+        "and print the demo logins."
     )
 
     def add_arguments(self, parser):
@@ -64,6 +66,24 @@ class Command(BaseCommand):
         else:
             self._print_text(result)
 
+    def _print_modules(self, counts):
+        out = self.stdout.write
+        control, jobs = counts.get("control"), counts.get("jobs") or {}
+        if control:
+            stages = " · ".join(f"{stage.replace('_', ' ')} {n:,}" for stage, n in control["stages"].items())
+            out(f"  {control['key_persons']:,} key persons: {stages}")
+            out(
+                f"  {control['measures']:,} steps · {control['checkins']:,} check-ins "
+                f"({control['fevers']:,} fevers, {control['fevers_today']:,} today) · "
+                f"{control['tests']:,} tests taken"
+            )
+            lists = " · ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in control["work_lists"].items())
+            out(f"  today's work lists (key persons): {lists}")
+            levels = " · ".join(f"{level} {n:,}" for level, n in control["zone_levels"].items())
+            out(f"  {control['zones']:,} zones: {levels} ({control['zones_lifting']:,} lifting in progress)")
+        finished = {kind: by_status.get("succeeded", 0) for kind, by_status in jobs.items()}
+        out("  finished jobs: " + (" · ".join(f"{kind} {n:,}" for kind, n in finished.items()) or "none"))
+
     def _progress(self, done, total, seconds):
         self.stderr.write(f"demo: {done:,}/{total:,} residents written ({seconds:.1f} s)")
 
@@ -91,6 +111,7 @@ class Command(BaseCommand):
             names = dict(Tag.objects.values_list("code", "name"))
             tags = " · ".join(f"{names.get(code, code)} {n:,}" for code, n in counts["tags"].items())
             out(f"  vulnerable groups: {tags}")
+        self._print_modules(counts)
         if result.built:
             out(f"  audit rows written: {counts['audit_rows']:,}")
         out("")
