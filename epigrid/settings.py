@@ -1,8 +1,10 @@
 """Django settings for epigrid. Every knob comes from the environment (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from epigrid.core.env import env_bool, env_choice, env_int, env_list, env_str
@@ -11,9 +13,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EPIGRID_DATA_DIR", str(BASE_DIR)))
 
 DEBUG = env_bool("DEBUG", False)
+PRODUCTION = env_bool("EPIGRID_PRODUCTION", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("EPIGRID_PRODUCTION", False):
+    if not DEBUG and PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set in production (EPIGRID_PRODUCTION=1)")
     # Development and the embedded default: a fixed key is acceptable because nothing
     # outside 127.0.0.1 is served; production sets EPIGRID_PRODUCTION=1 and a real key.
@@ -39,6 +42,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "axes",
+    "csp",
     "epigrid.core",
     "epigrid.accounts",
     "epigrid.audit",
@@ -55,12 +60,16 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "epigrid.core.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "epigrid.core.middleware.RequestContextMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "epigrid.urls"
@@ -117,6 +126,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# AxesStandaloneBackend first: it refuses a locked-out username + address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -148,10 +162,15 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "epigrid.accounts.throttle.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["epigrid.core.permissions.ScopedPermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "epigrid.core.parsers.JSONParser",
+        "epigrid.core.parsers.FormParser",
+        "epigrid.core.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -192,9 +211,57 @@ LOGGING = {
     },
 }
 
+# Caches hold throttle counters (bad API tokens). The default is per process; with several web
+# processes set EPIGRID_CACHE=redis (REDIS_URL) so they share one count.
+_CACHE_BACKENDS = {
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+}
+CACHES = {"default": _CACHE_BACKENDS[env_choice("EPIGRID_CACHE", list(_CACHE_BACKENDS), "locmem")]}
+
+# Behind N reverse proxies (EPIGRID_PROXY_COUNT) the client's address is the N-th from the right
+# of X-Forwarded-For and the scheme comes from X-Forwarded-Proto; with none, REMOTE_ADDR.
+EPIGRID_PROXY_COUNT = env_int("EPIGRID_PROXY_COUNT", 0)
+if EPIGRID_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttle (django-axes, decision 0014): the site's login and the admin's share one count per
+# username + address; EPIGRID_LOGIN_FAILURE_LIMIT failures lock that pair out for the cool-off.
+AXES_ENABLED = env_bool("EPIGRID_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("EPIGRID_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EPIGRID_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "epigrid.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "epigrid.accounts.throttle.client_ip"
+AXES_VERBOSE = False
+# Bad API tokens: this many from one address within the cool-off answer 429 until it has passed.
+EPIGRID_TOKEN_FAILURE_LIMIT = env_int("EPIGRID_TOKEN_FAILURE_LIMIT", 20)
+
+# Content-Security-Policy in every environment: pages load scripts and styles only from static
+# files (no inline script, style or handler; htmx's indicator styles are off, see base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws its icons (toggler, select arrows) as data: SVGs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HSTS in production (sent on HTTPS requests only; behind a proxy see EPIGRID_PROXY_COUNT).
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 
 # A running job whose worker has not reported for this long is failed: its worker died (decision 0013).
 EPIGRID_JOB_STALE_SECONDS = env_int("EPIGRID_JOB_STALE_SECONDS", 600)

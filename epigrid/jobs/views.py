@@ -3,10 +3,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from epigrid.jobs import services
 from epigrid.jobs.models import Job
+
+
+def _back(request):
+    """The list page a form came from (its `back` field), only when it is on this site."""
+    back = request.POST.get("back", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return back
+    return "home"
 
 
 def _my_job(request, pk):
@@ -154,5 +163,5 @@ def export_start(request, name):
         raise PermissionDenied
     if unmasked and len(reason) < 2:
         messages.error(request, _("Give the reason for exporting full personal data."))
-        return redirect(request.POST.get("back") or "home")
+        return redirect(_back(request))
     return redirect(start_export(request.user, name, query, unmasked=unmasked, reason=reason))

@@ -124,8 +124,9 @@ def new_context(browser, live_server):
 
 @pytest.fixture
 def page(new_context):
-    """A page in a fresh phone context. The test fails when a static asset does not load or a
-    script throws: a page without its CSS, bootstrap or htmx must not pass for working."""
+    """A page in a fresh phone context. The test fails when a static asset does not load, a script
+    throws or the Content-Security-Policy refuses something: a page without its CSS, bootstrap or
+    htmx must not pass for working."""
     page = new_context().new_page()
     problems = page.asset_problems = {}  # one entry per asset or error, in order seen
 
@@ -143,6 +144,15 @@ def page(new_context):
         ),
     )
     page.on("pageerror", lambda error: problems.setdefault(f"script error: {error}", page.url))
+    # A script, style or handler the Content-Security-Policy refuses shows up only in the console.
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and "Content Security Policy" in m.text
+            and problems.setdefault(f"CSP violation: {m.text[:300]}", page.url)
+        ),
+    )
     yield page
     if problems and not getattr(page, "asset_problems_reported", False):
         pytest.fail(_asset_report(problems))
