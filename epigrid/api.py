@@ -11,6 +11,7 @@ from epigrid.control.api import (
     HandOverViewSet,
     KeyPersonViewSet,
     TestRecordViewSet,
+    ZoneViewSet,
 )
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
@@ -25,6 +26,7 @@ router.register("measures", ControlMeasureViewSet)
 router.register("checkins", CheckInViewSet)
 router.register("tests", TestRecordViewSet)
 router.register("handovers", HandOverViewSet)
+router.register("zones", ZoneViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

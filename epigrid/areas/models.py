@@ -49,7 +49,9 @@ class Area(ChangeLoggedModel):
 
     scope_lookup = "path"
     objects = RestrictedQuerySet.as_manager()
-    autocomplete_lookups = ("name__contains", "code__startswith")
+    # The community's name finds its grids too: their labels carry it (full_label).
+    autocomplete_lookups = ("name__contains", "code__startswith", "parent__name__contains")
+    autocomplete_select_related = ("parent",)
     # Area names and codes are public: a hand-over may pick any community or grid.
     autocomplete_everywhere = True
 
@@ -64,8 +66,15 @@ class Area(ChangeLoggedModel):
     def get_absolute_url(self):
         return reverse("areas:area_detail", args=[self.code])
 
+    def full_label(self):
+        """A grid with its community (小西湖新村社区·第一网格): every community has a 第一网格.
+        Reads the parent: select_related("parent") where many are shown."""
+        if self.level == Level.GRID and self.parent_id:
+            return f"{self.parent.name}·{self.name}"
+        return self.name
+
     def autocomplete_label(self):
-        return f"{self.name}（{self.code}）"
+        return f"{self.full_label()}（{self.code}）"
 
     def clean(self):
         super().clean()

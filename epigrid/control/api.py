@@ -17,7 +17,7 @@ from epigrid.control.filtersets import (
     KeyPersonFilterSet,
     TestRecordFilterSet,
 )
-from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson, TestRecord
+from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson, TestRecord, Zone
 from epigrid.control.serializers import (
     CheckInSerializer,
     ConflictSerializer,
@@ -27,10 +27,15 @@ from epigrid.control.serializers import (
     HandOverRequestSerializer,
     HandOverSerializer,
     KeyPersonSerializer,
+    LiftingApplySerializer,
+    LiftingDecisionSerializer,
+    RecordCaseSerializer,
     ReleaseEarlySerializer,
     ReleaseSerializer,
     TestRecordSerializer,
+    ZoneSerializer,
 )
+from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.core.scoping import ScopeViolation, check_in_scope
 
@@ -299,3 +304,103 @@ class HandOverViewSet(ScopedReadOnlyModelViewSet):
     def _answer(self, handover):
         handover.refresh_from_db()
         return Response(HandOverRequestSerializer(handover, context=self.get_serializer_context()).data)
+
+
+class ZoneViewSet(ScopedModelViewSet):
+    """Risk zones (风险区域). POST draws one under the active protocol (where you may draw zones);
+    PATCH changes only its rules text. A new case and the lifting steps (the street applies, the
+    district evaluates, the city approves) are actions, each with its own permission where the zone
+    lies; a step refused by the rules (too early, a step already taken) answers 400."""
+
+    queryset = Zone.objects.all()
+    serializer_class = ZoneSerializer
+    filterset_class = ZoneFilterSet
+    select_related = ("area__parent", "building", "protocol")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(
+        request=RecordCaseSerializer,
+        responses={
+            200: ZoneSerializer,
+            400: OpenApiResponse(description="The zone is lifted, or a future day."),
+        },
+    )
+    @action(detail=True, methods=["post"], object_action="change", serializer_class=RecordCaseSerializer)
+    def case(self, request, pk=None):
+        """A new case inside the zone: its case-free count starts again (a later case already
+        recorded keeps counting)."""
+        return self._zone(_perform(self, request, _record_case))
+
+    @extend_schema(
+        request=LiftingApplySerializer,
+        responses={
+            200: ZoneSerializer,
+            400: OpenApiResponse(description="Too early, or the zone is not in force."),
+            403: OpenApiResponse(description="Only the street (or above) applies."),
+        },
+    )
+    @action(detail=True, methods=["post"], object_action="apply", serializer_class=LiftingApplySerializer)
+    def apply(self, request, pk=None):
+        """The street applies for lifting (or downgrading) once the case-free days are reached."""
+        return self._zone(
+            _perform(
+                self, request, lambda zone, data: services.apply_lifting(zone, request.user, data["note"])
+            )
+        )
+
+    @extend_schema(
+        request=LiftingDecisionSerializer,
+        responses={
+            200: ZoneSerializer,
+            400: OpenApiResponse(description="No application waiting, or a refusal without a reason."),
+            403: OpenApiResponse(description="Only the district evaluates."),
+        },
+    )
+    @action(
+        detail=True, methods=["post"], object_action="evaluate", serializer_class=LiftingDecisionSerializer
+    )
+    def evaluate(self, request, pk=None):
+        """The district passes the application on to the city, or returns it (the zone stays in force)."""
+        return self._zone(
+            _perform(
+                self,
+                request,
+                lambda zone, data: services.evaluate_lifting(
+                    zone, request.user, data["decision"] == "approve", data["note"]
+                ),
+            )
+        )
+
+    @extend_schema(
+        request=LiftingDecisionSerializer,
+        responses={
+            200: ZoneSerializer,
+            400: OpenApiResponse(description="Not evaluated yet, or a refusal without a reason."),
+            403: OpenApiResponse(description="Only the city approves."),
+        },
+    )
+    @action(
+        detail=True, methods=["post"], object_action="approve", serializer_class=LiftingDecisionSerializer
+    )
+    def approve(self, request, pk=None):
+        """The city's decision: the zone drops a level (a new period starts) or is lifted; a
+        refusal puts it back in force."""
+        return self._zone(
+            _perform(
+                self,
+                request,
+                lambda zone, data: services.approve_lifting(
+                    zone, request.user, data["decision"] == "approve", data["note"]
+                ),
+            )
+        )
+
+    def _zone(self, zone):
+        zone = Zone.objects.select_related(*self.select_related).get(pk=zone.pk)
+        return Response(ZoneSerializer(zone, context=self.get_serializer_context()).data)
+
+
+def _record_case(zone, data):
+    if zone.status == Zone.Status.LIFTED:
+        raise DjangoValidationError(_("This zone is lifted; draw a new zone for new cases."))
+    services.record_case(zone, data["day"])

@@ -6,9 +6,17 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from epigrid.areas.models import Area, Level
+from epigrid.areas.models import Area, Building, Level
 from epigrid.control import plans
-from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson, TestRecord
+from epigrid.control.models import (
+    ZONE_LEVEL_LABELS,
+    CheckIn,
+    ControlMeasure,
+    HandOver,
+    KeyPerson,
+    TestRecord,
+    Zone,
+)
 from epigrid.core.api import ModelCleanMixin, ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from epigrid.people.models import Person
 
@@ -324,3 +332,146 @@ class HandOverRequestSerializer(serializers.ModelSerializer):
 
 class HandOverAnswerSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# -- risk zones ------------------------------------------------------------------------------------
+
+
+class _DrawableMixin:
+    """Areas and buildings where the user may draw zones (control.add_zone), as on the draw page."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        qs = super().get_queryset()
+        return qs.restrict(request.user, perm="control.add_zone") if request is not None else qs.none()
+
+
+class DrawableAreaField(_DrawableMixin, AreaCodeField):
+    pass
+
+
+class DrawableBuildingField(_DrawableMixin, serializers.PrimaryKeyRelatedField):
+    pass
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    """A risk zone on an area, or on one building (and one unit) inside it. Drawing (POST) uses
+    the active protocol; afterwards only the rules text changes here: new cases and the lifting
+    steps are the actions (/case/, /apply/, /evaluate/, /approve/)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="zone-detail")
+    area = DrawableAreaField(slug_field="code", queryset=Area.objects.all(), help_text="Area code.")
+    area_name = serializers.CharField(
+        source="area.full_label", read_only=True, help_text="With its community for a grid."
+    )
+    building = DrawableBuildingField(queryset=Building.objects.all(), allow_null=True, required=False)
+    building_name = serializers.CharField(
+        source="building.name", read_only=True, default=None, allow_null=True
+    )
+    level = serializers.ChoiceField(
+        choices=list(ZONE_LEVEL_LABELS), help_text="One of the active protocol's zone levels."
+    )
+    level_label = serializers.CharField(read_only=True)
+    protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    case_free_days = serializers.SerializerMethodField(
+        help_text="Days without a new case, counted from the last case or, with none, from the "
+        "zone's start; null once lifted."
+    )
+    next_level = serializers.SerializerMethodField(
+        help_text="The level an approved lifting leads to; null when days do not count for this level."
+    )
+    downgrade_from = serializers.SerializerMethodField(
+        help_text="First day the street may apply for lifting; null when days do not count."
+    )
+
+    class Meta:
+        model = Zone
+        fields = [
+            "id",
+            "url",
+            "area",
+            "area_name",
+            "building",
+            "building_name",
+            "unit",
+            "level",
+            "level_label",
+            "protocol",
+            "status",
+            "started_on",
+            "last_case_on",
+            "case_free_days",
+            "next_level",
+            "downgrade_from",
+            "rules_text",
+            "created",
+            "last_updated",
+        ]
+        read_only_fields = ["status", "created", "last_updated"]
+
+    FIXED = ("area", "building", "unit", "level", "started_on", "last_case_on")
+
+    def validate_last_case_on(self, day):
+        if day and day > timezone.localdate():
+            raise serializers.ValidationError(_("This date is in the future."))
+        return day
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            errors = {
+                name: [_("Fixed once drawn: record a case or go through the lifting steps instead.")]
+                for name in self.FIXED
+                if name in attrs and attrs[name] != getattr(self.instance, name)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().validate(attrs)
+
+    def create(self, validated_data):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from epigrid.control import services
+
+        try:
+            return services.draw_zone(**validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+
+    def _open(self, zone):
+        return zone.status != Zone.Status.LIFTED
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_case_free_days(self, zone):
+        return zone.case_free_days(timezone.localdate()) if self._open(zone) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_next_level(self, zone):
+        return zone.downgrade()[0] if self._open(zone) else None
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_downgrade_from(self, zone):
+        return zone.downgrade()[1] if self._open(zone) else None
+
+
+class RecordCaseSerializer(serializers.Serializer):
+    day = serializers.DateField(help_text="Day of the new case inside the zone.")
+
+    def validate_day(self, day):
+        if day > timezone.localdate():
+            raise serializers.ValidationError(_("This date is in the future."))
+        return day
+
+
+class LiftingApplySerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class LiftingDecisionSerializer(LiftingApplySerializer):
+    """The district's evaluation or the city's approval; a refusal gives its reason."""
+
+    decision = serializers.ChoiceField(choices=["approve", "refuse"])
+
+    def validate(self, attrs):
+        if attrs["decision"] == "refuse" and not attrs.get("note", "").strip():
+            raise serializers.ValidationError({"note": [_("Give the reason for the refusal.")]})
+        return attrs
