@@ -276,3 +276,9 @@ EPIGRID_IMPORT_MAX_MB = env_int("EPIGRID_IMPORT_MAX_MB", 300)
 
 # Page size of person and household lists; kept small for phones.
 EPIGRID_PAGE_SIZE = env_int("EPIGRID_PAGE_SIZE", 50)
+# Exact ID or phone lookups by a role without the reveal right: (per hour, per day); past either,
+# refused and reported to the auditors (people.services.charge_lookups, decision 0015).
+EPIGRID_LOOKUP_LIMITS = (
+    env_int("EPIGRID_LOOKUP_LIMIT_HOUR", 60),
+    env_int("EPIGRID_LOOKUP_LIMIT_DAY", 300),
+)
