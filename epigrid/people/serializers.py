@@ -41,7 +41,9 @@ class PersonSerializer(ModelCleanMixin, serializers.ModelSerializer):
         slug_field="code", queryset=Tag.objects.all(), many=True, required=False
     )
     birth_year = serializers.IntegerField(
-        read_only=True, allow_null=True, help_text="From the resident ID; the full date only through /reveal/."
+        read_only=True,
+        allow_null=True,
+        help_text="From the resident ID; the full date only through /reveal/.",
     )
 
     class Meta:
