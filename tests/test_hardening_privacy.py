@@ -267,3 +267,15 @@ def test_it_answers_an_out_of_scope_measure_filter_like_a_missing_one(cast):
     missing = client.get("/api/v1/tests/", {"measure": 999999})
     assert (hidden.status_code, hidden.json()["results"]) == (missing.status_code, missing.json()["results"])
     assert hidden.status_code == 200
+
+
+@pytest.mark.parametrize("reason", ["\u200b\u200b", ".."])
+def test_it_refuses_an_empty_reason_for_a_full_data_export(cast, reason):
+    api = _api(cast.community_officer).post(
+        "/api/v1/exports/persons/", {"unmasked": True, "reason": reason}, format="json"
+    )
+    assert api.status_code == 400
+    cast.client_for(cast.community_officer).post("/jobs/export/persons/", {"unmasked": "1", "reason": reason})
+    from epigrid.jobs.models import Job
+
+    assert not Job.objects.filter(kind="export").exists()

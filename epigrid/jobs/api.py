@@ -4,6 +4,7 @@ jobs.services) and the same rules; the work runs in the background worker, so st
 answers 202 with the job to poll."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from epigrid.core.reasons import clean_reason
 from epigrid.core.scoping import perm_name
 from epigrid.jobs import services
 from epigrid.jobs.exports import EXPORTS, may_export_unmasked, start_export
@@ -225,9 +227,13 @@ class ExportViewSet(viewsets.GenericViewSet):
         data = serializer.validated_data
         if data["unmasked"] and not may_export_unmasked(request.user, name):
             raise PermissionDenied(_("You may not export full personal data of this list."))
-        if data["unmasked"] and len(data["reason"]) < 2:
-            raise ValidationError({"reason": [_("Give the reason for exporting full personal data.")]})
-        job = start_export(
-            request.user, name, data["query"], unmasked=data["unmasked"], reason=data["reason"]
-        )
+        reason = data["reason"]
+        if data["unmasked"]:
+            try:
+                reason = clean_reason(reason)
+            except DjangoValidationError:
+                raise ValidationError(
+                    {"reason": [_("Give the reason for exporting full personal data.")]}
+                ) from None
+        job = start_export(request.user, name, data["query"], unmasked=data["unmasked"], reason=reason)
         return _accepted(job, self.get_serializer_context())

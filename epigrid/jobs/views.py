@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -149,6 +149,7 @@ def export_start(request, name):
     from django.contrib import messages
     from django.utils.translation import gettext as _
 
+    from epigrid.core.reasons import clean_reason
     from epigrid.core.scoping import perm_name
     from epigrid.jobs.exports import EXPORTS, may_export_unmasked, start_export
 
@@ -161,7 +162,10 @@ def export_start(request, name):
     reason = request.POST.get("reason", "").strip()
     if unmasked and not may_export_unmasked(request.user, name):
         raise PermissionDenied
-    if unmasked and len(reason) < 2:
-        messages.error(request, _("Give the reason for exporting full personal data."))
-        return redirect(_back(request))
+    if unmasked:
+        try:
+            reason = clean_reason(reason)
+        except ValidationError:
+            messages.error(request, _("Give the reason for exporting full personal data."))
+            return redirect(_back(request))
     return redirect(start_export(request.user, name, query, unmasked=unmasked, reason=reason))
