@@ -5,7 +5,7 @@ from epigrid.areas.models import Area, Building, Household
 
 
 class AreaTable(tables.Table):
-    name = tables.Column(linkify=True)
+    name = tables.Column(linkify=True, attrs={"td": {"class": "card-title"}})  # the card's title on a phone
     parent = tables.Column(orderable=False)
 
     class Meta:

@@ -11,7 +11,7 @@ NAVIGATION = [
     (_("Zones"), "control:zone_list", "control.view_zone"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
-    (_("API"), "api-docs", "people.view_person"),
+    (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
 ]
 
 

@@ -9,3 +9,14 @@ if (window.htmx) {
     });
   });
 }
+
+// Links marked data-history-back (Cancel, an error page's Back) go back in the browser's history
+// when there is a page to go back to; otherwise they follow their href. No inline handlers: the
+// Content-Security-Policy refuses them.
+document.addEventListener("click", function (event) {
+  const link = event.target.closest && event.target.closest("[data-history-back]");
+  if (link && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});
