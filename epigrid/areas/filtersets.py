@@ -56,12 +56,16 @@ class BuildingFilterSet(django_filters.FilterSet):
 
 class HouseholdFilterSet(django_filters.FilterSet):
     area = ScopedAreaFilter(label=_("Area"))
-    building = django_filters.NumberFilter(field_name="building_id", label=_("Building id"))
+    # The name people read on the door (1号楼), not a database id.
+    building = django_filters.CharFilter(method="filter_building", label=_("Building"))
     q = django_filters.CharFilter(method="filter_q", label=_("Address"))
 
     class Meta:
         model = Household
         fields = ["area", "building", "q"]
+
+    def filter_building(self, qs, name, value):
+        return qs.filter(building__name=value.strip()) if value.strip() else qs
 
     def filter_q(self, qs, name, value):
         value = value.strip()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from epigrid.areas.models import Area, Level
 from epigrid.control import plans
 from epigrid.control.models import Category, CheckIn, KeyPerson, TestRecord
+from epigrid.control.serializers import TEMPERATURE_MAX, TEMPERATURE_MIN
 from epigrid.core.forms import StyledFormMixin
 from epigrid.core.widgets import AutocompleteSelect
 
@@ -140,6 +141,16 @@ class PersonSearchForm(StyledFormMixin, forms.Form):
     )
 
 
+class TemperatureField(forms.DecimalField):
+    """The range is checked before the digits: 366 typed for 36.6 is not a body temperature,
+    which says more than "no more than 2 digits before the decimal point"."""
+
+    def run_validators(self, value):
+        if value is not None and not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
+            raise ValidationError(_("A body temperature lies between 34.0 and 43.0 °C."), code="range")
+        super().run_validators(value)
+
+
 class CheckInForm(StyledFormMixin, forms.ModelForm):
     taken_at = forms.DateTimeField(
         label=_("Taken at"),
@@ -156,6 +167,13 @@ class CheckInForm(StyledFormMixin, forms.ModelForm):
                 attrs={"step": "0.1", "inputmode": "decimal", "placeholder": "36.5", "autocomplete": "off"}
             ),
             "symptoms": forms.TextInput(attrs={"placeholder": _("e.g. cough, sore throat (empty: none)")}),
+        }
+        field_classes = {"temperature": TemperatureField}
+        error_messages = {
+            "temperature": dict.fromkeys(
+                ("max_digits", "max_whole_digits", "max_decimal_places"),
+                _("Give the temperature with one decimal, e.g. 36.5."),
+            )
         }
 
     def clean_taken_at(self):

@@ -1,6 +1,8 @@
 """Protocol administration (system administrators only): the protocols with their rules in a
 readable table, switching the active protocol after a preview of every plan that changes, and
-new versions (a protocol used for plans is never edited: docs/decisions/0011)."""
+new versions (a protocol used for plans is never edited: docs/decisions/0011). Every role that
+sees control data reads the rules of the protocol in force (and of any protocol plans or zones
+follow) on the same page, without the administration."""
 
 import json
 
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableView
 
+from epigrid.accounts.roles import CONTROL_MODELS
 from epigrid.control import plans, services
 from epigrid.control.models import (
     ZONE_LEVEL_LABELS,
@@ -42,6 +45,14 @@ SYNCED_KEYS = ("code", "name", "short_name", "published")  # kept equal to the f
 def is_system_admin(user):
     """Protocols are administered by superusers and holders of a system_admin grant."""
     return user.is_authenticated and (user.is_superuser or "system_admin" in user.roles)
+
+
+CONTROL_VIEW_PERMS = tuple(f"control.view_{label.split('.')[1]}" for label in CONTROL_MODELS)
+
+
+def reads_control(user):
+    """Roles that see control data somewhere read the protocols their plans and zones follow."""
+    return user.is_authenticated and any(user.has_scoped_perm(perm) for perm in CONTROL_VIEW_PERMS)
 
 
 class SystemAdminRequired(LoginRequiredMixin):
@@ -118,19 +129,36 @@ class ProtocolListView(SystemAdminRequired, SingleTableView):
         ).order_by("-published", "-id")
 
 
-class ProtocolDetailView(SystemAdminRequired, TemplateView):
+class ProtocolDetailView(LoginRequiredMixin, TemplateView):
+    """The rules; administrators also get the actions and the city-wide counts. Other readers
+    (reads_control) see the active protocol and those in use, read-only: a draft stays the
+    administrators' (403)."""
+
     template_name = "control/protocol_detail.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not (is_system_admin(user) or reads_control(user)):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         protocol = get_object_or_404(Protocol, pk=kwargs["pk"])
+        administers = is_system_admin(self.request.user)
+        in_use = _in_use(protocol)
+        if not administers and not (protocol.is_active or in_use):
+            raise PermissionDenied
         ctx.update(
-            protocol=protocol,
-            in_use=_in_use(protocol),
-            rules=readable_rules(protocol.rules),
-            open_entries=KeyPerson.objects.filter(status=KeyPerson.Status.OPEN, protocol=protocol).count(),
-            zones=Zone.objects.filter(protocol=protocol).exclude(status=Zone.Status.LIFTED).count(),
+            protocol=protocol, in_use=in_use, administers=administers, rules=readable_rules(protocol.rules)
         )
+        if administers:  # counts over the whole city, beyond a reader's areas
+            ctx.update(
+                open_entries=KeyPerson.objects.filter(
+                    status=KeyPerson.Status.OPEN, protocol=protocol
+                ).count(),
+                zones=Zone.objects.filter(protocol=protocol).exclude(status=Zone.Status.LIFTED).count(),
+            )
         return ctx
 
 

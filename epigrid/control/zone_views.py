@@ -27,7 +27,7 @@ from epigrid.areas.models import Household, Level
 from epigrid.audit.services import history
 from epigrid.control import services
 from epigrid.control.models import ZONE_LEVEL_LABELS, Zone
-from epigrid.control.tables import ZoneTable, downgrade_text, zone_where
+from epigrid.control.tables import ZoneTable, downgrade_text
 from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.control.zone_forms import LiftingForm, RecordCaseForm, ZoneDrawForm, ZoneForm
 from epigrid.core.paginators import CappedPaginator
@@ -92,7 +92,23 @@ def _building_total(counts, zone):
 
 
 def _zones(user, action="view"):
-    return Zone.objects.restrict(user, action).select_related("area", "building", "protocol")
+    return Zone.objects.restrict(user, action).select_related("area__parent", "building", "protocol")
+
+
+def zone_title(zone):
+    """Where the zone lies, with the grid's community (every community has a 第一网格); reads
+    area.parent, so querysets select it."""
+    parts = [zone.area.full_label()]
+    if zone.building_id:
+        parts.append(zone.building.name)
+    if zone.unit:
+        parts.append(_("unit %(unit)s") % {"unit": zone.unit})
+    return " / ".join(str(p) for p in parts)
+
+
+class ZoneListTable(ZoneTable):
+    def render_where(self, record):
+        return zone_title(record)
 
 
 def _may(user, zone, perm):
@@ -107,14 +123,14 @@ def _may_act(user, zone, step):
 
 class ZoneListView(ObjectListView):
     model = Zone
-    table_class = ZoneTable
+    table_class = ZoneListTable
     filterset_class = ZoneFilterSet
     add_url_name = "control:zone_add"
     template_name = "control/zone_list.html"
 
     def get_queryset(self):
         # The protocols are few: prefetched once rather than their rules joined onto every row.
-        return super().get_queryset().select_related("area", "building").prefetch_related("protocol")
+        return super().get_queryset().select_related("area__parent", "building").prefetch_related("protocol")
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
@@ -181,7 +197,7 @@ def zone_context(request, zone, bound=None):
         "object": zone,
         "zone": zone,
         "model_meta": Zone._meta,
-        "where": zone_where(zone),
+        "where": zone_title(zone),
         "today": today,
         "is_open": is_open,
         "case_free_days": zone.case_free_days(today) if is_open else None,
@@ -206,7 +222,7 @@ class ZoneDetailView(ObjectDetailView):
     template_name = "control/zone_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("area", "building", "protocol")
+        return super().get_queryset().select_related("area__parent", "building", "protocol")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
