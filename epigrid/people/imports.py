@@ -380,6 +380,9 @@ class ResidentResource(Resource):
                 else:
                     setattr(person, field, value)
                     fields.add(field)
+            if "name" in fields:
+                person.fill_derived_fields()
+                fields.add("name_key")
             persons.append(person)
         if fields:
             Person.objects.bulk_update(persons, sorted(fields), batch_size=2000)
