@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epigrid.control import services, worklists
-from epigrid.control.models import CheckIn, ControlMeasure
+from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
 from epigrid.core.testing import make_person
 
 TODAY = timezone.localdate()
@@ -30,6 +30,8 @@ def register(cast, name, category="close_contact", grid=None, **dates):
     entry, _ = services.register_key_person(
         make_person(household=household, name=name), category, grid, **dates
     )
+    # Registered a few days ago: a day before the registration never counts as overdue.
+    KeyPerson.objects.filter(pk=entry.pk).update(created=timezone.now() - datetime.timedelta(days=3))
     return entry
 
 
@@ -158,8 +160,8 @@ def test_it_rolls_up_per_grid_with_counts(cast):
     register(cast, "乙一", grid=cast.grid_b, last_exposure=days_ago(12))
     rows = {area.name: counts for area, counts in worklists.rollup(cast.community_officer, at(9))}
     assert rows == {
-        "第一网格": {"needs_check": 2, "tests_due": 2, "overdue": 1, "due_release": 0},
-        "第二网格": {"needs_check": 0, "tests_due": 0, "overdue": 1, "due_release": 0},
+        "第一网格": {"abnormal": 0, "needs_check": 2, "tests_due": 2, "overdue": 1, "due_release": 0},
+        "第二网格": {"abnormal": 0, "needs_check": 0, "tests_due": 0, "overdue": 1, "due_release": 0},
     }
 
 

@@ -6,6 +6,7 @@ from epigrid.areas.filtersets import AreaFilterSet, BuildingFilterSet, Household
 from epigrid.areas.forms import AreaForm, BuildingForm, HouseholdForm
 from epigrid.areas.models import Area, Building, Household, Level
 from epigrid.areas.tables import AreaTable, BuildingTable, HouseholdTable
+from epigrid.core import panels
 from epigrid.core.views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from epigrid.people.models import Person
 
@@ -164,6 +165,7 @@ class HouseholdDetailView(ObjectDetailView):
             .filter(household=self.object, merged_into__isnull=True)
             .prefetch_related("tags")
         )
+        ctx["panels"] = panels.for_object(self.request, self.object)  # operation apps' panels
         return ctx
 
 

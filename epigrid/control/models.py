@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -223,8 +224,28 @@ class ControlMeasure(ChangeLoggedModel, WorkflowModel):
         )
 
 
-class CheckIn(ChangeLoggedModel):
-    """A temperature check (twice a day) with symptoms, recorded by a grid worker or doctor."""
+# A reading is abnormal with a fever (37.3 °C or more) or any symptom; "none" typed out counts as none.
+FEVER_FROM = Decimal("37.3")
+NO_SYMPTOMS = ("", "无", "无症状", "正常", "none", "-", "—", "/")
+ABNORMAL = Q(temperature__gte=FEVER_FROM) | ~Q(symptoms__in=NO_SYMPTOMS)
+
+
+class CheckIn(ChangeLoggedModel, WorkflowModel):
+    """A temperature check (twice a day) with symptoms, recorded by a grid worker or doctor. An
+    abnormal one stays on today's work lists until someone records what was done about it."""
+
+    class FollowUp(models.TextChoices):
+        PENDING = "pending", _("Not handled")
+        HANDLED = "handled", _("Handled")
+
+    class Outcome(models.TextChoices):
+        RETEST_NORMAL = "retest_normal", _("Re-measured: normal")
+        FEVER_CLINIC = "fever_clinic", _("Sent to a fever clinic")
+        REPORTED = "reported", _("Reported")
+        OTHER = "other", _("Other (see the note)")
+
+    TRANSITIONS = {"pending": {"handled"}}
+    status_field = "follow_up"
 
     measure = models.ForeignKey(
         ControlMeasure, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("measure")
@@ -240,6 +261,21 @@ class CheckIn(ChangeLoggedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Only abnormal readings are followed up; a normal one stays "pending" and never shows.
+    follow_up = models.CharField(
+        _("follow-up"), max_length=16, choices=FollowUp.choices, default=FollowUp.PENDING
+    )
+    outcome = models.CharField(_("what was done"), max_length=16, choices=Outcome.choices, blank=True)
+    follow_up_note = models.CharField(_("note"), max_length=500, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
 
     scope_lookup = "measure__key_person__area__path"
     objects = RestrictedQuerySet.as_manager()
@@ -248,15 +284,27 @@ class CheckIn(ChangeLoggedModel):
         verbose_name = _("check-in")
         verbose_name_plural = _("check-ins")
         ordering = ["-taken_at"]
-        # The work lists count today's check-ins per measure.
-        indexes = [models.Index(fields=["measure", "taken_at"], name="checkin_measure_time")]
+        indexes = [
+            # The work lists count today's check-ins per measure.
+            models.Index(fields=["measure", "taken_at"], name="checkin_measure_time"),
+            # The abnormal list and its roll-up read only the few readings still to handle.
+            models.Index(
+                fields=["measure", "taken_at"],
+                condition=ABNORMAL & Q(follow_up="pending"),
+                name="checkin_abnormal_pending",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.temperature}°C"
 
     @property
     def is_fever(self):
-        return self.temperature >= 37.3
+        return Decimal(str(self.temperature)) >= FEVER_FROM
+
+    @property
+    def is_abnormal(self):
+        return self.is_fever or self.symptoms not in NO_SYMPTOMS
 
 
 class HandOver(ChangeLoggedModel, WorkflowModel):

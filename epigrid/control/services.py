@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from epigrid.areas.models import Level
 from epigrid.audit.services import log_transition
 from epigrid.control import plans
-from epigrid.control.models import ControlMeasure, HandOver, KeyPerson, Protocol, TestRecord, Zone
+from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson, Protocol, TestRecord, Zone
 
 
 def active_protocol():
@@ -88,6 +88,27 @@ def record_test(measure, day, result, user=None):
     if result == TestRecord.Result.POSITIVE:
         log_transition(measure, measure.status, measure.status, _("Positive test on %(day)s") % {"day": day})
     return record
+
+
+def handle_abnormal(checkin, outcome, note, user=None):
+    """Record what was done about an abnormal reading (a fever or symptoms): it leaves the work
+    lists, and the change log and the reading's history keep who did what, when and why."""
+    if not checkin.is_abnormal:
+        raise ValidationError(_("This reading is normal: there is nothing to handle."))
+    if checkin.follow_up == CheckIn.FollowUp.HANDLED:
+        raise ValidationError(_("This reading has already been handled."))
+    if outcome not in CheckIn.Outcome.values:
+        raise ValidationError(_("Choose what was done."))
+    if not (note or "").strip():
+        raise ValidationError(_("Say what was done."))
+    return checkin.transition(
+        CheckIn.FollowUp.HANDLED,
+        note=f"{CheckIn.Outcome(outcome).label}: {note.strip()}",
+        outcome=outcome,
+        follow_up_note=note.strip(),
+        handled_by=user,
+        handled_at=timezone.now(),
+    )
 
 
 def to_hospital(measure, note):

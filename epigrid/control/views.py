@@ -5,6 +5,7 @@ transition, never by setting a status here."""
 
 from functools import reduce
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,18 +40,21 @@ from epigrid.control.forms import (
 )
 from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson
 from epigrid.control.tables import KeyPersonTable
-from epigrid.core.forms import style_form
+from epigrid.core.forms import StyledFormMixin, style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
 from epigrid.people import services as people_services
 from epigrid.people.models import Person
 
 LIST_LABELS = {
+    "abnormal": gettext_lazy("Abnormal readings to handle"),
     "needs_check": gettext_lazy("Needs a temperature check now"),
     "tests_due": gettext_lazy("Test due today"),
     "overdue": gettext_lazy("Overdue"),
     "due_release": gettext_lazy("Due for release today"),
 }
+# The roll-up's column headers: the same lists, the first one in a word.
+ROLLUP_LABELS = {**LIST_LABELS, "abnormal": gettext_lazy("Abnormal")}
 PERSON_RESULTS = 20
 CHECKINS_SHOWN = 60  # a month of twice-daily checks
 
@@ -548,9 +552,25 @@ class KeyPersonRegisterView(LoginRequiredMixin, TemplateView):
         return {"step": "form", "person": person, "form": form, "model_meta": KeyPerson._meta}
 
 
+class HandleAbnormalForm(StyledFormMixin, forms.Form):
+    """What was done about an abnormal reading, on today's list (control.services.handle_abnormal)."""
+
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("What was done"),
+        choices=CheckIn.Outcome.choices,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. re-measured at 10:20: 36.6 °C")}),
+    )
+
+
 class TodayView(LoginRequiredMixin, TemplateView):
-    """Today's work: the lists of one grid (by default the user's own grid), or for a wider
-    scope the roll-up per responsible area with counts, each opening that area's lists."""
+    """Today's work: the lists of one grid (by default the user's own grid), abnormal readings to
+    handle first, or for a wider scope the roll-up per responsible area with counts, each opening
+    that area's lists. A reading is handled from here (POST)."""
 
     template_name = "control/today.html"
 
@@ -565,7 +585,36 @@ class TodayView(LoginRequiredMixin, TemplateView):
             return Area.objects.filter(path=paths[0], level=Level.GRID).first()
         return None
 
-    def get_context_data(self, **kwargs):
+    def post(self, request, *args, **kwargs):
+        pk = request.POST.get("checkin", "")
+        checkin = get_object_or_404(
+            CheckIn.objects.restrict(request.user, "view").select_related("measure__key_person__person"),
+            pk=pk if pk.isdigit() else None,
+        )
+        if not CheckIn.objects.restrict(request.user, "change").filter(pk=checkin.pk).exists():
+            raise PermissionDenied
+        form = HandleAbnormalForm(request.POST, auto_id=_handle_auto_id(checkin.pk))
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(bound={checkin.pk: form}), status=400)
+        try:
+            services.handle_abnormal(
+                checkin, form.cleaned_data["outcome"], form.cleaned_data["note"], user=request.user
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("%(person)s: “%(outcome)s” is recorded; the reading is off the list.")
+                % {
+                    "person": checkin.measure.key_person.person.name,
+                    "outcome": checkin.get_outcome_display(),
+                },
+            )
+        return redirect(request.get_full_path())
+
+    def get_context_data(self, bound=None, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
         code = self.request.GET.get("area", "")
@@ -574,11 +623,12 @@ class TodayView(LoginRequiredMixin, TemplateView):
         ctx.update(area=area, now=now, limit=worklists.MAX_ROWS)
         if area is None:
             rows = worklists.rollup(user, now)
-            totals = {name: sum(counts[name] for _area, counts in rows) for name in worklists.LISTS}
-            ctx.update(rollup=rows, totals=totals)
+            totals = {name: sum(counts[name] for _area, counts in rows) for name in worklists.ALL_LISTS}
+            ctx.update(rollup=rows, totals=totals, labels=ROLLUP_LABELS)
         else:
             lists = worklists.lists_for(user, area, now)
             ctx["lists"] = lists
+            ctx["abnormal"] = self._abnormal_section(lists["abnormal"], bound or {})
             ctx["sections"] = [
                 {
                     "name": name,
@@ -588,8 +638,38 @@ class TodayView(LoginRequiredMixin, TemplateView):
                 }
                 for name in worklists.LISTS
             ]
-        ctx["labels"] = LIST_LABELS
+        ctx.setdefault("labels", LIST_LABELS)
         return ctx
+
+    def _abnormal_section(self, readings, bound):
+        """The abnormal readings, each with its form where the user may handle it (one query)."""
+        rows = readings[: worklists.MAX_ROWS]
+        ids = [r.pk for r in rows]
+        changeable = (
+            set(
+                CheckIn.objects.restrict(self.request.user, "change")
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            if ids
+            else set()
+        )
+        for reading in rows:
+            reading.handle_form = (
+                bound.get(reading.pk) or HandleAbnormalForm(auto_id=_handle_auto_id(reading.pk))
+                if reading.pk in changeable
+                else None
+            )
+        return {
+            "name": "abnormal",
+            "label": LIST_LABELS["abnormal"],
+            "rows": rows,
+            "more": len(readings) > worklists.MAX_ROWS,
+        }
+
+
+def _handle_auto_id(pk):
+    return f"id_handle_{pk}_%s"
 
 
 class HandOverListView(LoginRequiredMixin, TemplateView):

@@ -6,6 +6,10 @@ open measures (the lead benchmarks this with 50,000 open measures on PostgreSQL)
 
 What the lists mean:
 
+- **Abnormal readings** (first on the page): every check-in with a fever (37.3 °C or more) or a
+  symptom that nobody has handled yet (`CheckIn.follow_up` pending), whatever has happened to
+  the step or the entry since: it stays until someone records what was done
+  (`control.services.handle_abnormal`). One row per reading; the roll-up counts key persons.
 - A step is *running* when it is planned or active (a person transferred to hospital is looked
   after by the hospital) and its key person is still under control.
 - **Needs a temperature check now**: a running step that covers today (start <= today and no end
@@ -17,7 +21,9 @@ What the lists mean:
   not recorded yet (a TestRecord).
 - **Overdue**: (a) a running step whose planned end is before today (it should have been
   completed by the release, extended or released early), and (b) a running step that had a
-  test day yesterday with no test recorded for it.
+  test day yesterday with no test recorded for it, if the entry was registered before today:
+  a day before the registration is nobody's miss (a contact traced today whose day 1 was
+  yesterday starts with today's work, not with an overdue mark).
   Only yesterday: a missed test further back is the testing module's business once test
   results are recorded, and a list that re-flagged every older day would never empty.
 - **Due for release today**: the key person's last step (the highest step that is not
@@ -45,14 +51,15 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Contains, LessThan
 from django.utils import timezone
 
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
+from epigrid.control.models import ABNORMAL, CheckIn, ControlMeasure, KeyPerson, TestRecord
 
 RUNNING = ("planned", "active")
 # Deadlines (local hour) of the daily temperature checks, by the number of checks a day.
 CHECK_DEADLINES = {1: (12,), 2: (12, 20), 3: (10, 15, 20)}
 MAX_ROWS = 200  # rows per list on one page; a bigger area is seen through its roll-up
 
-LISTS = ("needs_check", "tests_due", "overdue", "due_release")
+LISTS = ("needs_check", "tests_due", "overdue", "due_release")  # lists of running steps
+ALL_LISTS = ("abnormal", *LISTS)  # as the page shows them: abnormal readings first
 
 
 def checks_due(temps_per_day, at):
@@ -96,6 +103,14 @@ def running_measures(user, area=None):
     )
     if area is not None:
         queryset = queryset.filter(key_person__area__path__startswith=area.path)
+    return queryset
+
+
+def abnormal_readings(user, area=None):
+    """Abnormal check-ins still to handle that `user` may see, optionally within `area`'s subtree."""
+    queryset = CheckIn.objects.restrict(user, "view").filter(ABNORMAL, follow_up=CheckIn.FollowUp.PENDING)
+    if area is not None:
+        queryset = queryset.filter(measure__key_person__area__path__startswith=area.path)
     return queryset
 
 
@@ -152,6 +167,9 @@ def conditions(db, now):
     filter by them; the roll-up counts all four in one pass."""
     today = timezone.localdate(now)
     yesterday = today - datetime.timedelta(days=1)
+    registered_before_today = Q(key_person__created__lt=day_range(today)[0]) | Q(
+        key_person__created__isnull=True
+    )
     later = ControlMeasure.objects.filter(
         key_person=OuterRef("key_person"), sequence__gt=OuterRef("sequence")
     ).exclude(status=ControlMeasure.Status.CANCELLED)
@@ -161,7 +179,7 @@ def conditions(db, now):
         & Q(LessThan(_done_today(now), _per_temps(checks_due, now))),
         "tests_due": Q(_test_day(db, today)) & ~Q(Exists(_tested_on(today))),
         "overdue": Q(planned_end__lt=today)
-        | (Q(_test_day(db, yesterday)) & ~Q(Exists(_tested_on(yesterday)))),
+        | (Q(_test_day(db, yesterday)) & ~Q(Exists(_tested_on(yesterday))) & registered_before_today),
         "due_release": Q(planned_end=today) & ~Q(Exists(later)),
     }
 
@@ -198,14 +216,19 @@ BUILDERS = {
 
 
 def lists_for(user, area, now=None, limit=MAX_ROWS):
-    """{list name: [measures]} for `area` (None: the whole scope); each list one query, at most
-    `limit` rows (one more is fetched so a page can say there are more)."""
+    """{list name: [measures]} for `area` (None: the whole scope), and under "abnormal" the
+    readings to handle (check-ins, oldest first); each list one query, at most `limit` rows (one
+    more is fetched so a page can say there are more)."""
     now = now or timezone.now()
     base = running_measures(user, area).select_related(
         "key_person__person__household__building", "key_person__area"
     )
+    readings = abnormal_readings(user, area).select_related(
+        "measure__key_person__person__household__building", "measure__key_person__area"
+    )
     out = {}
     with _without_jit(base.db):
+        out["abnormal"] = list(readings.order_by("taken_at", "pk")[: limit + 1])
         for name, build in BUILDERS.items():
             rows = build(base, now).order_by("key_person__area__path", "key_person__person__name", "sequence")
             out[name] = list(rows[: limit + 1])
@@ -213,9 +236,9 @@ def lists_for(user, area, now=None, limit=MAX_ROWS):
 
 
 def rollup(user, now=None):
-    """[(area, {list name: count of key persons})] for every responsible area with work today,
-    in tree order: one grouped query counting all lists in one pass over the running steps, one
-    for the areas' names."""
+    """[(area, {list name (ALL_LISTS): count of key persons})] for every responsible area with work today,
+    in tree order: one grouped query counting the step lists in one pass over the running steps,
+    one counting the key persons with abnormal readings to handle, one for the areas' names."""
     from epigrid.areas.models import Area
 
     now = now or timezone.now()
@@ -227,10 +250,19 @@ def rollup(user, now=None):
         .annotate(**{name: Count("key_person", distinct=True, filter=when[name]) for name in LISTS})
         .values_list("key_person__area", *LISTS)
     )
+    abnormal = (
+        abnormal_readings(user)
+        .order_by()
+        .values("measure__key_person__area")
+        .annotate(persons=Count("measure__key_person", distinct=True))
+        .values_list("measure__key_person__area", "persons")
+    )
     counts = {}
     with _without_jit(base.db):
         for area_id, *numbers in grouped:
             if any(numbers):
-                counts[area_id] = dict(zip(LISTS, numbers, strict=True))
+                counts[area_id] = dict(zip(ALL_LISTS, [0, *numbers], strict=True))
+        for area_id, persons in abnormal:
+            counts.setdefault(area_id, dict.fromkeys(ALL_LISTS, 0))["abnormal"] = persons
     areas = Area.objects.filter(pk__in=counts).order_by("path")
     return [(area, counts[area.pk]) for area in areas]

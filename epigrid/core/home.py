@@ -1,10 +1,19 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
+# Where each kind of user starts, first match wins (by URL name: core imports no app). Whoever
+# works the key-person ledger starts on today's work: a grid worker on their grid's lists, a
+# community, street or district on the roll-up of their areas (later: the dashboard).
+LANDINGS = (
+    ("control.view_controlmeasure", "control:today"),
+    ("people.view_person", "people:person_list"),
+)
+
 
 @login_required
 def home(request):
-    """Start where the user works: the person search for registry roles, else the area tree."""
-    if request.user.has_scoped_perm("people.view_person"):
-        return redirect("people:person_list")
+    """Start where the user works: today's work lists, the person search, else the area tree."""
+    for perm, url_name in LANDINGS:
+        if request.user.has_scoped_perm(perm):
+            return redirect(url_name)
     return redirect("areas:area_tree")

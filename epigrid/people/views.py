@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
+from epigrid.core import panels
 from epigrid.core.views import (
     ObjectDetailView,
     ObjectEditView,
@@ -47,6 +48,7 @@ class PersonDetailView(ObjectDetailView):
         ).exists() and user.has_scoped_perm("people.merge_person")
         ctx["reveal_form"] = RevealForm()
         ctx["merged_records"] = self.object.merged_records.restrict(user, "view")
+        ctx["panels"] = panels.for_object(self.request, self.object)  # operation apps' panels
         return ctx
 
 

@@ -28,8 +28,10 @@ def test_it_shows_a_grid_worker_only_masked_personal_data_on_a_phone(cast, page,
     assert MASKED_ID.match(masked_id)
 
     log_in(cast.grid_worker)
-    # The grid worker lands on the person search; the navigation is collapsed behind the toggler.
-    assert page.url.endswith("/people/")
+    # The grid worker lands on today's work (decision in issue 8), then opens the person search;
+    # the navigation is collapsed behind the toggler.
+    assert page.url.endswith("/control/today/")
+    page.goto("/people/")
     expect(page.locator(".navbar-toggler")).to_be_visible()
     expect(page.locator("#nav")).to_be_hidden()
     shot(page, "person_list")
@@ -151,7 +153,8 @@ def test_it_speaks_simplified_chinese_by_default_and_switches_to_english(cast, n
     main.locator("#id_password").fill(PASSWORD)
     with page.expect_navigation():
         main.locator("button[type=submit]").click()
-    assert page.url.endswith("/people/")
+    assert page.url.endswith("/control/today/")
+    page.goto("/people/")
     expect(html).to_have_attribute("lang", "en")
     expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"\d+ results?"))
     with page.expect_navigation():
