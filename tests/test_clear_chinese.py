@@ -175,6 +175,16 @@ def test_it_leaves_out_of_scope_objects_unnamed(cast):
     assert f"#{outside.pk}" in rows and "外人" not in rows
 
 
+def test_it_names_areas_anywhere_their_names_being_public(cast):
+    with change_context(user=cast.admin, source="web"):
+        cast.building_a.area = cast.grid_b
+        cast.building_a.save()
+    auditor_b = User.objects.create_user("auditor_b", password=PASSWORD)
+    Grant.objects.create(user=auditor_b, role="auditor", area=cast.grid_b)  # grid A is outside
+    rows = audit_rows(cast.client_for(auditor_b), action="update")
+    assert "网格: 九州社区·第一网格 → 九州社区·第二网格" in rows
+
+
 def test_it_names_object_types_in_the_filter(cast):
     html = page(cast.client_for(cast.auditor), reverse("audit:objectchange_list"))
     person_type = ContentType.objects.get(app_label="people", model="person")

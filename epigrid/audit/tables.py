@@ -105,7 +105,8 @@ def _foreign_keys(change):
 
 def related_labels(changes, user):
     """{(model, id): name} of the objects the page's rows refer to: one query per related model
-    whatever the number of rows, and only objects the user may see (others stay #id)."""
+    whatever the number of rows, and only objects the user may see (others stay #id), but for
+    areas, whose names are public."""
     wanted = defaultdict(set)
     for change in changes:
         for model, pk in _foreign_keys(change):
@@ -114,7 +115,9 @@ def related_labels(changes, user):
     labels = {}
     for model, ids in wanted.items():
         manager = model._default_manager
-        queryset = manager.restrict(user, "view") if hasattr(manager, "restrict") else manager.all()
+        # Models that say their names are public (areas: a hand-over names any area) are not narrowed.
+        public = getattr(model, "autocomplete_everywhere", False) or not hasattr(manager, "restrict")
+        queryset = manager.all() if public else manager.restrict(user, "view")
         # One level of foreign keys: names such as "第一网格 1号楼" read their container.
         joins = [f.name for f in model._meta.concrete_fields if f.many_to_one]
         for obj in queryset.select_related(*joins).filter(pk__in=ids):
