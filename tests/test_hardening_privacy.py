@@ -279,3 +279,13 @@ def test_it_refuses_an_empty_reason_for_a_full_data_export(cast, reason):
     from epigrid.jobs.models import Job
 
     assert not Job.objects.filter(kind="export").exists()
+
+
+def test_it_shows_only_the_birth_year_in_the_audit_log(cast):
+    person = make_person(household=cast.household_a, birth=datetime.date(1941, 5, 11))
+    assert ObjectChange.objects.filter(object_id=person.pk, action="create").exists()
+    for body in (
+        cast.client_for(cast.auditor).get("/audit/").content.decode(),
+        json.dumps(_api(cast.auditor).get("/api/v1/audit-log/").json()),
+    ):
+        assert "1941-05-11" not in body and "1941" in body

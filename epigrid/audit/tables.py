@@ -15,7 +15,13 @@ from epigrid.audit.models import ObjectChange
 from epigrid.core.identity import mask_document, mask_phone, mask_text
 
 # The log keeps true values; the page masks personal fields like every other list.
-_MASKERS = {"doc_number": mask_document, "doc_number_rev": lambda v: "****", "phone": mask_phone}
+_MASKERS = {
+    "doc_number": mask_document,
+    "doc_number_rev": lambda v: "****",
+    "phone": mask_phone,
+    # The birth year only, as everywhere a mask is shown (decision 0015).
+    "birth_date": lambda v: v[:4],
+}
 
 # Where a change came from (core.context.ChangeContext.source).
 SOURCE_LABELS = {
@@ -44,7 +50,7 @@ KEY_LABELS = {
 }
 M2M_VERBS = {"added": _("added"), "removed": _("removed"), "cleared": _("cleared")}
 # Derived from the document number, which is shown (masked) already.
-HIDDEN_KEYS = {"doc_number_rev"}
+HIDDEN_KEYS = {"doc_number_rev", "name_key"}
 EMPTY = "—"
 
 
