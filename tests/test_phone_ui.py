@@ -144,6 +144,14 @@ def test_it_asks_for_a_phone_number_with_the_dial_pad(cast):
     assert 'type="tel"' in phone and 'inputmode="tel"' in phone
 
 
+def test_it_gives_checkbox_choices_rows_big_enough_to_tap(cast):
+    html = _text(cast.client_for(cast.community_officer).get("/people/add/"))
+    tags = re.search(r'<div class="check-choices" id="id_tags">.*?\n</div>', html, re.S).group(0)
+    assert re.search(
+        r'<div class="form-check"><input type="checkbox" name="tags" class="form-check-input"', tags
+    )
+
+
 def test_it_asks_for_whole_numbers_and_decimals_with_the_number_pad():
     from django import forms
 

@@ -23,8 +23,12 @@ def style_form(form):
 
 def _checkboxes_for_multiselect(field):
     """A plain multi-select of fixed choices becomes checkboxes (a phone's native multi-select is
-    hard to use). Model choices are left alone: their number is not bounded."""
-    if type(field.widget) is not forms.SelectMultiple or isinstance(field, forms.ModelMultipleChoiceField):
+    hard to use; model choices are left alone: their number is not bounded), and plain checkboxes
+    get Bootstrap's markup with rows big enough to tap."""
+    kind = type(field.widget)
+    if kind is forms.SelectMultiple and isinstance(field, forms.ModelMultipleChoiceField):
+        return
+    if kind is not forms.SelectMultiple and kind is not forms.CheckboxSelectMultiple:
         return
     old = field.widget
     field.widget = CheckboxChoices(attrs=old.attrs)
