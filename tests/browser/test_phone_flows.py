@@ -112,6 +112,7 @@ def test_it_hides_grid_a_from_the_grid_worker_of_grid_b(cast, page, log_in):
     visible = make_person(household=cast.household_b, name="李四")
 
     log_in(cast.grid_worker_b)
+    page.goto("/people/")  # a grid worker lands on today's work
     search(page, "李")
     expect(results(page)).to_contain_text(visible.name)
     expect(results(page)).not_to_contain_text(hidden.name)
