@@ -136,6 +136,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
+# One date format in every row (Y-m-d, Y-m-d H:i), in Chinese and English alike (epigrid/formats).
+FORMAT_MODULE_PATH = ["epigrid.formats"]
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "epigrid" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
