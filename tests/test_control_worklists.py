@@ -213,7 +213,9 @@ def test_it_answers_in_the_same_number_of_queries_however_many_rows(cast, user):
             check_in(entry, timezone.now())
     register(cast, "期满", last_exposure=days_ago(12))
     assert count() == few
-    assert few <= 12, few  # on PostgreSQL a savepoint and SET LOCAL jit = off add two statements
+    # One query per list (abnormal readings, the four step lists); on PostgreSQL a savepoint, its
+    # release and SET LOCAL jit = off add three statements.
+    assert few <= 13, few
 
 
 def test_it_drops_a_test_from_todays_list_once_it_is_recorded(cast):
