@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from epigrid.areas.models import CODE_PATTERNS, PARENT_PREFIX, Area, Building, H
 from epigrid.audit.models import ObjectChange, Transition
 from epigrid.control import models as control_models
 from epigrid.control import plans, worklists
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, Protocol, Zone
+from epigrid.control.models import ABNORMAL, CheckIn, ControlMeasure, HandOver, KeyPerson, Protocol, Zone
 from epigrid.core.identity import normalise_phone, resident_id_facts, validate_resident_id
 from epigrid.demo import data
 from epigrid.demo.episodes import STAGES, Planner, fits, stage_of, traced_categories
@@ -440,7 +441,7 @@ def test_it_records_twice_daily_checkins_with_a_few_fevers(demo):
 def test_it_leaves_tests_due_today_and_overdue_in_the_grid_workers_lists(demo):
     user = demo_user("grid_worker")
     lists = worklists.lists_for(user, grid_of(user))
-    assert all(lists[name] for name in worklists.LISTS), {n: len(rows) for n, rows in lists.items()}
+    assert all(lists[name] for name in worklists.ALL_LISTS), {n: len(rows) for n, rows in lists.items()}
     yesterday = today() - datetime.timedelta(days=1)
     overdue = lists["overdue"]
     assert any(m.planned_end < today() for m in overdue)  # should have been released
@@ -585,3 +586,42 @@ def test_it_shapes_a_showcase_under_every_shipped_protocol(code):
             assert fits(episode.steps, day, situation)
     stages = {stage_of(planner.shaped(random.Random(3), c, s), day) for c, s in showcase}
     assert {"centralized", "at_home", "released", "in_hospital", "handed_over", "overdue"} <= stages
+
+
+@pytest.mark.django_db
+def test_it_handles_past_fevers_and_leaves_todays_to_the_work_lists(demo):
+    day = today()
+    abnormal = CheckIn.objects.filter(ABNORMAL).select_related("measure__key_person")
+    assert abnormal
+    for checkin in abnormal:
+        taken = timezone.localtime(checkin.taken_at).date()
+        if taken < day:
+            assert checkin.follow_up == "handled" and checkin.outcome and checkin.follow_up_note
+            assert checkin.taken_at <= checkin.handled_at <= timezone.now()
+            assert history_of(checkin) == [("pending", "handled")]
+        else:
+            assert checkin.follow_up == "pending" and not history_of(checkin)
+    assert demo["counts"]["control"]["abnormal_to_handle"] == abnormal.filter(follow_up="pending").count() > 0
+
+
+@pytest.mark.django_db
+def test_it_hands_entries_over_through_requests_and_leaves_one_waiting(demo):
+    moved = KeyPerson.objects.exclude(area=F("person__area"))
+    assert moved.exists()
+    for entry in moved:
+        request = entry.handovers.get()
+        assert (request.status, request.to_area_id) == ("accepted", entry.area_id)
+        assert history_of(request) == [("", "requested"), ("requested", "accepted")]
+        assert f"{request.note}" in entry.notes
+    waiting = HandOver.objects.get(status="requested")
+    assert waiting.key_person.status == "open" and waiting.from_area == waiting.key_person.area
+    assert demo["counts"]["control"]["handovers"]["requested"] == 1
+
+
+@pytest.mark.django_db
+def test_it_dates_each_registration_on_the_day_the_person_was_identified(demo):
+    imported = KeyPerson.objects.filter(notes=data.ASSISTANCE_NOTE)
+    for entry in KeyPerson.objects.exclude(pk__in=imported):
+        assert timezone.localtime(entry.created).date() == entry.identified_on
+    for entry in imported:  # through the real pipeline, today
+        assert entry.identified_on == today()

@@ -217,7 +217,7 @@ class _Builder:
 
     def build_modules(self):
         """Key persons, zones and jobs: every operation module's part of the district."""
-        self.control.build(self.areas, self.users)
+        self.control.build(self.areas, self.users, reason=self.reason())
         self.control.build_zones(self.areas, self.users)
         showcase = self.areas[self.plan.grids_list[0].code]
         listed = self.control.unlisted_showcase_persons()
@@ -261,8 +261,11 @@ class _Builder:
                     },
                     "persons": {"added": len(person_ids), "ids": [min(person_ids), max(person_ids)]},
                 },
-                reason=DEMO_REASON.format(residents=self.plan.residents, seed=self.plan.seed),
+                reason=self.reason(),
             )
+
+    def reason(self):
+        return DEMO_REASON.format(residents=self.plan.residents, seed=self.plan.seed)
 
     def build_areas(self):
         planned = self.plan.areas()

@@ -8,8 +8,10 @@ later steps, hospital transfers, early releases, releases once every step is ove
 Those moves are the entry's history (`audit.Transition` rows at the day and hour they happened,
 the note the service writes). Check-ins (twice a day, a few fevers) and tests run from the day the
 person was known until today, the morning check of today and a share of today's and yesterday's
-tests still open, so the work lists (/control/today/) have rows. Every row also gets its audit
-`create` row (audit.services.log_bulk_create), written at build time.
+tests still open, so the work lists (/control/today/) have rows. Entries and steps get their audit
+`create` row each (audit.services.log_bulk_create, written at build time); the check-ins and tests
+of an entry one row on the entry with how many and their id ranges (as the residents of a grid,
+docs/decisions/0006-demo-audit.md: a row each would be most of the build's audit rows and time).
 
 The grid worker's grid is the showcase: every category of the active protocol, every stage and a
 row on every work list are there (and so in the lists of the community, the street and the
@@ -31,20 +33,29 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from epigrid.areas.models import Level
-from epigrid.audit.models import Transition
-from epigrid.audit.services import log_bulk_create
+from epigrid.audit.models import Action, Transition
+from epigrid.audit.services import build_change, log_bulk_create, write_changes
 from epigrid.control import services, worklists
-from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord, Zone
+from epigrid.control.models import ABNORMAL, CheckIn, ControlMeasure, HandOver, KeyPerson, TestRecord, Zone
 from epigrid.core import context
 from epigrid.core.context import change_context
 from epigrid.core.imports import bulk_insert
 from epigrid.demo import data
-from epigrid.demo.episodes import DAY, STAGE_OF_MEASURE, STAGES, Planner, key_person_count, traced_categories
+from epigrid.demo.episodes import (
+    DAY,
+    STAGE_OF_MEASURE,
+    STAGES,
+    Planner,
+    day_between,
+    key_person_count,
+    traced_categories,
+)
 from epigrid.demo.plan import age_on
 
 # Local times of the daily temperature checks, by checks a day (each before its deadline in
 # control.worklists.CHECK_DEADLINES).
-CHECK_TIMES = {1: ((8, 40),), 2: ((7, 50), (16, 20)), 3: ((7, 30), (13, 10), (18, 30))}
+CHECK_TIMES = {1: ((8, 40),), 2: ((8, 10), (16, 20)), 3: ((8, 0), (13, 10), (18, 30))}
+CHECK_JITTER = 20  # minutes either side; the first check comes after the morning's registrations
 MISSED_TODAY = 0.2  # of this morning's checks not recorded yet
 MISSED_BEFORE = 0.03
 FEVER_SHARE = 0.015
@@ -89,6 +100,7 @@ class ControlBuilder:
     def __init__(self, plan, now=None):
         self.now = now or timezone.now()
         self.today = timezone.localdate(self.now)
+        self.tz = timezone.get_current_timezone()  # Asia/Shanghai: no daylight saving to mind
         try:
             self.protocol = services.active_protocol()
         except ValidationError as exc:
@@ -138,14 +150,18 @@ class ControlBuilder:
 
     # -- the ledger -----------------------------------------------------------------------
 
-    def build(self, areas, users):
-        """Write the key persons with everything that belongs to them."""
+    def build(self, areas, users, reason=""):
+        """Write the key persons with everything that belongs to them; `reason` goes on the
+        audit rows of their check-ins and tests."""
         self.users = users
         self.grids = [areas[g.code] for g in self.plan.grids_list]
         self.showcase_grid = self.grids[0] if self.grids else None
         cases = self._cases()
         entries = [self._entry(episode, person, area) for episode, person, area in cases]
         bulk_insert(KeyPerson, entries)
+        for entry in entries:  # registered that morning, not now: the work lists count from it
+            entry.created = entry.demo_registered
+        KeyPerson.objects.bulk_update(entries, ["created"], batch_size=1000)
         measures = []
         for (episode, _person, _area), entry in zip(cases, entries, strict=True):
             entry.demo_steps = [self._measure(episode, entry, n, s) for n, s in enumerate(episode.steps, 1)]
@@ -155,17 +171,35 @@ class ControlBuilder:
         checkins, tests, history = [], [], []
         for (episode, _person, _area), entry in zip(cases, entries, strict=True):
             recorder = self._recorder(entry)
+            entry.demo_checkins, entry.demo_tests = [], []
             for step, measure in zip(episode.steps, entry.demo_steps, strict=True):
-                checkins.extend(self._checkins(episode, entry, step, measure, recorder))
-                tests.extend(self._tests(episode, step, measure, recorder))
+                entry.demo_checkins += self._checkins(episode, entry, step, measure, recorder)
+                entry.demo_tests += self._tests(episode, step, measure, recorder)
+            checkins += entry.demo_checkins
+            tests += entry.demo_tests
             history.extend(self._history(episode, entry))
         bulk_insert(CheckIn, checkins)
         bulk_insert(TestRecord, tests)
+        history += [self._handled(c) for c in checkins if c.follow_up == CheckIn.FollowUp.HANDLED]
+        handovers = self._handovers(cases, entries)
+        history += [t for h in handovers for t in self._handover_history(h)]
         bulk_insert(Transition, history)
-        for objs in (entries, measures, checkins, tests):
-            log_bulk_create(objs)
+        log_bulk_create(entries)
+        log_bulk_create(measures)
+        log_bulk_create(handovers)
+        write_changes([self._logged_records(entry, reason) for entry in entries])
         self.listed = {entry.person_id for entry in entries}
         return entries
+
+    @staticmethod
+    def _logged_records(entry, reason):
+        """One audit row per entry for its check-ins and tests, with their id ranges (a row each
+        would be most of the build's audit rows and time; as for residents, decision 0006)."""
+        after = {}
+        for name, rows in (("checkins", entry.demo_checkins), ("tests", entry.demo_tests)):
+            ids = [row.pk for row in rows]
+            after[name] = {"added": len(ids), "ids": [min(ids), max(ids)] if ids else []}
+        return build_change(entry, Action.UPDATE, None, after, reason=reason)
 
     def unlisted_showcase_persons(self):
         """Residents of the showcase grid not in the ledger (for the demo's tracing-list import)."""
@@ -212,9 +246,9 @@ class ControlBuilder:
         dates = {field: episode.anchor} if field in ("last_exposure", "arrival", "discharge") else {}
         origin, transport = self._travel(episode.category)
         notes = self.rng.choice(data.OCCUPATIONS) if episode.category == "risk_occupation" else ""
+        note = ""
         if episode.hand_over:
-            where = area.name if area.level == person.area.level else f"{area.name}（社区直管）"
-            note = self.rng.choice(data.HAND_OVER_NOTES).format(area=where)
+            note = self.rng.choice(data.HAND_OVER_NOTES).format(area=self._place(area))
             # The note control.services.hand_over appends.
             notes = "\n".join(filter(None, [notes, gettext("Handed over: %(note)s") % {"note": note}]))
         entry = KeyPerson(
@@ -231,8 +265,10 @@ class ControlBuilder:
             **dates,
             **self._team(area),
         )
+        entry.demo_registered = self._at(episode.identified_on, 7, self.rng.randrange(40))
+        entry.demo_hand_over = (person.area, note) if episode.hand_over else None
         if episode.category in TRACED_CONTACTS and self.rng.random() < ASSISTANCE_SHARE:
-            received = self._at(episode.identified_on, 8, self.rng.randrange(0, 120))
+            received = entry.demo_registered - datetime.timedelta(minutes=self.rng.randrange(30, 90))
             entry.assistance_received_at = received
             entry.assistance_in_province = self.rng.random() < 0.7
             cleared = received + datetime.timedelta(minutes=self.rng.randrange(90, 14 * 60))  # that day
@@ -348,17 +384,40 @@ class ControlBuilder:
                 elif day < self.today and self.rng.random() < MISSED_BEFORE:
                     continue
                 fever = forced_fever or self.rng.random() < fever_share
-                rows.append(
-                    CheckIn(
-                        measure=measure,
-                        taken_at=self._at(day, hour, minute + self.rng.randrange(-25, 25)),
-                        temperature=self._temperature(fever),
-                        symptoms=self.rng.choice(data.SYMPTOMS) if fever else "",
-                        recorded_by=recorder,
-                    )
+                checkin = CheckIn(
+                    measure=measure,
+                    taken_at=self._at(day, hour, minute + self.rng.randint(-CHECK_JITTER, CHECK_JITTER)),
+                    temperature=self._temperature(fever),
+                    symptoms=self.rng.choice(data.SYMPTOMS) if fever else "",
+                    recorded_by=recorder,
                 )
+                if fever and day < self.today:  # today's wait on the work lists for someone to act
+                    self._follow_up(checkin, hospital=day == episode.hospital_on, user=recorder)
+                rows.append(checkin)
             day += DAY
         return rows
+
+    def _follow_up(self, checkin, hospital, user):
+        """What was done about a fever (control.services.handle_abnormal), an hour or so later."""
+        if hospital:
+            outcome = CheckIn.Outcome.FEVER_CLINIC
+        else:
+            outcome = self.rng.choices(list(data.FOLLOW_UPS), [w for w, _n in data.FOLLOW_UPS.values()])[0]
+        checkin.follow_up = CheckIn.FollowUp.HANDLED
+        checkin.outcome = outcome
+        checkin.follow_up_note = data.FOLLOW_UPS[outcome][1]
+        checkin.handled_by = user
+        checkin.handled_at = min(
+            self.now, checkin.taken_at + datetime.timedelta(minutes=self.rng.randint(15, 90))
+        )
+
+    def _handled(self, checkin):
+        label = CheckIn.Outcome(checkin.outcome).label
+        note = f"{label}: {checkin.follow_up_note}"
+        entry = checkin.measure.key_person
+        return self._transition(
+            entry, checkin, "pending", "handled", note, checkin.handled_at, checkin.handled_by
+        )
 
     def _temperature(self, fever):
         if fever:
@@ -390,6 +449,83 @@ class ControlBuilder:
             if taken:
                 rows.append(TestRecord(measure=measure, day=day, result=result, recorded_by=recorder))
         return rows
+
+    # -- hand-overs ---------------------------------------------------------------------------
+
+    def _handovers(self, cases, entries):
+        """The requests behind the hand-overs (services.hand_over into an area the sender does not
+        hold: accepted by the receiving area), and one still waiting for the showcase grid (or,
+        in a one-grid district, for its community)."""
+        handovers = []
+        for (episode, _person, _area), entry in zip(cases, entries, strict=True):
+            if entry.demo_hand_over is None:
+                continue
+            from_area, note = entry.demo_hand_over
+            day = day_between(self.rng, episode.identified_on, self.today)
+            requested = self._at(day, 9, self.rng.randrange(120))
+            handovers.append(self._handover(entry, from_area, entry.area, note, requested, accepted=True))
+        waiting = self._waiting_handover(cases, entries)
+        if waiting is not None:
+            handovers.append(waiting)
+        bulk_insert(HandOver, handovers)
+        for handover in handovers:  # when it was asked, not now
+            handover.requested_at = handover.demo_requested
+        HandOver.objects.bulk_update(handovers, ["requested_at"], batch_size=1000)
+        return handovers
+
+    def _waiting_handover(self, cases, entries):
+        """An open, running entry of another grid asked into the showcase grid; in a district
+        too small for one, a showcase entry asked out (to the next grid, or the community)."""
+        candidates = []
+        for (episode, _person, _area), entry in zip(cases, entries, strict=True):
+            running = entry.status == "open" and episode.step_on(self.today) is not None
+            if running and not episode.hospital_on and not entry.demo_hand_over:
+                candidates.append((episode, entry))
+        outside = [entry for _episode, entry in candidates if entry.area is not self.showcase_grid]
+        if outside:
+            entry, target = outside[0], self.showcase_grid
+        else:
+            inside = [e for episode, e in candidates if episode.situation in ("at_home", "monitoring")]
+            if not inside:
+                return None
+            others = [g for g in self.grids if g is not self.showcase_grid]
+            entry, target = inside[0], others[0] if others else self.showcase_grid.parent
+        note = self.rng.choice(data.HAND_OVER_NOTES).format(area=self._place(target))
+        requested = self._at(self.today, 8, self.rng.randrange(60))
+        return self._handover(entry, entry.area, target, note, requested, accepted=False)
+
+    def _handover(self, entry, from_area, to_area, note, requested, accepted):
+        handover = HandOver(
+            key_person=entry,
+            from_area=from_area,
+            to_area=to_area,
+            status=HandOver.Status.ACCEPTED if accepted else HandOver.Status.REQUESTED,
+            note=note,
+            answer=data.HAND_OVER_ANSWER if accepted else "",
+            requested_by=self.users.get("grid_worker") if from_area is self.showcase_grid else None,
+        )
+        handover.demo_requested = requested
+        return handover
+
+    def _handover_history(self, handover):
+        entry = handover.key_person
+        receiver = self.users.get("grid_worker") if handover.to_area is self.showcase_grid else None
+        when = handover.demo_requested
+        rows = [
+            self._transition(entry, handover, "", "requested", handover.note, when, handover.requested_by)
+        ]
+        if handover.status == HandOver.Status.ACCEPTED:
+            accepted = min(self.now, when + datetime.timedelta(minutes=self.rng.randint(30, 180)))
+            rows.append(
+                self._transition(
+                    entry, handover, "requested", "accepted", handover.answer, accepted, receiver
+                )
+            )
+        return rows
+
+    @staticmethod
+    def _place(area):
+        return f"{area.parent.name}{area.name}" if area.level == Level.GRID else area.name
 
     # -- history ----------------------------------------------------------------------------
 
@@ -441,7 +577,8 @@ class ControlBuilder:
         return rows
 
     def _transition(self, entry, obj, source, target, note, when, user=None):
-        """A row as audit.services.log_transition writes it, at `when`."""
+        """A row as audit.services.log_transition writes it, at `when` (filed under the entry's
+        area, or the receiving area's for a hand-over request)."""
         return Transition(
             time=when,
             user=user,
@@ -452,16 +589,16 @@ class ControlBuilder:
             source=source,
             target=target,
             note=note,
-            area_path=entry.area.path,
+            area_path=obj.to_area.path if isinstance(obj, HandOver) else entry.area.path,
         )
 
     def _at(self, day, hour, minute=0):
         """An aware local time on `day`, never later than the build."""
-        moment = timezone.make_aware(
-            datetime.datetime.combine(day, datetime.time(hour))
-        ) + datetime.timedelta(minutes=minute)
+        moment = datetime.datetime.combine(day, datetime.time(hour), self.tz) + datetime.timedelta(
+            minutes=minute
+        )
         if moment > self.now:
-            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+            start = datetime.datetime.combine(day, datetime.time.min, self.tz)
             moment = max(start, self.now - datetime.timedelta(minutes=1))
         return moment
 
@@ -560,6 +697,7 @@ def control_counts(now=None):
     lists = running.order_by().aggregate(
         **{name: Count("key_person", distinct=True, filter=when[name]) for name in worklists.LISTS}
     )
+    handovers = dict(HandOver.objects.values_list("status").order_by().annotate(n=Count("pk")))
     zone_levels = dict(Zone.objects.values_list("level").order_by().annotate(n=Count("pk")))
     zone_statuses = dict(Zone.objects.values_list("status").order_by().annotate(n=Count("pk")))
     return {
@@ -575,7 +713,9 @@ def control_counts(now=None):
             temperature__gte=Decimal("37.3"), taken_at__range=worklists.day_range(today)
         ).count(),
         "tests": TestRecord.objects.count(),
+        "abnormal_to_handle": CheckIn.objects.filter(ABNORMAL, follow_up=CheckIn.FollowUp.PENDING).count(),
         "work_lists": lists,
+        "handovers": {status: handovers.get(status, 0) for status in HandOver.Status.values},
         "history_rows": Transition.objects.count(),
         "zones": Zone.objects.count(),
         "zone_levels": {

@@ -205,7 +205,14 @@ EARLY_RELEASE_REASONS = {
     "open": "连续两次核酸检测阴性，经专家组研判排除疑似，解除集中隔离",
     "step": "经流调复核，不再符合管控条件，区指挥部同意提前解除",
 }
-HAND_OVER_NOTES = ["随子女迁至{area}居住，由该网格接管", "返回{area}家中居住，已电话移交", "工作调动至{area}"]
+HAND_OVER_NOTES = ["随子女迁至{area}居住，请接管", "返回{area}家中居住，已电话沟通", "工作调动至{area}"]
+HAND_OVER_ANSWER = "已核实人员在辖区居住，接收管控"
+# What was done about a fever on a past day (control.CheckIn.Outcome): (weight, note).
+FOLLOW_UPS = {
+    "retest_normal": (7, "半小时后复测体温36.8℃，无其他不适"),
+    "reported": (2, "已报告社区卫生服务中心，医生电话随访"),
+    "fever_clinic": (1, "闭环转运至发热门诊，核酸阴性后返回"),
+}
 SYMPTOMS = ["咳嗽", "乏力", "咽痛", "咳嗽、咽痛", "头痛、乏力", "肌肉酸痛"]
 ZONE_RULES = {
     "sealed": "足不出户，服务上门",

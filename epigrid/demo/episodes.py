@@ -199,11 +199,11 @@ class Planner:
         episode = Episode(category, situation, anchor, anchor, self.steps(category, back))
         step = episode.step_on(self.today)
         if situation == "in_hospital":
-            episode.hospital_on = _day_between(rng, max(step.start, anchor), self.today - DAY)
+            episode.hospital_on = day_between(rng, max(step.start, anchor), self.today - DAY)
         elif situation == "released":
             episode.released_on = min(self.today, episode.steps[-1].end + rng.choice((0, 1)) * DAY)
         elif situation == "released_early":
-            episode.released_on = _day_between(rng, max(step.start, anchor) + DAY, self.today)
+            episode.released_on = day_between(rng, max(step.start, anchor) + DAY, self.today)
             episode.early = True
         elif situation == "handed_over":
             episode.hand_over = True
@@ -238,7 +238,7 @@ class Planner:
         draw = rng.random()
         early = EARLY_RELEASE_OPEN_ENDED if step.end is None else EARLY_RELEASE_SHARE
         if draw < HOSPITAL_SHARE and first < self.today:
-            episode.hospital_on = _day_between(rng, first, self.today - DAY)
+            episode.hospital_on = day_between(rng, first, self.today - DAY)
         elif draw < HOSPITAL_SHARE + HAND_OVER_SHARE:
             episode.hand_over = True
         elif (
@@ -247,12 +247,12 @@ class Planner:
             and first < self.today
             and (step.end is None or step.end > self.today)
         ):
-            episode.released_on = _day_between(rng, first + DAY, self.today)
+            episode.released_on = day_between(rng, first + DAY, self.today)
             episode.early = True
         return episode
 
 
-def _day_between(rng, first, last):
+def day_between(rng, first, last):
     return first + rng.randint(0, max(0, (last - first).days)) * DAY
 
 

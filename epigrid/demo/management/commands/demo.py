@@ -78,7 +78,11 @@ class Command(BaseCommand):
                 f"{control['tests']:,} tests taken"
             )
             lists = " · ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in control["work_lists"].items())
-            out(f"  today's work lists (key persons): {lists}")
+            out(
+                f"  today's work lists (key persons): {lists}; {control['abnormal_to_handle']:,} readings to handle"
+            )
+            handovers = " · ".join(f"{status} {n:,}" for status, n in control["handovers"].items())
+            out(f"  hand-overs: {handovers}")
             levels = " · ".join(f"{level} {n:,}" for level, n in control["zone_levels"].items())
             out(f"  {control['zones']:,} zones: {levels} ({control['zones_lifting']:,} lifting in progress)")
         finished = {kind: by_status.get("succeeded", 0) for kind, by_status in jobs.items()}
