@@ -7,6 +7,7 @@ tests are skipped and pytest says so in one line (the folded "SKIPPED [n]" line 
 test-browser`, CI), which turns the missing browser into a failure of every browser test.
 """
 
+import importlib
 import os
 import re
 from pathlib import Path
@@ -107,7 +108,19 @@ def browser(_chromium_required):
 
 
 @pytest.fixture
-def new_context(browser, live_server):
+def shipped_protocols(transactional_db):
+    """The live server's database is flushed after each test, and the protocols a migration
+    ships go with it: every browser test starts with them, whatever ran before it."""
+    from django.apps import apps
+
+    from epigrid.control.models import Protocol
+
+    if not Protocol.objects.exists():
+        importlib.import_module("epigrid.control.migrations.0002_shipped_protocols").load(apps, None)
+
+
+@pytest.fixture
+def new_context(browser, live_server, shipped_protocols):
     """Factory for browser contexts on the live server: phone-sized unless overridden."""
     contexts = []
 

@@ -2,15 +2,13 @@
 top, record what was done, and see it leave the list (see conftest.py for the browser set-up)."""
 
 import datetime
-import importlib
 import re
 
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from epigrid.control import services
-from epigrid.control.models import CheckIn, Protocol
+from epigrid.control.models import CheckIn
 from epigrid.core.testing import make_person
 from tests.browser.conftest import assert_assets_loaded
 
@@ -19,14 +17,7 @@ def _no_sideways_scrolling(page):
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0, page.url
 
 
-def _shipped_protocols():
-    # The live server's database is flushed between tests, shipped protocols with it.
-    if not Protocol.objects.filter(is_active=True).exists():
-        importlib.import_module("epigrid.control.migrations.0002_shipped_protocols").load(apps, None)
-
-
 def test_it_lands_a_grid_worker_on_today_with_the_fever_on_top_and_handles_it(cast, page, log_in, shot):
-    _shipped_protocols()
     today = timezone.localdate()
     person = make_person(household=cast.household_a, name="李秀英")
     entry, _ = services.register_key_person(
