@@ -481,3 +481,143 @@ def test_it_offers_a_template_with_the_ledgers_columns(cast):
     assert header[:3] == ["*姓名", "证件类型", "*证件号"] and "*人员类别" in header and "包保责任人" in header
     assert parse_category(sheet.cell(2, header.index("*人员类别") + 1).value) == "close_contact"
     assert parse_team(sheet.cell(2, header.index("包保责任人") + 1).value)["police"] == "孙八"
+
+
+# -- issue 8: bulk writes, preview rows, the grid from the building ------------------------------
+def test_it_writes_what_register_key_person_writes(cast, people):
+    from django.contrib.contenttypes.models import ContentType
+
+    from epigrid.audit.models import Transition
+    from epigrid.control.models import ControlMeasure
+    from epigrid.core.context import change_context
+
+    contact, arrival, secondary = people
+    rows = rows_for(people)[:1]
+    with change_context(user=cast.community_officer, source="import"), translation.override("en"):
+        run(cast, xlsx(rows))
+        services.register_key_person(
+            arrival,
+            "close_contact",
+            cast.grid_a,
+            last_exposure=D(2022, 4, 2),
+            notes="同楼栋",
+            grid_worker="王五",
+        )
+    imported, registered = (KeyPerson.objects.get(person=p) for p in (contact, arrival))
+
+    def entry_values(entry):
+        values = KeyPerson.objects.filter(pk=entry.pk).values().get()
+        return {k: v for k, v in values.items() if k not in ("id", "person_id", "created", "last_updated")}
+
+    def measure_values(entry):
+        return [
+            {k: v for k, v in m.items() if k not in ("id", "key_person_id", "created", "last_updated")}
+            for m in ControlMeasure.objects.filter(key_person=entry).order_by("sequence").values()
+        ]
+
+    def log(entry):
+        measures = list(ControlMeasure.objects.filter(key_person=entry).order_by("sequence"))
+        rows = []
+        for obj in (entry, *measures):
+            change = ObjectChange.objects.get(
+                content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+            )
+            data = {
+                k: v
+                for k, v in change.postchange_data.items()
+                if k not in ("id", "person_id", "key_person_id")
+            }
+            described = change.object_repr.replace(entry.person.name, "")
+            rows.append((change.action, change.user, change.source, change.area_path, described, data))
+        return rows
+
+    assert entry_values(imported) == entry_values(registered)
+    assert measure_values(imported) == measure_values(registered) and len(measure_values(imported)) == 2
+    assert log(imported) == log(registered)
+    assert Transition.objects.count() == 0  # register_key_person writes no history rows either
+
+
+def test_it_writes_the_entries_in_a_few_statements_whatever_their_number(cast, django_assert_max_num_queries):
+    persons = [make_person(household=cast.household_a, name=f"人{i}") for i in range(40)]
+    rows = [
+        [i, p.name, p.doc_number, "", "", "", "", "", "", "密接", "", "", "2022-04-02", ""]
+        for i, p in enumerate(persons)
+    ]
+    resource = KeyPersonResource(cast.community_officer, cast.community)
+    outcomes, problems = resource.plan_rows(
+        [
+            (
+                n,
+                resource.clean_row(
+                    dict(
+                        zip(
+                            ["name", "doc_number", "category", "last_exposure"],
+                            [r[1], r[2], r[9], r[12]],
+                            strict=True,
+                        )
+                    )
+                ),
+            )
+            for n, r in enumerate(rows, start=3)
+        ]
+    )
+    assert len(outcomes) == 40 and not problems
+    with django_assert_max_num_queries(20):  # one entry at a time took about 10 a row
+        resource.write(outcomes)
+    assert KeyPerson.objects.count() == 40
+
+
+def test_it_keeps_an_entry_opened_between_the_preview_and_the_write(cast, people):
+    resource = KeyPersonResource(cast.community_officer, cast.community)
+    contact = people[0]
+    original_plan = resource.plan_rows
+
+    def plan_then_someone_registers(cleaned_rows):
+        planned = original_plan(cleaned_rows)
+        services.register_key_person(contact, "secondary_contact", cast.grid_a)  # a page, meanwhile
+        return planned
+
+    resource.plan_rows = plan_then_someone_registers
+    with translation.override("en"):
+        result = run_import(resource, xlsx(rows_for(people)), "k.xlsx", dry_run=False)
+    assert result.created == 3  # as planned; the person keeps the entry the page made
+    assert KeyPerson.objects.get(person=contact).category == "secondary_contact"
+    assert KeyPerson.objects.count() == 3
+
+
+def test_it_previews_the_rows_masked_with_what_happens_to_each(cast, people):
+    number = make_resident_id("310115", D(1990, 2, 3), 123)
+    header = ["姓名", "证件号", "电话", "楼栋", "单元", "房号", "人员类别", "抵达时间"]
+    rows = [
+        ["外来甲", number, "13912345678", "5号楼", "3", "301", "入境人员", "2022/4/1"],
+        ["密接甲", people[0].doc_number, "", "", "", "", "密接", ""],
+    ]
+    run(cast, xlsx(rows_for(people)))
+    result, _resource = run(cast, xlsx(rows, header=header), dry_run=True)
+    new, known = result.rows
+    assert new["action"] == "rejected" and "5号楼" in new["notes"][0]  # a new building: which grid?
+    assert known["action"] == "unchanged" or known["action"] == "update"
+    assert dict(known["cells"])["人员类别"] == "密切接触者"
+    stored = json.dumps(result.as_dict(), ensure_ascii=False)
+    assert number not in stored and "13912345678" not in stored and people[0].doc_number not in stored
+    assert dict(new["cells"])["证件号码"] == number[:4] + "*" * 10 + number[-4:]
+
+
+def test_it_registers_a_new_person_in_the_grid_of_their_building(cast):
+    number = make_resident_id("310115", D(1990, 2, 3), 123)
+    header = ["姓名", "证件号", "楼栋", "单元", "房号", "人员类别", "抵达时间"]
+    rows = [["外来甲", number, "一号楼", "1", "301", "入境人员", "2022/4/1"]]
+    preview, _resource = run(cast, xlsx(rows, header=header), dry_run=True)
+    (row,) = preview.rows
+    assert row["action"] == "create"
+    assert row["notes"] == [
+        "Registers a new resident",
+        "一号楼 is building 1号楼",
+        "New household: 1号楼 1单元 301",
+    ]
+    assert dict(preview.counts) == {"New residents": 1, "New buildings": 0, "New households": 1}
+    result, _resource = run(cast, xlsx(rows, header=header))
+    assert result.created == 1, result.errors
+    person = Person.objects.get(doc_number=number)
+    assert (person.area, person.household.building) == (cast.grid_a, cast.building_a)
+    assert KeyPerson.objects.get(person=person).area == cast.grid_a

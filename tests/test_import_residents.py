@@ -299,3 +299,183 @@ def test_it_creates_buildings_it_has_not_seen(cast):
     rows = [[1, "张桂英", ID1, "", "第一网格", "新5号楼", "", "1", "", "", ""]]
     run(cast, xlsx(rows))
     assert Building.objects.filter(area=cast.grid_a, name="新5号楼").exists()
+
+
+# -- issue 8: imports at the level users work at ------------------------------------------------
+def run_en(cast, fileobj, **kw):
+    from django.utils import translation
+
+    with translation.override("en"):  # messages and notes are asserted in their msgid form
+        return run(cast, fileobj, **kw)
+
+
+def without_grid(rows):
+    return [[*row[:4], "", *row[5:]] for row in rows]
+
+
+def test_it_takes_the_grid_from_the_building_when_the_sheet_names_none(cast):
+    result = run_en(cast, xlsx(without_grid(good_rows())))  # a community officer, the community
+    assert (result.created, result.rejected) == (3, 0), result.errors
+    assert Person.objects.get(doc_number=ID2).area == cast.grid_a  # 1号楼 is in grid A
+    assert Person.objects.get(doc_number=ID3).household == cast.household_b  # 9号楼 in grid B
+
+
+def test_it_puts_a_new_building_in_the_only_grid_of_a_community(cast):
+    from epigrid.accounts.models import Grant
+    from epigrid.areas.models import Area, Level
+
+    community = Area.objects.create(
+        code="620102001002", name="东岗社区", level=Level.COMMUNITY, parent=cast.street
+    )
+    grid = Area.objects.create(code="620102001002001", name="东岗一网格", level=Level.GRID, parent=community)
+    Grant.objects.create(user=cast.community_officer, role="community_officer", area=community)
+    rows = [[1, "张桂英", ID1, "", "", "新5号楼", "", "1", "", "", ""]]
+    result = run_en(cast, xlsx(rows), area=community)
+    assert result.created == 1, result.errors
+    assert Person.objects.get(doc_number=ID1).household.building.area == grid
+
+
+def test_it_asks_for_the_grid_only_of_a_new_building_in_a_community_of_several_grids(cast):
+    rows = [
+        [1, "张桂英", ID1, "", "", "新5号楼", "", "1", "", "", ""],
+        [2, "王磊", ID2, "", "", "1号楼", "1", "102", "", "", ""],
+    ]
+    result = run_en(cast, xlsx(rows))
+    assert (result.created, result.rejected) == (1, 1)
+    assert (result.errors[0]["row"], result.errors[0]["column"]) == (3, "网格")
+    assert "新5号楼" in result.errors[0]["message"]
+
+
+def test_it_asks_for_the_grid_of_a_building_name_two_grids_have(cast):
+    Building.objects.create(area=cast.grid_b, name="1栋")
+    result = run_en(cast, xlsx(without_grid(good_rows()[:1])))
+    assert result.rejected == 1 and result.errors[0]["column"] == "网格"
+    assert "第一网格" in result.errors[0]["message"] and "第二网格" in result.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("1", "1"),
+        ("01", "1"),
+        ("1号楼", "1"),
+        ("一号楼", "1"),
+        ("1栋", "1"),
+        ("1幢", "1"),
+        ("1号", "1"),
+        ("第一栋", "1"),
+        ("1#楼", "1"),
+        ("１号楼", "1"),
+        (" 1 号楼", "1"),
+        ("十二号楼", "12"),
+        ("二十一栋", "21"),
+        ("A座", "a"),
+        ("新5号楼", "新5"),
+        ("教学楼", "教学楼"),
+        ("号楼", "号楼"),
+    ],
+)
+def test_it_gives_one_key_to_the_ways_offices_write_a_building(name, key):
+    from epigrid.areas.models import normalise_building_name
+
+    assert normalise_building_name(name) == key
+
+
+def test_it_matches_a_building_however_the_row_writes_it(cast):
+    rows = [
+        [
+            i,
+            name,
+            make_resident_id("620102", datetime.date(1990, 1, 1), 40 + i),
+            "",
+            "第一网格",
+            building,
+            "1",
+            "101",
+            "",
+            "",
+            "",
+        ]
+        for i, (name, building) in enumerate(
+            [("甲", "1"), ("乙", "一号楼"), ("丙", "1栋"), ("丁", "1幢")], start=1
+        )
+    ]
+    preview = run_en(cast, xlsx(rows), dry_run=True)
+    assert [r["notes"] for r in preview.rows][1][0].startswith("一号楼")  # "一号楼 is building 1号楼"
+    result = run_en(cast, xlsx(rows))
+    assert result.created == 4 and Building.objects.filter(area=cast.grid_a).count() == 1
+    assert set(Person.objects.values_list("household__building", flat=True)) == {cast.building_a.pk}
+    assert Household.objects.filter(building=cast.building_a, unit="1", room="101").count() == 1
+    rows[0][5] = "1号楼"  # the same ledger written another way changes nothing
+    again = run_en(cast, xlsx(rows))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+
+
+def test_it_stores_the_building_key_on_save_and_in_bulk_writes(cast):
+    from epigrid.core.imports import bulk_insert
+
+    assert cast.building_a.name_key == "1"
+    cast.building_a.name = "二号楼"
+    cast.building_a.save(update_fields=["name"])
+    cast.building_a.refresh_from_db()
+    assert cast.building_a.name_key == "2"
+    (bulk,) = bulk_insert(Building, [Building(area=cast.grid_b, name="第三幢")])
+    assert Building.objects.get(pk=bulk.pk).name_key == "3"
+
+
+def test_it_fills_the_key_of_buildings_stored_before_keys_existed(cast):
+    import importlib
+
+    from django.apps import apps
+
+    Building.objects.update(name_key="")
+    migration = importlib.import_module("epigrid.areas.migrations.0003_building_name_key")
+    migration.fill_name_keys(apps, None)
+    assert set(Building.objects.values_list("name", "name_key")) == {("1号楼", "1"), ("9号楼", "9")}
+
+
+def test_it_previews_the_first_rows_masked_with_what_happens_to_each(cast):
+    rows = [
+        [
+            i,
+            f"居民{i}",
+            make_resident_id("620102", datetime.date(1950 + i, 2, 3), i),
+            f"1381234{i:04d}",
+            "第一网格",
+            "1号楼",
+            "1",
+            f"{i}",
+            "",
+            "",
+            "",
+        ]
+        for i in range(1, 61)
+    ]
+    rows[1][5] = "新7号楼"
+    rows[2][1] = ""  # rejected
+    result = run_en(cast, xlsx(rows), dry_run=True)
+    assert len(result.rows) == 50 and [r["row"] for r in result.rows] == list(range(3, 53))
+    first = dict(result.rows[0]["cells"])
+    assert first["证件号码"] == "6201**********" + rows[0][2][-4:]
+    assert (first["Birth year"], first["联系电话"]) == ("1951", "138****0001")
+    assert result.rows[0]["action"] == "create" and result.rows[0]["notes"] == [
+        "New household: 1号楼 1单元 1"
+    ]
+    assert result.rows[1]["notes"][0] == "New building: 第一网格 新7号楼"
+    assert result.rows[2]["action"] == "rejected" and result.rows[2]["notes"]
+    assert dict(result.counts) == {"New buildings": 1, "New households": 60 - 1}
+    stored = json.dumps(result.as_dict(), ensure_ascii=False)
+    assert not any(row[2] in stored or row[3] in stored for row in rows)
+    assert "1951-02-03" not in stored
+
+
+def test_it_previews_a_person_of_another_area_only_as_registered_elsewhere(cast):
+    from epigrid.core.testing import make_person
+
+    other = make_person(household=cast.household_b, name="登记名")
+    rows = [[1, "表格名", other.doc_number, "", "", "1号楼", "1", "101", "", "", ""]]
+    result = run_en(cast, xlsx(rows), user=cast.grid_worker, area=cast.grid_a, dry_run=True)
+    (row,) = result.rows
+    assert row["action"] == "rejected" and len(row["notes"]) == 1 and "another area" in row["notes"][0]
+    stored = json.dumps(result.as_dict(), ensure_ascii=False)
+    assert "登记名" not in stored and "第二网格" not in stored and other.doc_number not in stored

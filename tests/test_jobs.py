@@ -171,3 +171,54 @@ def test_it_runs_a_job_through_the_redis_queue(cast, settings, django_capture_on
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED
     assert [job.pk] == RUNS
+
+
+# -- issue 8: progress that adds up, and the preview's rows -------------------------------------
+def _preview(cast, capture, rows=None):
+    from tests.test_import_residents import good_rows, xlsx
+
+    client = cast.client_for(cast.community_officer)
+    with capture(execute=True):
+        client.post(
+            "/jobs/import/residents/", {"area": cast.community.code, "file": xlsx(rows or good_rows())}
+        )
+    return client, Job.objects.get()
+
+
+def test_it_counts_an_import_in_rows_and_drops_the_running_message_when_done(
+    cast, django_capture_on_commit_callbacks
+):
+    client, preview = _preview(cast, django_capture_on_commit_callbacks)
+    assert (preview.status, preview.done, preview.total, preview.message) == (Status.SUCCEEDED, 3, 3, "")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/jobs/{preview.pk}/confirm/")
+    job = Job.objects.get(params__dry_run=False)
+    assert (job.done, job.total, job.message) == (3, 3, "")  # no "正在写入 3 行" on a finished job
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "3 / 3" in html and "正在写入" not in html
+
+
+def test_it_shows_no_count_for_a_job_that_counted_nothing(cast, django_capture_on_commit_callbacks):
+    job = _submit(cast, django_capture_on_commit_callbacks, n=0)
+    html = cast.client_for(cast.grid_worker).get(job.get_absolute_url()).content.decode()
+    assert job.status == Status.SUCCEEDED and "0 / 0" not in html and 'data-testid="job-count"' not in html
+
+
+def test_it_shows_the_previews_rows_masked_on_the_page_and_in_the_api(
+    cast, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    from tests.test_import_residents import ID1, ID2, good_rows
+
+    client, preview = _preview(cast, django_capture_on_commit_callbacks)
+    html = client.get(preview.get_absolute_url()).content.decode()
+    assert 'data-testid="job-rows"' in html and "6201**********" + ID1[-4:] in html
+    assert "138****5678" in html and "1941" in html
+    api = APIClient()
+    api.force_authenticate(cast.community_officer)
+    result = api.get(f"/api/v1/jobs/{preview.pk}/").json()["result"]
+    assert [r["row"] for r in result["rows"]] == [3, 4, 5]
+    for body in (html, str(result)):
+        assert ID1 not in body and ID2 not in body and "13812345678" not in body and "1941-03-08" not in body
+    assert good_rows()[0][1] in html  # names are shown

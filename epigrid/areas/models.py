@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -29,6 +30,56 @@ CODE_PATTERNS = {
 PARENT_PREFIX = {Level.DISTRICT: 4, Level.STREET: 6, Level.COMMUNITY: 9, Level.GRID: 12}
 
 PATH_SEPARATOR = "/"
+
+
+# -- building names (decision 0018) -------------------------------------------------------------
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUMBER = re.compile(f"[{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}]+")
+_DIGITS = re.compile(r"\d+")
+# One suffix is dropped from the end: "1号楼", "1#楼", "1栋", "1幢", "1号", "1#", "A座" (and "3楼"
+# after a digit or a letter; "教学楼" keeps its 楼).
+_BUILDING_SUFFIX = re.compile(r"(?<=.)(?:号楼|#楼|栋楼|栋|幢|号|#|座|(?<=[0-9a-z])楼)$")
+BUILDING_KEY_LENGTH = 100
+
+
+def _chinese_number(run):
+    """一 → 1, 十二 → 12, 二十一 → 21, 一百零五 → 105; digits alone read one by one (一〇一 → 101)."""
+    if not any(c in _CN_UNITS for c in run):
+        return "".join(str(_CN_DIGITS[c]) for c in run)
+    total, digit = 0, None
+    for c in run:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        else:
+            total += (1 if digit is None else digit) * _CN_UNITS[c]
+            digit = None
+    return str(total + (digit or 0))
+
+
+def normalise_building_name(name):
+    """The key that says two building names are the same building: "1", "01", "1号楼", "一号楼",
+    "第一栋", "1栋", "1幢", "1#" → "1"; "A座" → "a"; "新5号楼" → "新5" (decision 0018). Only for
+    matching: the building keeps the name it was given."""
+    key = "".join(unicodedata.normalize("NFKC", str(name or "")).split()).lower()
+    key = _CN_NUMBER.sub(lambda m: _chinese_number(m.group()), key)
+    key = _DIGITS.sub(lambda m: str(int(m.group())), key)
+    if key.startswith("第") and key[1:2].isdigit():
+        key = key[1:]
+    return _BUILDING_SUFFIX.sub("", key)[:BUILDING_KEY_LENGTH]
 
 
 class Area(ChangeLoggedModel):
@@ -136,10 +187,14 @@ class Building(ChangeLoggedModel):
 
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("grid"))
     name = models.CharField(_("building"), max_length=64)
+    # normalise_building_name(name): "1号楼" and "一栋" are one building (decision 0018).
+    name_key = models.CharField(max_length=BUILDING_KEY_LENGTH, default="", editable=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
 
     scope_lookup = "area__path"
     objects = RestrictedQuerySet.as_manager()
+    # core.imports.bulk_insert fills name_key of the buildings it writes (imports, the demo).
+    fill_derived_on_insert = True
     autocomplete_lookups = ("name__startswith", "area__name__contains")
     autocomplete_select_related = ("area",)
 
@@ -148,6 +203,7 @@ class Building(ChangeLoggedModel):
         verbose_name_plural = _("buildings")
         ordering = ["area__path", "name"]
         constraints = [models.UniqueConstraint(fields=["area", "name"], name="building_unique_in_area")]
+        indexes = [models.Index(fields=["area", "name_key"], name="building_area_name_key")]
 
     def __str__(self):
         return f"{self.area.name} {self.name}"
@@ -160,7 +216,15 @@ class Building(ChangeLoggedModel):
         if self.area_id and self.area.level != Level.GRID:
             raise ValidationError({"area": _("Buildings belong to a grid.")})
 
+    def fill_derived_fields(self):
+        """Values that follow from others; bulk writers call this too (core.imports.bulk_insert)."""
+        self.name_key = normalise_building_name(self.name)
+
     def save(self, *args, **kwargs):
+        self.fill_derived_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
         with transaction.atomic():
             super().save(*args, **kwargs)
             _follow_area(self.households.all(), self.area_id)

@@ -10,9 +10,10 @@ Decisions (docs/decisions/0012-keyperson-ledger-import.md):
 - A row that is exactly a released or closed entry of the person (same category and dates) is
   that entry: unchanged, so an old cumulative ledger (or an export) never puts released people
   back under control.
-- New entries are made by `control.services.register_key_person` (planned under the active
-  protocol) inside the pipeline's write transaction; a category the active protocol no longer
-  manages is rejected with the service's message.
+- New entries are what `control.services.register_key_person` makes (planned under the active
+  protocol by `control.plans`, change-logged), written in bulk inside the pipeline's write
+  transaction (`_register`: a thousand rows are a few statements, not a few thousand); a
+  category the active protocol no longer manages is rejected with the service's message.
 - A person not in the registry yet is registered with the row when it carries the resident
   ledger's place columns (网格, 楼栋, 单元, 房号), through `ResidentResource`; otherwise the row
   is rejected asking for them. For a registered person the place columns, 现住址 and 电话 are
@@ -27,16 +28,24 @@ Decisions (docs/decisions/0012-keyperson-ledger-import.md):
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epigrid.audit.services import log_bulk_update
+from epigrid.audit.models import Action
+from epigrid.audit.services import build_change, log_bulk_update, write_changes
 from epigrid.control import plans
 from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureKind
-from epigrid.control.services import active_protocol, register_key_person
-from epigrid.core.imports import Outcome, Resource, RowCheck, RowInvalid
+from epigrid.control.services import active_protocol
+from epigrid.core.imports import Outcome, Resource, RowCheck, RowInvalid, bulk_insert
 from epigrid.core.tabular import CellError, Column, cell_datetime, cell_text
-from epigrid.people.imports import ResidentResource, charge_near_misses, check_identity
+from epigrid.people.imports import (
+    ResidentResource,
+    charge_near_misses,
+    check_identity,
+    person_cells,
+    person_columns,
+)
 from epigrid.people.models import Person
 
 COLUMNS = [
@@ -127,6 +136,7 @@ EXAMPLE = [
     "",
 ]
 PLACE_FIELDS = ("grid_code", "grid_name", "building", "unit", "room")
+TEAM_COLUMN = dict.fromkeys(("street_cadre", "community_cadre", "grid_worker", "doctor", "police"), "team")
 TEAM_FIELDS = ("street_cadre", "community_cadre", "grid_worker", "doctor", "police")
 DATE_FIELDS = ("last_exposure", "arrival")
 
@@ -375,6 +385,8 @@ class KeyPersonResource(Resource):
         self.view_paths = user.scope_paths("people.view_person") if user is not None else None
         self.entry_paths = user.scope_paths("control.view_keyperson") if user is not None else None
         self.warnings = []  # {row, column, message}: reported, never a reason to reject
+        self.protocol = None  # the active protocol, read by plan_rows
+        self.new_persons = 0
 
     def header_of(self, field_name):
         return super().header_of({"grid": "grid_name"}.get(field_name, field_name))
@@ -443,7 +455,9 @@ class KeyPersonResource(Resource):
         self.warnings = []
         persons = self._persons({(c["doc_type"], c["doc_number"]) for _row, c in cleaned_rows})
         known = {number for _type, number in persons}
-        charge_near_misses(self.user, [c["doc_number"] for _row, c in cleaned_rows if c["doc_number"] not in known])
+        charge_near_misses(
+            self.user, [c["doc_number"] for _row, c in cleaned_rows if c["doc_number"] not in known]
+        )
         person_ids = [p.pk for p in persons.values()]
         open_entries = self._open_entries(person_ids)
         past = self._past_entries(person_ids)
@@ -451,6 +465,7 @@ class KeyPersonResource(Resource):
             protocol, no_protocol = active_protocol(), None
         except ValidationError as exc:
             protocol, no_protocol = None, exc.messages[0]
+        self.protocol = protocol
         outcomes, problems, claimed = [], [], {}
 
         def reject(row, field, message):
@@ -495,7 +510,36 @@ class KeyPersonResource(Resource):
                 continue
             claimed[claim] = row
             outcomes.append(outcome)
+        self._note_new_persons(outcomes)
         return outcomes, problems
+
+    def _note_new_persons(self, outcomes):
+        """Rows that register a person say so, and which building and household they create."""
+        residents = [
+            (o, Outcome(o.row, "create", (o.data["doc_type"], o.data["doc_number"]), o.data["place"]))
+            for o in outcomes
+            if o.action == "create" and o.target is None
+        ]
+        self.new_persons = len(residents)
+        self.residents.note_places([resident for _o, resident in residents])
+        for outcome, resident in residents:
+            outcome.notes += [_("Registers a new resident"), *resident.notes]
+
+    # -- the preview ---------------------------------------------------------------------
+    @property
+    def preview_columns(self):
+        return [*person_columns(), self.header_of("category")]
+
+    def preview_cells(self, raw, cleaned):
+        category = (
+            CATEGORY_LABELS.get(cleaned["category"], cleaned["category"])
+            if cleaned is not None
+            else cell_text(raw.get("category"))
+        )
+        return [*person_cells(raw, cleaned), category]
+
+    def extra_counts(self):
+        return [[_("New residents"), self.new_persons], *self.residents.extra_counts()]
 
     def _may_see(self, person, entry):
         if person.area.path.startswith(self.area.path) and _in(person.area.path, self.view_paths):
@@ -602,7 +646,11 @@ class KeyPersonResource(Resource):
         if data["notes"] and data["notes"] not in entry.notes:
             changes["notes"] = "\n".join(filter(None, [entry.notes, data["notes"]]))
         self._check_measure(row, data, self.plan_kinds.get(entry.pk, []), entry.protocol)
-        return Outcome(row, "update" if changes else "unchanged", self.key(data), changes, entry), None
+        outcome = Outcome(row, "update" if changes else "unchanged", self.key(data), changes, entry)
+        if changes:
+            columns = "、".join(dict.fromkeys(self.header_of(TEAM_COLUMN.get(f, f)) for f in changes))
+            outcome.notes.append(_("Changes: %(columns)s") % {"columns": columns})
+        return outcome, None
 
     def _plan_create(self, row, data, person, protocol, no_protocol):
         if person is None:
@@ -672,12 +720,60 @@ class KeyPersonResource(Resource):
         if new_persons:
             self.residents.write(new_persons)
             registered = self._persons({o.key for o in new_persons})
-        for o in creates:
-            d = o.data
-            person = o.target or registered[(d["doc_type"], d["doc_number"])]
-            fields = {f: d[f] for f in ("last_exposure", "arrival", "origin", "transport", "notes") if d[f]}
-            register_key_person(person, d["category"], d["area"], **fields, **d["team"])
+        rows = [(o.target or registered[(o.data["doc_type"], o.data["doc_number"])], o.data) for o in creates]
+        self._register(rows)
         self._update([o for o in outcomes if o.action == "update"])
+
+    def _register(self, rows):
+        """What control.services.register_key_person does for each (person, row), in bulk: the
+        entry under the active protocol, its planned measures (control.plans), and a change-log
+        row for each, in the same order. Search before create holds: a person whose entry was
+        opened since plan_rows (a page, another import) keeps that entry; the database's one open
+        entry per person settles a race, after which the check runs once more."""
+        for attempt in range(2):
+            try:
+                with transaction.atomic():
+                    return self._insert_entries(rows)
+            except IntegrityError:
+                if attempt:
+                    raise
+        return None
+
+    def _insert_entries(self, rows):
+        ids = [person.pk for person, _data in rows]
+        taken = set()
+        for start in range(0, len(ids), 2000):
+            taken.update(
+                KeyPerson.objects.filter(
+                    person_id__in=ids[start : start + 2000], status=KeyPerson.Status.OPEN
+                ).values_list("person_id", flat=True)
+            )
+        entries = []
+        for person, d in rows:
+            if person.pk in taken:
+                continue
+            fields = {f: d[f] for f in ("last_exposure", "arrival", "origin", "transport", "notes") if d[f]}
+            entries.append(
+                KeyPerson(
+                    person=person,
+                    category=d["category"],
+                    area=d["area"],
+                    protocol=self.protocol,
+                    **fields,
+                    **d["team"],
+                )
+            )
+        bulk_insert(KeyPerson, entries)
+        plans_of = [(entry, plan_measures(entry, self.protocol)) for entry in entries]
+        bulk_insert(ControlMeasure, [m for _entry, steps in plans_of for m in steps])
+        write_changes(
+            [
+                build_change(obj, Action.CREATE, None, obj.serialize_for_log())
+                for entry, steps in plans_of
+                for obj in (entry, *steps)
+            ]
+        )
+        return entries
 
     @staticmethod
     def _update(outcomes):
@@ -691,6 +787,28 @@ class KeyPersonResource(Resource):
         if entries:
             KeyPerson.objects.bulk_update(entries, sorted(fields), batch_size=2000)
             log_bulk_update(entries)
+
+
+def plan_measures(entry, protocol, today=None):
+    """The unsaved steps of a new entry's plan, as control.services.register_key_person saves
+    them (tests/test_control_import.py compares the two)."""
+    today = today or timezone.localdate()
+    return [
+        ControlMeasure(
+            key_person=entry,
+            protocol=protocol,
+            sequence=sequence,
+            kind=step.measure,
+            start=step.start,
+            planned_end=step.end,
+            test_dates=[d.isoformat() for d in step.test_dates],
+            temps_per_day=step.temps_per_day,
+            status=ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED,
+        )
+        for sequence, step in enumerate(
+            plans.plan(protocol.rules, entry.category, entry.anchor_date), start=1
+        )
+    ]
 
 
 def _too_long(column):

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from epigrid.core import tabular
 from epigrid.core.tabular import CellError, TableReadError
 
 PROGRESS_EVERY = 1000
 MAX_REPORTED_ERRORS = 200
+PREVIEW_ROWS = 50  # rows of the file shown with what happens to each (masked)
 
 
 class RowInvalid(Exception):
@@ -75,6 +77,7 @@ class Outcome:
     key: object
     data: dict
     target: object = None  # the existing object for update/unchanged
+    notes: list = field(default_factory=list)  # shown in the preview ("new building 5号楼")
 
 
 @dataclass
@@ -90,6 +93,10 @@ class ImportResult:
     rejected_rows: list = field(default_factory=list)  # (row, original values, [reasons])
     warnings: list = field(default_factory=list)  # {row, column, message}: reported, never rejected
     dry_run: bool = True
+    counts: list = field(default_factory=list)  # [label, n] a ledger adds (new buildings, ...)
+    row_columns: list = field(default_factory=list)  # headers of `rows`' cells
+    # The first PREVIEW_ROWS rows: {row, action, label, cells: [[header, value]], notes}, masked.
+    rows: list = field(default_factory=list)
 
     def as_dict(self):
         return {
@@ -102,6 +109,8 @@ class ImportResult:
             "header_row": self.header_row,
             "warnings": self.warnings,
             "dry_run": self.dry_run,
+            "row_columns": self.row_columns,
+            "rows": self.rows,
         }
 
     def reject(self, row, values, problems):
@@ -117,6 +126,9 @@ class Resource:
 
     columns: list = []
     title = ""
+    # The preview's table: a header per cell of preview_cells. Masked for everyone: the job's
+    # result is stored (decision 0015).
+    preview_columns: list = []
 
     def __init__(self, user, area, **params):
         self.user = user
@@ -139,6 +151,15 @@ class Resource:
 
     def write(self, outcomes):
         raise NotImplementedError
+
+    def preview_cells(self, raw, cleaned):
+        """The cells of one preview row: `cleaned` is None for a row rejected while cleaning.
+        Never a full document or phone number."""
+        return []
+
+    def extra_counts(self):
+        """[label, n] pairs for the summary, known after plan_rows (new buildings, ...)."""
+        return []
 
 
 def _raw_values(values, mapping):
@@ -197,6 +218,9 @@ def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override
     )
     data_rows = rows[header.row_index + 1 :]
     total = len(data_rows)
+    preview = _Preview(resource, data_rows[:PREVIEW_ROWS], header.mapping)
+    if progress:
+        progress(0, total, _("Checking %(total)d rows") % {"total": total})
     cleaned_rows, originals, seen = [], {}, {}
     for index, (row_number, values) in enumerate(data_rows, start=1):
         originals[row_number] = values
@@ -204,6 +228,7 @@ def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override
             cleaned = resource.clean_row(_raw_values(values, header.mapping))
         except RowInvalid as exc:
             result.reject(row_number, values, exc.problems)
+            preview.note(row_number, "rejected", None, [message for _column, message in exc.problems])
         else:
             key = resource.key(cleaned)
             if key in seen:
@@ -213,29 +238,80 @@ def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override
                         "row": first_row
                     }
                     result.reject(row_number, values, [(resource.header_of("doc_number"), problem)])
+                    preview.note(row_number, "rejected", cleaned, [problem])
                 else:
                     result.unchanged += 1  # an exact repeat of an earlier row: one person
+                    preview.note(
+                        row_number, "unchanged", cleaned, [_("Same as row %(row)d") % {"row": first_row}]
+                    )
             else:
                 seen[key] = (row_number, cleaned)
                 cleaned_rows.append((row_number, cleaned))
         if progress and index % PROGRESS_EVERY == 0:
-            progress(index, total + 1, _("Checked %(n)d of %(total)d rows") % {"n": index, "total": total})
+            progress(index, total, _("Checked %(n)d of %(total)d rows") % {"n": index, "total": total})
     outcomes, problems = resource.plan_rows(cleaned_rows)
     # A ledger may note things worth telling that do not reject a row (e.g. a measure column
     # that disagrees with the protocol's plan).
     result.warnings = sorted(getattr(resource, "warnings", []), key=lambda w: w["row"])
+    cleaned_of = dict(cleaned_rows) if preview.wanted else {}
     for row_number, row_problems in problems:
         result.reject(row_number, originals[row_number], row_problems)
+        preview.note(row_number, "rejected", cleaned_of.get(row_number), [m for _c, m in row_problems])
     for outcome in outcomes:
         setattr(result, _COUNTER[outcome.action], getattr(result, _COUNTER[outcome.action]) + 1)
+        preview.note(outcome.row, outcome.action, cleaned_of.get(outcome.row), outcome.notes)
+    result.counts = resource.extra_counts()
+    result.row_columns, result.rows = list(resource.preview_columns), preview.rows()
     if not dry_run:
         if progress:
-            progress(total, total + 1, _("Writing %(n)d rows") % {"n": len(outcomes)})
+            progress(total, total, _("Writing %(n)d rows") % {"n": len(outcomes)})
         with transaction.atomic():
             resource.write([o for o in outcomes if o.action != "unchanged"])
     result.errors.sort(key=lambda e: e["row"])
     result.rejected_rows.sort(key=lambda r: r[0])
     return result
+
+
+class _Preview:
+    """The first rows of the file with what happens to each, in the file's order. Only these
+    rows' raw values are kept; their cells come from the ledger's preview_cells (masked)."""
+
+    def __init__(self, resource, data_rows, mapping):
+        self.resource = resource
+        self.raw = {number: _raw_values(values, mapping) for number, values in data_rows}
+        self.wanted = set(self.raw)
+        self.fate = {}
+
+    def note(self, row, action, cleaned, notes):
+        if row in self.wanted:
+            self.fate[row] = (action, cleaned, [str(n) for n in notes])
+
+    def rows(self):
+        labels, headers = _action_labels(), list(self.resource.preview_columns)
+        rows = []
+        for number, raw in self.raw.items():
+            action, cleaned, notes = self.fate.get(number, ("rejected", None, []))
+            cells = self.resource.preview_cells(raw, cleaned)
+            rows.append(
+                {
+                    "row": number,
+                    "action": action,
+                    "label": labels[action],
+                    # [header, value]: the page labels each cell (cards on a phone).
+                    "cells": [[h, "" if c is None else str(c)] for h, c in zip(headers, cells, strict=True)],
+                    "notes": notes,
+                }
+            )
+        return rows
+
+
+def _action_labels():
+    return {
+        "create": pgettext("import row", "New"),
+        "update": pgettext("import row", "Update"),
+        "unchanged": pgettext("import row", "Unchanged"),
+        "rejected": pgettext("import row", "Rejected"),
+    }
 
 
 _COUNTER = {"create": "created", "update": "updated", "unchanged": "unchanged"}
@@ -267,10 +343,15 @@ def bulk_insert(model, objs, batch_size=2000):
     for the tens of thousands of rows of a ledger (and their audit rows) that is several times
     faster than bulk_create's INSERT, most of whose cost is preparing parameters in Python.
     Elsewhere (SQLite) it is bulk_create. auto_now / auto_now_add fields get the current time.
+    A model with `fill_derived_on_insert` has its `fill_derived_fields()` called first, as its
+    save() would.
     """
     objs = list(objs)
     if not objs:
         return objs
+    if getattr(model, "fill_derived_on_insert", False):
+        for obj in objs:  # what save() would fill (e.g. a building's name key)
+            obj.fill_derived_fields()
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     if connection.vendor != "postgresql" or not meta.pk.get_internal_type().endswith("AutoField"):
@@ -327,4 +408,5 @@ def summary_rows(result):
         [_("Rejected"), result.rejected],
         [_("Header row"), result.header_row],
         [_("Ignored columns"), "、".join(result.unknown_columns) or "—"],
+        *result.counts,
     ]

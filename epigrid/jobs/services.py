@@ -127,7 +127,8 @@ def _finish(job, status, message="", result=None):
     from epigrid.jobs.models import Job
 
     fields = {"status": status, "finished": timezone.now(), "heartbeat": timezone.now()}
-    if message:
+    if message or status == Status.SUCCEEDED:
+        # A finished job no longer says what it was doing ("Writing 1,000 rows"): the result tells.
         fields["message"] = message
     if result is not None:
         fields["result"] = result

@@ -4,7 +4,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from epigrid.areas.models import Building, Household, Level
+from epigrid.areas.models import Building, Household, Level, normalise_building_name
 from epigrid.audit.models import Action
 from epigrid.audit.services import build_change, log_bulk_create, log_bulk_update, write_changes
 from epigrid.core import identity
@@ -93,6 +93,8 @@ EXPORT_LABELS = {
     "sex": {"M": "男", "F": "女", "U": ""},
 }
 _TAG_SPLIT = re.compile(r"[、,，;；/\s]+")
+# The model's lengths: a longer cell is a row error, never a failed write.
+PLACE_LENGTHS = {"building": 64, "unit": 16, "room": 32}
 
 
 def _unit(text):
@@ -128,6 +130,26 @@ def check_identity(check, empty_phone=""):
     check("phone", lambda v: identity.normalise_phone(cell_identifier(v)) if cell_text(v) else empty_phone)
 
 
+def person_cells(raw, cleaned):
+    """Preview cells of a person row: name, document masked, birth year only, phone masked
+    (decision 0015; the job's result is stored and shown to whoever started the job)."""
+    if cleaned is None:
+        number = identity.normalise_text(cell_text(raw.get("doc_number")))
+        return [cell_text(raw.get("name"))[:64], identity.mask_document(number), "", ""]
+    number = cleaned["doc_number"]
+    is_resident_id = cleaned["doc_type"] == DocumentType.RESIDENT_ID
+    return [
+        cleaned["name"],
+        identity.mask_document(number),
+        identity.resident_id_facts(number)[1].year if is_resident_id else "",
+        identity.mask_phone(cleaned["phone"]) if cleaned.get("phone") else "",
+    ]
+
+
+def person_columns():
+    return ["姓名", "证件号码", _("Birth year"), "联系电话"]
+
+
 def clean_doc_type(value):
     text = cell_text(value)
     if not text:
@@ -135,6 +157,20 @@ def clean_doc_type(value):
     if text not in DOC_TYPES:
         raise CellError(_("Unknown document type “%(value)s”.") % {"value": text})
     return DOC_TYPES[text]
+
+
+def another_area():
+    return _("This person is registered in another area; ask that community to hand the record over.")
+
+
+def place_of(data):
+    """Where a cleaned row puts its household: (grid pk, building key, unit, room)."""
+    return (data["grid"].pk, normalise_building_name(data["building"]), data["unit"], data["room"])
+
+
+def _address(building, unit, room):
+    unit = f"{unit}单元" if unit and unit.isdigit() else unit
+    return " ".join(part for part in (building, unit, room) if part)
 
 
 class ResidentResource(Resource):
@@ -147,6 +183,10 @@ class ResidentResource(Resource):
         grids = list(area.subtree().filter(level=Level.GRID)) if area.level < Level.GRID else [area]
         allowed = user.scope_paths("people.add_person") if user is not None else None
         self.grids = [g for g in grids if allowed is None or any(g.path.startswith(p) for p in allowed)]
+        # A community with a single grid: every household of it is in that grid.
+        self.only_grid = self.grids[0] if len(grids) == 1 and self.grids else None
+        self.building_grids = None  # building key -> {grid pk}, read when a row names no grid
+        self.new_buildings, self.new_households = set(), set()  # found by plan_rows, for the summary
         self.by_code = {g.code: g for g in self.grids}
         self.by_pk = {g.pk: g for g in self.grids}
         self.by_name = {}
@@ -163,9 +203,9 @@ class ResidentResource(Resource):
     def clean_row(self, raw):
         check = RowCheck(self, raw)
         check_identity(check, empty_phone=None)
-        check("grid", lambda _v: self._grid(raw))
         check("building", lambda v: self._required(v, "building"))
-        check.data["unit"] = _unit(cell_text(raw.get("unit")))
+        check("grid", lambda _v: self._grid(raw, check.data.get("building")))
+        check("unit", lambda v: self._short(_unit(cell_text(v)), "unit"))
         check("room", lambda v: self._required(v, "room"))
         check("residence_type", lambda v: self._choice(v, RESIDENCE_TYPES, "residence_type"))
         check("sex", lambda v: self._choice(v, SEXES, "sex"))
@@ -188,6 +228,14 @@ class ResidentResource(Resource):
         text = cell_text(value)
         if not text:
             raise CellError(_("%(column)s is missing.") % {"column": self.header_of(field)})
+        return self._short(text, field)
+
+    def _short(self, text, field):
+        if len(text) > PLACE_LENGTHS[field]:
+            raise CellError(
+                _("%(column)s is longer than %(n)d characters.")
+                % {"column": self.header_of(field), "n": PLACE_LENGTHS[field]}
+            )
         return text
 
     def _choice(self, value, table, field):
@@ -210,7 +258,7 @@ class ResidentResource(Resource):
             raise CellError(_("Unknown tag(s): %(names)s.") % {"names": "、".join(unknown)})
         return sorted({self.tags[n].pk for n in names})
 
-    def _grid(self, raw):
+    def _grid(self, raw, building):
         code, name = cell_text(raw.get("grid_code")), cell_text(raw.get("grid_name"))
         if code:
             if code in self.by_code:
@@ -225,9 +273,59 @@ class ResidentResource(Resource):
                     _("More than one grid is called %(grid)s; give the grid code.") % {"grid": name}
                 )
             raise CellError(_("Grid %(grid)s is not inside the chosen area or your scope.") % {"grid": name})
-        if self.area.level == Level.GRID and self.grids:
-            return self.area
-        raise CellError(_("Say which grid this household is in (the chosen area is not a single grid)."))
+        if self.area.level == Level.GRID:
+            if self.grids:
+                return self.area
+            raise CellError(
+                _("Grid %(grid)s is not inside the chosen area or your scope.") % {"grid": self.area.name}
+            )
+        return self._grid_of_building(building)
+
+    def _grid_of_building(self, building):
+        """No grid column: the grid of the building when it is registered in one grid of the area,
+        or the area's only grid; only a building new to an area of several grids needs the column."""
+        if not building:
+            return None  # the building's own problem is reported
+        grid_ids = self._building_grids().get(normalise_building_name(building), set())
+        if len(grid_ids) == 1:
+            return self.by_pk[next(iter(grid_ids))]
+        if grid_ids:
+            names = "、".join(sorted(self.by_pk[g].name for g in grid_ids))
+            raise CellError(
+                _(
+                    "Building %(building)s is in more than one grid (%(grids)s); say which in the %(column)s column."
+                )
+                % {"building": building, "grids": names, "column": self.header_of("grid")}
+            )
+        if self.only_grid is not None:
+            return self.only_grid
+        if not self.grids:
+            raise CellError(
+                _("Grid %(grid)s is not inside the chosen area or your scope.") % {"grid": self.area.name}
+            )
+        raise CellError(
+            _(
+                "Building %(building)s is not registered in %(area)s yet and the area has %(n)d grids; "
+                "say which grid it is in, in the %(column)s column."
+            )
+            % {
+                "building": building,
+                "area": self.area.name,
+                "n": len(self.grids),
+                "column": self.header_of("grid"),
+            }
+        )
+
+    def _building_grids(self):
+        if self.building_grids is None:
+            self.building_grids = {}
+            rows = Building.objects.filter(area__path__startswith=self.area.path).values_list(
+                "area_id", "name_key"
+            )
+            for grid_id, key in rows.iterator():
+                if grid_id in self.by_pk:
+                    self.building_grids.setdefault(key, set()).add(grid_id)
+        return self.building_grids
 
     def key(self, cleaned):
         return (cleaned["doc_type"], cleaned["doc_number"])
@@ -244,26 +342,78 @@ class ResidentResource(Resource):
             if self.change_paths is not None and not any(
                 person.area.path.startswith(p) for p in self.change_paths
             ):
-                problems.append(
-                    (
-                        row,
-                        [
-                            (
-                                self.header_of("doc_number"),
-                                _(
-                                    "This person is registered in another area; ask that community to hand the record over."
-                                ),
-                            )
-                        ],
-                    )
-                )
+                # Nothing of the registered person is told, only that they are elsewhere.
+                problems.append((row, [(self.header_of("doc_number"), another_area())]))
                 continue
             changes = self._changes(person, data)
-            outcomes.append(
-                Outcome(row, "update" if changes else "unchanged", self.key(data), changes, person)
-            )
+            outcome = Outcome(row, "update" if changes else "unchanged", self.key(data), changes, person)
+            if changes:
+                outcome.notes.append(self._changed_message(changes))
+            outcomes.append(outcome)
         charge_near_misses(self.user, [o.key[1] for o in outcomes if o.action == "create"])
+        self.note_places(outcomes)
         return outcomes, problems
+
+    def _changed_message(self, changes):
+        headers = [
+            "/".join(self.header_of(f) for f in ("building", "unit", "room"))
+            if field == "place"
+            else self.header_of(field)
+            for field in changes
+        ]
+        return _("Changes: %(columns)s") % {"columns": "、".join(headers)}
+
+    # -- the preview ---------------------------------------------------------------------
+    @property
+    def preview_columns(self):
+        return [*person_columns(), *(self.header_of(f) for f in ("grid", "building", "unit", "room"))]
+
+    def preview_cells(self, raw, cleaned):
+        place = (
+            [cleaned["grid"].name, cleaned["building"], cleaned["unit"], cleaned["room"]]
+            if cleaned is not None
+            else [
+                cell_text(raw.get("grid_name")) or cell_text(raw.get("grid_code")),
+                *(cell_text(raw.get(f)) for f in ("building", "unit", "room")),
+            ]
+        )
+        return [*person_cells(raw, cleaned), *place]
+
+    def extra_counts(self):
+        return [
+            [_("New buildings"), len(self.new_buildings)],
+            [_("New households"), len(self.new_households)],
+        ]
+
+    def note_places(self, outcomes):
+        """Tell, row by row, which rows create a building or a household (and which building a
+        differently written name is): the same look-ups the write makes, read only."""
+        wanted = {}  # outcome -> its place, for the rows that put a person somewhere
+        for o in outcomes:
+            if o.action == "create":
+                wanted[o.row] = (o, place_of(o.data), o.data["building"])
+            elif "place" in o.data:
+                wanted[o.row] = (o, *o.data["place"])
+        buildings = self._buildings({place[:2] for _o, place, _name in wanted.values()})
+        households = self._existing_households(buildings.values())
+        for o, place, name in wanted.values():
+            building = buildings.get(place[:2])
+            grid = self.by_pk[place[0]].name
+            if building is None:
+                self.new_buildings.add(place[:2])
+                self.new_households.add(place)
+                o.notes.append(_("New building: %(grid)s %(building)s") % {"grid": grid, "building": name})
+                o.notes.append(_("New household: %(address)s") % {"address": _address(name, *place[2:])})
+                continue
+            if building.name != name:
+                o.notes.append(
+                    _("%(given)s is building %(building)s") % {"given": name, "building": building.name}
+                )
+            if (building.pk, *place[2:]) not in households:
+                self.new_households.add(place)
+                o.notes.append(
+                    _("New household: %(address)s") % {"address": _address(building.name, *place[2:])}
+                )
 
     def _existing(self, keys):
         found = {}
@@ -293,56 +443,82 @@ class ResidentResource(Resource):
             if data[field] is not None and getattr(person, field) != data[field]:
                 changes[field] = data[field]
         household = person.household
-        place = (data["grid"].pk, data["building"], data["unit"], data["room"])
+        place = place_of(data)
+        # The building by its key: "1" is the household's "1号楼" (decision 0018).
         if (
             household is None
-            or (household.area_id, household.building.name, household.unit, household.room) != place
+            or (
+                household.area_id,
+                household.building.name_key,
+                household.unit,
+                household.room,
+            )
+            != place
         ):
-            changes["place"] = place
+            changes["place"] = (place, data["building"])
         if data["tags"] is not None and sorted(t.pk for t in person.tags.all()) != data["tags"]:
             changes["tags"] = data["tags"]
         return changes
 
     def write(self, outcomes):
-        places = {o.data["place"] for o in outcomes if "place" in o.data}
-        places |= {
-            (o.data["grid"].pk, o.data["building"], o.data["unit"], o.data["room"])
-            for o in outcomes
-            if o.action == "create"
-        }
-        households = self._households(places)
+        names = {}  # place -> the building's name as the first row gives it
+        for o in sorted(outcomes, key=lambda o: o.row):
+            if o.action == "create":
+                names.setdefault(place_of(o.data), o.data["building"])
+            elif "place" in o.data:
+                names.setdefault(*o.data["place"])
+        households = self._households(names)
         self._create([o for o in outcomes if o.action == "create"], households)
         self._update([o for o in outcomes if o.action == "update"], households)
 
-    def _households(self, places):
-        grid_ids = {p[0] for p in places}
-        buildings = {(b.area_id, b.name): b for b in Building.objects.filter(area_id__in=grid_ids)}
+    def _buildings(self, grid_keys):
+        """{(grid pk, name key): Building} of those that exist, on the (area, name_key) index. Of
+        two buildings of a grid sharing a key (written before keys existed) the older one."""
+        found, keys = {}, sorted({k for _g, k in grid_keys})
+        grid_ids = {g for g, _k in grid_keys}
+        for start in range(0, len(keys), 500):
+            for building in Building.objects.filter(
+                area_id__in=grid_ids, name_key__in=keys[start : start + 500]
+            ).order_by("pk"):
+                found.setdefault((building.area_id, building.name_key), building)
+        return {gk: b for gk, b in found.items() if gk in grid_keys}
+
+    @staticmethod
+    def _existing_households(buildings):
+        ids, found = sorted(b.pk for b in buildings), {}
+        for start in range(0, len(ids), 500):
+            for household in Household.objects.filter(building_id__in=ids[start : start + 500]):
+                found[(household.building_id, household.unit, household.room)] = household
+        return found
+
+    def _households(self, names):
+        """{place: Household} for every place, creating the buildings and households missing."""
+        buildings = self._buildings({p[:2] for p in names})
         # Objects carry their grid, not just its id: the audit rows file them under its path.
-        new_buildings = [
-            Building(area=self.by_pk[g], name=n)
-            for g, n in sorted({(p[0], p[1]) for p in places} - set(buildings))
-        ]
+        new_buildings = []
+        for place in sorted(names, key=lambda p: (p[0], p[1])):
+            if place[:2] not in buildings:
+                building = Building(area=self.by_pk[place[0]], name=names[place])
+                buildings[place[:2]] = building
+                new_buildings.append(building)
         if new_buildings:
             bulk_insert(Building, new_buildings)
             log_bulk_create(new_buildings)
-            buildings.update({(b.area_id, b.name): b for b in new_buildings})
-        wanted = {(buildings[(p[0], p[1])], p[2], p[3]) for p in places}
-        building_ids = {b.pk for b, _u, _r in wanted}
-        existing = {
-            (h.building_id, h.unit, h.room): h for h in Household.objects.filter(building_id__in=building_ids)
-        }
-        new_households = []
-        for building, unit, room in sorted(wanted, key=lambda w: (w[0].pk, w[1], w[2])):
-            if (building.pk, unit, room) not in existing:
-                household = Household(
-                    building=building, area=self.by_pk[building.area_id], unit=unit, room=room
+        existing = self._existing_households(b for b in buildings.values() if b.pk)
+        new_households, found = [], {}
+        for place in sorted(names):
+            building = buildings[place[:2]]
+            address = (building.pk, *place[2:])
+            if address not in existing:
+                existing[address] = Household(
+                    building=building, area=self.by_pk[building.area_id], unit=place[2], room=place[3]
                 )
-                new_households.append(household)
-                existing[(building.pk, unit, room)] = household
+                new_households.append(existing[address])
+            found[place] = existing[address]
         if new_households:
             bulk_insert(Household, new_households)
             log_bulk_create(new_households)
-        return {(b.area_id, b.name, u, r): existing[(b.pk, u, r)] for b, u, r in wanted}
+        return found
 
     def _create(self, outcomes, households):
         persons = []
@@ -355,7 +531,7 @@ class ResidentResource(Resource):
                 phone=d["phone"] or "",
                 residence_type=d["residence_type"] or ResidenceType.REGISTERED,
                 notes=d["notes"] or "",
-                household=households[(d["grid"].pk, d["building"], d["unit"], d["room"])],
+                household=households[place_of(d)],
                 area=d["grid"],
             )
             person.fill_derived_fields()
@@ -372,7 +548,7 @@ class ResidentResource(Resource):
             person = o.target
             for field, value in o.data.items():
                 if field == "place":
-                    person.household = households[value]
+                    person.household = households[value[0]]
                     person.area = self.by_pk[person.household.area_id]
                     fields |= {"household", "area"}
                 elif field == "tags":

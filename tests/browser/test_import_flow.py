@@ -120,3 +120,55 @@ def test_it_imports_a_ledger_on_a_phone_with_a_preview_and_an_error_report(
         "102",
         "+8613912340002",
     )
+
+
+def test_it_previews_each_row_masked_with_what_happens_to_it(cast, page, log_in, shot):
+    """A community officer imports into their community without a grid column (issue 8): the
+    grid comes from the building, however its name is written; the preview lists the rows."""
+    ids = [make_resident_id("620102", datetime.date(1950, 1, 1), n) for n in (91, 92, 93)]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "公民身份号码", "手机号", "楼号", "单元号", "门牌号"])
+    sheet.append(["马秀兰", ids[0], "13812340001", "一号楼", "1", "101"])  # 1号楼, grid A
+    sheet.append(["杨建华", ids[1], "", "9栋", "2", "202"])  # 9号楼, grid B
+    sheet.append(["何静", ids[2], "", "新7号楼", "1", "101"])  # new: which of the two grids?
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    log_in(cast.community_officer)
+    page.goto("/jobs/import/residents/")
+    form = page.locator("main form[enctype='multipart/form-data']")
+    area_box = form.locator(".autocomplete", has=page.locator("#id_area"))
+    area_box.locator("input[type=search]").fill("九州社")
+    expect(area_box.locator(f'option[value="{cast.community.code}"]')).to_have_count(1)
+    page.locator("#id_area").select_option(cast.community.code)
+    form.locator("input[type=file]").set_input_files(
+        {"name": "台账.xlsx", "mimeType": "application/octet-stream", "buffer": buffer.getvalue()}
+    )
+    with page.expect_navigation():
+        page.get_by_test_id("import-preview").click()
+    expect(page.get_by_test_id("job-panel")).to_have_attribute("data-status", Status.SUCCEEDED)
+    assert_assets_loaded(page)
+    expect(page.get_by_test_id("job-count")).to_have_text("3 / 3")
+    rows = page.get_by_test_id("job-rows").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_have_attribute("data-action", "create")
+    expect(rows.nth(0)).to_contain_text("6201**********" + ids[0][-4:])
+    expect(rows.nth(0)).to_contain_text("138****0001")
+    expect(rows.nth(0)).to_contain_text("第一网格")
+    expect(rows.nth(0)).to_contain_text("“一号楼”即已登记的楼栋 1号楼")
+    expect(rows.nth(1)).to_contain_text("第二网格")
+    expect(rows.nth(2)).to_have_attribute("data-action", "rejected")
+    expect(rows.nth(2)).to_contain_text("新7号楼")
+    expect(rows.nth(2).get_by_test_id("row-action")).to_have_text("有错误未导入")
+    body = page.locator("main").inner_text()
+    assert not any(number in body for number in ids) and "13812340001" not in body
+    shot(page, "import_preview_rows")
+
+    with page.expect_navigation():
+        page.get_by_test_id("job-action-confirm").click()
+    expect(page.get_by_test_id("job-panel")).to_have_attribute("data-status", Status.SUCCEEDED)
+    expect(page.get_by_test_id("job-panel")).not_to_contain_text("正在写入")
+    assert Person.objects.get(doc_number=ids[0]).household.building == cast.building_a
+    assert Person.objects.get(doc_number=ids[1]).household.building == cast.building_b
+    assert not Person.objects.filter(doc_number=ids[2]).exists()
