@@ -40,8 +40,11 @@ class JobSerializer(serializers.ModelSerializer):
     @extend_schema_field(
         serializers.JSONField(
             allow_null=True,
-            help_text="What the job produced: for imports the counts, row errors (sheet row numbers) "
-            "and summary; for exports the summary.",
+            help_text="What the job produced: for imports the counts, row errors (sheet row numbers), "
+            "summary, and `rows`: the file's first 50 rows, each with its sheet row number, `action` "
+            "(create, update, unchanged, rejected), `cells` ([header, value]: document numbers and "
+            "phones masked, the birth year only) and `notes` (new building, new household, changes, "
+            "why it is rejected); for exports the summary.",
         )
     )
     def get_result(self, job):
