@@ -36,7 +36,7 @@ from epigrid.audit.models import Action
 from epigrid.audit.services import build_change, log_bulk_update, write_changes
 from epigrid.control import plans
 from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureKind
-from epigrid.control.services import active_protocol
+from epigrid.control.services import active_protocol, planned_measures
 from epigrid.core.imports import Outcome, Resource, RowCheck, RowInvalid, bulk_insert
 from epigrid.core.tabular import CellError, Column, cell_datetime, cell_text
 from epigrid.people.imports import (
@@ -764,7 +764,7 @@ class KeyPersonResource(Resource):
                 )
             )
         bulk_insert(KeyPerson, entries)
-        plans_of = [(entry, plan_measures(entry, self.protocol)) for entry in entries]
+        plans_of = [(entry, planned_measures(entry, self.protocol)) for entry in entries]
         bulk_insert(ControlMeasure, [m for _entry, steps in plans_of for m in steps])
         write_changes(
             [
@@ -787,28 +787,6 @@ class KeyPersonResource(Resource):
         if entries:
             KeyPerson.objects.bulk_update(entries, sorted(fields), batch_size=2000)
             log_bulk_update(entries)
-
-
-def plan_measures(entry, protocol, today=None):
-    """The unsaved steps of a new entry's plan, as control.services.register_key_person saves
-    them (tests/test_control_import.py compares the two)."""
-    today = today or timezone.localdate()
-    return [
-        ControlMeasure(
-            key_person=entry,
-            protocol=protocol,
-            sequence=sequence,
-            kind=step.measure,
-            start=step.start,
-            planned_end=step.end,
-            test_dates=[d.isoformat() for d in step.test_dates],
-            temps_per_day=step.temps_per_day,
-            status=ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED,
-        )
-        for sequence, step in enumerate(
-            plans.plan(protocol.rules, entry.category, entry.anchor_date), start=1
-        )
-    ]
 
 
 def _too_long(column):

@@ -43,12 +43,13 @@ def register_key_person(person, category, area, **fields):
     return entry, True
 
 
-def _create_plan(entry, protocol, first_sequence=1, today=None):
+def planned_measures(entry, protocol, first_sequence=1, today=None):
+    """The unsaved steps of the entry's plan under `protocol` (the ledger import writes them in
+    bulk; _create_plan saves them one by one)."""
     today = today or timezone.localdate()
     steps = plans.plan(protocol.rules, entry.category, entry.anchor_date)
-    measures = []
-    for sequence, step in enumerate(steps, start=first_sequence):
-        measure = ControlMeasure(
+    return [
+        ControlMeasure(
             key_person=entry,
             protocol=protocol,
             sequence=sequence,
@@ -59,8 +60,14 @@ def _create_plan(entry, protocol, first_sequence=1, today=None):
             temps_per_day=step.temps_per_day,
             status=ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED,
         )
+        for sequence, step in enumerate(steps, start=first_sequence)
+    ]
+
+
+def _create_plan(entry, protocol, first_sequence=1, today=None):
+    measures = planned_measures(entry, protocol, first_sequence, today)
+    for measure in measures:
         measure.save()
-        measures.append(measure)
     return measures
 
 
