@@ -1,6 +1,6 @@
 import pytest
 
-from epigrid.core.testing import Cast
+from tests.scoping import Cast
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from epigrid.control import services
 from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, Protocol
-from epigrid.core.testing import ScopedAPITests, make_person
+from tests.scoping import ScopedAPITests, make_person
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
@@ -319,7 +319,7 @@ def test_it_clears_an_assistance_request_through_the_api(cast):
     from rest_framework.test import APIClient
 
     from epigrid.control import services as control_services
-    from epigrid.core.testing import make_person
+    from tests.scoping import make_person
 
     person = make_person(household=cast.household_a, name="协查人")
     entry, _ = control_services.register_key_person(

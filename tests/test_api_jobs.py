@@ -222,7 +222,7 @@ def test_it_answers_404_for_another_users_job(cast, django_capture_on_commit_cal
 
 
 def test_it_exports_through_the_api_with_a_download(cast, django_capture_on_commit_callbacks):
-    from epigrid.core.testing import make_person
+    from tests.scoping import make_person
 
     make_person(household=cast.household_a, name="张桂英", phone="+8613812345678")
     make_person(household=cast.household_b, name="刘洋")

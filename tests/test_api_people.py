@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from epigrid.accounts.models import Grant
 from epigrid.audit.models import ObjectChange
 from epigrid.core.identity import make_resident_id
-from epigrid.core.testing import make_person
 from epigrid.people import services
 from epigrid.people.models import Person, Tag
+from tests.scoping import make_person
 
 
 def _api(user):

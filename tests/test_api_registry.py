@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 
 from epigrid.accounts.models import Grant, User
 from epigrid.areas.models import Area, Building, Household
-from epigrid.core.testing import ScopedAPITests, make_person
 from epigrid.people.models import Person
+from tests.scoping import ScopedAPITests, make_person
 
 
 def _api(user):

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from epigrid.accounts.models import Grant
 from epigrid.control import services
 from epigrid.control.models import Zone
-from epigrid.core.testing import ScopedAPITests, make_person
+from tests.scoping import ScopedAPITests, make_person
 
 TODAY = timezone.localdate()
 API = "/api/v1/zones/"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from epigrid.areas.counts import subtree_counts
 from epigrid.areas.models import Area, Level
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 
 def test_it_builds_paths_from_codes(cast):

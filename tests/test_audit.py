@@ -6,7 +6,7 @@ from epigrid.areas.models import Building, Household
 from epigrid.audit.models import ObjectChange
 from epigrid.audit.services import log_bulk_create, log_bulk_update
 from epigrid.core.context import change_context
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 
 def test_it_logs_a_page_edit_with_user_request_and_changed_fields(cast):

@@ -1,7 +1,7 @@
 """Large choice sets are searched, not listed: /options/<model>/ answers scoped matches."""
 
 from epigrid.areas.models import Building, Household
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 
 def test_it_offers_matching_households_inside_the_users_scope(cast):

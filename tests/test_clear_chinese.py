@@ -18,7 +18,7 @@ from epigrid.control import services
 from epigrid.control.forms import CheckInForm
 from epigrid.control.models import CheckIn, Protocol
 from epigrid.core.context import change_context
-from epigrid.core.testing import PASSWORD, make_person
+from tests.scoping import PASSWORD, make_person
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from epigrid.audit.services import history
 from epigrid.control import services
 from epigrid.control.models import TestRecord as Record
-from epigrid.core.testing import ScopedAPITests, make_person
+from tests.scoping import ScopedAPITests, make_person
 
 TODAY = timezone.localdate()
 

@@ -16,8 +16,8 @@ from epigrid.control.imports import KeyPersonResource
 from epigrid.control.models import ControlMeasure, KeyPerson
 from epigrid.core.imports import run_import
 from epigrid.core.tabular import stream_xlsx
-from epigrid.core.testing import make_person
 from epigrid.jobs.models import Job, Status
+from tests.scoping import make_person
 
 D = datetime.date
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from epigrid.areas.models import Area, Level
 from epigrid.control import services
 from epigrid.control.models import HandOver
-from epigrid.core.testing import ScopedAPITests, make_person
+from tests.scoping import ScopedAPITests, make_person
 
 TODAY = datetime.date.today()
 

@@ -25,8 +25,8 @@ from epigrid.control.models import KeyPerson, Protocol
 from epigrid.core.identity import make_resident_id
 from epigrid.core.imports import run_import
 from epigrid.core.tabular import CellError
-from epigrid.core.testing import make_person
 from epigrid.people.models import Person
+from tests.scoping import make_person
 
 HEADER = [
     "序号",

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from epigrid.control import services
 from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson
-from epigrid.core.testing import ScopedViewTests, make_person
+from tests.scoping import ScopedViewTests, make_person
 
 TODAY = timezone.localdate()
 

@@ -12,7 +12,7 @@ from pypdf.generic import ContentStream
 
 from epigrid.control import services
 from epigrid.control.pdf import font_paths
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 TODAY = timezone.localdate()
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from epigrid.accounts.models import User
 from epigrid.control import services
 from epigrid.control.models import ControlMeasure, KeyPerson, Protocol
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 TODAY = timezone.localdate()
 LIST = "/control/protocols/"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from epigrid.audit.services import history
 from epigrid.control import services
 from epigrid.control.models import ControlMeasure, KeyPerson, Protocol
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 TODAY = timezone.localdate()
 

@@ -16,7 +16,7 @@ from epigrid.audit.services import history
 from epigrid.control import services
 from epigrid.control.models import Zone
 from epigrid.control.zone_views import attach_counts
-from epigrid.core.testing import PASSWORD, ScopedViewTests, make_person
+from tests.scoping import PASSWORD, ScopedViewTests, make_person
 
 TODAY = timezone.localdate()
 LIST = "/control/zones/"

@@ -9,7 +9,7 @@ from epigrid.accounts.models import Grant
 from epigrid.audit.services import history
 from epigrid.control import services
 from epigrid.control.models import Protocol
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 D = datetime.date(2022, 7, 1)
 

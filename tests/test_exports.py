@@ -7,10 +7,10 @@ import pytest
 
 from epigrid.audit.models import ObjectChange
 from epigrid.core.imports import run_import
-from epigrid.core.testing import make_person
 from epigrid.jobs.models import Job, Status
 from epigrid.people.imports import ResidentResource
 from epigrid.people.models import Person, Tag
+from tests.scoping import make_person
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from epigrid.accounts.models import User
-from epigrid.core.testing import PASSWORD, make_person
+from tests.scoping import PASSWORD, make_person
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from epigrid.control.models import KeyPerson
 from epigrid.core.identity import mask_document
 from epigrid.core.imports import run_import
 from epigrid.core.reasons import COMMON_REASONS
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 from .test_control_import import rows_for, run, xlsx
 

@@ -470,7 +470,7 @@ def test_it_previews_the_first_rows_masked_with_what_happens_to_each(cast):
 
 
 def test_it_previews_a_person_of_another_area_only_as_registered_elsewhere(cast):
-    from epigrid.core.testing import make_person
+    from tests.scoping import make_person
 
     other = make_person(household=cast.household_b, name="登记名")
     rows = [[1, "表格名", other.doc_number, "", "", "1号楼", "1", "101", "", "", ""]]

@@ -1,14 +1,16 @@
 """Every scoped model with pages or an API has the generic scope tests (style habit 8)."""
 
+import ast
 import importlib
 import pkgutil
+from pathlib import Path
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
 import tests
 from epigrid.api import router
-from epigrid.core.testing import ScopedAPITests, ScopedViewTests
+from tests.scoping import ScopedAPITests, ScopedViewTests
 
 # Models whose pages are read-only lists tested on their own (tests/test_audit.py).
 EXEMPT_FROM_VIEW_TESTS = {"audit.objectchange"}
@@ -51,3 +53,24 @@ def test_it_finds_api_scope_tests_for_every_model_in_the_api():
     in_api &= {m._meta.label_lower for m in _scoped_models()}
     in_api -= EXEMPT_FROM_VIEW_TESTS
     assert in_api <= _test_classes(ScopedAPITests)
+
+
+def _imported_modules(app):
+    root = Path(__file__).resolve().parent.parent / "epigrid" / app
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                yield path, node.module or ""
+            elif isinstance(node, ast.Import):
+                yield from ((path, alias.name) for alias in node.names)
+
+
+def test_core_imports_no_app():
+    for path, module in _imported_modules("core"):
+        assert not module.startswith("epigrid.") or module.startswith("epigrid.core"), (path, module)
+
+
+def test_foundation_apps_never_import_an_operation_app():
+    for app in ("accounts", "areas", "people", "audit", "jobs"):
+        for path, module in _imported_modules(app):
+            assert not module.startswith(("epigrid.control", "epigrid.demo")), (path, module)

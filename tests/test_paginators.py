@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from epigrid.core.paginators import CappedPaginator
-from epigrid.core.testing import make_person
 from epigrid.core.views import ObjectListView
 from epigrid.people.models import Person
+from tests.scoping import make_person
 
 
 def test_it_counts_exactly_below_the_cap():

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.models import Grant
 from epigrid.audit.models import ObjectChange
 from epigrid.core.identity import make_resident_id
-from epigrid.core.testing import make_person
 from epigrid.people import services
 from epigrid.people.models import Person, Tag
 from epigrid.people.search import search_persons
+from tests.scoping import make_person
 
 
 @pytest.fixture

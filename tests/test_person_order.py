@@ -3,8 +3,8 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from epigrid.core.testing import make_person
 from epigrid.people.models import Person, name_key
+from tests.scoping import make_person
 
 
 def test_it_spells_names_in_pinyin_within_plain_letters():

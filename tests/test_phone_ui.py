@@ -10,7 +10,7 @@ from django.test import Client, RequestFactory
 from django.utils import formats, translation
 from django.views import defaults
 
-from epigrid.core.testing import make_person
+from tests.scoping import make_person
 
 HOME_LINK = 'href="/"'
 

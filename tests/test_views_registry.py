@@ -1,8 +1,8 @@
 """Scope and permission rules on every registry page, through the generic mixins."""
 
 from epigrid.areas.models import Area, Building, Household
-from epigrid.core.testing import ScopedViewTests, make_person
 from epigrid.people.models import Person
+from tests.scoping import ScopedViewTests, make_person
 
 
 class TestAreaPages(ScopedViewTests):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from epigrid.core.testing import PASSWORD
+from tests.scoping import PASSWORD
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("EPIGRID_CHROMIUM", "/usr/bin/chromium")
@@ -194,7 +194,7 @@ def assert_assets_loaded(page):
 
 @pytest.fixture
 def log_in(page):
-    """Log in through the real login form (Cast users share epigrid.core.testing.PASSWORD)."""
+    """Log in through the real login form (Cast users share tests.scoping.PASSWORD)."""
 
     def log_in(user, password=PASSWORD):
         page.goto("/login/")

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from epigrid.control import services
 from epigrid.control.models import CheckIn
-from epigrid.core.testing import make_person
 from tests.browser.conftest import assert_assets_loaded
+from tests.scoping import make_person
 
 
 def _no_sideways_scrolling(page):

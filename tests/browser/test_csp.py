@@ -4,9 +4,9 @@ fixture fails a test on any CSP violation the browser reports."""
 from playwright.sync_api import expect
 
 from epigrid.accounts.models import User
-from epigrid.core.testing import PASSWORD
 from epigrid.jobs.models import Job
 from tests.browser.conftest import assert_assets_loaded
+from tests.scoping import PASSWORD
 
 
 def test_it_draws_a_jobs_progress_bar_without_an_inline_style(cast, page, log_in):

@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
-from epigrid.core.testing import PASSWORD, make_person
 from tests.browser.conftest import assert_assets_loaded
+from tests.scoping import PASSWORD, make_person
 
 MASKED_ID = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$")
 

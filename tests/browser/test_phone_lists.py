@@ -10,9 +10,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from epigrid.control import services
-from epigrid.core.testing import make_person
 from epigrid.people.models import Tag
 from tests.browser.conftest import assert_assets_loaded
+from tests.scoping import make_person
 
 TAP = 44
 
