@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from epigrid.accounts.models import Grant, User
 from epigrid.accounts.roles import ROLES
@@ -625,3 +626,12 @@ def test_it_dates_each_registration_on_the_day_the_person_was_identified(demo):
         assert timezone.localtime(entry.created).date() == entry.identified_on
     for entry in imported:  # through the real pipeline, today
         assert entry.identified_on == today()
+
+
+@pytest.mark.django_db
+def test_it_builds_nothing_without_an_active_protocol():
+    Protocol.objects.update(is_active=False)
+    message = gettext("No protocol is active. An administrator must choose one.")
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run_demo(residents=RESIDENTS, seed=SEED)
+    assert not Area.objects.exists() and not Person.objects.exists()

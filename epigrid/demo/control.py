@@ -3,15 +3,18 @@
 Key persons are about 0.5% of the residents (at most 5,000), written in bulk like the residents:
 each entry is what `control.services.register_key_person` makes on the day the person was
 identified (the steps of `control.plans.plan` under the active protocol, in progress from their
-first day), followed by what the services would have done since: the daily `advance` starting
-later steps, hospital transfers, early releases, releases once every step is over and hand-overs.
-Those moves are the entry's history (`audit.Transition` rows at the day and hour they happened,
-the note the service writes). Check-ins (twice a day, a few fevers) and tests run from the day the
-person was known until today, the morning check of today and a share of today's and yesterday's
-tests still open, so the work lists (/control/today/) have rows. Entries and steps get their audit
-`create` row each (audit.services.log_bulk_create, written at build time); the check-ins and tests
-of an entry one row on the entry with how many and their id ranges (as the residents of a grid,
-docs/decisions/0006-demo-audit.md: a row each would be most of the build's audit rows and time).
+first day; `created` that morning), followed by what the services would have done since: the daily
+`advance` starting later steps, hospital transfers, early releases, releases once every step is
+over, hand-overs (a request the receiving area accepted; one still waiting) and the follow-up of
+past fevers. Those moves are the history (`audit.Transition` rows at the day and hour they
+happened, with the note the service writes). Check-ins (twice a day, a few fevers) and tests run
+from the day the person was known until today, this morning's check, today's fevers and a share of
+today's and yesterday's tests still open, so the work lists (/control/today/) have rows.
+
+Entries, steps and hand-overs get their audit `create` row each (audit.services.log_bulk_create,
+written at build time); the check-ins and tests of an entry one row on the entry with how many
+and their id ranges (as the residents of a grid, docs/decisions/0006-demo-audit.md: a row each
+would be most of the build's audit rows and time).
 
 The grid worker's grid is the showcase: every category of the active protocol, every stage and a
 row on every work list are there (and so in the lists of the community, the street and the
