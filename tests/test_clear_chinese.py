@@ -310,3 +310,17 @@ def test_it_counts_from_the_last_case_when_there_is_one(cast):
     zone = services.draw_zone(cast.grid_a, "high", started_on=TODAY - 9 * DAY, last_case_on=TODAY - 2 * DAY)
     html = page(cast.client_for(cast.grid_worker), zone.get_absolute_url())
     assert html[html.index('data-testid="case-free-days"') :].split(">", 1)[1].startswith("2<")
+
+
+def test_the_rollup_names_each_grid_with_its_community(cast):
+    import datetime
+
+    from epigrid.control import services
+    from tests.scoping import make_person
+
+    person = make_person(household=cast.household_a, name="密接甲")
+    services.register_key_person(
+        person, "close_contact", cast.grid_a, last_exposure=datetime.date.today() - datetime.timedelta(days=2)
+    )
+    html = cast.client_for(cast.commander).get("/control/today/").content.decode()
+    assert "九州社区·第一网格" in html

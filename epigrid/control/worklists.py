@@ -264,5 +264,5 @@ def rollup(user, now=None):
                 counts[area_id] = dict(zip(ALL_LISTS, [0, *numbers], strict=True))
         for area_id, persons in abnormal:
             counts.setdefault(area_id, dict.fromkeys(ALL_LISTS, 0))["abnormal"] = persons
-    areas = Area.objects.filter(pk__in=counts).order_by("path")
+    areas = Area.objects.filter(pk__in=counts).select_related("parent").order_by("path")
     return [(area, counts[area.pk]) for area in areas]
