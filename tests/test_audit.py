@@ -97,3 +97,33 @@ def test_it_keeps_a_district_auditor_from_another_districts_changes(cast):
     Grant.objects.filter(user=cast.auditor).update(area=other)
     make_person(household=cast.household_a, name="周九")
     assert "周九" not in cast.client_for(cast.auditor).get("/audit/").content.decode()
+
+
+def test_it_filters_the_log_by_local_days(cast):
+    """since/until are days in Asia/Shanghai: 23:30 UTC on the 1st is already the 2nd there."""
+    import datetime as dt
+
+    from django.utils import timezone as tz
+
+    ObjectChange.objects.all().delete()
+    make_person(household=cast.household_a, name="早")
+    row = ObjectChange.objects.get()
+    row.time = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)  # 2026-03-02 07:30 in Shanghai
+    row.save()
+    client = cast.client_for(cast.admin)
+
+    def ids(**params):
+        return [r["id"] for r in _api_client(cast.admin).get("/api/v1/audit-log/", params).json()["results"]]
+
+    assert ids(since="2026-03-02", until="2026-03-02") == [row.pk]
+    assert ids(until="2026-03-01") == [] and ids(since="2026-03-03") == []
+    assert tz.localtime(row.time).date() == dt.date(2026, 3, 2)
+    assert client.get("/audit/", {"since": "2026-03-02"}).status_code == 200
+
+
+def _api_client(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -57,6 +57,9 @@ class ObjectChange(models.Model):
             models.Index(fields=["content_type", "object_id"], name="objectchange_object"),
             # A user's recent lookups are counted on every exact search (people.services).
             models.Index(fields=["user", "action", "time"], name="objectchange_user_action"),
+            # The audit page's filters: by user name and by action, newest first.
+            models.Index(fields=["user_name", "time"], name="objectchange_user_name"),
+            models.Index(fields=["action", "time"], name="objectchange_action"),
         ]
 
     def __str__(self):

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.control.models import ZONE_LEVEL_LABELS, KeyPerson, Protocol, Zone
@@ -26,6 +27,8 @@ class KeyPersonTable(tables.Table):
     area = tables.Column(verbose_name=_("responsible area"), order_by=("area__path",))
     measure = tables.Column(verbose_name=_("current measure"), empty_values=(), orderable=False)
     measure_end = tables.Column(verbose_name=_("planned end"), empty_values=(), orderable=False)
+    # Rendered here: django-tables2's date column compiles a template for every cell.
+    identified_on = tables.Column(verbose_name=_("identified on"))
 
     class Meta:
         model = KeyPerson
@@ -49,6 +52,9 @@ class KeyPersonTable(tables.Table):
 
     def render_area(self, value):
         return value.name
+
+    def render_identified_on(self, value):
+        return date_format(value, "SHORT_DATE_FORMAT")
 
     def render_measure(self, record):
         step = self._step(record)
