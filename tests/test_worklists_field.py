@@ -187,9 +187,13 @@ def test_it_counts_abnormal_readings_in_the_community_and_district_roll_ups(cast
     handled = check_in(register(cast, "已处理"), "37.9")
     services.handle_abnormal(handled, "retest_normal", "复测36.8")
     check_in(register(cast, "乙网格咳嗽", grid=cast.grid_b), "36.6", "咳嗽")
-    for user in (cast.community_officer, cast.commander):
-        counts = {area.name: c["abnormal"] for area, c in worklists.rollup(user)}
-        assert counts == {"第一网格": 1, "第二网格": 1}  # key persons, not readings
+    # Key persons, not readings, one level below each scope: grids, the community, the street.
+    for user, expected in (
+        (cast.community_officer, {"第一网格": 1, "第二网格": 1}),
+        (cast.street_officer, {"九州社区": 2}),
+        (cast.commander, {"九州街道": 2}),
+    ):
+        assert {area.name: c["abnormal"] for area, c in worklists.rollup(user)} == expected
     html = cast.client_for(cast.commander).get(TODAY_URL).content.decode()
     assert 'data-testid="rollup-abnormal"' in html
     assert html.split('data-testid="total-abnormal">')[1].startswith("2<")

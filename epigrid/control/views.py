@@ -569,8 +569,10 @@ class HandleAbnormalForm(StyledFormMixin, forms.Form):
 
 class TodayView(LoginRequiredMixin, TemplateView):
     """Today's work: the lists of one grid (by default the user's own grid), abnormal readings to
-    handle first, or for a wider scope the roll-up per responsible area with counts, each opening
-    that area's lists. A reading is handled from here (POST)."""
+    handle first, or for a wider scope the roll-up one level down (a district's streets, a
+    street's communities, a community's grids) with counts, each row opening the level below it
+    (?area=<code>) down to a grid's lists; an area's own entries (?area=<code>&own=1) have their
+    own lists too. A reading is handled from here (POST)."""
 
     template_name = "control/today.html"
 
@@ -582,7 +584,7 @@ class TodayView(LoginRequiredMixin, TemplateView):
     def _own_grid(self):
         paths = self.request.user.scope_paths("control.view_controlmeasure")
         if paths and len(paths) == 1:
-            return Area.objects.filter(path=paths[0], level=Level.GRID).first()
+            return Area.objects.filter(path=paths[0], level=Level.GRID).select_related("parent").first()
         return None
 
     def post(self, request, *args, **kwargs):
@@ -618,15 +620,27 @@ class TodayView(LoginRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
         code = self.request.GET.get("area", "")
-        area = get_object_or_404(Area.objects.restrict(user, "view"), code=code) if code else self._own_grid()
+        area = (
+            get_object_or_404(Area.objects.restrict(user, "view").select_related("parent"), code=code)
+            if code
+            else self._own_grid()
+        )
+        # An area's own entries (a community's, not its grids'): the roll-up's "itself" row.
+        held_here = area is not None and area.level != Level.GRID and self.request.GET.get("own") == "1"
         now = timezone.now()
-        ctx.update(area=area, now=now, limit=worklists.MAX_ROWS)
-        if area is None:
-            rows = worklists.rollup(user, now)
-            totals = {name: sum(counts[name] for _area, counts in rows) for name in worklists.ALL_LISTS}
+        ctx.update(area=area, held_here=held_here, now=now, limit=worklists.MAX_ROWS)
+        if code:
+            ctx["trail"] = self._trail(area)
+        if area is None or (area.level != Level.GRID and not held_here):
+            rows = []
+            for a, counts in worklists.rollup(user, now, area):
+                own = a.rollup_base and a.level != Level.GRID  # entries the area itself holds
+                url = f"?area={a.code}&own=1" if own else f"?area={a.code}"
+                rows.append({"area": a, "counts": counts, "own": own, "url": url})
+            totals = {name: sum(row["counts"][name] for row in rows) for name in worklists.ALL_LISTS}
             ctx.update(rollup=rows, totals=totals, labels=ROLLUP_LABELS)
         else:
-            lists = worklists.lists_for(user, area, now)
+            lists = worklists.lists_for(user, area, now, held_here=held_here)
             ctx["lists"] = lists
             ctx["abnormal"] = self._abnormal_section(lists["abnormal"], bound or {})
             ctx["sections"] = [
@@ -640,6 +654,16 @@ class TodayView(LoginRequiredMixin, TemplateView):
             ]
         ctx.setdefault("labels", LIST_LABELS)
         return ctx
+
+    def _trail(self, area):
+        """The way back up from a drilled-down area: its ancestors below the top of the user's
+        scope (the roll-up without ?area= is the top), each a link (one query)."""
+        paths = self.request.user.scope_paths("areas.view_area")
+        return [
+            a
+            for a in area.ancestors()
+            if paths is None or any(a.path.startswith(p) and a.path != p for p in paths)
+        ]
 
     def _abnormal_section(self, readings, bound):
         """The abnormal readings, each with its form where the user may handle it (one query)."""

@@ -33,24 +33,27 @@ What the lists mean:
 import contextlib
 import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import (
     Case,
+    CharField,
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     TextField,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
-from django.db.models.lookups import Contains, LessThan
+from django.db.models.functions import Cast, StrIndex, Substr
+from django.db.models.lookups import Contains
 from django.utils import timezone
 
+from epigrid.areas.models import PATH_SEPARATOR
 from epigrid.control.models import ABNORMAL, CheckIn, ControlMeasure, KeyPerson, TestRecord
 
 RUNNING = ("planned", "active")
@@ -115,11 +118,12 @@ def abnormal_readings(user, area=None):
 
 
 @contextlib.contextmanager
-def _without_jit(using=DEFAULT_DB_ALIAS):
+def _without_jit(using=DEFAULT_DB_ALIAS, work_mem=None):
     """Run the list queries with PostgreSQL's JIT off (`SET LOCAL`, so only for them): the
-    per-step check-in count makes the planner's cost estimate of a district-wide list large
-    enough to trigger JIT compilation, which costs more than the query itself (tens of ms to
-    0.4 s) on a query that reads only index pages."""
+    planner's cost estimate of a district-wide list or roll-up is large enough to trigger JIT
+    compilation, which costs more than the query itself (tens of ms to 0.4 s) on a query that
+    reads only index pages and a few small tables. `work_mem` (e.g. "16MB") keeps the roll-up's
+    per-key-person aggregate of a district's 50,000 entries in memory instead of on disk."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
@@ -127,6 +131,8 @@ def _without_jit(using=DEFAULT_DB_ALIAS):
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            if work_mem:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         yield
 
 
@@ -139,9 +145,12 @@ def _test_day(db, day):
     return Contains(Cast("test_dates", TextField()), f'"{iso}"')
 
 
-def _checkins_on(day):
-    start, end = day_range(day)
-    return CheckIn.objects.filter(measure=OuterRef("pk"), taken_at__gte=start, taken_at__lt=end)
+def _checked_today(now):
+    """Today's check-ins of a step, as a relation to join (and count) once per query."""
+    start, end = day_range(timezone.localdate(now))
+    return FilteredRelation(
+        "checkins", condition=Q(checkins__taken_at__gte=start, checkins__taken_at__lt=end)
+    )
 
 
 def _per_temps(function, now):
@@ -152,19 +161,14 @@ def _per_temps(function, now):
     )
 
 
-def _done_today(now):
-    today = timezone.localdate(now)
-    done = _checkins_on(today).order_by().values("measure").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(done, output_field=IntegerField()), 0)
-
-
 def _tested_on(day):
     return TestRecord.objects.filter(measure=OuterRef("pk"), day=day)
 
 
 def conditions(db, now):
-    """{list name: condition on a running step}: what puts a step on each list. The builders
-    filter by them; the roll-up counts all four in one pass."""
+    """{list name: condition on a running step}: what puts a step on each list. For
+    "needs_check" it is the step being checked today at all; the check-ins done today, fewer
+    than `checks_due`, are counted over a join to them (`needs_check`, `rollup`)."""
     today = timezone.localdate(now)
     yesterday = today - datetime.timedelta(days=1)
     registered_before_today = Q(key_person__created__lt=day_range(today)[0]) | Q(
@@ -175,8 +179,7 @@ def conditions(db, now):
     ).exclude(status=ControlMeasure.Status.CANCELLED)
     return {
         "needs_check": Q(temps_per_day__gt=0, start__lte=today)
-        & (Q(planned_end__isnull=True) | Q(planned_end__gte=today))
-        & Q(LessThan(_done_today(now), _per_temps(checks_due, now))),
+        & (Q(planned_end__isnull=True) | Q(planned_end__gte=today)),
         "tests_due": Q(_test_day(db, today)) & ~Q(Exists(_tested_on(today))),
         "overdue": Q(planned_end__lt=today)
         | (Q(_test_day(db, yesterday)) & ~Q(Exists(_tested_on(yesterday))) & registered_before_today),
@@ -185,10 +188,15 @@ def conditions(db, now):
 
 
 def needs_check(queryset, now):
-    return queryset.filter(conditions(queryset.db, now)["needs_check"]).annotate(
-        done_today=_done_today(now),
-        due_now=_per_temps(checks_due, now),
-        late_now=_per_temps(checks_late, now),
+    return (
+        queryset.alias(checked_today=_checked_today(now))
+        .filter(conditions(queryset.db, now)["needs_check"])
+        .annotate(
+            done_today=Count("checked_today"),
+            due_now=_per_temps(checks_due, now),
+            late_now=_per_temps(checks_late, now),
+        )
+        .filter(done_today__lt=F("due_now"))
     )
 
 
@@ -215,8 +223,9 @@ BUILDERS = {
 }
 
 
-def lists_for(user, area, now=None, limit=MAX_ROWS):
-    """{list name: [measures]} for `area` (None: the whole scope), and under "abnormal" the
+def lists_for(user, area, now=None, limit=MAX_ROWS, held_here=False):
+    """{list name: [measures]} for `area` (None: the whole scope; `held_here`: only the entries
+    `area` itself is responsible for, not those of the areas below it), and under "abnormal" the
     readings to handle (check-ins, oldest first); each list one query, at most `limit` rows (one
     more is fetched so a page can say there are more)."""
     now = now or timezone.now()
@@ -226,6 +235,9 @@ def lists_for(user, area, now=None, limit=MAX_ROWS):
     readings = abnormal_readings(user, area).select_related(
         "measure__key_person__person__household__building", "measure__key_person__area"
     )
+    if held_here and area is not None:
+        base = base.filter(key_person__area=area)
+        readings = readings.filter(measure__key_person__area=area)
     out = {}
     with _without_jit(base.db):
         out["abnormal"] = list(readings.order_by("taken_at", "pk")[: limit + 1])
@@ -235,34 +247,124 @@ def lists_for(user, area, now=None, limit=MAX_ROWS):
     return out
 
 
-def rollup(user, now=None):
-    """[(area, {list name (ALL_LISTS): count of key persons})] for every responsible area with work today,
-    in tree order: one grouped query counting the step lists in one pass over the running steps,
-    one counting the key persons with abnormal readings to handle, one for the areas' names."""
+# -- the roll-up ---------------------------------------------------------------------------------
+
+
+def rollup_bases(user, area=None):
+    """The paths a roll-up counts below: `area`'s, else the user's scope (its root areas when the
+    scope is everywhere)."""
+    from epigrid.areas.models import Area
+
+    if area is not None:
+        return [area.path]
+    paths = user.scope_paths("control.view_controlmeasure")
+    if paths is None:
+        paths = list(Area.objects.filter(parent__isnull=True).values_list("path", flat=True))
+    return sorted(paths)
+
+
+def child_path(field, bases):
+    """SQL expression: the path of the area one level below the base that `field` (an area path)
+    lies under, i.e. the path up to the separator after that base's (the area itself when it is a
+    base, or at that level). Codes differ in length (a grid's 13–16 digits), so the segment ends
+    at the next separator rather than at a fixed length."""
+
+    def below(base):
+        rest = Substr(field, len(base) + 1)
+        return Substr(field, 1, Value(len(base)) + StrIndex(rest, Value(PATH_SEPARATOR)))
+
+    if len(bases) == 1:
+        return below(bases[0])
+    return Case(
+        *[When(**{f"{field}__startswith": base}, then=below(base)) for base in bases],
+        output_field=CharField(),
+    )
+
+
+def _flag(condition):
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _sql(queryset):
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
+def rollup(user, now=None, area=None):
+    """[(area, {list name (ALL_LISTS): count of key persons})] one level below `area` (None: below
+    each area of the user's scope): the district's streets, a street's communities, a community's
+    grids, each with work today, in tree order. Entries an area itself is responsible for (a
+    community's own) count in that area's own row (`area.rollup_base` is True). A key person is
+    in one area, so the rows add up to the scope's totals.
+
+    One statement: the running steps with their list flags, joined to today's check-ins counted
+    per step (a grouped derived table, not a subquery per step), and the abnormal readings; then
+    one row per key person (a key person counts once per list, however many of its steps are on
+    it), summed per responsible area, and per ancestor one level below the base: the areas'
+    paths cut after the next segment (`child_path`), computed once per area. One more query
+    reads the rows' areas."""
     from epigrid.areas.models import Area
 
     now = now or timezone.now()
-    base = running_measures(user)
-    when = conditions(base.db, now)
-    grouped = (
-        base.order_by()
-        .values("key_person__area")
-        .annotate(**{name: Count("key_person", distinct=True, filter=when[name]) for name in LISTS})
-        .values_list("key_person__area", *LISTS)
+    bases = rollup_bases(user, area)
+    if not bases:
+        return []
+    steps = running_measures(user, area)
+    when = conditions(steps.db, now)
+    steps = steps.order_by().values(
+        step=F("pk"),
+        area=F("key_person__area_id"),
+        kp=F("key_person_id"),
+        due=Case(When(when["needs_check"], then=_per_temps(checks_due, now)), default=Value(0)),
+        **{name: _flag(when[name]) for name in LISTS if name != "needs_check"},
     )
-    abnormal = (
-        abnormal_readings(user)
+    start, end = day_range(timezone.localdate(now))
+    checked = (
+        CheckIn.objects.filter(taken_at__gte=start, taken_at__lt=end)
         .order_by()
-        .values("measure__key_person__area")
-        .annotate(persons=Count("measure__key_person", distinct=True))
-        .values_list("measure__key_person__area", "persons")
+        .values(m=F("measure"))
+        .annotate(n=Count("pk"))
     )
+    readings = (
+        abnormal_readings(user, area)
+        .order_by()
+        .values(area=F("measure__key_person__area_id"), kp=F("measure__key_person_id"))
+    )
+    under = Q()
+    for base in bases:
+        under |= Q(path__startswith=base)
+    ancestors = Area.objects.filter(under).order_by().values(a=F("pk"), g=child_path("path", bases))
+    try:
+        parts = [_sql(steps), _sql(checked), _sql(readings), _sql(ancestors)]
+    except EmptyResultSet:  # no scope
+        return []
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in ALL_LISTS)
+    sql = f"""SELECT t.g, {", ".join(f"SUM(p.{name})" for name in ALL_LISTS)}
+        FROM (
+            SELECT area, {sums}
+            FROM (
+                SELECT area, kp, {", ".join(f"MAX({name}) AS {name}" for name in ALL_LISTS)}
+                FROM (
+                    SELECT s.area, s.kp, 0 AS abnormal,
+                        CASE WHEN s.due > COALESCE(c.n, 0) THEN 1 ELSE 0 END AS needs_check,
+                        s.tests_due, s.overdue, s.due_release
+                    FROM ({parts[0][0]}) s LEFT JOIN ({parts[1][0]}) c ON c.m = s.step
+                    UNION ALL
+                    SELECT r.area, r.kp, 1, 0, 0, 0, 0 FROM ({parts[2][0]}) r
+                ) work
+                GROUP BY area, kp
+            ) persons
+            GROUP BY area
+        ) p
+        JOIN ({parts[3][0]}) t ON t.a = p.area
+        GROUP BY t.g"""
+    params = [param for part in parts for param in part[1]]
     counts = {}
-    with _without_jit(base.db):
-        for area_id, *numbers in grouped:
+    with _without_jit(steps.db, work_mem="16MB"), connections[steps.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for path, *numbers in cursor.fetchall():
             if any(numbers):
-                counts[area_id] = dict(zip(ALL_LISTS, [0, *numbers], strict=True))
-        for area_id, persons in abnormal:
-            counts.setdefault(area_id, dict.fromkeys(ALL_LISTS, 0))["abnormal"] = persons
-    areas = Area.objects.filter(pk__in=counts).select_related("parent").order_by("path")
-    return [(area, counts[area.pk]) for area in areas]
+                counts[path] = dict(zip(ALL_LISTS, (int(n) for n in numbers), strict=True))
+    areas = list(Area.objects.filter(path__in=counts).select_related("parent").order_by("path"))
+    for a in areas:
+        a.rollup_base = a.path in bases  # the row of the entries the base area holds itself
+    return [(a, counts[a.path]) for a in areas]
