@@ -122,7 +122,7 @@ def _without_jit(using=DEFAULT_DB_ALIAS, work_mem=None):
     """Run the list queries with PostgreSQL's JIT off (`SET LOCAL`, so only for them): the
     planner's cost estimate of a district-wide list or roll-up is large enough to trigger JIT
     compilation, which costs more than the query itself (tens of ms to 0.4 s) on a query that
-    reads only index pages and a few small tables. `work_mem` (e.g. "16MB") keeps the roll-up's
+    reads only index pages and a few small tables. `work_mem` (in MB) keeps the roll-up's
     per-key-person aggregate of a district's 50,000 entries in memory instead of on disk."""
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -132,7 +132,7 @@ def _without_jit(using=DEFAULT_DB_ALIAS, work_mem=None):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             if work_mem:
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+                cursor.execute(f"SET LOCAL work_mem = '{int(work_mem)}MB'")
         yield
 
 
@@ -359,7 +359,7 @@ def rollup(user, now=None, area=None):
         GROUP BY t.g"""
     params = [param for part in parts for param in part[1]]
     counts = {}
-    with _without_jit(steps.db, work_mem="16MB"), connections[steps.db].cursor() as cursor:
+    with _without_jit(steps.db, work_mem=16), connections[steps.db].cursor() as cursor:
         cursor.execute(sql, params)
         for path, *numbers in cursor.fetchall():
             if any(numbers):
