@@ -290,6 +290,8 @@ class CheckIn(ChangeLoggedModel, WorkflowModel):
         indexes = [
             # The work lists count today's check-ins per measure.
             models.Index(fields=["measure", "taken_at"], name="checkin_measure_time"),
+            # ... and the roll-up counts today's check-ins of a whole scope in one grouped pass.
+            models.Index(fields=["taken_at", "measure"], name="checkin_time_measure"),
             # The abnormal list and its roll-up read only the few readings still to handle.
             models.Index(
                 fields=["measure", "taken_at"],
