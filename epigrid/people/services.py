@@ -14,6 +14,7 @@ from epigrid.audit.models import Action
 from epigrid.audit.services import count_lookups, log_change, log_lookup, log_reveal
 from epigrid.core import identity, reasons
 from epigrid.people.models import Person
+from epigrid.people.search import exact_terms, search_persons
 
 REVEALABLE_FIELDS = ("doc_number", "phone", "birth_date")
 logger = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ def charge_lookups(user, terms):
     terms = [t for t in terms if t]
     if not terms or user is None or may_reveal(user):
         return
-    from epigrid.people.models import Person
-
     per_hour, per_day = settings.EPIGRID_LOOKUP_LIMITS
     now = timezone.now()
     used_hour = count_lookups(user, now - datetime.timedelta(hours=1))
@@ -64,8 +63,6 @@ def near_misses(user, numbers):
     numbers tests candidates for a masked one. Empty for roles that may reveal."""
     if may_reveal(user):
         return []
-    from epigrid.people.models import Person
-
     by_tail = {}
     for number in numbers:
         if len(number) == 18:
@@ -86,8 +83,6 @@ def near_misses(user, numbers):
 def search(user, queryset, text):
     """The search box for `user`: exact lookups charged (LookupLimitReached past the limit),
     tails no longer than the mask shows for a role that may not reveal."""
-    from epigrid.people.search import exact_terms, search_persons
-
     charge_lookups(user, exact_terms(text))
     return search_persons(queryset, text, narrow=not may_reveal(user))
 
