@@ -106,7 +106,8 @@ def test_it_answers_400_to_a_nul_in_an_options_term_before_any_query(cast, djang
 
 def test_it_answers_400_to_a_nul_in_any_query_string_or_page_form(cast):
     client = cast.client_for(cast.community_officer)
-    assert client.get("/people/", {"q": "\x00"}).status_code == 400
+    page = client.get("/people/", {"q": "\x00"})
+    assert page.status_code == 400 and 'data-testid="error-page"' in page.content.decode()
     assert client.get("/areas/", {"q": "a\x00"}).status_code == 400
     person = make_person(household=cast.household_a)
     assert client.post(f"/people/{person.pk}/edit/", {"name": "王\x00"}).status_code == 400

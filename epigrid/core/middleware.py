@@ -1,6 +1,7 @@
 import uuid
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from epigrid.core.context import change_context
@@ -47,7 +48,8 @@ class RefuseNulMiddleware:
             message = _("The request contains a NUL character, which is not allowed.")
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)
-            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+            # The Chinese 400 page, rendered without context processors: no query is made.
+            return HttpResponseBadRequest(render_to_string("400.html", {"detail": message}))
         return self.get_response(request)
 
 
