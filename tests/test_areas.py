@@ -89,3 +89,23 @@ def test_it_moves_households_and_members_with_their_building(cast):
     person.refresh_from_db()
     cast.household_a.refresh_from_db()
     assert (cast.household_a.area, person.area) == (cast.grid_b, cast.grid_b)
+
+
+def test_it_refuses_a_second_name_for_a_building_the_grid_has(cast):
+    from epigrid.areas.models import Building
+
+    client = cast.client_for(cast.admin)
+    response = client.post("/areas/buildings/add/", {"area": cast.grid_a.pk, "name": "一号楼", "address": ""})
+    assert response.status_code == 200 and "1号楼" in response.content.decode()
+    assert Building.objects.filter(area=cast.grid_a).count() == 1
+    api = _api_post(cast.admin, "/api/v1/buildings/", {"area": cast.grid_a.code, "name": "1栋"})
+    assert api.status_code == 400 and "1号楼" in str(api.json())
+    assert client.post("/areas/buildings/add/", {"area": cast.grid_a.pk, "name": "2号楼"}).status_code == 302
+
+
+def _api_post(user, url, data):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    return api.post(url, data, format="json")

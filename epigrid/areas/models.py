@@ -215,6 +215,17 @@ class Building(ChangeLoggedModel):
         super().clean()
         if self.area_id and self.area.level != Level.GRID:
             raise ValidationError({"area": _("Buildings belong to a grid.")})
+        if self.area_id and self.name:
+            # "1栋" beside "1号楼" would be the same building twice (decision 0018).
+            same = (
+                Building.objects.filter(area_id=self.area_id, name_key=normalise_building_name(self.name))
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if same is not None:
+                raise ValidationError(
+                    {"name": _("This grid already has this building as “%(name)s”.") % {"name": same.name}}
+                )
 
     def fill_derived_fields(self):
         """Values that follow from others; bulk writers call this too (core.imports.bulk_insert)."""
