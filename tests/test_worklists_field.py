@@ -360,3 +360,37 @@ def test_the_person_and_household_pages_answer_in_a_fixed_number_of_queries(cast
         make_person(household=cast.household_a, name=f"同户{n}")
     services.draw_zone(cast.grid_a, "high", started_on=TODAY, building=cast.building_a)
     assert [_queries(client, url) for url in urls] == before
+
+
+def test_it_handles_an_abnormal_reading_through_the_api_as_on_the_page(cast):
+    from rest_framework.test import APIClient
+
+    person = make_person(household=cast.household_a, name="发热乙")
+    entry, _created = services.register_key_person(
+        person, "close_contact", cast.grid_a, last_exposure=timezone.localdate() - datetime.timedelta(days=2)
+    )
+    fever = CheckIn.objects.create(
+        measure=entry.measures.get(sequence=1), taken_at=timezone.now(), temperature="38.2"
+    )
+    normal = CheckIn.objects.create(
+        measure=entry.measures.get(sequence=1), taken_at=timezone.now(), temperature="36.5"
+    )
+    api = APIClient()
+    api.force_authenticate(cast.grid_worker)
+    body = api.get(f"/api/v1/checkins/{fever.pk}/").json()
+    assert (body["is_abnormal"], body["follow_up"]) == (True, "pending")
+    refused = api.post(f"/api/v1/checkins/{normal.pk}/handle/", {"outcome": "reported", "note": "x"})
+    assert refused.status_code == 400
+    done = api.post(f"/api/v1/checkins/{fever.pk}/handle/", {"outcome": "fever_clinic", "note": "已送医"})
+    assert done.status_code == 200 and done.json()["follow_up"] == "handled"
+    assert done.json()["handled_by"] == cast.grid_worker.username
+    again = api.post(f"/api/v1/checkins/{fever.pk}/handle/", {"outcome": "fever_clinic", "note": "再次"})
+    assert again.status_code == 400
+    outsider = APIClient()
+    outsider.force_authenticate(cast.grid_worker_b)
+    assert (
+        outsider.post(
+            f"/api/v1/checkins/{fever.pk}/handle/", {"outcome": "reported", "note": "x"}
+        ).status_code
+        == 404
+    )

@@ -23,6 +23,7 @@ from epigrid.control.serializers import (
     ConflictSerializer,
     ControlMeasureSerializer,
     ExtendSerializer,
+    HandleAbnormalSerializer,
     HandOverAnswerSerializer,
     HandOverRequestSerializer,
     HandOverSerializer,
@@ -245,9 +246,27 @@ class CheckInViewSet(ScopedModelViewSet):
     queryset = CheckIn.objects.all()
     serializer_class = CheckInSerializer
     filterset_class = CheckInFilterSet
-    select_related = ("measure", "recorded_by")
+    select_related = ("measure", "recorded_by", "handled_by")
     # A mistyped temperature is corrected (logged), never deleted.
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(
+        request=HandleAbnormalSerializer,
+        responses={
+            200: CheckInSerializer,
+            400: OpenApiResponse(description="Refused: a normal reading, or already handled."),
+        },
+    )
+    @action(detail=True, methods=["post"], object_action="change", serializer_class=HandleAbnormalSerializer)
+    def handle(self, request, pk=None):
+        """Record what was done about an abnormal reading; it leaves the work lists."""
+        checkin = _perform(
+            self,
+            request,
+            lambda c, data: services.handle_abnormal(c, data["outcome"], data["note"], user=request.user),
+        )
+        checkin.refresh_from_db()
+        return Response(CheckInSerializer(checkin, context=self.get_serializer_context()).data)
 
 
 class TestRecordViewSet(ScopedModelViewSet):

@@ -221,7 +221,9 @@ class CheckInSerializer(serializers.ModelSerializer):
     taken_at = serializers.DateTimeField(required=False, help_text="Now when left out.")
     temperature = serializers.DecimalField(max_digits=3, decimal_places=1, help_text="°C, 34.0 to 43.0.")
     is_fever = serializers.BooleanField(read_only=True)
+    is_abnormal = serializers.BooleanField(read_only=True, help_text="A fever or a symptom: to handle.")
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    handled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = CheckIn
@@ -233,10 +235,17 @@ class CheckInSerializer(serializers.ModelSerializer):
             "temperature",
             "symptoms",
             "is_fever",
+            "is_abnormal",
+            "follow_up",
+            "outcome",
+            "follow_up_note",
+            "handled_by",
+            "handled_at",
             "recorded_by",
             "created",
         ]
-        read_only_fields = ["created"]
+        # Handling goes through /handle/ (control.services.handle_abnormal), never a PATCH.
+        read_only_fields = ["created", "follow_up", "outcome", "follow_up_note", "handled_at"]
 
     def validate_temperature(self, value):
         if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
@@ -475,3 +484,8 @@ class LiftingDecisionSerializer(LiftingApplySerializer):
         if attrs["decision"] == "refuse" and not attrs.get("note", "").strip():
             raise serializers.ValidationError({"note": [_("Give the reason for the refusal.")]})
         return attrs
+
+
+class HandleAbnormalSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=CheckIn.Outcome.choices)
+    note = serializers.CharField(max_length=500)
