@@ -394,3 +394,17 @@ def test_it_handles_an_abnormal_reading_through_the_api_as_on_the_page(cast):
         ).status_code
         == 404
     )
+
+
+def test_the_entry_history_shows_what_was_done_about_a_reading(cast):
+    person = make_person(household=cast.household_a, name="发热丙")
+    entry, _created = services.register_key_person(
+        person, "close_contact", cast.grid_a, last_exposure=timezone.localdate() - datetime.timedelta(days=2)
+    )
+    fever = CheckIn.objects.create(
+        measure=entry.measures.get(sequence=1), taken_at=timezone.now(), temperature="38.4"
+    )
+    services.handle_abnormal(fever, "fever_clinic", "送区医院发热门诊", user=cast.grid_worker)
+    html = cast.client_for(cast.grid_worker).get(entry.get_absolute_url()).content.decode()
+    history_block = html[html.index('data-testid="history"') :]
+    assert "38.4" in history_block and "送区医院发热门诊" in history_block

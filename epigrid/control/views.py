@@ -118,18 +118,27 @@ class KeyPersonEditView(ObjectEditView):
 
 
 def _history_rows(entry, measures):
-    """The transitions of the entry, of its steps and of its hand-overs (both sides: the request
-    and the receiving area's answer), oldest first, in one query."""
+    """The transitions of the entry, of its steps, of its hand-overs (both sides: the request
+    and the receiving area's answer) and of its handled abnormal readings, oldest first."""
     handovers = {h.pk: h for h in entry.handovers.select_related("from_area", "to_area")}
+    readings = {
+        c.pk: c
+        for c in CheckIn.objects.filter(measure__key_person=entry, follow_up=CheckIn.FollowUp.HANDLED).only(
+            "pk", "temperature", "taken_at"
+        )
+    }
     queryset = reduce(
         lambda a, b: a | b,
-        [history(m) for m in measures] + [history(h) for h in handovers.values()],
+        [history(m) for m in measures]
+        + [history(h) for h in handovers.values()]
+        + [history(c) for c in readings.values()],
         history(entry),
     )
     labels = {
         "entry": dict(KeyPerson.Status.choices),
         "step": dict(ControlMeasure.Status.choices),
         "handover": {"": "—", **dict(HandOver.Status.choices)},
+        "reading": dict(CheckIn.FollowUp.choices),
     }
     steps = {m.pk: m for m in measures}
     rows = []
@@ -137,8 +146,14 @@ def _history_rows(entry, measures):
         model = row.content_type.model
         step = steps.get(row.object_id) if model == "controlmeasure" else None
         handover = handovers.get(row.object_id) if model == "handover" else None
-        kind = "step" if step else "handover" if handover else "entry"
-        if step:
+        reading = readings.get(row.object_id) if model == "checkin" else None
+        kind = "step" if step else "handover" if handover else "reading" if reading else "entry"
+        if reading:
+            what = _("Reading %(temperature)s °C of %(time)s") % {
+                "temperature": reading.temperature,
+                "time": timezone.localtime(reading.taken_at).strftime("%m-%d %H:%M"),
+            }
+        elif step:
             what = f"{step.sequence}. {step.get_kind_display()}"
         elif handover:
             what = _("Hand-over %(from)s → %(to)s") % {
