@@ -653,7 +653,7 @@ def build_worklist_rows(args, now):
     from epigrid.areas.models import Area, Level
     from epigrid.control import plans
     from epigrid.control.models import CheckIn, ControlMeasure, KeyPerson, TestRecord
-    from epigrid.control.services import active_protocol
+    from epigrid.control.services import active_protocol, measure_for_step
     from epigrid.control.worklists import checks_due, day_range
 
     rng = random.Random(f"bench-worklists:{args.seed}")
@@ -705,27 +705,11 @@ def build_worklist_rows(args, now):
         steps = []
         for entry in entries:
             for sequence, step in enumerate(plans.plan(rules, entry.category, entry.anchor_date), start=1):
-                status = (
-                    ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED
-                )
-                ended_on = None
+                measure = measure_for_step(entry, protocol, sequence, step, today)
                 # A step whose end has passed was mostly completed on time; the rest is overdue.
                 if step.end is not None and step.end < today and rng.random() < 0.9:
-                    status, ended_on = ControlMeasure.Status.COMPLETED, step.end
-                steps.append(
-                    ControlMeasure(
-                        key_person_id=entry.pk,
-                        protocol=protocol,
-                        sequence=sequence,
-                        kind=step.measure,
-                        start=step.start,
-                        planned_end=step.end,
-                        ended_on=ended_on,
-                        test_dates=[d.isoformat() for d in step.test_dates],
-                        temps_per_day=step.temps_per_day,
-                        status=status,
-                    )
-                )
+                    measure.status, measure.ended_on = ControlMeasure.Status.COMPLETED, step.end
+                steps.append(measure)
         ControlMeasure.objects.bulk_create(steps, batch_size=5000)
         yesterday = today - datetime.timedelta(days=1)
         tests, checkins = [], []

@@ -43,23 +43,30 @@ def register_key_person(person, category, area, **fields):
     return entry, True
 
 
+def measure_for_step(entry, protocol, sequence, step, today=None):
+    """The unsaved ControlMeasure of one planned step, running if its day has come. The one place
+    a step becomes a row: the service, the ledger import, the demo and the bench build through it
+    (the last two then set the status their story needs)."""
+    today = today or timezone.localdate()
+    return ControlMeasure(
+        key_person=entry,
+        protocol=protocol,
+        sequence=sequence,
+        kind=step.measure,
+        start=step.start,
+        planned_end=step.end,
+        test_dates=[d.isoformat() for d in step.test_dates],
+        temps_per_day=step.temps_per_day,
+        status=ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED,
+    )
+
+
 def planned_measures(entry, protocol, first_sequence=1, today=None):
     """The unsaved steps of the entry's plan under `protocol` (the ledger import writes them in
     bulk; _create_plan saves them one by one)."""
-    today = today or timezone.localdate()
     steps = plans.plan(protocol.rules, entry.category, entry.anchor_date)
     return [
-        ControlMeasure(
-            key_person=entry,
-            protocol=protocol,
-            sequence=sequence,
-            kind=step.measure,
-            start=step.start,
-            planned_end=step.end,
-            test_dates=[d.isoformat() for d in step.test_dates],
-            temps_per_day=step.temps_per_day,
-            status=ControlMeasure.Status.ACTIVE if step.start <= today else ControlMeasure.Status.PLANNED,
-        )
+        measure_for_step(entry, protocol, sequence, step, today)
         for sequence, step in enumerate(steps, start=first_sequence)
     ]
 

@@ -308,19 +308,9 @@ class ControlBuilder:
         return rng.choices(data.SURNAMES, data.SURNAME_WEIGHTS)[0] + given
 
     def _measure(self, episode, entry, sequence, step):
-        status, ended_on = self._status(episode, step)
-        return ControlMeasure(
-            key_person=entry,
-            protocol=self.protocol,
-            sequence=sequence,
-            kind=step.measure,
-            start=step.start,
-            planned_end=step.end,
-            ended_on=ended_on,
-            test_dates=[d.isoformat() for d in step.test_dates],
-            temps_per_day=step.temps_per_day,
-            status=status,
-        )
+        measure = services.measure_for_step(entry, self.protocol, sequence, step)
+        measure.status, measure.ended_on = self._status(episode, step)
+        return measure
 
     def _status(self, episode, step):
         released = episode.released_on
