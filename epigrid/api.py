@@ -15,6 +15,7 @@ from epigrid.control.api import (
 )
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
+from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet)
@@ -27,6 +28,11 @@ router.register("checkins", CheckInViewSet)
 router.register("tests", TestRecordViewSet)
 router.register("handovers", HandOverViewSet)
 router.register("zones", ZoneViewSet)
+router.register("campaigns", CampaignViewSet)
+router.register("sampling-points", SamplingPointViewSet)
+router.register("tubes", TubeViewSet)
+router.register("samples", SampleViewSet)
+router.register("finds", FindViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "epigrid.people",
     "epigrid.jobs",
     "epigrid.control",
+    "epigrid.testing",
     "epigrid.demo",
 ]
 

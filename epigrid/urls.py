@@ -16,6 +16,7 @@ urlpatterns = [
     path("areas/", include("epigrid.areas.urls")),
     path("people/", include("epigrid.people.urls")),
     path("control/", include("epigrid.control.urls")),
+    path("testing/", include("epigrid.testing.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     path("api/v1/", include(router.urls)),

@@ -361,7 +361,9 @@ def test_it_makes_a_grid_workers_hand_over_out_of_scope_a_request(cast, entry):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.area == cast.grid_a and entry.handovers.get().status == "requested"
-    assert "data-testid=\"handover-waiting\"" in page(cast.client_for(cast.grid_worker), entry.get_absolute_url())
+    assert 'data-testid="handover-waiting"' in page(
+        cast.client_for(cast.grid_worker), entry.get_absolute_url()
+    )
 
 
 @pytest.mark.parametrize(

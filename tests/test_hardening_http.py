@@ -154,13 +154,17 @@ def test_it_never_redirects_an_export_to_another_site(cast, back):
 
 def test_it_redirects_an_export_back_to_the_list_it_came_from(cast):
     client = cast.client_for(cast.community_officer)
-    response = client.post("/jobs/export/persons/", {"query": "", "unmasked": "on", "back": "/people/?q=wang"})
+    response = client.post(
+        "/jobs/export/persons/", {"query": "", "unmasked": "on", "back": "/people/?q=wang"}
+    )
     assert response["Location"] == "/people/?q=wang"
 
 
 # --- 14. Content-Security-Policy and HSTS ------------------------------------------------------------
 
-INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")|<style|\sstyle=|\son[a-z]+=", re.I)
+INLINE = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")|<style|\sstyle=|\son[a-z]+=", re.I
+)
 
 
 def test_it_sends_a_strict_content_security_policy(cast):
@@ -195,7 +199,9 @@ def _production(**env):
     )
     environ = {k: v for k, v in os.environ.items() if k not in ("SECURE_COOKIES", "SECURE_HSTS_SECONDS")}
     environ.update(DJANGO_SETTINGS_MODULE="epigrid.settings", SECRET_KEY="x" * 50, **env)
-    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.splitlines()[-1])
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from epigrid.accounts.roles import ROLE_CHOICES, role_permissions
+from epigrid.accounts.roles import BOUND_ROLES, ROLE_CHOICES, role_permissions
 from epigrid.core.changelog import ChangeLoggedModel
 from epigrid.core.scoping import collapse_paths
 
@@ -20,18 +20,25 @@ class User(AbstractUser):
             self._grant_cache = list(self.grants.select_related("area").values_list("role", "area__path"))
         return self._grant_cache
 
-    def scope_paths(self, perm):
-        """Area paths where this user holds `perm`; None means everywhere."""
+    def scope_paths(self, perm, bound=None):
+        """Area paths where this user holds `perm`; None means everywhere.
+
+        `bound` picks grants by kind for models with a `scope_binding` (core.scoping): True only
+        bound roles' grants (reaching only the user's posts), False only the others, None all."""
         if self.is_superuser:
-            return None
+            return [] if bound else None
         cache = self.__dict__.setdefault("_scope_cache", {})
-        if perm not in cache:
+        key = (perm, bound)
+        if key not in cache:
             paths = collapse_paths(
-                path for role, path in self._grant_rows() if perm in role_permissions(role)
+                path
+                for role, path in self._grant_rows()
+                if perm in role_permissions(role) and (bound is None or (role in BOUND_ROLES) == bound)
             )
             # Grants covering every root need no filter at all: the commander's list stays fast.
-            cache[perm] = None if paths and set(paths) >= self._roots() else paths
-        return cache[perm]
+            everywhere = paths and set(paths) >= self._roots() and not bound
+            cache[key] = None if everywhere else paths
+        return cache[key]
 
     def _roots(self):
         if "_root_cache" not in self.__dict__:

@@ -25,6 +25,23 @@ CONTROL_MODELS = (
     "control.handover",
 )
 
+TESTING_MODELS = (
+    "testing.campaign",
+    "testing.samplingpoint",
+    "testing.desk",
+    "testing.tube",
+    "testing.sample",
+    "testing.sampledperson",
+    "testing.exemption",
+    "testing.find",
+    "testing.sweepvisit",
+    "testing.hometask",
+    "testing.group",
+)
+# Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
+# reach only the posts the user is on (a sampler scans only at the points they staff).
+BOUND_ROLES = frozenset({"sampler"})
+
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
 VIEW_CONTROL = [f"view:{m}" for m in CONTROL_MODELS]
@@ -34,6 +51,23 @@ EDIT_ZONES = ["add:control.zone", "change:control.zone"]
 # The REST API and its (English) Swagger page serve integrations: the command centre and the system
 # administrators set them up; field roles work in the pages and are not shown it.
 USE_API = ["use:epigrid.api"]
+VIEW_TESTING = [f"view:{m}" for m in TESTING_MODELS]
+# Field work of a round in a grid: coverage, sweeps, exemptions, unregistered finds, home sampling.
+SWEEP = [
+    "add:testing.exemption",
+    "change:testing.exemption",
+    "add:testing.sweepvisit",
+    "change:testing.find",
+    "change:testing.hometask",
+]
+# Setting up points and desks, and putting samples right (moves, voids) at a community or above.
+RUN_POINTS = [
+    *[f"{a}:testing.{m}" for a in ("add", "change") for m in ("samplingpoint", "desk", "group", "hometask")],
+    "change:testing.sample",
+    "change:testing.tube",
+    "delete:testing.exemption",
+]
+RUN_CAMPAIGNS = ["add:testing.campaign", "change:testing.campaign"]
 
 ROLES = {
     "district_commander": (
@@ -46,6 +80,9 @@ ROLES = {
             *EDIT_ZONES,
             "evaluate:control.zone",
             "approve:control.zone",
+            *VIEW_TESTING,
+            *RUN_CAMPAIGNS,
+            *RUN_POINTS,
             *USE_API,
         ),
     ),
@@ -59,6 +96,10 @@ ROLES = {
             "reveal:people.person",
             *EDIT_ZONES,
             "apply:control.zone",
+            *VIEW_TESTING,
+            *RUN_CAMPAIGNS,
+            *RUN_POINTS,
+            *SWEEP,
         ),
     ),
     "community_officer": (
@@ -71,14 +112,49 @@ ROLES = {
             "delete:areas.household",
             "reveal:people.person",
             "merge:people.person",
+            *VIEW_TESTING,
+            *RUN_POINTS,
+            *SWEEP,
         ),
     ),
-    "grid_worker": (_("Grid worker"), _perms(*VIEW_REGISTRY, *EDIT_RESIDENTS, *VIEW_CONTROL, *EDIT_CONTROL)),
+    "grid_worker": (
+        _("Grid worker"),
+        _perms(
+            *VIEW_REGISTRY,
+            *EDIT_RESIDENTS,
+            *VIEW_CONTROL,
+            *EDIT_CONTROL,
+            # Rounds, coverage and the sweep of their grid; samples stay with the points.
+            "view:testing.campaign",
+            "view:testing.sampledperson",
+            "view:testing.exemption",
+            "view:testing.find",
+            "view:testing.sweepvisit",
+            "view:testing.hometask",
+            "view:testing.group",
+            *SWEEP,
+        ),
+    ),
     "checkpoint_staff": (
         _("Checkpoint staff"),
         _perms("view:areas.area", "view:people.person", "add:people.person", "add:control.keyperson"),
     ),
-    "sampler": (_("Sampler"), _perms("view:areas.area", "view:people.person", "add:people.person")),
+    "sampler": (
+        _("Sampler"),
+        _perms(
+            "view:areas.area",
+            "view:testing.campaign",
+            "view:testing.samplingpoint",
+            "view:testing.desk",
+            "view:testing.tube",
+            "add:testing.tube",
+            "view:testing.sample",
+            "add:testing.sample",
+            "view:testing.group",
+            "view:testing.hometask",
+            "change:testing.hometask",
+        ),
+    ),
     "lab_staff": (_("Lab staff"), _perms("view:areas.area")),
     "isolation_staff": (
         _("Isolation-site staff"),
@@ -91,14 +167,17 @@ ROLES = {
         ),
     ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
-    "auditor": (_("Auditor"), _perms(*VIEW_REGISTRY, *VIEW_CONTROL, "view:audit.objectchange")),
+    "auditor": (
+        _("Auditor"),
+        _perms(*VIEW_REGISTRY, *VIEW_CONTROL, *VIEW_TESTING, "view:audit.objectchange"),
+    ),
     "system_admin": (
         _("System administrator"),
         _perms(
             *[
                 f"{a}:{m}"
                 for a in ("view", "add", "change", "delete")
-                for m in FOUNDATION_MODELS + CONTROL_MODELS
+                for m in FOUNDATION_MODELS + CONTROL_MODELS + TESTING_MODELS
             ],
             "reveal:people.person",
             "merge:people.person",

@@ -23,7 +23,9 @@ urlpatterns = [
     ),
     path("handovers/", views.HandOverListView.as_view(), name="handover_list"),
     path("handovers/<int:pk>/accept/", views.HandOverAnswerView.as_view(accept=True), name="handover_accept"),
-    path("handovers/<int:pk>/return/", views.HandOverAnswerView.as_view(accept=False), name="handover_return"),
+    path(
+        "handovers/<int:pk>/return/", views.HandOverAnswerView.as_view(accept=False), name="handover_return"
+    ),
     path("zones/", zone_views.ZoneListView.as_view(), name="zone_list"),
     path("zones/add/", zone_views.ZoneDrawView.as_view(), name="zone_add"),
     path("zones/<int:pk>/", zone_views.ZoneDetailView.as_view(), name="zone_detail"),

@@ -174,3 +174,16 @@ def make_resident_id(region, birth_date, sequence):
     """A well-formed resident ID (demo data and tests): 6-digit region, birth date, 3-digit sequence."""
     body = f"{region}{birth_date:%Y%m%d}{sequence % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character
+
+
+def mask_name(name):
+    """张*明 / 张* / J*** S***: enough for a sampler to confirm the person before them, not enough
+    to name a stranger from a typed-in number."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if " " in name:  # Latin names: initials of each word
+        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -3,6 +3,15 @@
 A model declares `scope_lookup`, the ORM path from the model to an area path string (for
 example "area__path"), and uses `RestrictedQuerySet.as_manager()`. A user's grants become a Q of
 `startswith` filters on that indexed path; users supply `scope_paths(perm)` (accounts.User).
+
+Two optional refinements, both declared by the model:
+- `scope_binding`: the ORM path from the model to the users posted there (for example
+  "point__staff"). Grants of a bound role (a sampler) reach only the rows of the posts the user
+  is on, inside the grant's subtree; other roles' grants ignore it. Users supply
+  `bound_scope_paths(perm)`.
+- `scope_upward = True`: viewing also reaches rows filed on an ancestor of the user's area (a
+  round drawn for the district is seen by the grid worker who sweeps part of it). Only "view":
+  changing still needs the row inside the user's subtree.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -32,18 +41,31 @@ def collapse_paths(paths):
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user, action="view", perm=None):
         """Rows in the subtrees where `user` holds `perm` (by default app.<action>_<model>)."""
-        lookup = self.model.scope_lookup
-        perm = perm or perm_name(self.model, action)
+        model = self.model
+        lookup = model.scope_lookup
+        perm = perm or perm_name(model, action)
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        paths = user.scope_paths(perm)
+        binding = getattr(model, "scope_binding", None)
+        paths = user.scope_paths(perm, bound=False if binding else None)
         if paths is None:  # unrestricted (superuser, or grants covering every root)
             return self
-        if not paths:
-            return self.none()
         q = models.Q()
         for path in paths:
             q |= models.Q(**{f"{lookup}__startswith": path})
+        upward = action == "view" and getattr(model, "scope_upward", False)
+        if upward and paths:
+            q |= models.Q(**{f"{lookup}__in": ancestor_paths(paths)})
+        bound = user.scope_paths(perm, bound=True) if binding else []
+        if bound:
+            # A subquery, not a join: joining the posts' staff would repeat rows under an OR.
+            posted = models.Q(pk__in=model._base_manager.filter(**{binding: user}).values("pk"))
+            within = models.Q()
+            for path in bound:
+                within |= models.Q(**{f"{lookup}__startswith": path})
+            q |= within & posted
+        if not paths and not bound:
+            return self.none()
         return self.filter(q)
 
 
@@ -52,3 +74,12 @@ def check_in_scope(user, obj, action):
     model = type(obj)
     if not model.objects.restrict(user, action).filter(pk=obj.pk).exists():
         raise ScopeViolation(_("The record would fall outside your area scope, so it was not saved."))
+
+
+def ancestor_paths(paths):
+    """'/1/2/3/' -> {'/1/', '/1/2/'}: the paths above each given one."""
+    found = set()
+    for path in paths:
+        parts = path.strip("/").split("/")
+        found.update("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts)))
+    return sorted(found)

@@ -81,6 +81,8 @@ class Person(ChangeLoggedModel):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="persons", verbose_name=_("vulnerable tags"))
     notes = models.TextField(_("notes"), blank=True)
+    # The personal QR code's version (people.codes): revoking a code bumps it.
+    code_version = models.PositiveIntegerField(_("personal code version"), default=1, editable=False)
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -123,7 +123,12 @@ def merge(survivor, duplicate, reason=""):
         if related is Person or related._meta.auto_created:  # merge pointer, M2M through rows
             continue
         field = rel.field.name
-        count = related._default_manager.filter(**{field: duplicate}).update(**{field: survivor})
+        # A model with one row per person and something (a round) says how to fold the two.
+        fold = getattr(related, "merge_persons", None)
+        if fold is not None:
+            count = fold(field, survivor, duplicate)
+        else:
+            count = related._default_manager.filter(**{field: duplicate}).update(**{field: survivor})
         if count:
             moved[f"{related._meta.label}.{field}"] = count
     for m2m in Person._meta.many_to_many:

@@ -1,0 +1,194 @@
+"""Mass testing over the API: rounds and their coverage, points and desks, tubes, samples and the
+batch ingest the desks sync through. Every write goes through testing.services."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from epigrid.areas.models import Area
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from epigrid.core.scoping import ScopeViolation, check_in_scope
+from epigrid.testing import services
+from epigrid.testing.models import Campaign, Find, Sample, SamplingPoint, Tube
+from epigrid.testing.serializers import (
+    BatchAnswerSerializer,
+    BatchSerializer,
+    CampaignSerializer,
+    CoverageSerializer,
+    FindSerializer,
+    MoveSampleSerializer,
+    SampleSerializer,
+    SamplingPointSerializer,
+    TubeActionSerializer,
+    TubeDetailSerializer,
+    TubeSerializer,
+)
+
+
+def _refused(exc):
+    return serializers.ValidationError(serializers.as_serializer_error(exc))
+
+
+class CampaignViewSet(ScopedModelViewSet):
+    """Testing rounds (轮次). A new round copies the points and desks of the organiser's last one."""
+
+    queryset = Campaign.objects.all()
+    serializer_class = CampaignSerializer
+    select_related = ("area",)
+    prefetch_related = ("areas",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            with transaction.atomic():
+                serializer.instance = services.create_campaign(self.request.user, **data)
+                check_in_scope(self.request.user, serializer.instance, "add")
+        except ScopeViolation as exc:
+            raise PermissionDenied(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("area", str, description="Area code; by default the round's organiser.")
+        ],
+        responses={200: CoverageSerializer, 404: OpenApiResponse(description="Area not found or not yours.")},
+    )
+    @action(detail=True, methods=["get"])
+    def coverage(self, request, pk=None):
+        """Coverage live from the registry and the samples: for the area and each child area,
+        expected (residents minus exemptions), sampled, exempt, missed and coverage %."""
+        campaign = self.get_object()
+        code = request.query_params.get("area") or campaign.area.code
+        node = Area.objects.filter(code=code).first()
+        # Coverage is counted from persons: it needs the right to see who was sampled, there.
+        paths = request.user.scope_paths("testing.view_sampledperson")
+        if node is None or (paths is not None and not any(node.path.startswith(p) for p in paths)):
+            raise NotFound(_("No such area in your scope."))
+        head, rows = services.coverage(campaign, node)
+        return Response({**_public(head), "children": [_public(r) for r in rows]})
+
+
+def _public(row):
+    return {
+        k: row[k]
+        for k in ("code", "name", "level", "residents", "expected", "sampled", "exempt", "missed", "coverage")
+    }
+
+
+class SamplingPointViewSet(ScopedReadOnlyModelViewSet):
+    """Sampling points (采样点) with their desks; a sampler sees only the points they staff."""
+
+    queryset = SamplingPoint.objects.all()
+    serializer_class = SamplingPointSerializer
+    select_related = ("area",)
+    prefetch_related = ("desks", "staff")
+
+
+class TubeViewSet(ScopedReadOnlyModelViewSet):
+    """Tubes with their samples; closing early, reopening and sealing by hand."""
+
+    queryset = Tube.objects.all()
+    serializer_class = TubeSerializer
+    select_related = ("point", "desk")
+    lookup_field = "barcode"
+
+    def get_serializer_class(self):
+        return TubeDetailSerializer if self.detail else TubeSerializer
+
+    def _move(self, request, target):
+        tube = self.get_object()
+        serializer = TubeActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            tube = services.set_tube_status(
+                request.user, tube, target, serializer.validated_data.get("note", "")
+            )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(TubeDetailSerializer(tube).data)
+
+    @extend_schema(request=TubeActionSerializer, responses={200: TubeDetailSerializer})
+    @action(detail=True, methods=["post"], object_action="view")
+    def close(self, request, barcode=None):
+        """Close the tube before it is full."""
+        return self._move(request, Tube.Status.CLOSED)
+
+    @extend_schema(request=TubeActionSerializer, responses={200: TubeDetailSerializer})
+    @action(detail=True, methods=["post"], object_action="view")
+    def reopen(self, request, barcode=None):
+        """Reopen a tube closed early by mistake (not a full or sealed one)."""
+        return self._move(request, Tube.Status.OPEN)
+
+    @extend_schema(request=TubeActionSerializer, responses={200: TubeDetailSerializer})
+    @action(detail=True, methods=["post"], object_action="view")
+    def seal(self, request, barcode=None):
+        """Seal the tube for transport."""
+        return self._move(request, Tube.Status.SEALED)
+
+
+class SampleViewSet(ScopedReadOnlyModelViewSet):
+    """Samples: read, moved between tubes with a reason, and received in batches from the desks."""
+
+    queryset = Sample.objects.all()
+    serializer_class = SampleSerializer
+    select_related = ("person", "find")
+
+    @extend_schema(
+        request=BatchSerializer,
+        responses={
+            200: BatchAnswerSerializer,
+            400: OpenApiResponse(description="Not a batch (not a list of scans, or too many)."),
+        },
+    )
+    @action(detail=False, methods=["post"], object_action="add")
+    def batch(self, request):
+        """Scans from a desk, as queued on the phone: one outcome per scan, in order —
+        accepted, duplicate (this client_id arrived before: nothing changed) or refused with the
+        reason. Idempotent per client_id, so a desk resends its whole queue after a network
+        failure without losing or doubling a sample."""
+        scans = request.data.get("scans") if isinstance(request.data, dict) else None
+        try:
+            outcomes = services.ingest(request.user, scans)
+        except services.BatchError as exc:
+            raise _refused(exc) from None
+        return Response({"outcomes": outcomes})
+
+    @extend_schema(request=MoveSampleSerializer, responses={200: SampleSerializer})
+    @action(detail=True, methods=["post"], object_action="change")
+    def move(self, request, pk=None):
+        """Move the sample into another open tube of the round, with a reason (audited)."""
+        sample = self.get_object()
+        serializer = MoveSampleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tube = (
+            Tube.objects.restrict(request.user, "view")
+            .filter(barcode=serializer.validated_data["tube"])
+            .first()
+        )
+        if tube is None:
+            raise serializers.ValidationError({"tube": [_("No such tube at your points.")]})
+        try:
+            moved = services.move_sample(request.user, sample, tube, serializer.validated_data["reason"])
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(SampleSerializer(moved).data, status=status.HTTP_200_OK)
+
+
+class FindViewSet(ScopedReadOnlyModelViewSet):
+    """Persons sampled who are not in the registry, for their grid to register or reject."""
+
+    queryset = Find.objects.all()
+    serializer_class = FindSerializer
+    select_related = ("area",)

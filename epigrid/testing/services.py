@@ -1,0 +1,722 @@
+"""Named service functions of mass testing. The batch API, the desk page and the demo put samples
+in only through `ingest`; other apps read coverage through `coverage` and `missed`."""
+
+import datetime
+import uuid
+from collections import Counter, defaultdict
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from epigrid.areas.models import Area, Household, Level
+from epigrid.audit.services import log_change
+from epigrid.core import identity, reasons
+from epigrid.people import codes
+from epigrid.people.models import DocumentType, Person
+from epigrid.testing.models import (
+    SWEEP_EXEMPTS,
+    Campaign,
+    Desk,
+    Exemption,
+    ExemptionReason,
+    Find,
+    Group,
+    HomeTask,
+    Sample,
+    SampledPerson,
+    SamplingPoint,
+    SweepOutcome,
+    SweepVisit,
+    Tube,
+)
+
+ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
+MAX_BATCH = 1000
+# Clocks of phones drift; a scan "from the future" beyond this is a wrong clock or a forgery.
+FUTURE_SLACK = datetime.timedelta(minutes=10)
+EARLY_SLACK = datetime.timedelta(hours=1)
+ACTIONS = ("sample", "close", "seal")
+
+
+class BatchError(ValidationError):
+    """The batch as a whole is unusable (not a list, too long): nothing in it was looked at."""
+
+
+def _outcome(client_id, status, reason="", **extra):
+    return {"client_id": client_id, "status": status, "reason": str(reason), **extra}
+
+
+def _person_facts(person):
+    """What the desk may show to confirm the person in front of it (decision 0019)."""
+    return {
+        "name": identity.mask_name(person.name),
+        "birth_year": person.birth_year,
+        "sex": person.sex,
+    }
+
+
+def _parse_scan(raw, now):
+    """A scan's fields checked on their own, without the database: a dict, or (client_id, reason)."""
+    if not isinstance(raw, dict):
+        return None, _("A scan is an object with client_id, campaign, desk, tube and a person.")
+    client_id = raw.get("client_id")
+    try:
+        client_id = str(uuid.UUID(str(client_id)))
+    except (TypeError, ValueError, AttributeError):
+        return str(client_id or ""), _("client_id must be a UUID made when the scan was taken.")
+    action = raw.get("action") or "sample"
+    if action not in ACTIONS:
+        return client_id, _("Unknown action “%(action)s”.") % {"action": str(action)[:20]}
+    try:
+        campaign_id, desk_id = int(raw.get("campaign")), int(raw.get("desk"))
+    except (TypeError, ValueError):
+        return client_id, _("campaign and desk must be the ids of a round and a desk.")
+    scanned_at = raw.get("scanned_at")
+    parsed = parse_datetime(scanned_at) if isinstance(scanned_at, str) else None
+    if parsed is None:
+        return client_id, _("scanned_at must be a date and time such as 2022-04-01T08:30:00+08:00.")
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if parsed > now + FUTURE_SLACK:
+        return client_id, _("scanned_at lies in the future: check the phone's clock.")
+    tube = raw.get("tube")
+    if not isinstance(tube, str) or not tube.strip():
+        return client_id, _("Scan the tube barcode first.")
+    scan = {
+        "client_id": client_id,
+        "action": action,
+        "campaign": campaign_id,
+        "desk": desk_id,
+        "tube": tube,
+        "scanned_at": parsed,
+        "name": str(raw.get("name") or "")[:64].strip(),
+        "phone": str(raw.get("phone") or "")[:20].strip(),
+    }
+    if action != "sample":
+        return scan, None
+    qr, number = raw.get("qr"), raw.get("document_number")
+    if qr:
+        scan["qr"], scan["via"] = str(qr)[:200], Sample.Via.QR
+        return scan, None
+    if not number:
+        return client_id, _("Scan the person's ID card or personal code, or type the ID number.")
+    doc_type = str(raw.get("document_type") or DocumentType.RESIDENT_ID)
+    if doc_type not in DocumentType.values:
+        return client_id, _("Unknown document type “%(type)s”.") % {"type": doc_type[:8]}
+    try:
+        scan["doc_number"] = identity.normalise_document(doc_type, number)
+    except ValidationError as exc:
+        # The message names what is wrong, never the number (it may be someone else's).
+        return client_id, exc.messages[0]
+    scan["doc_type"] = doc_type
+    scan["via"] = Sample.Via.TYPED if raw.get("typed") else Sample.Via.DOCUMENT
+    return scan, None
+
+
+def _postable_desks(user, desk_ids):
+    """Desks (with point and round) where `user` may take samples."""
+    points = SamplingPoint.objects.restrict(user, perm="testing.add_sample")
+    return {
+        d.pk: d
+        for d in Desk.objects.filter(pk__in=desk_ids, point__in=points.values("pk")).select_related(
+            "point", "point__campaign"
+        )
+    }
+
+
+def ingest(user, scans, now=None):
+    """Take a batch of scans (the desk's queue, the batch API); one outcome per scan, in order.
+
+    Each scan carries the client id it got when it was made. A client id seen before is
+    `duplicate` and changes nothing, so a retry, a second tab or a flaky network can neither lose
+    nor double a sample. Rules (decision 0019): a tube belongs to one round and one desk, holds at
+    most the round's pooling size (the scan that fills it closes it and says 换管), one household
+    in a household round; a person sampled before in the round is accepted with a warning; a
+    person not in the registry is accepted and becomes a find for the grid to register."""
+    if not isinstance(scans, list):
+        raise BatchError(_("scans must be a list."))
+    if len(scans) > MAX_BATCH:
+        raise BatchError(_("At most %(n)d scans per batch.") % {"n": MAX_BATCH})
+    now = now or timezone.now()
+    outcomes = [None] * len(scans)
+    parsed = []
+    for i, raw in enumerate(scans):
+        scan, error = _parse_scan(raw, now)
+        if error is not None:
+            outcomes[i] = _outcome(scan if isinstance(scan, str) else "", REFUSED, error)
+        else:
+            parsed.append((i, scan))
+    # The same client id twice in one batch: the later one is the duplicate.
+    seen = set()
+    for i, scan in list(parsed):
+        if scan["client_id"] in seen:
+            outcomes[i] = _outcome(scan["client_id"], DUPLICATE, _("Already received."))
+            parsed.remove((i, scan))
+        seen.add(scan["client_id"])
+
+    desks = _postable_desks(user, {s["desk"] for _i, s in parsed})
+    live = []
+    for i, scan in parsed:
+        desk = desks.get(scan["desk"])
+        if desk is None:
+            reason = _("You are not posted at this desk, or it does not exist.")
+        elif desk.point.campaign_id != scan["campaign"]:
+            reason = _("This desk belongs to another round.")
+        elif desk.point.campaign.status == Campaign.Status.PLANNED:
+            reason = _("This round has not started yet.")
+        elif scan["scanned_at"] < desk.point.campaign.starts_at - EARLY_SLACK:
+            reason = _("scanned_at is before the round started: check the phone's clock.")
+        else:
+            try:
+                scan["tube"] = desk.point.campaign.check_tube_barcode(scan["tube"])
+                reason = None
+            except ValidationError as exc:
+                reason = exc.messages[0]
+        if reason:
+            outcomes[i] = _outcome(scan["client_id"], REFUSED, reason)
+        else:
+            scan["desk_obj"] = desk
+            live.append((i, scan))
+    if live:
+        _resolve_persons(live)
+        for attempt in range(3):
+            try:
+                _write(user, live, outcomes, now)
+                break
+            except IntegrityError:
+                # Two desks opened the same new tube at the same instant: the loser retries and
+                # then meets the winner's tube under its lock.
+                if attempt == 2:
+                    raise
+    return outcomes
+
+
+def _resolve_persons(live):
+    numbers = {(s["doc_type"], s["doc_number"]) for _i, s in live if "doc_number" in s}
+    by_doc = {}
+    if numbers:
+        found = Person.objects.filter(doc_number__in={n for _t, n in numbers}).only(
+            "id",
+            "name",
+            "doc_type",
+            "doc_number",
+            "area_id",
+            "household_id",
+            "birth_date",
+            "sex",
+            "merged_into_id",
+        )
+        by_doc = {(p.doc_type, p.doc_number): p for p in found}
+    qr = codes.read_codes({s["qr"] for _i, s in live if "qr" in s})
+    survivors = Person.objects.in_bulk({p.merged_into_id for p in list(by_doc.values()) if p.merged_into_id})
+    for _i, scan in live:
+        if "qr" in scan:
+            result = qr[scan["qr"]]
+            if isinstance(result, ValidationError):
+                scan["error"] = result.messages[0]
+            else:
+                scan["person"] = result
+        elif "doc_number" in scan:
+            person = by_doc.get((scan["doc_type"], scan["doc_number"]))
+            if person is not None and person.merged_into_id:
+                person = survivors.get(person.merged_into_id, person)
+            scan["person"] = person
+
+
+@transaction.atomic
+def _write(user, live, outcomes, now):
+    # Tubes: create the new ones, then lock every tube of the batch in id order (no deadlocks
+    # between desks). Under the locks, counts and client ids are settled for good.
+    barcodes = {s["tube"]: s for _i, s in live}
+    existing = set(Tube.objects.filter(barcode__in=barcodes).values_list("barcode", flat=True))
+    new = [
+        Tube(
+            barcode=code,
+            campaign_id=s["campaign"],
+            point_id=s["desk_obj"].point_id,
+            desk=s["desk_obj"],
+            capacity=s["desk_obj"].point.campaign.capacity,
+            opened_at=s["scanned_at"],
+            opened_by=user,
+        )
+        for code, s in barcodes.items()
+        if code not in existing and s["action"] == "sample"
+    ]
+    if new:
+        Tube.objects.bulk_create(new, ignore_conflicts=True)
+    tubes = {
+        t.barcode: t for t in Tube.objects.select_for_update().filter(barcode__in=barcodes).order_by("id")
+    }
+    known = {
+        str(c)
+        for c in Sample.objects.filter(client_id__in=[s["client_id"] for _i, s in live]).values_list(
+            "client_id", flat=True
+        )
+    }
+    persons = [s["person"] for _i, s in live if s.get("person") is not None]
+    sampled_before = set(
+        SampledPerson.objects.filter(
+            campaign_id__in={s["campaign"] for _i, s in live}, person__in=persons
+        ).values_list("campaign_id", "person_id")
+    )
+    samples, finds, first_seen, touched = [], {}, {}, set()
+    for i, scan in live:
+        cid = scan["client_id"]
+        if cid in known:
+            outcomes[i] = _outcome(cid, DUPLICATE, _("Already received."))
+            continue
+        tube = tubes.get(scan["tube"])
+        reason = _check_tube(tube, scan)
+        if reason:
+            outcomes[i] = _outcome(cid, REFUSED, reason, tube=scan["tube"])
+            continue
+        if scan["action"] != "sample":
+            outcomes[i] = _tube_action(tube, scan, now)
+            touched.add(tube.pk)
+            continue
+        if scan.get("error"):
+            outcomes[i] = _outcome(cid, REFUSED, scan["error"])
+            continue
+        person = scan.get("person")
+        campaign = scan["desk_obj"].point.campaign
+        if campaign.per_household and person is not None and person.household_id:
+            if tube.household_id and tube.household_id != person.household_id:
+                outcomes[i] = _outcome(
+                    cid,
+                    REFUSED,
+                    _("This tube holds another household: open a new tube for this household."),
+                    tube=tube.barcode,
+                )
+                continue
+            tube.household_id = person.household_id
+        tube.count += 1
+        touched.add(tube.pk)
+        warnings = []
+        sample = Sample(
+            client_id=cid,
+            campaign_id=campaign.pk,
+            point_id=tube.point_id,
+            desk_id=tube.desk_id,
+            tube=tube,
+            position=tube.count,
+            person=person,
+            via=scan["via"],
+            scanned_at=scan["scanned_at"],
+            received_at=now,
+            scanned_by=user,
+        )
+        extra = {"tube": tube.barcode, "position": tube.count, "capacity": tube.capacity}
+        if person is not None:
+            key = (campaign.pk, person.pk)
+            if key in sampled_before or key in first_seen:
+                sample.repeat = True
+                warnings.append(_("Already sampled in this round: both samples are kept."))
+            else:
+                first_seen[key] = (sample, person)
+            extra["person"] = _person_facts(person)
+        else:
+            fkey = (campaign.pk, scan["doc_type"], scan["doc_number"])
+            finds.setdefault(fkey, (scan, tube.point.area_id, []))[2].append(sample)
+            warnings.append(
+                _("Not in the registry: the sample is kept and the grid will register this person.")
+            )
+            extra["person"] = {"name": identity.mask_name(scan["name"]), "birth_year": None, "sex": None}
+            extra["unregistered"] = True
+        if tube.count >= tube.capacity:
+            tube.status, tube.closed_at = Tube.Status.CLOSED, now
+            extra["tube_full"] = True
+            warnings.append(_("Tube full: change the tube (换管)."))
+        samples.append(sample)
+        outcomes[i] = _outcome(cid, ACCEPTED, " ".join(str(w) for w in warnings), **extra)
+    if finds:
+        _attach_finds(finds)
+    if samples:
+        Sample.objects.bulk_create(samples)
+    if first_seen:
+        SampledPerson.objects.bulk_create(
+            [
+                SampledPerson(
+                    campaign_id=c, person_id=p.pk, area_id=p.area_id, first_sample=s, sampled_at=s.scanned_at
+                )
+                for (c, _pid), (s, p) in first_seen.items()
+            ],
+            ignore_conflicts=True,
+        )
+    if touched:
+        changed = [t for t in tubes.values() if t.pk in touched]
+        Tube.objects.bulk_update(changed, ["count", "status", "closed_at", "sealed_at", "household"])
+
+
+def _check_tube(tube, scan):
+    if tube is None:
+        return _("Unknown tube: scan a new tube to open it.")
+    if tube.campaign_id != scan["campaign"]:
+        return _("This tube was used in another round: take a new tube.")
+    if tube.desk_id != scan["desk_obj"].pk:
+        return _("This tube is open at another desk (%(desk)s): take a new tube.") % {"desk": tube.desk.name}
+    if scan["action"] == "sample":
+        if tube.status == Tube.Status.SEALED:
+            return _("This tube is sealed: take a new tube.")
+        if tube.status == Tube.Status.CLOSED or tube.count >= tube.capacity:
+            return _("This tube is full or closed: change the tube (换管).")
+    return None
+
+
+def _tube_action(tube, scan, now):
+    cid = scan["client_id"]
+    target = Tube.Status.CLOSED if scan["action"] == "close" else Tube.Status.SEALED
+    if tube.status == target or tube.status == Tube.Status.SEALED:
+        return _outcome(
+            cid, DUPLICATE, _("The tube is already %(state)s.") % {"state": tube.get_status_display()}
+        )
+    if tube.count == 0:
+        return _outcome(cid, REFUSED, _("An empty tube cannot be closed or sealed."), tube=tube.barcode)
+    tube.status = target
+    tube.closed_at = tube.closed_at or now
+    if target == Tube.Status.SEALED:
+        tube.sealed_at = now
+    return _outcome(cid, ACCEPTED, "", tube=tube.barcode, tube_status=target, count=tube.count)
+
+
+def _attach_finds(finds):
+    """One find per unregistered document per round, however many times it was scanned."""
+    keys = list(finds)
+    existing = {
+        (f.campaign_id, f.doc_type, f.doc_number): f
+        for f in Find.objects.filter(
+            campaign_id__in={k[0] for k in keys}, doc_number__in={k[2] for k in keys}
+        )
+    }
+    for key, (scan, area_id, samples) in finds.items():
+        find = existing.get(key)
+        if find is None:
+            phone = ""
+            if scan["phone"]:
+                try:
+                    phone = identity.normalise_phone(scan["phone"])
+                except ValidationError:
+                    phone = ""
+            find = Find.objects.create(
+                campaign_id=key[0],
+                doc_type=key[1],
+                doc_number=key[2],
+                name=scan["name"],
+                phone=phone,
+                area_id=area_id,
+            )
+        for sample in samples:
+            sample.find = find
+
+
+# Tubes by hand (the desk page and the API)
+
+
+def set_tube_status(user, tube, target, note=""):
+    """Close early, reopen or seal a tube by hand; refused with a reason when the rules say no."""
+    if not Tube.objects.restrict(user, perm="testing.add_sample").filter(pk=tube.pk).exists():
+        raise PermissionDenied(_("You are not posted at this tube's point."))
+    with transaction.atomic():
+        tube = Tube.objects.select_for_update().get(pk=tube.pk)
+        if target == Tube.Status.OPEN and tube.count >= tube.capacity:
+            raise ValidationError(_("A full tube cannot be reopened."))
+        if target != Tube.Status.OPEN and tube.count == 0:
+            raise ValidationError(_("An empty tube cannot be closed or sealed."))
+        now = timezone.now()
+        fields = {"closed_at": tube.closed_at or now} if target != Tube.Status.OPEN else {"closed_at": None}
+        if target == Tube.Status.SEALED:
+            fields["sealed_at"] = now
+        tube.transition(target, note, **fields)
+    return tube
+
+
+def move_sample(user, sample, to_tube, reason):
+    """Move a person's sample to another open tube of the same round, with a reason (audited)."""
+    reason = reasons.clean_reason(reason)
+    if not Sample.objects.restrict(user, "change").filter(pk=sample.pk).exists():
+        raise PermissionDenied(_("You may not move samples at this point."))
+    if not Tube.objects.restrict(user, "view").filter(pk=to_tube.pk).exists():
+        raise PermissionDenied(_("You may not use that tube."))
+    with transaction.atomic():
+        locked = {
+            t.pk: t
+            for t in Tube.objects.select_for_update()
+            .filter(pk__in=[sample.tube_id, to_tube.pk])
+            .order_by("id")
+        }
+        source, target = locked[sample.tube_id], locked[to_tube.pk]
+        sample = Sample.objects.select_for_update().get(pk=sample.pk)
+        if sample.status != Sample.Status.ACTIVE:
+            raise ValidationError(_("This sample was already moved or voided."))
+        if target.pk == source.pk:
+            raise ValidationError(_("The sample is already in this tube."))
+        if target.campaign_id != sample.campaign_id:
+            raise ValidationError(_("The other tube belongs to another round."))
+        if target.status != Tube.Status.OPEN or target.count >= target.capacity:
+            raise ValidationError(_("The other tube is not open or is full."))
+        if source.status == Tube.Status.SEALED:
+            raise ValidationError(_("The sample's tube is sealed: its swab cannot be taken out."))
+        target.count += 1
+        moved = Sample.objects.create(
+            client_id=uuid.uuid4(),
+            campaign_id=sample.campaign_id,
+            point_id=target.point_id,
+            desk_id=target.desk_id,
+            tube=target,
+            position=target.count,
+            person_id=sample.person_id,
+            find_id=sample.find_id,
+            via=sample.via,
+            repeat=sample.repeat,
+            scanned_at=sample.scanned_at,
+            scanned_by=user,
+        )
+        sample.status, sample.moved_to = Sample.Status.MOVED, moved
+        sample.save()
+        log_change(
+            sample, "update", before={"tube": source.barcode}, after={"tube": target.barcode}, reason=reason
+        )
+        source.count -= 1
+        if target.count >= target.capacity:
+            target.status, target.closed_at = Tube.Status.CLOSED, timezone.now()
+        Tube.objects.bulk_update([source, target], ["count", "status", "closed_at"])
+        SampledPerson.objects.filter(first_sample=sample).update(first_sample=moved)
+    return moved
+
+
+# Rounds
+
+
+def create_campaign(user, copy_from=None, areas=(), **fields):
+    """A new round; with `copy_from` (by default the last round of the same organiser) its points,
+    desks and their samplers are copied, so a district sets up round N+1 in a minute."""
+    with transaction.atomic():
+        campaign = Campaign(**fields)
+        campaign.full_clean(exclude=["areas"])
+        if copy_from is None:
+            copy_from = Campaign.objects.filter(area=campaign.area).order_by("-starts_at", "-id").first()
+        campaign.copied_from = copy_from or None
+        campaign.save()
+        campaign.areas.set(areas or ([campaign.area] if not copy_from else copy_from.areas.all()))
+        if copy_from:
+            copy_points(copy_from, campaign)
+    return campaign
+
+
+def copy_points(source, campaign):
+    for point in source.points.prefetch_related("desks", "staff"):
+        staff, desks = list(point.staff.all()), list(point.desks.all())
+        point.pk, point.id, point.campaign = None, None, campaign
+        point._state.adding = True
+        point.save()
+        point.staff.set(staff)
+        Desk.objects.bulk_create([Desk(point=point, name=d.name, is_active=d.is_active) for d in desks])
+
+
+# Coverage
+
+
+def scope_grids(campaign, node=None):
+    """{grid id: path} of the grids the round covers, under `node` if given."""
+    q = Q()
+    for path in campaign.areas.values_list("path", flat=True):
+        q |= Q(path__startswith=path)
+    grids = Area.objects.filter(q, level=Level.GRID)
+    if node is not None:
+        grids = grids.filter(path__startswith=node.path)
+    return dict(grids.values_list("id", "path"))
+
+
+def grid_counts(campaign, grid_ids):
+    """{grid id: (residents, sampled, exempt)}: each a grouped count on an index (decision 0019).
+    Exempt counts only exempted persons who were not sampled after all."""
+    ids = list(grid_ids)
+    residents = dict(
+        Person.objects.filter(area_id__in=ids, merged_into__isnull=True)
+        .values_list("area_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    sampled = dict(
+        SampledPerson.objects.filter(campaign=campaign, area_id__in=ids)
+        .values_list("area_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    exempt = dict(
+        Exemption.objects.filter(campaign=campaign, area_id__in=ids)
+        .exclude(Exists(SampledPerson.objects.filter(campaign=campaign, person=OuterRef("person"))))
+        .values_list("area_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {g: (residents.get(g, 0), sampled.get(g, 0), exempt.get(g, 0)) for g in ids}
+
+
+def _row(key, residents, sampled, exempt, **extra):
+    expected = max(residents - exempt, 0)
+    sampled = min(sampled, expected)
+    return {
+        **extra,
+        "residents": residents,
+        "expected": expected,
+        "sampled": sampled,
+        "exempt": exempt,
+        "missed": expected - sampled,
+        "coverage": round(100 * sampled / expected, 1) if expected else None,
+        "key": key,
+    }
+
+
+def coverage(campaign, node):
+    """The node's row and one per child area: expected, sampled, exempt, missed, coverage %.
+    Live: counted from the registry and the samples as they stand."""
+    grids = scope_grids(campaign, node)
+    counts = grid_counts(campaign, grids)
+    children = list(Area.objects.filter(parent=node).order_by("code")) if node.level < Level.GRID else []
+    sums = defaultdict(lambda: [0, 0, 0])
+    for grid_id, path in grids.items():
+        values = counts[grid_id]
+        for child in children:
+            if path.startswith(child.path):
+                for k in range(3):
+                    sums[child.pk][k] += values[k]
+                break
+    total = [sum(v[k] for v in counts.values()) for k in range(3)]
+    head = _row(node.code, *total, code=node.code, name=node.name, level=node.level, area_id=node.pk)
+    rows = [
+        _row(c.code, *sums[c.pk], code=c.code, name=c.name, level=c.level, area_id=c.pk)
+        for c in children
+        if c.pk in sums
+    ]
+    return head, rows
+
+
+def household_coverage(campaign, grid, building=None):
+    """Inside one grid: per building (or, with `building`, per household) the same figures."""
+    persons = Person.objects.filter(area=grid, merged_into__isnull=True)
+    key = "household__building_id" if building is None else "household_id"
+    if building is not None:
+        persons = persons.filter(household__building=building)
+    sampled_q = Exists(SampledPerson.objects.filter(campaign=campaign, person=OuterRef("pk")))
+    exempt_q = Exists(Exemption.objects.filter(campaign=campaign, person=OuterRef("pk")))
+    rows = (
+        persons.values(key)
+        .annotate(
+            residents=Count("id"),
+            sampled=Count("id", filter=Q(sampled_q)),
+            exempt=Count("id", filter=Q(exempt_q) & ~Q(sampled_q)),
+        )
+        .order_by(key)
+    )
+    return [_row(r[key], r["residents"], r["sampled"], r["exempt"]) for r in rows]
+
+
+def missed(campaign, grid=None, building=None):
+    """Residents in the round's scope neither sampled nor exempt: the sweep list, by address."""
+    grids = scope_grids(campaign, grid)
+    persons = Person.objects.filter(area_id__in=list(grids), merged_into__isnull=True)
+    if building is not None:
+        persons = persons.filter(household__building=building)
+    return (
+        persons.exclude(Exists(SampledPerson.objects.filter(campaign=campaign, person=OuterRef("pk"))))
+        .exclude(Exists(Exemption.objects.filter(campaign=campaign, person=OuterRef("pk"))))
+        .select_related("household", "household__building", "area")
+        .order_by("household__building__name_key", "household__unit", "household__room", "name_key", "id")
+    )
+
+
+# Sweeps, exemptions, finds, home sampling
+
+
+def exempt(user, campaign, person, reason, note=""):
+    """Record an exemption (once per person and round; again = update)."""
+    if reason not in ExemptionReason.values:
+        raise ValidationError(_("Unknown exemption reason."))
+    with transaction.atomic():
+        obj, _created = Exemption.objects.update_or_create(
+            campaign=campaign, person=person, defaults={"reason": reason, "note": note, "recorded_by": user}
+        )
+        _check(user, Exemption, obj, "add")
+    return obj
+
+
+def record_sweep(user, campaign, person, outcome, note="", team=None):
+    """A sweep visit's outcome; moved/away/hospital/exempt also exempt the person from the round,
+    "not at home" stays on the missed list for the next visit."""
+    if outcome not in SweepOutcome.values:
+        raise ValidationError(_("Unknown sweep outcome."))
+    if outcome == SweepOutcome.EXEMPT and not (note or "").strip():
+        raise ValidationError(_("Say why the person is exempt."))
+    with transaction.atomic():
+        visit = SweepVisit.objects.create(
+            campaign=campaign, person=person, outcome=outcome, note=note, visited_by=user
+        )
+        _check(user, SweepVisit, visit, "add")
+        if outcome in SWEEP_EXEMPTS or outcome == SweepOutcome.EXEMPT:
+            exempt(user, campaign, person, SWEEP_EXEMPTS.get(outcome, ExemptionReason.OTHER), note)
+        if outcome == SweepOutcome.SAMPLED_HOME and team is not None:
+            HomeTask.objects.get_or_create(
+                campaign=campaign,
+                person=person,
+                status=HomeTask.Status.OPEN,
+                defaults={"team": team, "note": note},
+            )
+    return visit
+
+
+def register_find(user, find, person):
+    """The grid registered the find as `person`: its samples follow the person into coverage."""
+    with transaction.atomic():
+        find = Find.objects.select_for_update().get(pk=find.pk)
+        find.transition(Find.Status.REGISTERED, person=person)
+        samples = list(Sample.objects.filter(find=find, status=Sample.Status.ACTIVE).order_by("scanned_at"))
+        Sample.objects.filter(find=find).update(person=person)
+        if samples:
+            first = samples[0]
+            SampledPerson.objects.get_or_create(
+                campaign_id=find.campaign_id,
+                person=person,
+                defaults={"area_id": person.area_id, "first_sample": first, "sampled_at": first.scanned_at},
+            )
+    return find
+
+
+def reject_find(user, find, note):
+    note = reasons.clean_reason(note)
+    find.transition(Find.Status.REJECTED, note)
+    return find
+
+
+def group_members(campaign, code):
+    """The members of a pre-formed group, for the desk to scan as one."""
+    group = Group.objects.filter(campaign=campaign, code=identity.normalise_text(code)).first()
+    if group is None:
+        raise ValidationError(_("No pre-formed group with this code in this round."))
+    return list(group.members.order_by("id"))
+
+
+def _check(user, model, obj, action):
+    from epigrid.core.scoping import check_in_scope
+
+    if user is not None:
+        check_in_scope(user, obj, action)
+
+
+def households_of(persons):
+    return Household.objects.filter(pk__in={p.household_id for p in persons if p.household_id})
+
+
+def tube_summary(desk):
+    """The desk's open tube and today's counts (the desk page's header)."""
+    open_tube = desk.tubes.filter(status=Tube.Status.OPEN).order_by("-opened_at").first()
+    today = timezone.localdate()
+    counts = Counter(
+        desk.samples.filter(received_at__date=today, status=Sample.Status.ACTIVE).values_list(
+            "repeat", flat=True
+        )
+    )
+    return {"open_tube": open_tube, "samples_today": sum(counts.values()), "repeats_today": counts[True]}
