@@ -349,6 +349,24 @@ def _write(user, live, outcomes, now):
     if touched:
         changed = [t for t in tubes.values() if t.pk in touched]
         Tube.objects.bulk_update(changed, ["count", "status", "closed_at", "sealed_at", "household"])
+    _complete_home_tasks(samples)
+
+
+def _complete_home_tasks(samples):
+    """A home team's sample of a person with an open home-sampling task for it closes the task."""
+    wanted = {(s.campaign_id, s.person_id, s.point_id): s for s in samples if s.person_id}
+    if not wanted:
+        return
+    tasks = HomeTask.objects.filter(
+        status=HomeTask.Status.OPEN,
+        campaign_id__in={k[0] for k in wanted},
+        person_id__in={k[1] for k in wanted},
+        team__is_home_team=True,
+    )
+    for task in tasks:
+        sample = wanted.get((task.campaign_id, task.person_id, task.team_id))
+        if sample is not None:
+            task.transition(HomeTask.Status.DONE, sample=sample)
 
 
 def _check_tube(tube, scan):

@@ -1,0 +1,1 @@
+"""Exports of tubes and samples (registered with jobs.exports)."""

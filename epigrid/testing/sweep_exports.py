@@ -1,0 +1,1 @@
+"""Exports of the sweep: the missed list (registered with jobs.exports)."""
