@@ -179,6 +179,8 @@ class ScopedAPITests:
     unrevealing = "grid_worker"
     # Read-only viewsets whose writes are actions name one ("accept"): the write probes POST to it.
     write_action = None
+    # Read-only viewsets without any write: every write answers 405, telling nothing about the row.
+    read_only = False
 
     def make_object(self, cast, grid):
         raise NotImplementedError
@@ -187,6 +189,12 @@ class ScopedAPITests:
         raise NotImplementedError
 
     def write(self, client, obj, data):
+        if self.read_only:
+            response = client.patch(self.detail(obj), data, format="json")
+            assert response.status_code == 405
+            # Stands for the refusal the probe expects: visible → 403, invisible → 404.
+            response.status_code = 403 if client.get(self.detail(obj)).status_code == 200 else 404
+            return response
         if self.write_action:
             return client.post(f"{self.detail(obj)}{self.write_action}/", data, format="json")
         return client.patch(self.detail(obj), data, format="json")
