@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from epigrid.core.identity import make_resident_id
 from epigrid.testing import services
-from epigrid.testing.models import Find, Sample, SampledPerson, Tube
+from epigrid.testing.models import Exemption, Find, Sample, SampledPerson, Tube
 from tests.scoping import make_person
 from tests.testing_cast import Round, new_tube
 
@@ -224,3 +224,39 @@ def test_it_keeps_every_client_id_once_when_two_desks_send_at_once(cast, rnd):
     assert len({s.client_id for s in Sample.objects.all()}) == 5
     assert sorted(Sample.objects.values_list("position", flat=True)) == [1, 2, 3, 4, 5]
     assert uuid.UUID(scans[0]["client_id"]) in set(Sample.objects.values_list("client_id", flat=True))
+
+
+def test_merging_two_records_both_sampled_in_a_round_keeps_one_sampled_row(cast, rnd):
+    from epigrid.people.services import merge
+
+    survivor, duplicate = people(cast, 2)
+    services.ingest(rnd.sampler, [rnd.scan(survivor, new_tube()), rnd.scan(duplicate, new_tube())])
+    services.exempt(cast.community_officer, rnd.campaign, survivor, "away")
+    services.exempt(cast.community_officer, rnd.campaign, duplicate, "other")
+    merge(survivor, duplicate, reason="同一人")
+    assert SampledPerson.objects.filter(person=survivor).count() == 1
+    assert not SampledPerson.objects.filter(person=duplicate).exists()
+    assert Sample.objects.filter(person=survivor).count() == 2
+    assert Exemption.objects.get(person=survivor).reason == "away"
+
+
+def test_a_personal_code_identifies_the_person_and_a_revoked_one_is_refused(cast, rnd):
+    from epigrid.people import codes
+
+    person = people(cast, 1)[0]
+    code = codes.make_code(person)
+    out = services.ingest(
+        rnd.sampler, [{**rnd.scan(tube=new_tube(), number="x"), "document_number": None, "qr": code}]
+    )
+    assert out[0]["status"] == "accepted" and Sample.objects.get().person == person
+    person.code_version += 1
+    person.save()
+    out = services.ingest(
+        rnd.sampler, [{**rnd.scan(tube=new_tube(), number="x"), "document_number": None, "qr": code}]
+    )
+    assert out[0]["status"] == "refused" and "newer one" in out[0]["reason"]
+    forged = code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB")
+    out = services.ingest(
+        rnd.sampler, [{**rnd.scan(tube=new_tube(), number="x"), "document_number": None, "qr": forged}]
+    )
+    assert out[0]["status"] == "refused" and "forged" in out[0]["reason"]
