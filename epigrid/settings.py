@@ -154,6 +154,10 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    # The desk's camera reader: the BarcodeDetector polyfill (a plain script, no import map needed
+    # under the CSP) and the ZXing .wasm it loads from here instead of a public CDN.
+    ("vendor/barcode-detector", NODE_MODULES / "barcode-detector" / "dist" / "iife"),
+    ("vendor/zxing-wasm", NODE_MODULES / "zxing-wasm" / "dist" / "reader"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -252,6 +256,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
+        # The sampling desk's service worker (/testing/desk/sw.js). The desk page alone adds
+        # 'wasm-unsafe-eval' to script-src for its camera reader (testing.desk_views).
+        "worker-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

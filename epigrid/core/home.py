@@ -7,12 +7,15 @@ from django.shortcuts import redirect
 LANDINGS = (
     ("control.view_controlmeasure", "control:today"),
     ("people.view_person", "people:person_list"),
+    # A sampler works at a desk: they start by picking it.
+    ("testing.add_sample", "testing:desk_home"),
 )
 
 
 @login_required
 def home(request):
-    """Start where the user works: today's work lists, the person search, else the area tree."""
+    """Start where the user works: today's work lists, the person search, the sampling desk, else
+    the area tree."""
     for perm, url_name in LANDINGS:
         if request.user.has_scoped_perm(perm):
             return redirect(url_name)
