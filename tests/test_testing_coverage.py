@@ -23,7 +23,7 @@ def world(cast):
     household_a3 = Household.objects.create(building=cast.building_a, unit="2", room="102")
     a1 = [make_person(household=cast.household_a, name=f"甲{i}") for i in range(5)]
     a2 = [make_person(household=household_a2, name=f"乙{i}") for i in range(4)]
-    a3 = [make_person(household=household_a3, name=f"丙{i}") for i in range(2)]
+    [make_person(household=household_a3, name=f"丙{i}") for i in range(2)]
     loose = make_person(area=cast.grid_a, name="无户")
     b = [make_person(household=cast.household_b, name=f"丁{i}") for i in range(6)]
     # Sampled: three of a1, two of a2 (one twice), four of b (through point B), the loose one.
@@ -47,7 +47,9 @@ def brute(campaign, persons):
     persons = [p for p in persons if p.merged_into_id is None]
     sampled = {p for p in persons if Sample.objects.filter(campaign=campaign, person=p).exists()}
     exempt = {
-        p for p in persons if Exemption.objects.filter(campaign=campaign, person=p).exists() and p not in sampled
+        p
+        for p in persons
+        if Exemption.objects.filter(campaign=campaign, person=p).exists() and p not in sampled
     }
     expected = len(persons) - len(exempt)
     return {
@@ -93,7 +95,9 @@ def test_every_node_of_the_drill_down_matches_a_brute_force_count(cast, world):
         assert figures(ctx["head"]) == brute(campaign, in_area(grid))
         assert sum(r["expected"] for r in ctx["rows"]) == ctx["head"]["expected"]
         for row in ctx["rows"]:
-            members = [p for p in in_area(grid) if (p.household.building_id if p.household else None) == row["key"]]
+            members = [
+                p for p in in_area(grid) if (p.household.building_id if p.household else None) == row["key"]
+            ]
             assert figures(row) == brute(campaign, members)
     # A building: a row per household, linking to the household.
     for building in (cast.building_a, extra["building_a2"]):
@@ -150,6 +154,10 @@ def test_the_page_follows_the_users_scope(cast, world):
 
 def test_it_renders_in_chinese(cast, world):
     rnd, _extra = world
-    body = cast.client_for(cast.commander).get(reverse("testing:coverage", args=[rnd.campaign.pk])).content.decode()
+    body = (
+        cast.client_for(cast.commander)
+        .get(reverse("testing:coverage", args=[rnd.campaign.pk]))
+        .content.decode()
+    )
     for word in ("覆盖率", "应检", "已采", "免检", "未检"):
         assert word in body

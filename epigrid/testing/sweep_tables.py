@@ -54,7 +54,7 @@ class FindTable(tables.Table):
         verbose_name=_("phone"), accessor="masked_phone", orderable=False, attrs={"td": {"class": "masked"}}
     )
     area = tables.Column(verbose_name=_("area"), accessor="area__name", order_by=("area__path",))
-    samples = tables.Column(verbose_name=_("samples"), accessor="sample_count", orderable=False, default=0)
+    samples = tables.Column(verbose_name=_("Samples"), accessor="sample_count", orderable=False, default=0)
     created = tables.Column(verbose_name=_("found"))
 
     class Meta:
