@@ -76,7 +76,7 @@ def _strings():
         "duplicate": _("Received before"),
         "refused": _("Refused"),
         "unregistered": _("Not in the registry: the grid will register this person."),
-        "repeat": _("Already sampled in this round."),
+        "queued": _("Waiting to upload"),
         "online": _("Online"),
         "offline": _("Offline"),
         "queue": _("To upload %(n)s"),

@@ -366,7 +366,7 @@
     what.textContent = text;
     const status = document.createElement("span");
     status.className = "desk-recent-status";
-    status.textContent = "…";
+    status.textContent = S.queued;
     li.append(what, status);
     els.recent.prepend(li);
     while (els.recent.children.length > 20) els.recent.lastChild.remove();
@@ -550,6 +550,8 @@
     if (scan.action === "sample") {
       if (status === "accepted" && outcome.position) {
         state.confirmed[scan.tube] = Math.max(state.confirmed[scan.tube] || 0, outcome.position);
+        const today = $("today");
+        if (today) today.textContent = String((parseInt(today.textContent, 10) || 0) + 1);
       }
       // A tube the server will not take samples in (full, sealed, another desk or round, another
       // household): a new tube must be scanned.
@@ -570,7 +572,8 @@
     if (own && scan.action === "sample" && (scan.client_id === lastOwnSample || status === "refused")) {
       if (status === "refused") {
         refuse(outcome.reason || S.refused);
-        showCount(countOf(scan.tube));
+        if (state.tube) showCount(countOf(state.tube));
+        else els.big.textContent = S.scanTube;
       } else {
         if (outcome.person) els.who.textContent = personText(outcome.person);
         if (outcome.position) showCount(outcome.position);
