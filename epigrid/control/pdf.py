@@ -1,27 +1,13 @@
-"""The release notice (解除管控通知书) as a PDF.
-
-fpdf2 writes it with Noto Serif SC / Noto Sans SC embedded as subsets (only the glyphs used),
-so the notice reads the same on a machine or phone without any Chinese font. The fonts come from
-the `pylopdf-fonts-zh-cn` package (SIL OFL 1.1, installed from PyPI like any dependency); no
-font file is kept in this repository."""
+"""The release notice (解除管控通知书) as a PDF, with the Chinese fonts embedded (core/pdf.py)."""
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from epigrid.areas.models import Level
 from epigrid.audit.services import history
 from epigrid.control.models import ControlMeasure, KeyPerson
-
-SERIF, SANS = "notice-serif", "notice-sans"
-
-
-def font_paths():
-    """(serif, sans) font files: Noto Serif SC and Noto Sans SC (OpenType, CFF outlines)."""
-    import pylopdf_fonts_zh_cn as fonts
-
-    return str(fonts.serif_path()), str(fonts.sans_path())
+from epigrid.core.pdf import SANS, SERIF, ChinesePDF, font_paths  # noqa: F401 (font_paths: tests)
 
 
 def issuing_area(area):
@@ -44,12 +30,9 @@ def _day(value):
     return f"{value:%Y-%m-%d}" if value else "—"
 
 
-class NoticePDF(FPDF):
+class NoticePDF(ChinesePDF):
     def __init__(self):
-        super().__init__(format="A4")
-        serif, sans = font_paths()
-        self.add_font(SERIF, fname=serif)
-        self.add_font(SANS, fname=sans)
+        super().__init__()
         self.set_margins(25, 25, 25)
         self.set_auto_page_break(True, margin=25)
 
