@@ -32,6 +32,7 @@ from epigrid.demo import data
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.plan import DistrictPlan
+from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.people.models import Person, Tag
 
 BATCH_SIZE = 5000  # persons per flush; buildings and households go with their persons
@@ -61,12 +62,14 @@ class DemoResult:
     seconds: float = 0.0
     residents: int = 0
     seed: int | None = None
+    testing: dict | None = None  # the rounds (with their ids) and the demo sampler's post
 
     def as_json(self):
         return {
             "areas": self.areas,
             "counts": self.counts,
             "users": self.users,
+            "testing": self.testing,
             "seconds": round(self.seconds, 3),
         }
 
@@ -100,6 +103,7 @@ def build_demo(residents, seed, *, batch_size=BATCH_SIZE, progress=None, audit=T
         builder.counts.update(module_counts())
         # Everything the build logged, bulk rows and the signal-logged saves (users, grants) alike.
         builder.counts["audit_rows"] = ObjectChange.objects.count() - audit_before
+        testing = testing_json()
     return DemoResult(
         built=True,
         areas=builder.area_codes(),
@@ -108,6 +112,7 @@ def build_demo(residents, seed, *, batch_size=BATCH_SIZE, progress=None, audit=T
         seconds=time.monotonic() - started,
         residents=residents,
         seed=seed,
+        testing=testing,
     )
 
 
@@ -116,12 +121,15 @@ def existing_demo():
     areas = {name: [] for name in LEVELS}
     for code, level in Area.objects.order_by("path").values_list("code", "level"):
         areas[LEVEL_NAMES[level]].append(code)
-    return DemoResult(built=False, areas=areas, counts=database_counts(), users=demo_logins())
+    return DemoResult(
+        built=False, areas=areas, counts=database_counts(), users=demo_logins(), testing=testing_json()
+    )
 
 
 def module_counts():
-    """What the operation modules hold: {"control": {...}, "jobs": {kind: {status: n}}}."""
-    return {"control": control_counts(), "jobs": job_counts()}
+    """What the operation modules hold: {"control": {...}, "jobs": {kind: {status: n}},
+    "testing": {...}}."""
+    return {"control": control_counts(), "jobs": job_counts(), "testing": testing_counts()}
 
 
 def database_counts():
@@ -194,6 +202,7 @@ class _Builder:
         self.next_report = PROGRESS_EVERY
         self.writer = _Writer(batch_size)
         self.control = None
+        self.testing = None
         self.users = {}
 
     def build(self):
@@ -202,6 +211,7 @@ class _Builder:
         if missing:
             raise DemoError(f"Vulnerable tags missing (migrate first): {', '.join(sorted(missing))}")
         self.control = ControlBuilder(self.plan)
+        self.testing = TestingBuilder(self.plan, self.writer)
         self.build_areas()
         batch, pending = [], 0
         for grid, buildings in self.plan.grids():
@@ -216,9 +226,11 @@ class _Builder:
         self.build_modules()
 
     def build_modules(self):
-        """Key persons, zones and jobs: every operation module's part of the district."""
+        """Key persons, zones, testing rounds and jobs: every operation module's part of the
+        district (testing after control: the persons in centralized isolation are exempt)."""
         self.control.build(self.areas, self.users, reason=self.reason())
         self.control.build_zones(self.areas, self.users)
+        self.testing.build(self.areas, self.users)
         showcase = self.areas[self.plan.grids_list[0].code]
         listed = self.control.unlisted_showcase_persons()
         run_jobs(
@@ -336,6 +348,7 @@ class _Builder:
         self.writer.insert(through, links)
 
         self.control.take(persons, buildings)
+        self.testing.take(persons)
         self.log(buildings)
         self.log_residents(batch, households, persons)
         self.counts["buildings"] += len(buildings)

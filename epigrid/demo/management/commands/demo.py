@@ -20,7 +20,9 @@ class Command(BaseCommand):
     help = (
         "Build a deterministic synthetic district (兰州市 › 城关区: streets, communities, grids, buildings, "
         "households, residents) with one demo user per role, key persons at every stage under the active "
-        "protocol (steps, check-ins, tests, history), risk zones and a few finished import and export jobs, "
+        "protocol (steps, check-ins, tests, history), risk zones, a finished and a running mass-testing round "
+        "(points, desks, tubes, samples, exemptions, sweeps, home sampling, unregistered finds) and a few "
+        "finished import and export jobs, "
         "and print the demo logins."
     )
 
@@ -85,6 +87,14 @@ class Command(BaseCommand):
             out(f"  hand-overs: {handovers}")
             levels = " · ".join(f"{level} {n:,}" for level, n in control["zone_levels"].items())
             out(f"  {control['zones']:,} zones: {levels} ({control['zones_lifting']:,} lifting in progress)")
+        for rnd in (counts.get("testing") or {}).get("rounds", []):
+            tubes = " · ".join(f"{status} {n:,}" for status, n in rnd["tubes"].items())
+            finds = " · ".join(f"{status} {n:,}" for status, n in rnd["finds"].items())
+            out(
+                f"  {rnd['name']} ({rnd['status']}): coverage {rnd['coverage']}% "
+                f"({rnd['sampled']:,} of {rnd['expected']:,}, {rnd['exempt']:,} exempt, {rnd['missed']:,} missed) · "
+                f"{rnd['points']:,} points · {rnd['samples']:,} samples · tubes {tubes} · finds {finds}"
+            )
         finished = {kind: by_status.get("succeeded", 0) for kind, by_status in jobs.items()}
         out("  finished jobs: " + (" · ".join(f"{kind} {n:,}" for kind, n in finished.items()) or "none"))
 
@@ -131,3 +141,7 @@ class Command(BaseCommand):
         widths = [max(_width(row[i]) for row in rows) + 2 for i in range(2)]
         for row in rows:
             out("  " + _pad(row[0], widths[0]) + _pad(row[1], widths[1]) + row[2])
+        post = (result.testing or {}).get("sampler")
+        if post and post["point"]:
+            desks = "、".join(d["name"] for d in post["desks"])
+            out(f"  {post['username']} is posted at {post['point']} (desks {desks}) of the running round.")
