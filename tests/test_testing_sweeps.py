@@ -160,6 +160,12 @@ def test_home_sampling_goes_to_the_home_team_and_its_samplers(cast, rnd, street)
     task.refresh_from_db()
     assert task.status == HomeTask.Status.OPEN
     assert cast.client_for(cast.grid_worker_b).post(cancel).status_code == 404
+    # Reopening a task while another is open for the person says so instead of failing.
+    client.post(cancel)
+    client.post(url, {"outcome": "sampled_home", "team": team.pk})
+    response = client.post(reverse("testing:hometask_status", args=[task.pk, "reopen"]), follow=True)
+    assert response.status_code == 200 and "上门采样任务" in response.content.decode()
+    task = HomeTask.objects.get(person=street["li"], status=HomeTask.Status.OPEN)
     # The home team samples the person with the desk flow: the task closes.
     desk = team.desks.create(name="1号")
     services.ingest(home_sampler, [rnd.scan(street["li"], new_tube(), desk=desk)])

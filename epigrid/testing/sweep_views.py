@@ -459,6 +459,9 @@ class HomeTaskStatusView(LoginRequiredMixin, View):
             set_home_task_status(request.user, task, move, note)
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
+        except IntegrityError:
+            # One open task per person and round: another was opened since this one was cancelled.
+            messages.error(request, _("This person already has an open home-sampling task in this round."))
         else:
             messages.success(request, _("Saved %(object)s.") % {"object": task})
         return redirect(_safe_next(request, reverse("testing:hometask_list")))
