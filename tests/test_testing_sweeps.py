@@ -209,9 +209,6 @@ class TestExemptionPages(ScopedViewTests):
     def edit_data(self, cast, obj):
         return {"reason": "infant", "note": "改"}
 
-    def detail_url(self, obj):
-        return reverse("testing:exemption_detail", args=[obj.pk])
-
     def list_text(self, obj):
         return obj.person.name
 

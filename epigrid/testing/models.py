@@ -484,6 +484,9 @@ class Exemption(OncePerRound, ChangeLoggedModel):
     def __str__(self):
         return f"{self.person} · {self.get_reason_display()}"
 
+    def get_absolute_url(self):
+        return reverse("testing:exemption_detail", args=[self.pk])
+
     def save(self, *args, **kwargs):
         self.area_id = self.person.area_id
         super().save(*args, **kwargs)

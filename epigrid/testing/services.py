@@ -709,6 +709,24 @@ def reject_find(user, find, note):
     return find
 
 
+def cancel_home_task(user, task, note=""):
+    """The visit is not needed (sampled at a point after all, moved away …)."""
+    task.transition(HomeTask.Status.CANCELLED, note)
+    return task
+
+
+def reopen_home_task(user, task, note=""):
+    """A cancelled visit is needed again; refused while another task for the person is open."""
+    if HomeTask.objects.filter(campaign=task.campaign, person=task.person, status=HomeTask.Status.OPEN).exists():
+        raise ValidationError(_("This person already has an open home-sampling task."))
+    try:
+        with transaction.atomic():
+            task.transition(HomeTask.Status.OPEN, note)
+    except IntegrityError:
+        raise ValidationError(_("This person already has an open home-sampling task.")) from None
+    return task
+
+
 def group_members(campaign, code):
     """The members of a pre-formed group, for the desk to scan as one."""
     group = Group.objects.filter(campaign=campaign, code=identity.normalise_text(code)).first()

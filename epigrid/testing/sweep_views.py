@@ -416,11 +416,12 @@ HOME_TASK_MOVES = {"cancel": HomeTask.Status.CANCELLED, "reopen": HomeTask.Statu
 
 
 def set_home_task_status(user, task, move, note=""):
-    target = HOME_TASK_MOVES[move]
+    HOME_TASK_MOVES[move]  # an unknown move is a KeyError before anything changes
     with transaction.atomic():
         task = home_tasks_for(user, "change").select_for_update().get(pk=task.pk)
-        task.transition(target, note)
-    return task
+        if move == "cancel":
+            return services.cancel_home_task(user, task, note)
+        return services.reopen_home_task(user, task, note)
 
 
 class HomeTaskListView(ObjectListView):
