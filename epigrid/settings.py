@@ -192,6 +192,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Choice sets that share a field name with another app's get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignKindEnum": "epigrid.testing.models.Kind",
+        "MeasureKindEnum": "epigrid.control.models.MeasureKind",
+        "SampleStatusEnum": "epigrid.testing.models.Sample.Status",
+        "TubeStatusEnum": "epigrid.testing.models.Tube.Status",
+        "FindStatusEnum": "epigrid.testing.models.Find.Status",
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"

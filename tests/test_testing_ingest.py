@@ -260,3 +260,19 @@ def test_a_personal_code_identifies_the_person_and_a_revoked_one_is_refused(cast
         rnd.sampler, [{**rnd.scan(tube=new_tube(), number="x"), "document_number": None, "qr": forged}]
     )
     assert out[0]["status"] == "refused" and "forged" in out[0]["reason"]
+
+
+def test_a_desk_names_an_unregistered_person_after_the_scan_once(cast, rnd):
+    number = make_resident_id("620102", datetime.date(1988, 8, 8), 66)
+    tube = new_tube()
+    services.ingest(rnd.sampler, [rnd.scan(number=number, tube=tube)])
+    naming = rnd.scan(number=number, tube=tube, action="name", name="赵六", phone="13912345678")
+    out = services.ingest(rnd.sampler, [naming, {**naming, "client_id": str(uuid.uuid4()), "name": "别人"}])
+    assert [o["status"] for o in out] == ["accepted", "duplicate"]
+    find = Find.objects.get()
+    assert (find.name, find.phone) == ("赵六", "+8613912345678")
+    assert Sample.objects.count() == 1
+    assert (
+        services.ingest(rnd.sampler, [{**naming, "client_id": str(uuid.uuid4()), "name": ""}])[0]["status"]
+        == "refused"
+    )

@@ -296,7 +296,7 @@ def test_it_shows_checkpoint_staff_only_the_register_button_and_samplers_no_pers
     sampler = User.objects.create_user("sampler")
     Grant.objects.create(user=sampler, role="sampler", area=cast.community)
     # Samplers work at their point's desk and do not browse the registry (decision 0019).
-    assert cast.client_for(sampler).get(person.get_absolute_url()).status_code == 403
+    assert cast.client_for(sampler).get(person.get_absolute_url()).status_code == 404
 
 
 # Landing page

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from epigrid.areas.models import Area
@@ -82,12 +83,12 @@ class SampleSerializer(serializers.ModelSerializer):
             "moved_to",
         ]
 
-    def get_person_name(self, obj):
+    def get_person_name(self, obj) -> str:
         if obj.person_id:
             return obj.person.name
         return obj.find.name if obj.find_id else ""
 
-    def get_person_doc_number(self, obj):
+    def get_person_doc_number(self, obj) -> str:
         if obj.person_id:
             return obj.person.masked_doc_number
         return obj.find.masked_doc_number if obj.find_id else ""
@@ -120,6 +121,7 @@ class TubeDetailSerializer(TubeSerializer):
     class Meta(TubeSerializer.Meta):
         fields = [*TubeSerializer.Meta.fields, "samples"]
 
+    @extend_schema_field(SampleSerializer(many=True))
     def get_samples(self, obj):
         rows = obj.samples.select_related("person", "find").order_by("position")
         return SampleSerializer(rows, many=True).data

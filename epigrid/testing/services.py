@@ -39,7 +39,9 @@ MAX_BATCH = 1000
 # Clocks of phones drift; a scan "from the future" beyond this is a wrong clock or a forgery.
 FUTURE_SLACK = datetime.timedelta(minutes=10)
 EARLY_SLACK = datetime.timedelta(hours=1)
-ACTIONS = ("sample", "close", "seal")
+# "name" gives a name (and phone) to the find a scanned, unregistered document made: the desk
+# asks for it after the outcome comes back, as a scan of its own so it queues offline like any.
+ACTIONS = ("sample", "close", "seal", "name")
 
 
 class BatchError(ValidationError):
@@ -96,8 +98,10 @@ def _parse_scan(raw, now):
         "name": str(raw.get("name") or "")[:64].strip(),
         "phone": str(raw.get("phone") or "")[:20].strip(),
     }
-    if action != "sample":
+    if action in ("close", "seal"):
         return scan, None
+    if action == "name" and not scan["name"]:
+        return client_id, _("Type the person's name.")
     qr, number = raw.get("qr"), raw.get("document_number")
     if qr:
         scan["qr"], scan["via"] = str(qr)[:200], Sample.Via.QR
@@ -269,6 +273,9 @@ def _write(user, live, outcomes, now):
         if cid in known:
             outcomes[i] = _outcome(cid, DUPLICATE, _("Already received."))
             continue
+        if scan["action"] == "name":
+            outcomes[i] = _name_find(scan)
+            continue
         tube = tubes.get(scan["tube"])
         reason = _check_tube(tube, scan)
         if reason:
@@ -367,6 +374,30 @@ def _complete_home_tasks(samples):
         sample = wanted.get((task.campaign_id, task.person_id, task.team_id))
         if sample is not None:
             task.transition(HomeTask.Status.DONE, sample=sample)
+
+
+def _name_find(scan):
+    cid = scan["client_id"]
+    if "doc_number" not in scan:
+        return _outcome(cid, REFUSED, _("Name a person by their document number."))
+    phone = ""
+    if scan["phone"]:
+        try:
+            phone = identity.normalise_phone(scan["phone"])
+        except ValidationError as exc:
+            return _outcome(cid, REFUSED, exc.messages[0])
+    named = Find.objects.filter(
+        campaign_id=scan["campaign"],
+        doc_type=scan["doc_type"],
+        doc_number=scan["doc_number"],
+        status=Find.Status.PENDING,
+        name="",
+    ).update(name=scan["name"], phone=phone)
+    if not named:
+        return _outcome(cid, DUPLICATE, _("This person already has a name, or was not found unregistered."))
+    return _outcome(
+        cid, ACCEPTED, "", person={"name": identity.mask_name(scan["name"]), "birth_year": None, "sex": None}
+    )
 
 
 def _check_tube(tube, scan):
@@ -717,7 +748,9 @@ def cancel_home_task(user, task, note=""):
 
 def reopen_home_task(user, task, note=""):
     """A cancelled visit is needed again; refused while another task for the person is open."""
-    if HomeTask.objects.filter(campaign=task.campaign, person=task.person, status=HomeTask.Status.OPEN).exists():
+    if HomeTask.objects.filter(
+        campaign=task.campaign, person=task.person, status=HomeTask.Status.OPEN
+    ).exists():
         raise ValidationError(_("This person already has an open home-sampling task."))
     try:
         with transaction.atomic():
