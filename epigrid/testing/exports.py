@@ -10,7 +10,7 @@ from epigrid.people.imports import EXPORT_LABELS
 from epigrid.testing.filtersets import TubeFilterSet
 from epigrid.testing.models import Sample, Tube
 
-TUBE_STATUS_LABELS = {"open": "采样中", "closed": "已封口", "sealed": "已封箱"}
+TUBE_STATUS_LABELS = {"open": "采样中", "closed": "已结束", "sealed": "已封管"}
 FIELDS = (
     "tube__barcode",
     "tube__status",
