@@ -39,6 +39,12 @@ grid worker (one grid's lists), the community officer and the district commander
 and the key-person ledger /control/ with those entries in it (keyperson_list_50k_*); the set-up
 rows are deleted afterwards (and the tables vacuumed), so the database stays as built.
 
+Then mass testing (--only testing, bench/testing.py), on the demo's running round: scan ingest
+through the HTTP batch API served by gunicorn (50 desks at once, retries, lost and duplicated
+samples counted in the database; baseline a raw COPY of the same sample rows), one desk's
+single-scan round trip meanwhile, the district's coverage with its drill-down and a grid's missed
+list (baselines: their raw queries); the rows it adds are removed afterwards.
+
 Then the bulk figures, each with a raw PostgreSQL COPY of the same rows timed in the same run and
 the ratio to it:
 - import: 100,000 resident rows (1% bad: wrong check digit, missing name, ID turned into a float)
@@ -55,7 +61,8 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,audit,worklists,import,export] [--import-rows 100000]
+                                  [--only pages,audit,worklists,testing,import,export]
+                                  [--import-rows 100000] [--testing-scans 60000]
 """
 
 import argparse
@@ -83,7 +90,7 @@ GOAL_BUILD_S = 300
 GOAL_IMPORT_S = 30
 GOAL_EXPORT_S = 60
 GOAL_EXPORT_MB = 300
-FIGURES = ("pages", "audit", "worklists", "export", "import")
+FIGURES = ("pages", "audit", "worklists", "testing", "export", "import")
 
 
 def log(*parts):
@@ -1119,6 +1126,12 @@ def main():
         "--only", default=",".join(FIGURES), help=f"comma-separated figures to measure ({', '.join(FIGURES)})"
     )
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import figure")
+    parser.add_argument(
+        "--testing-scans",
+        type=int,
+        default=60_000,
+        help="scans the testing figure sends through the batch API",
+    )
     parser.add_argument("--export-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
@@ -1197,6 +1210,10 @@ def main():
             measure_audit(args, results)
         if "worklists" in only:
             measure_worklists(args, results)
+        if "testing" in only:  # mass testing: scan ingest over HTTP, coverage, missed list
+            from bench import testing
+
+            testing.measure(args, results, url)
         if "export" in only:
             measure_export(args, results)
         if "import" in only:  # last: its rolled-back rows leave dead tuples behind
