@@ -181,7 +181,9 @@ def test_the_coverage_api_matches_a_brute_force_count_at_every_level(cast):
     rnd = _round(cast)
     a = [make_person(household=cast.household_a, name=f"甲{i}") for i in range(12)]
     b = [make_person(household=cast.household_b, name=f"乙{i}") for i in range(7)]
-    outsider = make_person(area=cast.district.children.create(code="620102002000", name="外街道", level=3), name="外")
+    outsider = make_person(
+        area=cast.district.children.create(code="620102002000", name="外街道", level=3), name="外"
+    )
     tube1, tube2, tube3 = new_tube(), new_tube(), new_tube()
     scans = [rnd.scan(p, tube1) for p in a[:10]] + [rnd.scan(p, tube2) for p in a[:2]]  # two sampled twice
     scans += [rnd.scan(outsider, tube2)]  # from outside the round's scope: sampled, not expected
@@ -202,7 +204,11 @@ def test_the_coverage_api_matches_a_brute_force_count_at_every_level(cast):
         for child in data["children"]:
             child_area = area.children.get(code=child["code"])
             assert {k: child[k] for k in expect} == brute_force(rnd.campaign, child_area)
-    grid_a = api(cast.commander).get(f"/api/v1/campaigns/{rnd.campaign.pk}/coverage/?area={cast.grid_a.code}").json()
+    grid_a = (
+        api(cast.commander)
+        .get(f"/api/v1/campaigns/{rnd.campaign.pk}/coverage/?area={cast.grid_a.code}")
+        .json()
+    )
     assert (grid_a["expected"], grid_a["sampled"], grid_a["exempt"], grid_a["missed"]) == (11, 10, 1, 1)
 
 
@@ -228,7 +234,9 @@ def test_sampling_is_an_update_in_the_audit_log_only_when_moved(cast):
 
     sample = _sample_in(cast, cast.grid_a)
     assert sample.scanned_by == cast.sampler and sample.desk == cast.rnd.desk_a1
-    assert not ObjectChange.objects.filter(object_repr__contains=sample.tube.barcode, action="create").exists()
+    assert not ObjectChange.objects.filter(
+        object_repr__contains=sample.tube.barcode, action="create"
+    ).exists()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
@@ -275,3 +283,24 @@ def test_two_desks_on_one_tube_and_retries_at_once_lose_and_double_nothing(cast)
     # A client id accepted in one thread is a duplicate in its twin, never accepted twice.
     statuses = [o["status"] for r in results for o in r if o["client_id"] in accepted]
     assert statuses.count("accepted") == 10 and statuses.count("duplicate") == 10
+
+
+def test_a_desk_expands_a_pre_formed_group_into_member_codes_it_can_scan(cast):
+    from epigrid.testing.models import Group
+
+    rnd = _round(cast)
+    members = [make_person(household=cast.household_a, name=f"组员{i}") for i in range(3)]
+    group = Group.objects.create(campaign=rnd.campaign, code="G001", area=cast.grid_a)
+    group.members.set(members)
+    answer = api(rnd.sampler).get(f"/api/v1/campaigns/{rnd.campaign.pk}/groups/g001/")
+    assert answer.status_code == 200
+    data = answer.json()
+    assert [m["name"] for m in data["members"]] == ["组*0", "组*1", "组*2"]
+    tube = new_tube()
+    scans = [
+        {**rnd.scan(tube=tube, number="x"), "document_number": None, "qr": m["qr"]} for m in data["members"]
+    ]
+    assert [o["status"] for o in services.ingest(rnd.sampler, scans)] == ["accepted"] * 3
+    assert set(Sample.objects.values_list("person_id", flat=True)) == {m.pk for m in members}
+    assert api(rnd.sampler).get(f"/api/v1/campaigns/{rnd.campaign.pk}/groups/NOPE/").status_code == 404
+    assert api(cast.grid_worker_b).get(f"/api/v1/campaigns/{rnd.campaign.pk}/groups/G001/").status_code == 404

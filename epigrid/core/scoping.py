@@ -53,7 +53,9 @@ class RestrictedQuerySet(models.QuerySet):
         q = models.Q()
         for path in paths:
             q |= models.Q(**{f"{lookup}__startswith": path})
-        upward = action == "view" and getattr(model, "scope_upward", False)
+        # Upward reach is for viewing only: asked for another permission by name (restrict(user,
+        # perm="app.change_x")), it must not let a street officer change the district's round.
+        upward = perm == perm_name(model, "view") and getattr(model, "scope_upward", False)
         if upward and paths:
             q |= models.Q(**{f"{lookup}__in": ancestor_paths(paths)})
         bound = user.scope_paths(perm, bound=True) if binding else []

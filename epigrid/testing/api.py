@@ -12,16 +12,20 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from epigrid.areas.models import Area
+from epigrid.core import identity
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.core.scoping import ScopeViolation, check_in_scope
+from epigrid.people import codes
 from epigrid.testing import services
-from epigrid.testing.models import Campaign, Find, Sample, SamplingPoint, Tube
+from epigrid.testing.filtersets import CampaignFilterSet, SamplingPointFilterSet, TubeFilterSet
+from epigrid.testing.models import Campaign, Find, Group, Sample, SamplingPoint, Tube
 from epigrid.testing.serializers import (
     BatchAnswerSerializer,
     BatchSerializer,
     CampaignSerializer,
     CoverageSerializer,
     FindSerializer,
+    GroupAnswerSerializer,
     MoveSampleSerializer,
     SampleSerializer,
     SamplingPointSerializer,
@@ -40,6 +44,7 @@ class CampaignViewSet(ScopedModelViewSet):
 
     queryset = Campaign.objects.all()
     serializer_class = CampaignSerializer
+    filterset_class = CampaignFilterSet
     select_related = ("area",)
     prefetch_related = ("areas",)
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -75,6 +80,25 @@ class CampaignViewSet(ScopedModelViewSet):
         head, rows = services.coverage(campaign, node)
         return Response({**_public(head), "children": [_public(r) for r in rows]})
 
+    @extend_schema(responses={200: GroupAnswerSerializer, 404: OpenApiResponse(description="No such group.")})
+    @action(detail=True, methods=["get"], url_path=r"groups/(?P<code>[^/]+)")
+    def group(self, request, pk=None, code=None):
+        """A pre-formed group's members for the desk: each member's personal code (sent as the
+        scan's `qr`, one scan and client id per member) with a masked name to confirm."""
+        campaign = self.get_object()
+        group = (
+            Group.objects.restrict(request.user, "view")
+            .filter(campaign=campaign, code=identity.normalise_text(code))
+            .first()
+        )
+        if group is None:
+            raise NotFound(_("No pre-formed group with this code in this round."))
+        members = [
+            {"qr": codes.make_code(p), "name": identity.mask_name(p.name), "birth_year": p.birth_year}
+            for p in group.members.filter(merged_into__isnull=True).order_by("id")
+        ]
+        return Response({"code": group.code, "members": members})
+
 
 def _public(row):
     return {
@@ -88,6 +112,7 @@ class SamplingPointViewSet(ScopedReadOnlyModelViewSet):
 
     queryset = SamplingPoint.objects.all()
     serializer_class = SamplingPointSerializer
+    filterset_class = SamplingPointFilterSet
     select_related = ("area",)
     prefetch_related = ("desks", "staff")
 
@@ -97,6 +122,7 @@ class TubeViewSet(ScopedReadOnlyModelViewSet):
 
     queryset = Tube.objects.all()
     serializer_class = TubeSerializer
+    filterset_class = TubeFilterSet
     select_related = ("point", "desk")
     lookup_field = "barcode"
 

@@ -214,6 +214,7 @@ class SamplingPoint(ChangeLoggedModel):
     scope_binding = "staff"
     objects = RestrictedQuerySet.as_manager()
     autocomplete_lookups = ("name__contains",)
+    autocomplete_select_related = ("campaign",)
 
     class Meta:
         verbose_name = _("sampling point")
@@ -226,6 +227,10 @@ class SamplingPoint(ChangeLoggedModel):
 
     def get_absolute_url(self):
         return reverse("testing:samplingpoint_detail", args=[self.pk])
+
+    def autocomplete_label(self):
+        # Copied rounds repeat point names: the round tells them apart.
+        return f"{self.name} · {self.campaign.name}"
 
 
 class Desk(ChangeLoggedModel):

@@ -210,3 +210,14 @@ class FindSerializer(serializers.ModelSerializer):
             "person",
             "created",
         ]
+
+
+class GroupMemberSerializer(serializers.Serializer):
+    qr = serializers.CharField(help_text="The member's personal code: send it as the scan's qr.")
+    name = serializers.CharField(help_text="Masked.")
+    birth_year = serializers.IntegerField(allow_null=True)
+
+
+class GroupAnswerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    members = GroupMemberSerializer(many=True)

@@ -560,6 +560,8 @@ def copy_points(source, campaign):
         staff, desks = list(point.staff.all()), list(point.desks.all())
         point.pk, point.id, point.campaign = None, None, campaign
         point._state.adding = True
+        # The copy would otherwise read the source's prefetched staff and add nobody.
+        point._prefetched_objects_cache = {}
         point.save()
         point.staff.set(staff)
         Desk.objects.bulk_create([Desk(point=point, name=d.name, is_active=d.is_active) for d in desks])

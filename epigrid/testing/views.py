@@ -207,7 +207,6 @@ class CampaignCreateView(LoginRequiredMixin, FormView):
         try:
             with transaction.atomic():
                 campaign = services.create_campaign(self.request.user, **form.service_fields())
-                _copy_staff(campaign)
                 check_in_scope(self.request.user, campaign, "add")
         except ScopeViolation as exc:
             form.add_error(None, str(exc))
@@ -224,23 +223,6 @@ class CampaignCreateView(LoginRequiredMixin, FormView):
         else:
             messages.success(self.request, _("Created %(round)s.") % {"round": campaign})
         return redirect(campaign)
-
-
-def _copy_staff(campaign):
-    """Workaround: services.copy_points calls staff.set() on the copied point while the source's
-    prefetched staff is still cached on the instance, so set() sees nothing to add and the new
-    points have no samplers. Points are unique by name in a round: take each copy's staff from
-    its source. Drop this once copy_points clears the prefetch cache."""
-    if not campaign.copied_from_id:
-        return
-    sources = {
-        p.name: p
-        for p in SamplingPoint.objects.filter(campaign_id=campaign.copied_from_id).prefetch_related("staff")
-    }
-    for point in campaign.points.all():
-        source = sources.get(point.name)
-        if source is not None and not point.staff.exists():
-            point.staff.set(source.staff.all())
 
 
 class CampaignEditView(ObjectEditView):
