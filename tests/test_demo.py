@@ -30,6 +30,7 @@ from epigrid.demo.episodes import STAGES, Planner, fits, stage_of, traced_catego
 from epigrid.demo.plan import DistrictPlan, age_on
 from epigrid.jobs.models import Job
 from epigrid.people.models import Person
+from tests.test_demo_testing import remove_testing
 
 RESIDENTS = 300
 SEED = 7
@@ -47,6 +48,7 @@ def build(residents=RESIDENTS, seed=SEED):
 
 
 def wipe():
+    remove_testing()  # the rounds' samples and tubes protect persons, users' areas and rounds
     Job.objects.all().delete()
     Zone.objects.all().delete()
     KeyPerson.objects.all().delete()  # steps, check-ins and tests go with them
@@ -315,7 +317,7 @@ def test_it_refuses_to_build_over_existing_areas():
 def test_it_prints_one_json_object_or_a_readable_summary():
     output = run_demo(residents=RESIDENTS, seed=SEED, json=True)
     result = json.loads(output)
-    assert set(result) == {"areas", "counts", "users", "seconds"}
+    assert set(result) == {"areas", "counts", "users", "testing", "seconds"}
     assert set(result["areas"]) == {"city", "district", "street", "community", "grid"}
     for user in result["users"]:
         assert set(user) == {"username", "password", "role", "area"}
