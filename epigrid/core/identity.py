@@ -33,8 +33,11 @@ def validate_resident_id(value, today=None):
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise ValidationError(_("A resident ID is 17 digits followed by a digit or X."), code="format")
     try:
-        birth = ric.get_birth_date(number)
-    except ric.ValidationError:
+        # What stdnum's ric.get_birth_date does after its character clean-up, which this number
+        # (already normalised: 17 digits and a digit or X) does not need; the clean-up was most of
+        # the time a desk scan spent in validation.
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise ValidationError(
             _("The birth date in this resident ID is not a real date."), code="birth_date"
         ) from None
