@@ -120,7 +120,7 @@ def test_sweep_outcomes_exempt_or_keep_the_person_on_the_list(cast, rnd, street)
     reasons = dict(Exemption.objects.filter(campaign=campaign).values_list("person__name", "reason"))
     assert reasons == {"张三": "moved", "赵六": "hospital", "王五": "other", "钱七": "infant"}
     assert SweepVisit.objects.filter(campaign=campaign).count() == 4
-    rows = client.get(missed_url(rnd, area=cast.grid_a.code)).context["table"].rows
+    rows = client.get(missed_url(rnd, area=cast.grid_a.code)).context["table"].page.object_list
     assert [r.record.name for r in rows] == ["李四"]
     assert rows[0].record.last_outcome == "not_home"
     # Without htmx the tap goes back to the list with a message.
