@@ -118,3 +118,36 @@ def test_the_service_worker_answers_javascript_under_the_desk_scope(db):
     assert response["Cache-Control"] == "no-cache"
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert b'addEventListener("fetch"' in body
+
+
+def test_the_desk_page_passes_the_groups_url_and_the_naming_form(cast, rnd):
+    from epigrid.testing.models import Group
+
+    members = [make_person(household=cast.household_a, name=f"组员{i}") for i in range(2)]
+    group = Group.objects.create(campaign=rnd.campaign, code="G001", area=cast.grid_a)
+    group.members.set(members)
+    client = client_for(rnd.sampler)
+    response = client.get(f"/testing/desk/{rnd.desk_a1.pk}/")
+    config = config_of(response)
+    # desk.js puts the scanned group code in place of {code}.
+    assert config["groupUrl"] == f"/api/v1/campaigns/{rnd.campaign.pk}/groups/{{code}}/"
+    answer = client.get(config["groupUrl"].replace("{code}", "G001"), HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and [m["name"] for m in answer.json()["members"]] == ["组*0", "组*1"]
+    assert client.get(config["groupUrl"].replace("{code}", "NOPE")).status_code == 404
+    strings = config["strings"]
+    assert strings["groupNeedsNetwork"].startswith("预编组需要联网")
+    assert strings["groupTitle"] == "预编组 %(code)s · %(n)s 人"
+    assert strings["groupNoRoom"] == "本管还能放 %(room)s 人，预编组有 %(n)s 人：请先换管。"
+    assert strings["named"] == "姓名已登记：%(name)s"
+    html = response.text
+    for testid in (
+        "name-form",
+        "name-name",
+        "name-phone",
+        "name-skip",
+        "group",
+        "group-panel",
+        "group-confirm",
+    ):
+        assert f'data-testid="{testid}"' in html, testid
+    assert "扫预编组" in html and "跳过" in html and "电话（选填）" in html

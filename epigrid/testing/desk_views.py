@@ -93,6 +93,25 @@ def _strings():
         "characters": _("it has characters a barcode cannot have"),
         "nPersons": _("%(n)s persons"),
         "tube": _("Tube"),
+        # Naming an unregistered person after the scan.
+        "nameFor": _("Document %(number)s"),
+        "nameLabel": _("Name · %(number)s"),
+        "named": _("Name saved: %(name)s"),
+        "nameDuplicate": _("This person already has a name."),
+        # Pre-formed groups.
+        "groupScan": _("Scan the pre-formed group's code"),
+        "groupNeedsNetwork": _("Pre-formed groups need the network: scan the persons one by one."),
+        "groupLooking": _("Looking up group %(code)s…"),
+        "groupUnknown": _("No pre-formed group %(code)s in this round."),
+        "groupFailed": _("The group could not be looked up: try again."),
+        "groupTitle": _("Group %(code)s · %(n)s persons"),
+        "groupLabel": _("Group %(code)s"),
+        "groupNoRoom": _("The tube has room for %(room)s more; the group has %(n)s: change the tube first."),
+        "groupTooBig": _(
+            "The group has %(n)s persons, more than a tube holds (%(capacity)s): scan them one by one."
+        ),
+        "groupEmpty": _("This group has no members."),
+        "groupQueued": _("Group %(code)s: %(n)s persons added to the tube."),
     }
 
 
@@ -119,6 +138,10 @@ def _config(request, desk, summary):
         # When the page was made: a saved local state newer than this wins (a cached page offline).
         "renderedAt": timezone.now().isoformat(),
         "batchUrl": reverse("sample-batch"),
+        # A pre-formed group's members: desk.js puts the scanned code in place of {code}.
+        "groupUrl": reverse("campaign-group", kwargs={"pk": campaign.pk, "code": "CODE"}).replace(
+            "/CODE/", "/{code}/"
+        ),
         "swUrl": reverse("testing:desk_sw"),
         "scope": reverse("testing:desk_home"),
         "polyfillUrl": static("vendor/barcode-detector/index.js"),

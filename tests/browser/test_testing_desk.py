@@ -3,6 +3,7 @@ counts "第 N 人" and says "换管"; offline scans wait in IndexedDB and arrive
 barcode reader runs from our own static files (see conftest.py for the browser set-up)."""
 
 import base64
+import datetime
 import io
 import re
 import time
@@ -11,8 +12,9 @@ from urllib.parse import urlsplit
 import segno
 from playwright.sync_api import expect
 
+from epigrid.core.identity import make_resident_id
 from epigrid.testing import services
-from epigrid.testing.models import Find, Sample, Tube
+from epigrid.testing.models import Find, Group, Sample, Tube
 from tests.scoping import make_person
 from tests.testing_cast import Round, new_tube
 
@@ -225,3 +227,124 @@ def test_a_document_typed_in_asks_the_name_and_keeps_an_unregistered_person(cast
         "约翰",
         cast.grid_a.pk,
     )
+
+
+def test_a_scanned_id_not_in_the_registry_is_named_after_the_scan(cast, page, log_in, shot):
+    rnd = Round(cast)
+    known = make_person(household=cast.household_a, name="居民甲")
+    stranger, other = (make_resident_id("110101", datetime.date(1990, 3, 7), n) for n in (901, 902))
+    _open_desk(page, log_in, rnd, rnd.desk_a1)
+    tube = new_tube()
+    _scanner(page, tube)
+    _scanner(page, stranger)
+    expect(page.get_by_test_id("big")).to_have_text("第 1 人")
+    form = page.get_by_test_id("name-form")
+    expect(form).to_be_visible()
+    expect(page.get_by_test_id("name-doc")).to_contain_text(f"{stranger[:4]}…{stranger[-4:]}")
+    expect(page.get_by_test_id("name-name")).to_be_focused()
+    _no_sideways_scrolling(page)
+    shot(page, "desk_name_unregistered")
+    # No name: asked for, nothing sent.
+    form.get_by_role("button", name="保存姓名").tap()
+    expect(page.get_by_test_id("message")).to_contain_text("请输入受检者姓名")
+    expect(form).to_be_visible()
+    page.get_by_test_id("name-name").fill("王小明")
+    page.get_by_test_id("name-phone").fill("13800138000")
+    form.get_by_role("button", name="保存姓名").tap()
+    expect(form).to_be_hidden()
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    expect(page.get_by_test_id("message")).to_contain_text("姓名已登记：王*明")
+    expect(_queue(page)).to_have_attribute("data-count", "0")
+    find = Find.objects.get(doc_number=stranger)
+    assert (find.name, find.phone, find.area_id) == ("王小明", "+8613800138000", cast.grid_a.pk)
+    assert Sample.objects.get(find=find).tube.barcode == tube
+
+    # A registered person asks nothing; another stranger can be skipped (跳过).
+    _scanner(page, known.doc_number)
+    expect(page.get_by_test_id("big")).to_have_text("第 2 人")
+    expect(page.get_by_test_id("who")).to_have_text("居*甲 · 1980")
+    expect(form).to_be_hidden()
+    _scanner(page, other)
+    expect(page.get_by_test_id("big")).to_have_text("第 3 人")
+    expect(form).to_be_visible()
+    page.get_by_test_id("name-skip").tap()
+    expect(form).to_be_hidden()
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    assert Find.objects.get(doc_number=other).name == ""
+    assert Sample.objects.count() == 3
+
+
+def test_a_pre_formed_group_goes_into_the_open_tube_member_by_member(cast, page, log_in, shot):
+    rnd = Round(cast, pooling=5)
+    members = [make_person(household=cast.household_a, name=f"组员{i}") for i in range(3)]
+    others = [make_person(household=cast.household_a, name=f"居民{i}") for i in range(3)]
+    group = Group.objects.create(campaign=rnd.campaign, code="G001", area=cast.grid_a)
+    group.members.set(members)
+    _open_desk(page, log_in, rnd, rnd.desk_a1)
+    group_button, message = page.get_by_test_id("group"), page.get_by_test_id("message")
+
+    # Offline the group cannot be looked up: said so, and the desk stays in person mode.
+    page.context.set_offline(True)
+    group_button.tap()
+    expect(message).to_contain_text("预编组需要联网")
+    expect(group_button).to_have_attribute("aria-pressed", "false")
+    expect(page.get_by_test_id("big")).to_have_text("请扫描试管条码")
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("net")).to_have_text("在线")
+
+    first = new_tube()
+    _scanner(page, first)
+    for n, person in enumerate(others, start=1):
+        _scanner(page, person.doc_number)
+        expect(page.get_by_test_id("big")).to_have_text(f"第 {n} 人")
+    # An unknown group code: said so, back to person mode.
+    group_button.tap()
+    expect(group_button).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("big")).to_have_text("请扫描预编组码")
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    _scanner(page, "NOPE")
+    expect(message).to_contain_text("本轮没有预编组 NOPE")
+    expect(group_button).to_have_attribute("aria-pressed", "false")
+    expect(page.get_by_test_id("big")).to_have_text("第 3 人")
+
+    # Three in the tube of five: a group of three does not fit, and the page says so first.
+    group_button.tap()
+    _scanner(page, "g001")
+    panel = page.get_by_test_id("group-panel")
+    expect(panel).to_be_visible()
+    expect(page.get_by_test_id("group-title")).to_have_text("预编组 G001 · 3 人")
+    expect(page.get_by_test_id("group-members").locator("li")).to_have_text(
+        ["组*0 · 1980", "组*1 · 1980", "组*2 · 1980"]
+    )
+    expect(page.get_by_test_id("group-room")).to_have_text("本管还能放 2 人，预编组有 3 人：请先换管。")
+    expect(page.get_by_test_id("group-confirm")).to_be_disabled()
+    _no_sideways_scrolling(page)
+    shot(page, "desk_group_no_room")
+
+    # The next tube (the first one ends with three); now the group fits.
+    second = new_tube()
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    _scanner(page, second)
+    expect(page.get_by_test_id("tube")).to_have_text(second)
+    expect(page.get_by_test_id("group-room")).to_have_text("")
+    expect(page.get_by_test_id("group-confirm")).to_be_enabled()
+    page.get_by_test_id("group-confirm").tap()
+    expect(panel).to_be_hidden()
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    expect(_queue(page)).to_have_attribute("data-count", "0")
+    expect(page.get_by_test_id("big")).to_have_text("第 3 人")
+    expect(page.get_by_test_id("who")).to_have_text("组*2 · 1980")
+    recent = page.get_by_test_id("recent").locator("li")
+    for n in (1, 2, 3):
+        expect(recent.filter(has_text=f"第 {n} 人 · 预编组 G001")).to_contain_text(f"组*{n - 1}")
+    _no_sideways_scrolling(page)
+    shot(page, "desk_group_taken")
+
+    samples = Sample.objects.filter(tube__barcode=second).order_by("position")
+    assert [(s.position, s.person_id, s.via) for s in samples] == [
+        (n, m.pk, "qr") for n, m in enumerate(members, start=1)
+    ]
+    assert len({s.client_id for s in samples}) == 3
+    tube1, tube2 = Tube.objects.get(barcode=first), Tube.objects.get(barcode=second)
+    assert (tube1.count, tube1.status) == (3, Tube.Status.CLOSED)
+    assert (tube2.count, tube2.status) == (3, Tube.Status.OPEN)

@@ -18,7 +18,22 @@
      Luhn). With no tube open it opens one; with an empty tube open it replaces it (the wrong tube
      was picked up); with persons in the open tube it ends that tube early (the sampler took the
      next tube) and opens the new one; a full tube was already closed (换管).
-   Other documents (passport, permits) are typed in through "手动登记", with the person's name. */
+   Other documents (passport, permits) are typed in through "手动登记", with the person's name.
+
+   Pre-formed groups (预编组): the "扫预编组" button turns the next scan, whatever it reads, into a
+   group code (a personal "EPG1:" code still counts as a person and ends group mode; tapping the
+   button again ends it too). A group code has no format of its own, so no prefix could tell it
+   from a tube barcode: the button is the rule. The page asks the server for the group's members
+   (GET cfg.groupUrl, so only online: offline it says 预编组需要联网 and stays in person mode), shows
+   them masked, and on confirm queues one sample scan per member (`qr` = the member's personal
+   code, a client id each) into the open tube, in order. A group bigger than the room left in the
+   tube is not queued: the server would refuse the extra members (换管), so the page asks for a new
+   tube first.
+
+   Naming: a scanned document the registry does not know comes back `unregistered`; when no name
+   was typed with it, the page asks for the name (and an optional phone) and queues a scan of its
+   own, action "name", with the same tube and document; the server names the grid's find. The
+   sampler may skip it (跳过); the grid can still ask later. */
 (function () {
   "use strict";
 
@@ -474,6 +489,19 @@
   function handle(raw) {
     const text = String(raw || "").trim();
     if (!text) return;
+    if (groupMode) {
+      setGroupMode(false);
+      if (!text.toUpperCase().startsWith(QR_PREFIX)) {
+        lookupGroup(text);
+        return;
+      }
+    }
+    handleScan(text);
+    // A tube scanned (or a person taken) while a group waits changes the room it has.
+    if (group) renderGroup();
+  }
+
+  function handleScan(text) {
     if (text.toUpperCase().startsWith(QR_PREFIX)) {
       takePerson({ qr: QR_PREFIX + text.slice(QR_PREFIX.length) }, "QR");
       return;
@@ -547,6 +575,16 @@
     pending.delete(scan.client_id);
     const own = ownScans.get(scan.client_id);
     const status = outcome.status;
+    if (
+      scan.action === "sample" &&
+      scan.desk === cfg.desk &&
+      status === "accepted" &&
+      outcome.unregistered &&
+      !scan.name &&
+      scan.document_number
+    ) {
+      askName(scan);
+    }
     if (scan.action === "sample") {
       if (status === "accepted" && outcome.position) {
         state.confirmed[scan.tube] = Math.max(state.confirmed[scan.tube] || 0, outcome.position);
@@ -587,11 +625,231 @@
         }
         message(notes.join(" ") || (full ? S.scanTube : ""), full ? "change" : notes.length ? "offline" : "ok");
       }
+    } else if (own && scan.action === "name") {
+      if (status === "accepted") message(fmt(S.named, { name: personText(outcome.person) || scan.name }), "ok");
+      else if (status === "duplicate") message(S.nameDuplicate, "offline");
+      else refuse(outcome.reason || S.refused);
     } else if (own && status === "refused") {
       refuse(outcome.reason || S.refused);
     }
     renderTube();
+    // An answer arriving while the page waits for a group code leaves that prompt in place.
+    if (groupMode) els.big.textContent = S.groupScan;
+    if (group) renderGroup();
   }
+
+  // ---------------------------------------------------------------- naming an unregistered person
+
+  const nameForm = $("name-form");
+  const nameAsked = []; // sample scans whose person is to be named, oldest first
+  const nameSeen = new Set(); // client ids asked about already (an answer can arrive twice)
+
+  function shortNumber(number) {
+    return number.length > 8 ? `${number.slice(0, 4)}…${number.slice(-4)}` : number;
+  }
+
+  function askName(scan) {
+    if (nameSeen.has(scan.client_id)) return;
+    nameSeen.add(scan.client_id);
+    nameAsked.push(scan);
+    if (nameForm.hidden) showNextName();
+  }
+
+  function showNextName() {
+    const scan = nameAsked[0];
+    nameForm.reset();
+    if (!scan) {
+      nameForm.hidden = true;
+      focusScan();
+      return;
+    }
+    $("name-doc").textContent = `${fmt(S.nameFor, { number: shortNumber(scan.document_number) })} · ${S.tube} ${scan.tube}`;
+    nameForm.hidden = false;
+    $("name-name").focus({ preventScroll: true });
+    nameForm.scrollIntoView({ block: "nearest" });
+  }
+
+  function looksLikeScan(value) {
+    // The next person's ID read by the scanner while the form had the focus: not a name.
+    const code = normalise(value);
+    return value.toUpperCase().startsWith(QR_PREFIX) || /^\d{17}[\dX]$/.test(code) || (/\d/.test(code) && !tubeProblem(code));
+  }
+
+  nameForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const nameField = $("name-name");
+    const name = nameField.value.trim();
+    if (name && looksLikeScan(name)) {
+      nameField.value = "";
+      handle(name);
+      nameField.focus();
+      return;
+    }
+    if (!name) {
+      refuse(S.nameRequired);
+      nameField.focus();
+      return;
+    }
+    const asked = nameAsked.shift();
+    if (asked) {
+      const scan = {
+        ...baseScan("name", asked.tube),
+        document_type: asked.document_type,
+        document_number: asked.document_number,
+        name,
+        phone: $("name-phone").value.trim(),
+      };
+      enqueue(scan, fmt(S.nameLabel, { number: shortNumber(asked.document_number) }));
+      message(offlineNote(), offlineNote() ? "offline" : "ok");
+    }
+    showNextName();
+  });
+  $("name-skip").addEventListener("click", () => {
+    nameAsked.shift();
+    showNextName();
+  });
+
+  // ---------------------------------------------------------------- pre-formed groups (预编组)
+
+  const groupPanel = $("group-panel");
+  const groupButton = $("group-btn");
+  let groupMode = false; // the next scan is a group code
+  let group = null; // {code, members: [{qr, name, birth_year}]} shown, waiting for confirmation
+
+  function isOnline() {
+    return online && navigator.onLine !== false;
+  }
+
+  function restoreBig() {
+    if (state.tube) {
+      const n = countOf(state.tube);
+      els.big.textContent = n ? fmt(S.nth, { n }) : S.scanPerson;
+    } else {
+      els.big.textContent = S.scanTube;
+    }
+  }
+
+  function setGroupMode(on) {
+    groupMode = on;
+    groupButton.setAttribute("aria-pressed", on ? "true" : "false");
+    groupButton.classList.toggle("active", on);
+    if (on) {
+      els.big.textContent = S.groupScan;
+      els.who.textContent = "";
+      message("", "ok");
+    } else {
+      restoreBig();
+    }
+  }
+
+  function hideGroup() {
+    group = null;
+    groupPanel.hidden = true;
+    $("group-members").replaceChildren();
+  }
+
+  function renderGroup() {
+    if (!group) return;
+    const n = group.members.length;
+    $("group-title").textContent = fmt(S.groupTitle, { code: group.code, n });
+    const list = $("group-members");
+    list.replaceChildren(
+      ...group.members.map((member) => {
+        const li = document.createElement("li");
+        li.textContent = personText(member);
+        return li;
+      }),
+    );
+    const room = state.tube ? cfg.capacity - countOf(state.tube) : 0;
+    let problem = "";
+    if (!n) problem = S.groupEmpty;
+    else if (n > cfg.capacity) problem = fmt(S.groupTooBig, { n, capacity: cfg.capacity });
+    else if (!state.tube) problem = state.sealable ? `${S.changeTube}: ${S.scanTubeFirst}` : S.scanTubeFirst;
+    else if (n > room) problem = fmt(S.groupNoRoom, { room, n });
+    $("group-room").textContent = problem;
+    $("group-confirm").disabled = Boolean(problem);
+    groupPanel.hidden = false;
+  }
+
+  async function lookupGroup(raw) {
+    const code = normalise(raw);
+    hideGroup();
+    if (!isOnline()) {
+      refuse(S.groupNeedsNetwork);
+      return;
+    }
+    message(fmt(S.groupLooking, { code }), "ok");
+    let response;
+    try {
+      response = await fetch(cfg.groupUrl.replace("{code}", encodeURIComponent(code)), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch (err) {
+      setOnline(false);
+      refuse(S.groupNeedsNetwork);
+      return;
+    }
+    if (response.status === 404) {
+      refuse(fmt(S.groupUnknown, { code }));
+      return;
+    }
+    if (response.status === 401 || response.status === 403) {
+      refuse(S.loginAgain);
+      return;
+    }
+    let body = null;
+    try {
+      body = response.ok ? await response.json() : null;
+    } catch (err) {
+      body = null;
+    }
+    if (!body || !Array.isArray(body.members)) {
+      refuse(S.groupFailed);
+      return;
+    }
+    setOnline(true);
+    group = { code: body.code || code, members: body.members };
+    message("", "ok");
+    renderGroup();
+    groupPanel.scrollIntoView({ block: "nearest" });
+    focusScan();
+  }
+
+  async function confirmGroup() {
+    const taken = group;
+    if (!taken || $("group-confirm").disabled) return;
+    hideGroup();
+    const label = fmt(S.groupLabel, { code: taken.code });
+    for (const member of taken.members) {
+      // The room was checked; should the tube still end early, takePerson says so and stops here.
+      if (!state.tube) break;
+      await takePerson({ qr: member.qr }, label);
+    }
+    if (state.tube) {
+      const note = offlineNote();
+      message(note || fmt(S.groupQueued, { code: taken.code, n: taken.members.length }), note ? "offline" : "ok");
+    }
+  }
+
+  groupButton.addEventListener("click", () => {
+    if (groupMode) {
+      setGroupMode(false);
+    } else if (!isOnline()) {
+      refuse(S.groupNeedsNetwork);
+    } else {
+      hideGroup();
+      setGroupMode(true);
+    }
+    focusScan();
+  });
+  $("group-confirm").addEventListener("click", () => {
+    confirmGroup().finally(focusScan);
+  });
+  $("group-cancel").addEventListener("click", () => {
+    hideGroup();
+    focusScan();
+  });
 
   // ---------------------------------------------------------------- sender
 
@@ -720,7 +978,8 @@
 
   window.addEventListener("online", () => {
     backoff = 1000;
-    renderNet();
+    // Believed until a send fails: with nothing queued no send would ever say so otherwise.
+    setOnline(true);
     flush();
   });
   window.addEventListener("offline", () => setOnline(false));
@@ -843,7 +1102,7 @@
   const typedForm = $("typed-form");
 
   function focusScan() {
-    if (!typedForm.hidden) return;
+    if (!typedForm.hidden || !nameForm.hidden) return;
     if (document.activeElement !== els.scan) els.scan.focus({ preventScroll: true });
   }
 
@@ -876,7 +1135,7 @@
     }, 150);
   });
   document.addEventListener("click", (event) => {
-    if (!event.target.closest("input, select, textarea, a, #typed-form")) setTimeout(focusScan, 0);
+    if (!event.target.closest("input, select, textarea, a, #typed-form, #name-form")) setTimeout(focusScan, 0);
   });
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) {
