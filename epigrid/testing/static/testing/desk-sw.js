@@ -36,6 +36,9 @@ self.addEventListener("message", (event) => {
   if (data.type !== "cache" || !Array.isArray(data.urls)) return;
   event.waitUntil(
     (async () => {
+      // A page that loaded while this worker was still activating missed the claim in
+      // "activate": it is taken over now, so its next requests come through here too.
+      await self.clients.claim();
       const cache = await caches.open(CACHE);
       await Promise.all(
         data.urls

@@ -1201,17 +1201,22 @@
 
   // ---------------------------------------------------------------- service worker
 
+  function askToKeepPage(worker) {
+    // The page and the files it loaded before the worker was there: cached for offline reloads.
+    const urls = [location.href.split("#")[0]];
+    document.querySelectorAll("script[src], link[rel=stylesheet][href]").forEach((el) => urls.push(el.src || el.href));
+    if (worker) worker.postMessage({ type: "cache", urls });
+  }
+
   function registerWorker() {
     if (!("serviceWorker" in navigator)) return;
+    // A worker that takes the page over later (first visit, or an update) is asked again: the
+    // first ask may have reached a worker that was replaced before it kept anything.
+    navigator.serviceWorker.addEventListener("controllerchange", () => askToKeepPage(navigator.serviceWorker.controller));
     navigator.serviceWorker
       .register(cfg.swUrl, { scope: cfg.scope })
       .then(() => navigator.serviceWorker.ready)
-      .then((registration) => {
-        // The page and the files it loaded before the worker was there: cached for offline reloads.
-        const urls = [location.href.split("#")[0]];
-        document.querySelectorAll("script[src], link[rel=stylesheet][href]").forEach((el) => urls.push(el.src || el.href));
-        if (registration.active) registration.active.postMessage({ type: "cache", urls });
-      })
+      .then((registration) => askToKeepPage(registration.active))
       .catch(() => {
         /* no worker (e.g. plain http on a LAN address): the queue still works while the tab is open */
       });
