@@ -410,8 +410,13 @@ def _write(user, live, outcomes, now):
     if rows:
         _insert_samples(rows)
     if first_seen:
+        # In key order: two desks sampling the same persons at once take their unique-index
+        # entries in the same order, so neither waits on the other in a cycle.
         _insert_sampled(
-            [(c, p.pk, p.area_id, row["id"], row["scanned_at"]) for (c, _pid), (row, p) in first_seen.items()]
+            [
+                (c, p.pk, p.area_id, row["id"], row["scanned_at"])
+                for (c, _pid), (row, p) in sorted(first_seen.items(), key=lambda item: item[0])
+            ]
         )
     if touched:
         _update_tubes([t for t in tubes.values() if t.pk in touched])
