@@ -9,6 +9,9 @@ NAVIGATION = [
     (_("Key persons"), "control:keyperson_list", "control.view_keyperson"),
     (_("Today"), "control:today", "control.view_controlmeasure"),
     (_("Zones"), "control:zone_list", "control.view_zone"),
+    (_("Sampling desk"), "testing:desk_home", "testing.add_sample"),
+    (_("Testing rounds"), "testing:campaign_list", "testing.view_campaign"),
+    (_("Unregistered finds"), "testing:find_list", "testing.view_find"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
