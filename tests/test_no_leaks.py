@@ -19,6 +19,8 @@ from epigrid.api import router
 from epigrid.people.models import Person
 
 SAMPLES = 3  # objects of each scoped model a role sees, opened one by one
+# Pages that hang off an object without being its own page or its edit page.
+OBJECT_PAGES = {"testing.campaign": ("testing:coverage", "testing:missed")}
 SKIP_PREFIXES = ("/admin/", "/api/docs", "/api/schema", "/static/", "/i18n/", "/accounts/logout")
 
 
@@ -43,6 +45,8 @@ def _object_paths(user):
         for obj in model.objects.restrict(user, "view").order_by("pk")[:SAMPLES]:
             yield obj.get_absolute_url()
             meta = obj._meta
+            for name in OBJECT_PAGES.get(meta.label_lower, ()):
+                yield reverse(name, args=[obj.pk])
             try:
                 edit = reverse(f"{meta.app_label}:{meta.model_name}_edit", args=[obj.pk])
             except NoReverseMatch:  # no edit page
