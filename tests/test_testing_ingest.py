@@ -276,3 +276,14 @@ def test_a_desk_names_an_unregistered_person_after_the_scan_once(cast, rnd):
         services.ingest(rnd.sampler, [{**naming, "client_id": str(uuid.uuid4()), "name": ""}])[0]["status"]
         == "refused"
     )
+
+
+def test_a_stranger_named_once_is_answered_with_that_name_at_the_next_scan(cast, rnd):
+    number = make_resident_id("620102", datetime.date(1977, 7, 7), 55)
+    services.ingest(rnd.sampler, [rnd.scan(number=number, tube=new_tube())])
+    tube = new_tube()
+    services.ingest(rnd.sampler, [rnd.scan(number=number, tube=tube, action="name", name="孙小美")])
+    again = services.ingest(rnd.sampler, [rnd.scan(number=number, tube=tube)])[0]
+    assert again["status"] == "accepted" and again["unregistered"] is True
+    assert again["person"]["name"] == "孙*美"
+    assert Find.objects.count() == 1

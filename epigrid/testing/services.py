@@ -391,11 +391,14 @@ def _write(user, live, outcomes, now):
             }
         else:
             fkey = (campaign.pk, scan["doc_type"], scan["doc_number"])
-            finds.setdefault(fkey, (scan, tube.point.area_id, []))[2].append(row)
+            info = {"name": identity.mask_name(scan["name"]), "birth_year": None, "sex": None}
+            entry = finds.setdefault(fkey, (scan, tube.point.area_id, [], []))
+            entry[2].append(row)
+            entry[3].append(info)
             warnings.append(
                 _("Not in the registry: the sample is kept and the grid will register this person.")
             )
-            extra["person"] = {"name": identity.mask_name(scan["name"]), "birth_year": None, "sex": None}
+            extra["person"] = info
             extra["unregistered"] = True
         if tube.count >= tube.capacity:
             tube.status, tube.closed_at = Tube.Status.CLOSED, now
@@ -570,7 +573,7 @@ def _attach_finds(finds):
             campaign_id__in={k[0] for k in keys}, doc_number__in={k[2] for k in keys}
         )
     }
-    for key, (scan, area_id, samples) in finds.items():
+    for key, (scan, area_id, samples, infos) in finds.items():
         find = existing.get(key)
         if find is None:
             phone = ""
@@ -589,6 +592,11 @@ def _attach_finds(finds):
             )
         for row in samples:
             row["find_id"] = find.pk
+        # A stranger named at an earlier scan answers with that name (masked): the desk does not
+        # ask for it again.
+        for info in infos:
+            if not info["name"] and find.name:
+                info["name"] = identity.mask_name(find.name)
 
 
 # Tubes by hand (the desk page and the API)

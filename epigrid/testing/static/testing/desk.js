@@ -581,6 +581,7 @@
       status === "accepted" &&
       outcome.unregistered &&
       !scan.name &&
+      !(outcome.person && outcome.person.name) && // named at an earlier scan
       scan.document_number
     ) {
       askName(scan);
