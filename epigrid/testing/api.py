@@ -11,14 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from epigrid.areas.models import Area
 from epigrid.core import identity
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.core.scoping import ScopeViolation, check_in_scope
 from epigrid.people import codes
 from epigrid.testing import services
+from epigrid.testing.coverage_views import resolve_node
 from epigrid.testing.filtersets import CampaignFilterSet, SamplingPointFilterSet, TubeFilterSet
-from epigrid.testing.models import Campaign, Find, Group, Sample, SamplingPoint, Tube
+from epigrid.testing.models import Campaign, Find, Sample, SamplingPoint, Tube
 from epigrid.testing.serializers import (
     BatchAnswerSerializer,
     BatchSerializer,
@@ -62,7 +62,11 @@ class CampaignViewSet(ScopedModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("area", str, description="Area code; by default the round's organiser.")
+            OpenApiParameter(
+                "area",
+                str,
+                description="Area code; by default the round's area, or the user's own part of it.",
+            )
         ],
         responses={200: CoverageSerializer, 404: OpenApiResponse(description="Area not found or not yours.")},
     )
@@ -71,12 +75,8 @@ class CampaignViewSet(ScopedModelViewSet):
         """Coverage live from the registry and the samples: for the area and each child area,
         expected (residents minus exemptions), sampled, exempt, missed and coverage %."""
         campaign = self.get_object()
-        code = request.query_params.get("area") or campaign.area.code
-        node = Area.objects.filter(code=code).first()
-        # Coverage is counted from persons: it needs the right to see who was sampled, there.
-        paths = request.user.scope_paths("testing.view_sampledperson")
-        if node is None or (paths is not None and not any(node.path.startswith(p) for p in paths)):
-            raise NotFound(_("No such area in your scope."))
+        # The page's rule: an area inside the user's coverage scope and related to the round.
+        node = resolve_node(request.user, campaign, request.query_params.get("area"))
         head, rows = services.coverage(campaign, node)
         return Response({**_public(head), "children": [_public(r) for r in rows]})
 
@@ -86,18 +86,15 @@ class CampaignViewSet(ScopedModelViewSet):
         """A pre-formed group's members for the desk: each member's personal code (sent as the
         scan's `qr`, one scan and client id per member) with a masked name to confirm."""
         campaign = self.get_object()
-        group = (
-            Group.objects.restrict(request.user, "view")
-            .filter(campaign=campaign, code=identity.normalise_text(code))
-            .first()
-        )
-        if group is None:
-            raise NotFound(_("No pre-formed group with this code in this round."))
+        try:
+            persons = services.group_members(campaign, code, user=request.user)
+        except DjangoValidationError as exc:
+            raise NotFound(exc.messages[0]) from None
         members = [
             {"qr": codes.make_code(p), "name": identity.mask_name(p.name), "birth_year": p.birth_year}
-            for p in group.members.filter(merged_into__isnull=True).order_by("id")
+            for p in persons
         ]
-        return Response({"code": group.code, "members": members})
+        return Response({"code": identity.normalise_text(code), "members": members})
 
 
 def _public(row):

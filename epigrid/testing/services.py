@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from epigrid.areas.models import Area, Household, Level
+from epigrid.areas.models import Area, Level
 from epigrid.audit.services import log_change
 from epigrid.core import identity, reasons
+from epigrid.core.scoping import check_in_scope
 from epigrid.people import codes
 from epigrid.people.models import DocumentType, Person
 from epigrid.testing.models import (
@@ -392,7 +393,7 @@ def _write(user, live, outcomes, now):
         else:
             fkey = (campaign.pk, scan["doc_type"], scan["doc_number"])
             info = {"name": identity.mask_name(scan["name"]), "birth_year": None, "sex": None}
-            entry = finds.setdefault(fkey, (scan, tube.point.area_id, [], []))
+            entry = finds.setdefault(fkey, (scan, scan["desk_obj"].point.area_id, [], []))
             entry[2].append(row)
             entry[3].append(info)
             warnings.append(
@@ -900,23 +901,19 @@ def reopen_home_task(user, task, note=""):
     return task
 
 
-def group_members(campaign, code):
-    """The members of a pre-formed group, for the desk to scan as one."""
-    group = Group.objects.filter(campaign=campaign, code=identity.normalise_text(code)).first()
+def group_members(campaign, code, user=None):
+    """The (unmerged) members of a pre-formed group, for the desk to scan as one; with `user`, only
+    a group that user may see."""
+    groups = Group.objects.restrict(user, "view") if user is not None else Group.objects.all()
+    group = groups.filter(campaign=campaign, code=identity.normalise_text(code)).first()
     if group is None:
         raise ValidationError(_("No pre-formed group with this code in this round."))
-    return list(group.members.order_by("id"))
+    return list(group.members.filter(merged_into__isnull=True).order_by("id"))
 
 
 def _check(user, model, obj, action):
-    from epigrid.core.scoping import check_in_scope
-
     if user is not None:
         check_in_scope(user, obj, action)
-
-
-def households_of(persons):
-    return Household.objects.filter(pk__in={p.household_id for p in persons if p.household_id})
 
 
 def tube_summary(desk):
