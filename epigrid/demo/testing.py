@@ -65,6 +65,7 @@ from epigrid.testing.models import (
     Exemption,
     ExemptionReason,
     Find,
+    Group,
     HomeTask,
     Kind,
     Sample,
@@ -249,6 +250,21 @@ class TestingBuilder:
         self.points = self._points([finished, running])
         self._finished(finished)
         self._running(running, finished)
+        self._groups(running)
+
+    def _groups(self, rnd):
+        """Pre-formed groups 预编组 of the running round in each community's first grid: its
+        residents not sampled yet, in tens, as an office would have listed them the night before."""
+        sampled = set(SampledPerson.objects.filter(campaign=rnd.campaign).values_list("person_id", flat=True))
+        size = rnd.campaign.capacity
+        for grids in self.communities.values():
+            grid = grids[0]
+            ids = [pk for pk in self.people.get(grid.pk, ((),))[0] if pk not in sampled][: size * 3]
+            for n in range(len(ids) // size):
+                group = Group.objects.create(
+                    campaign=rnd.campaign, code=f"{grid.code}G{n + 1:02d}", area=grid
+                )
+                group.members.set(ids[n * size : (n + 1) * size])
 
     def _actors(self):
         """(area path, user) of the demo users who do field work, the narrowest first: the grid
