@@ -197,6 +197,8 @@ def test_the_camera_reader_runs_from_our_own_static_files(cast, page, log_in):
     buffer = io.BytesIO()
     segno.make("EPG1:12.1:abcdef", error="m").save(buffer, kind="png", scale=8, border=4)
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    # desk.js sets its hook when it has started; on a loaded machine that can follow the load event.
+    page.wait_for_function("() => window.epigridDesk !== undefined")
     values = page.evaluate(
         """async (src) => {
             const img = new Image();
