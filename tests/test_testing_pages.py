@@ -69,6 +69,7 @@ def campaign_fields(area, **extra):
         "starts_at": (now + datetime.timedelta(hours=1)).strftime(LOCAL),
         "ends_at": (now + datetime.timedelta(hours=25)).strftime(LOCAL),
         "turnaround_hours": "12",
+        "transport_hours": "4",
         "tube_check": "none",
         **extra,
     }

@@ -67,6 +67,7 @@ class CampaignForm(StyledFormMixin, forms.ModelForm):
             "starts_at",
             "ends_at",
             "turnaround_hours",
+            "transport_hours",
             "tube_prefix",
             "tube_length",
             "tube_pattern",

@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -70,6 +71,14 @@ class Campaign(WorkflowModel, ChangeLoggedModel):
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     turnaround_hours = models.PositiveSmallIntegerField(_("turnaround target (hours)"), default=12)
+    # Specimens wait at room temperature at most 4 h: a box is due at the lab this long after its
+    # first sample (the transport board's deadline).
+    transport_hours = models.PositiveSmallIntegerField(
+        _("delivery deadline (hours)"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+        help_text=_("A box must reach the lab within this many hours of its first sample."),
+    )
     tube_prefix = models.CharField(_("tube barcode prefix"), max_length=16, blank=True)
     tube_length = models.PositiveSmallIntegerField(_("tube barcode length"), null=True, blank=True)
     tube_pattern = models.CharField(

@@ -23,6 +23,7 @@ class CampaignSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "starts_at",
             "ends_at",
             "turnaround_hours",
+            "transport_hours",
             "tube_prefix",
             "tube_length",
             "tube_pattern",
