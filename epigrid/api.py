@@ -3,6 +3,12 @@ in one place, so every URL and route name of the API can be read at a glance."""
 
 from rest_framework.routers import DefaultRouter
 
+from epigrid.antigen.api import (
+    AntigenFollowUpViewSet,
+    AntigenReportViewSet,
+    AntigenRoundViewSet,
+    KitDistributionViewSet,
+)
 from epigrid.areas.api import AreaViewSet, BuildingViewSet, HouseholdViewSet
 from epigrid.audit.api import ObjectChangeViewSet
 from epigrid.control.api import (
@@ -15,7 +21,9 @@ from epigrid.control.api import (
 )
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
+from epigrid.results.api import TubeResultViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
+from epigrid.transport.api import BoxViewSet, LabViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet)
@@ -33,6 +41,13 @@ router.register("sampling-points", SamplingPointViewSet)
 router.register("tubes", TubeViewSet)
 router.register("samples", SampleViewSet)
 router.register("finds", FindViewSet)
+router.register("labs", LabViewSet)
+router.register("boxes", BoxViewSet)
+router.register("results", TubeResultViewSet)
+router.register("antigen-rounds", AntigenRoundViewSet)
+router.register("antigen-kits", KitDistributionViewSet)
+router.register("antigen-reports", AntigenReportViewSet)
+router.register("antigen-followups", AntigenFollowUpViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "epigrid.jobs",
     "epigrid.control",
     "epigrid.testing",
+    "epigrid.antigen",
+    "epigrid.transport",
+    "epigrid.results",
     "epigrid.demo",
 ]
 
@@ -199,6 +202,11 @@ SPECTACULAR_SETTINGS = {
         "SampleStatusEnum": "epigrid.testing.models.Sample.Status",
         "TubeStatusEnum": "epigrid.testing.models.Tube.Status",
         "FindStatusEnum": "epigrid.testing.models.Find.Status",
+        "AntigenResultEnum": "epigrid.antigen.models.Result",
+        "AntigenFollowUpStatusEnum": "epigrid.antigen.models.AntigenFollowUp.Status",
+        "BoxStatusEnum": "epigrid.transport.models.Box.Status",
+        "LabResultEnum": "epigrid.results.models.Result",
+        "ResultSourceEnum": "epigrid.results.models.Source",
     },
 }
 

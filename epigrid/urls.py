@@ -17,8 +17,13 @@ urlpatterns = [
     path("people/", include("epigrid.people.urls")),
     path("control/", include("epigrid.control.urls")),
     path("testing/", include("epigrid.testing.urls")),
+    path("antigen/", include("epigrid.antigen.urls")),
+    path("transport/", include("epigrid.transport.urls")),
+    path("results/", include("epigrid.results.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
+    # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).
+    path("api/v1/", include("epigrid.results.api_urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves the page's script as a file: no inline script under the CSP.

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from epigrid.accounts.models import Grant, User
 from epigrid.accounts.roles import ROLES
+from epigrid.antigen.models import AntigenRound
 from epigrid.areas.models import CODE_PATTERNS, PARENT_PREFIX, Area, Building, Household, Level
 from epigrid.audit.models import ObjectChange, Transition
 from epigrid.control import models as control_models
@@ -30,6 +31,7 @@ from epigrid.demo.episodes import STAGES, Planner, fits, stage_of, traced_catego
 from epigrid.demo.plan import DistrictPlan, age_on
 from epigrid.jobs.models import Job
 from epigrid.people.models import Person
+from epigrid.transport.models import Lab
 from tests.test_demo_testing import remove_testing
 
 RESIDENTS = 300
@@ -49,6 +51,8 @@ def build(residents=RESIDENTS, seed=SEED):
 
 def wipe():
     remove_testing()  # the rounds' samples and tubes protect persons, users' areas and rounds
+    Lab.objects.all().delete()  # their boxes went with the rounds; labs protect their areas
+    AntigenRound.objects.all().delete()  # kits, reports and follow-ups go with it
     Job.objects.all().delete()
     Zone.objects.all().delete()
     KeyPerson.objects.all().delete()  # steps, check-ins and tests go with them

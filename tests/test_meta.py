@@ -73,7 +73,9 @@ def test_core_imports_no_app():
 def test_foundation_apps_never_import_an_operation_app():
     for app in ("accounts", "areas", "people", "audit", "jobs"):
         for path, module in _imported_modules(app):
-            assert not module.startswith(("epigrid.control", "epigrid.testing", "epigrid.demo")), (
+            assert not module.startswith(
+                ("epigrid.control", "epigrid.testing", "epigrid.antigen", "epigrid.demo")
+            ), (
                 path,
                 module,
             )

@@ -67,6 +67,18 @@ def _api_paths(user):
                 yield f"/api/v1/{prefix}/{pk}/"
 
 
+def _routed_api_paths(user):
+    """Endpoints routed beside the router that hang off another resource: a tube's persons, a
+    person's latest result (lab results)."""
+    from epigrid.results.models import TubeResult
+
+    barcodes = TubeResult.objects.order_by("-result", "pk").values_list("tube__barcode", flat=True)
+    for barcode in barcodes[:SAMPLES]:
+        yield f"/api/v1/tubes/{barcode}/persons/"
+    for pk in Person.objects.restrict(user, "view").order_by("pk").values_list("pk", flat=True)[:SAMPLES]:
+        yield f"/api/v1/persons/{pk}/latest-result/"
+
+
 def _secrets():
     numbers, phones = set(), set()
     for number, phone in Person.objects.values_list("doc_number", "phone"):
@@ -106,7 +118,7 @@ def test_no_page_or_endpoint_gives_a_role_without_reveal_a_full_number_or_phone(
                 leaks += [
                     (user.username, path, x) for x in _leaks(response.content.decode(), numbers, phones)
                 ]
-        for path in sorted(set(_api_paths(user))):
+        for path in sorted(set(_api_paths(user)) | set(_routed_api_paths(user))):
             response = api_client.get(path, {"page_size": 500})
             fetched += 1
             if response.status_code == 200:

@@ -24,7 +24,8 @@ class User(AbstractUser):
         """Area paths where this user holds `perm`; None means everywhere.
 
         `bound` picks grants by kind for models with a `scope_binding` (core.scoping): True only
-        bound roles' grants (reaching only the user's posts), False only the others, None all."""
+        bound roles' grants (reaching only the user's posts), False only the others, None all, a
+        role name only that role's grants (a binding that maps each bound role to its own path)."""
         if self.is_superuser:
             return [] if bound else None
         cache = self.__dict__.setdefault("_scope_cache", {})
@@ -33,7 +34,7 @@ class User(AbstractUser):
             paths = collapse_paths(
                 path
                 for role, path in self._grant_rows()
-                if perm in role_permissions(role) and (bound is None or (role in BOUND_ROLES) == bound)
+                if perm in role_permissions(role) and _picked(role, bound)
             )
             # Grants covering every root need no filter at all: the commander's list stays fast.
             everywhere = paths and set(paths) >= self._roots() and not bound
@@ -51,6 +52,14 @@ class User(AbstractUser):
     @property
     def roles(self):
         return sorted({role for role, _path in self._grant_rows()})
+
+
+def _picked(role, bound):
+    if bound is None:
+        return True
+    if isinstance(bound, str):
+        return role == bound
+    return (role in BOUND_ROLES) == bound
 
 
 def _root_paths():

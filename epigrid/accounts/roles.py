@@ -38,9 +38,28 @@ TESTING_MODELS = (
     "testing.hometask",
     "testing.group",
 )
+TRANSPORT_MODELS = ("transport.lab", "transport.box")
+ANTIGEN_MODELS = (
+    "antigen.antigenround",
+    "antigen.kitdistribution",
+    "antigen.antigenreport",
+    "antigen.antigenfollowup",
+)
+VIEW_ANTIGEN = [f"view:{m}" for m in ANTIGEN_MODELS]
+# Door-to-door work of an antigen round (decision 0021): hand kits out, record results, arrange
+# the nucleic-acid follow-up of a positive. Rounds are drawn by a street or above.
+ANTIGEN_FIELD_WORK = [
+    "add:antigen.kitdistribution",
+    "change:antigen.kitdistribution",
+    "add:antigen.antigenreport",
+    "change:antigen.antigenreport",
+    "change:antigen.antigenfollowup",
+]
+RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
-# reach only the posts the user is on (a sampler scans only at the points they staff).
-BOUND_ROLES = frozenset({"sampler"})
+# reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
+# staff see only the boxes heading to their lab).
+BOUND_ROLES = frozenset({"sampler", "lab_staff"})
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -68,6 +87,19 @@ RUN_POINTS = [
     "delete:testing.exemption",
 ]
 RUN_CAMPAIGNS = ["add:testing.campaign", "change:testing.campaign"]
+# Sample transport 样本转运 (docs/decisions/0020): each custody step is its own permission, held by
+# whoever signs it — packing (open, tubes in and out, seal) by the samplers posted at the box's
+# point, pick-up by a courier of the area, receipt by the staff of the box's lab. Sending a box to
+# another lab and keeping the list of labs is the command centre's.
+VIEW_TRANSPORT = [f"view:{m}" for m in TRANSPORT_MODELS]
+PACK_BOXES = ["add:transport.box", "pack:transport.box"]
+RUN_LABS = ["add:transport.lab", "change:transport.lab", "change:transport.box"]
+# Lab results 检测结果 (docs/decisions/0022): a lab's staff record results of the tubes delivered
+# to their lab and correct them with a reason (bound: only their lab's results); the command
+# centre, streets and communities follow them by the sampling point's area. Grid workers see a
+# result only through their persons (people.view_person), samplers not at all.
+VIEW_RESULTS = ["view:results.tuberesult"]
+RECORD_RESULTS = ["add:results.tuberesult", "change:results.tuberesult"]
 
 ROLES = {
     "district_commander": (
@@ -83,6 +115,10 @@ ROLES = {
             *VIEW_TESTING,
             *RUN_CAMPAIGNS,
             *RUN_POINTS,
+            *VIEW_TRANSPORT,
+            *RUN_LABS,
+            *VIEW_ANTIGEN,
+            *VIEW_RESULTS,
             *USE_API,
         ),
     ),
@@ -100,6 +136,11 @@ ROLES = {
             *RUN_CAMPAIGNS,
             *RUN_POINTS,
             *SWEEP,
+            *VIEW_TRANSPORT,
+            *VIEW_ANTIGEN,
+            *RUN_ANTIGEN_ROUNDS,
+            *ANTIGEN_FIELD_WORK,
+            *VIEW_RESULTS,
         ),
     ),
     "community_officer": (
@@ -115,6 +156,10 @@ ROLES = {
             *VIEW_TESTING,
             *RUN_POINTS,
             *SWEEP,
+            *VIEW_TRANSPORT,
+            *VIEW_ANTIGEN,
+            *ANTIGEN_FIELD_WORK,
+            *VIEW_RESULTS,
         ),
     ),
     "grid_worker": (
@@ -133,6 +178,8 @@ ROLES = {
             "view:testing.hometask",
             "view:testing.group",
             *SWEEP,
+            *VIEW_ANTIGEN,
+            *ANTIGEN_FIELD_WORK,
         ),
     ),
     "checkpoint_staff": (
@@ -153,9 +200,20 @@ ROLES = {
             "view:testing.group",
             "view:testing.hometask",
             "change:testing.hometask",
+            *VIEW_TRANSPORT,
+            *PACK_BOXES,
         ),
     ),
-    "lab_staff": (_("Lab staff"), _perms("view:areas.area")),
+    # Bound to the labs whose `staff` they are: only the boxes heading to or received at them.
+    "lab_staff": (
+        _("Lab staff"),
+        _perms("view:areas.area", *VIEW_TRANSPORT, "receive:transport.box", *VIEW_RESULTS, *RECORD_RESULTS),
+    ),
+    # Area-granted: picks up sealed boxes at the points of their area, sees that area's boxes.
+    "courier": (
+        _("Courier"),
+        _perms("view:areas.area", *VIEW_TRANSPORT, "pickup:transport.box"),
+    ),
     "isolation_staff": (
         _("Isolation-site staff"),
         _perms(
@@ -169,7 +227,15 @@ ROLES = {
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     "auditor": (
         _("Auditor"),
-        _perms(*VIEW_REGISTRY, *VIEW_CONTROL, *VIEW_TESTING, "view:audit.objectchange"),
+        _perms(
+            *VIEW_REGISTRY,
+            *VIEW_CONTROL,
+            *VIEW_TESTING,
+            *VIEW_TRANSPORT,
+            *VIEW_ANTIGEN,
+            *VIEW_RESULTS,
+            "view:audit.objectchange",
+        ),
     ),
     "system_admin": (
         _("System administrator"),
@@ -177,8 +243,14 @@ ROLES = {
             *[
                 f"{a}:{m}"
                 for a in ("view", "add", "change", "delete")
-                for m in FOUNDATION_MODELS + CONTROL_MODELS + TESTING_MODELS
+                for m in FOUNDATION_MODELS + CONTROL_MODELS + TESTING_MODELS + ANTIGEN_MODELS
             ],
+            # The list of labs and a box's destination; the custody steps stay with those who sign.
+            *VIEW_TRANSPORT,
+            *RUN_LABS,
+            # Results: seen everywhere, corrected with a reason (recording is the labs').
+            *VIEW_RESULTS,
+            "change:results.tuberesult",
             "reveal:people.person",
             "merge:people.person",
             "view:audit.objectchange",

@@ -12,6 +12,15 @@ NAVIGATION = [
     (_("Sampling desk"), "testing:desk_home", "testing.add_sample"),
     (_("Testing rounds"), "testing:campaign_list", "testing.view_campaign"),
     (_("Unregistered finds"), "testing:find_list", "testing.view_find"),
+    # Sample transport: each custody step's scan page for whoever signs it, then the board and lists.
+    (_("Pack boxes"), "transport:pack", "transport.pack_box"),
+    (_("Pick up boxes"), "transport:pickup", "transport.pickup_box"),
+    (_("Receive boxes"), "transport:receive", "transport.receive_box"),
+    (_("Transport board"), "transport:board", "transport.view_box"),
+    (_("Boxes"), "transport:box_list", "transport.view_box"),
+    (_("Lab results"), "results:tuberesult_list", "results.view_tuberesult"),
+    (_("Turnaround"), "results:turnaround", "results.view_tuberesult"),
+    (_("Antigen self-tests"), "antigen:antigenround_list", "antigen.view_antigenround"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -9,13 +9,16 @@ LANDINGS = (
     ("people.view_person", "people:person_list"),
     # A sampler works at a desk: they start by picking it.
     ("testing.add_sample", "testing:desk_home"),
+    # Couriers and lab staff start on their scan page: pick up, or receive.
+    ("transport.pickup_box", "transport:pickup"),
+    ("transport.receive_box", "transport:receive"),
 )
 
 
 @login_required
 def home(request):
-    """Start where the user works: today's work lists, the person search, the sampling desk, else
-    the area tree."""
+    """Start where the user works: today's work lists, the person search, the sampling desk, the
+    courier's or the lab's scan page, else the area tree."""
     for perm, url_name in LANDINGS:
         if request.user.has_scoped_perm(perm):
             return redirect(url_name)

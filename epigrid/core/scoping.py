@@ -6,9 +6,13 @@ example "area__path"), and uses `RestrictedQuerySet.as_manager()`. A user's gran
 
 Two optional refinements, both declared by the model:
 - `scope_binding`: the ORM path from the model to the users posted there (for example
-  "point__staff"). Grants of a bound role (a sampler) reach only the rows of the posts the user
-  is on, inside the grant's subtree; other roles' grants ignore it. Users supply
-  `bound_scope_paths(perm)`.
+  "point__staff"). Grants of a bound role (accounts.roles.BOUND_ROLES: a sampler, a lab's staff)
+  reach only the rows of the posts the user is on, inside the grant's subtree; other roles' grants
+  ignore it. Where bound roles are posted through different paths (a transport box: samplers at
+  its point, lab staff at its lab) the binding maps role → path,
+  {"sampler": "point__staff", "lab_staff": "lab__staff"}; a bound role the map does not name
+  reaches no row of that model. Users supply `scope_paths(perm, bound=...)`: False for the
+  unbound roles' grants, True for every bound role's, a role name for that role's.
 - `scope_upward = True`: viewing also reaches rows filed on an ancestor of the user's area (a
   round drawn for the district is seen by the grid worker who sweeps part of it). Only "view":
   changing still needs the row inside the user's subtree.
@@ -58,17 +62,31 @@ class RestrictedQuerySet(models.QuerySet):
         upward = perm == perm_name(model, "view") and getattr(model, "scope_upward", False)
         if upward and paths:
             q |= models.Q(**{f"{lookup}__in": ancestor_paths(paths)})
-        bound = user.scope_paths(perm, bound=True) if binding else []
-        if bound:
+        reached = bool(paths)
+        for role, path_to_staff in bindings(binding):
+            bound = user.scope_paths(perm, bound=role)
+            if not bound:
+                continue
             # A subquery, not a join: joining the posts' staff would repeat rows under an OR.
-            posted = models.Q(pk__in=model._base_manager.filter(**{binding: user}).values("pk"))
+            posted = models.Q(pk__in=model._base_manager.filter(**{path_to_staff: user}).values("pk"))
             within = models.Q()
             for path in bound:
                 within |= models.Q(**{f"{lookup}__startswith": path})
             q |= within & posted
-        if not paths and not bound:
+            reached = True
+        if not reached:
             return self.none()
         return self.filter(q)
+
+
+def bindings(binding):
+    """A model's `scope_binding` as (grants, path to the posted users) pairs: one path for every
+    bound role (True), or a path per role name."""
+    if not binding:
+        return []
+    if isinstance(binding, str):
+        return [(True, binding)]
+    return sorted(binding.items())
 
 
 def check_in_scope(user, obj, action):

@@ -29,10 +29,13 @@ from epigrid.audit.services import log_bulk_create, log_change
 from epigrid.core.context import change_context
 from epigrid.core.imports import bulk_insert
 from epigrid.demo import data
+from epigrid.demo.antigen import antigen_counts, build_antigen
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.plan import DistrictPlan
+from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
+from epigrid.demo.transport import build_transport, transport_counts
 from epigrid.people.models import Person, Tag
 
 BATCH_SIZE = 5000  # persons per flush; buildings and households go with their persons
@@ -129,7 +132,14 @@ def existing_demo():
 def module_counts():
     """What the operation modules hold: {"control": {...}, "jobs": {kind: {status: n}},
     "testing": {...}}."""
-    return {"control": control_counts(), "jobs": job_counts(), "testing": testing_counts()}
+    return {
+        "control": control_counts(),
+        "jobs": job_counts(),
+        "testing": testing_counts(),
+        "transport": transport_counts(),
+        "results": results_counts(),
+        "antigen": antigen_counts(),
+    }
 
 
 def database_counts():
@@ -236,6 +246,9 @@ class _Builder:
         run_jobs(
             self.users, showcase.parent, listed, self.control.rules, self.control.rng, self.control.today
         )
+        build_antigen(self.plan, self.areas, self.users, audit=self.audit)
+        build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
+        build_results(self.testing.now)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

@@ -165,6 +165,7 @@ DEMO_USERS = {
     "checkpoint_staff": ("demo_checkpoint", "community"),
     "sampler": ("demo_sampler", "community"),
     "lab_staff": ("demo_lab", "district"),
+    "courier": ("demo_courier", "street"),
     "isolation_staff": ("demo_isolation", "district"),
     "enterprise_contact": ("demo_enterprise", "community"),
     "auditor": ("demo_auditor", "district"),

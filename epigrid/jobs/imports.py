@@ -2,6 +2,8 @@
 (core.imports) in the background, previewed first, then confirmed."""
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -15,15 +17,44 @@ from epigrid.jobs.models import Job, Status
 from epigrid.jobs.services import attach_output, handler, submit
 
 LEDGERS = {}
+# Ledgers whose rows go under something other than an area (a lab's results): name -> LedgerTarget.
+TARGETS = {}
 
 
-def register_ledger(name, resource_class, permission):
-    """`permission` is the one a user needs over the chosen area to import this ledger."""
+@dataclass(frozen=True)
+class LedgerTarget:
+    """What a ledger is imported into when it is not an area: records with a `code` and a `name`
+    (a lab). `choices(user, permission)` are those `user` may import into (user None: the
+    command without --user, unrestricted); `param` names the target in the job's params, the
+    upload form's field and the command's option (--lab)."""
+
+    param: str
+    label: str
+    choices: Callable
+    help_text: str = ""
+
+
+def register_ledger(name, resource_class, permission, target=None):
+    """`permission` is the one a user needs over the chosen area (or `target`) to import this
+    ledger. The resource is built as resource_class(user, area or target record, job=job)."""
     LEDGERS[name] = (resource_class, permission)
+    if target is None:
+        TARGETS.pop(name, None)
+    else:
+        TARGETS[name] = target
+
+
+def target_param(name):
+    """The params key (and command option) naming what the ledger is imported into: "area" or the
+    target's own ("lab")."""
+    return TARGETS[name].param if name in TARGETS else "area"
 
 
 def importable_areas(user, name):
-    """Areas under which `user` may import this ledger."""
+    """Areas under which `user` may import this ledger; for a ledger with a target, the target
+    records (labs) the user may import into."""
+    if name in TARGETS:
+        return TARGETS[name].choices(user, LEDGERS[name][1])
     return Area.objects.restrict(user, perm=LEDGERS[name][1])
 
 
@@ -37,7 +68,7 @@ def start_import(user, name, area, upload=None, dry_run=True, mapping=None, inpu
     }
     params = {
         "ledger": name,
-        "area": area.code,
+        target_param(name): area.code,
         "dry_run": dry_run,
         "mapping": mapping or {},
         "filename": getattr(upload, "name", "") or (input_name or "").rsplit("/", 1)[-1],
@@ -67,7 +98,9 @@ def confirm_preview(user, preview):
             _("The preview has not finished successfully (%(status)s).")
             % {"status": preview.get_status_display()}
         )
-    area = importable_areas(user, params["ledger"]).filter(code=params["area"]).first()
+    area = (
+        importable_areas(user, params["ledger"]).filter(code=params[target_param(params["ledger"])]).first()
+    )
     if area is None:
         raise PermissionDenied(_("You may not import into this area."))
     with transaction.atomic():
@@ -95,8 +128,8 @@ def confirm_preview(user, preview):
 def import_job(job, progress):
     params = job.params
     resource_class, _permission = LEDGERS[params["ledger"]]
-    area = importable_areas(job.user, params["ledger"]).get(code=params["area"])
-    resource = resource_class(job.user, area)
+    area = importable_areas(job.user, params["ledger"]).get(code=params[target_param(params["ledger"])])
+    resource = resource_class(job.user, area, job=job)
     try:
         with job.input_file.open("rb") as fileobj:
             result = run_import(

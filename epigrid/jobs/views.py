@@ -70,15 +70,16 @@ def _ledger(name):
 def import_start(request, ledger):
     """Upload a ledger file; it is previewed (dry run) as a job before anything is written."""
     from epigrid.jobs.forms import ImportForm
-    from epigrid.jobs.imports import importable_areas, start_import
+    from epigrid.jobs.imports import TARGETS, importable_areas, start_import, target_param
 
     resource_class = _ledger(ledger)
     areas = importable_areas(request.user, ledger)
     if not areas.exists():
         raise PermissionDenied
-    form = ImportForm(request.POST or None, request.FILES or None, areas=areas)
+    form = ImportForm(request.POST or None, request.FILES or None, areas=areas, target=TARGETS.get(ledger))
     if request.method == "POST" and form.is_valid():
-        job = start_import(request.user, ledger, form.cleaned_data["area"], upload=form.cleaned_data["file"])
+        into = form.cleaned_data[target_param(ledger)]
+        job = start_import(request.user, ledger, into, upload=form.cleaned_data["file"])
         return redirect(job)
     context = {
         "form": form,
@@ -119,7 +120,7 @@ def import_confirm(request, pk):
 @login_required
 def import_remap(request, pk):
     """The column-mapping step: the user says which file column holds each missing field."""
-    from epigrid.jobs.imports import importable_areas, start_import
+    from epigrid.jobs.imports import importable_areas, start_import, target_param
 
     preview = _my_job(request, pk)
     params = preview.params
@@ -130,7 +131,9 @@ def import_remap(request, pk):
         header = request.POST.get(f"map_{field}", "").strip()
         if header:
             mapping[header] = field
-    area = get_object_or_404(importable_areas(request.user, params["ledger"]), code=params["area"])
+    area = get_object_or_404(
+        importable_areas(request.user, params["ledger"]), code=params[target_param(params["ledger"])]
+    )
     job = start_import(
         request.user,
         params["ledger"],

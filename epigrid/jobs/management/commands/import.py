@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from epigrid.areas.models import Area
 from epigrid.core.context import change_context
 from epigrid.core.imports import TableReadError, run_import
-from epigrid.jobs.imports import LEDGERS, importable_areas
+from epigrid.jobs.imports import LEDGERS, TARGETS, importable_areas, target_param
 
 
 class Command(BaseCommand):
@@ -19,7 +19,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("ledger", choices=sorted(LEDGERS))
         parser.add_argument("file")
-        parser.add_argument("--area", required=True, help="code of the community or grid the rows go under")
+        parser.add_argument("--area", help="code of the community or grid the rows go under")
+        # Ledgers imported into something other than an area name it by their own option (--lab).
+        for param in sorted({t.param for t in TARGETS.values()} - {"area"}):
+            parser.add_argument(
+                f"--{param}", help=f"code of the {param} the rows go under (e.g. lab-results)"
+            )
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--user", help="import as this user, within their scope (default: unrestricted)")
@@ -30,10 +35,14 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         resource_class, _perm = LEDGERS[opts["ledger"]]
         user = self._user(opts["user"])
-        areas = importable_areas(user, opts["ledger"]) if user else Area.objects.all()
-        area = areas.filter(code=opts["area"]).first()
+        param = target_param(opts["ledger"])
+        if not opts.get(param):
+            raise CommandError(f"the {opts['ledger']} ledger needs --{param} CODE")
+        # Without --user, areas are unrestricted; other targets list what the command may use.
+        areas = importable_areas(user, opts["ledger"]) if user or param != "area" else Area.objects.all()
+        area = areas.filter(code=opts[param]).first()
         if area is None:
-            raise CommandError(f"no area {opts['area']} in scope")
+            raise CommandError(f"no {param} {opts[param]} in scope")
         mapping = dict(item.split("=", 1) for item in opts["map"] if "=" in item) or None
         try:
             with change_context(user=user, source="import"), open(opts["file"], "rb") as fileobj:

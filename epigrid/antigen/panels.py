@@ -1,0 +1,27 @@
+"""The antigen panel of the household page (core.panels, decision 0016): the latest round that
+covers the household, its kits and how many members reported."""
+
+from django.db.models import Count, Q
+
+from epigrid.antigen.models import AntigenReport, AntigenRound, KitDistribution, Result
+
+
+def household_panel(request, household):
+    user = request.user
+    if not user.has_scoped_perm("antigen.view_antigenreport"):
+        return None
+    rounds = AntigenRound.objects.restrict(user, "view").prefetch_related("areas")[:20]
+    rnd = next((r for r in rounds if r.covers(household.area.path)), None)
+    if rnd is None:
+        return None
+    counts = AntigenReport.objects.filter(round=rnd, household=household).aggregate(
+        reported=Count("id"), positive=Count("id", filter=Q(result=Result.POSITIVE))
+    )
+    # core.panels merges this dict into `panel` (the template reads panel.round, ...).
+    return {
+        "round": rnd,
+        "household": household,
+        "distribution": KitDistribution.objects.filter(round=rnd, household=household).first(),
+        "members": household.members.filter(merged_into__isnull=True).count(),
+        **counts,
+    }

@@ -1,0 +1,43 @@
+"""The demo's lab results: every tube a lab received has its result in the finished round (mostly
+negative, a few invalid, pooled positives, one correction), the running round has pending ones,
+turnaround on time and late; the same seed gives the same results; the counts are in the JSON."""
+
+import pytest
+
+from epigrid.results.models import Result, ResultCorrection, TubeResult
+from epigrid.testing.models import Campaign
+from epigrid.transport.models import BoxTube
+from tests.test_demo import build, wipe
+
+
+def _digest():
+    return sorted(TubeResult.objects.values_list("tube__barcode", "result", "lab__code", "ct_n"))
+
+
+@pytest.mark.django_db
+def test_the_demo_reports_every_delivered_tube_of_the_finished_round():
+    built = build()
+    finished = Campaign.objects.get(status=Campaign.Status.FINISHED)
+    delivered = set(
+        BoxTube.objects.filter(box__campaign=finished, box__status="received", state__in=("found", "extra"))
+        .exclude(tube=None)
+        .values_list("tube_id", flat=True)
+    )
+    results = TubeResult.objects.filter(campaign=finished)
+    assert delivered and set(results.values_list("tube_id", flat=True)) == delivered
+    by_result = {r: results.filter(result=r).count() for r in Result.values}
+    assert by_result["negative"] > by_result["invalid"] + by_result["pooled_positive"]
+    assert 1 <= by_result["pooled_positive"] <= 2
+    assert by_result["pending"] == 0
+    assert ResultCorrection.objects.filter(result__campaign=finished).count() == 1
+    late = [r for r in results if r.is_late]
+    assert late and len(late) < results.count()
+    running = TubeResult.objects.exclude(campaign=finished)
+    assert running.filter(result="pending").exists() and running.filter(result="negative").exists()
+    counts = built["counts"]["results"]
+    assert counts["results"] == TubeResult.objects.count()
+    assert counts["corrections"] == 1 and counts["late"] == len(late)
+    digest = _digest()
+    wipe()
+    build()
+    assert _digest() == digest
