@@ -195,6 +195,13 @@ SAMPLE_COLUMNS = [f.attname for f in Sample._meta.concrete_fields]
 SAMPLED_COLUMNS = [f.attname for f in SampledPerson._meta.concrete_fields]
 
 
+def client_id_at(rng, when):
+    """A UUIDv7 for a scan at `when`, as the desk page makes them (48 bits of milliseconds first:
+    the unique index fills at its right edge)."""
+    ms = int(when.timestamp() * 1000)
+    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62))
+
+
 def tube_barcode(round_no, serial):
     """12 digits with a Luhn check digit, the rule of the demo's rounds."""
     body = f"62{round_no:02d}{serial:07d}"
@@ -833,7 +840,7 @@ class TestingBuilder:
                     if rng.random() < OFFLINE_SHARE:  # no signal: the queue synced later
                         received += datetime.timedelta(minutes=rng.randrange(5, 40))
                     received = min(received, self.now)
-                    client_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+                    client_id = client_id_at(rng, when)
                     samples.append(
                         [
                             sample_pk,
