@@ -318,8 +318,9 @@ class TestingBuilder:
             status=Campaign.Status.FINISHED,
             **rule,
         )
-        # Started this morning at seven (or three hours ago, for a build before ten).
-        start = min(self.at(self.today, 7), self.now - datetime.timedelta(hours=3))
+        # Started this morning at seven (or five hours ago, for a build before noon: a build at
+        # night still has boxes at every stage of the trip to the lab).
+        start = min(self.at(self.today, 7), self.now - datetime.timedelta(hours=5))
         running = Campaign.objects.create(
             name=name.format("第二轮", self.today),
             area=district,
@@ -349,7 +350,14 @@ class TestingBuilder:
         return (
             # Every tube of the finished round went to the lab: sealed by the round's end.
             Round(1, finished, (self.at(day, 7), end), pickups_until=finished.ends_at),
-            Round(2, running, (start, self.now - datetime.timedelta(minutes=1)), pickups_until=self.now),
+            # The courier's last round was at least 40 minutes ago: tubes closed since wait at
+            # the desks (closed, not sealed) whatever the time of the build.
+            Round(
+                2,
+                running,
+                (start, self.now - datetime.timedelta(minutes=1)),
+                pickups_until=self.now - datetime.timedelta(minutes=40),
+            ),
         )
 
     def _transition(self, obj, area, source, target, note, when, user=None):
