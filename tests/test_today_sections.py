@@ -1,6 +1,7 @@
 """Other modules' urgent tasks head today's work (core.panels.register_page, control.TodayView)."""
 
 import pytest
+
 from epigrid.core import panels
 
 
