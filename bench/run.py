@@ -45,6 +45,9 @@ samples counted in the database; baseline a raw COPY of the same sample rows), o
 single-scan round trip meanwhile, the district's coverage with its drill-down and a grid's missed
 list (baselines: their raw queries); the rows it adds are removed afterwards.
 
+Then sample transport (--only transport, bench/transport.py): the transport board as the district
+commander with a day's 25,000 boxes added to the running round (removed afterwards).
+
 Then the bulk figures, each with a raw PostgreSQL COPY of the same rows timed in the same run and
 the ratio to it:
 - import: 100,000 resident rows (1% bad: wrong check digit, missing name, ID turned into a float)
@@ -61,7 +64,7 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,audit,worklists,testing,import,export]
+                                  [--only pages,audit,worklists,testing,transport,import,export]
                                   [--import-rows 100000] [--testing-scans 60000]
 """
 
@@ -90,7 +93,7 @@ GOAL_BUILD_S = 300
 GOAL_IMPORT_S = 30
 GOAL_EXPORT_S = 60
 GOAL_EXPORT_MB = 300
-FIGURES = ("pages", "audit", "worklists", "testing", "export", "import")
+FIGURES = ("pages", "audit", "worklists", "testing", "transport", "export", "import")
 
 
 def log(*parts):
@@ -1214,6 +1217,10 @@ def main():
             from bench import testing
 
             testing.measure(args, results, url)
+        if "transport" in only:  # the transport board with a day's 25,000 boxes
+            from bench import transport
+
+            transport.measure(args, results)
         if "export" in only:
             measure_export(args, results)
         if "import" in only:  # last: its rolled-back rows leave dead tuples behind

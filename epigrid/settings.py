@@ -261,6 +261,10 @@ AXES_VERBOSE = False
 # Bad API tokens: this many from one address within the cool-off answer 429 until it has passed.
 EPIGRID_TOKEN_FAILURE_LIMIT = env_int("EPIGRID_TOKEN_FAILURE_LIMIT", 20)
 
+# Batches of more than a few scans (phones syncing their offline queues) ingest at most this many
+# at a time per server process; live scans from the desks pass them (testing.api).
+EPIGRID_INGEST_BULK_SLOTS = env_int("EPIGRID_INGEST_BULK_SLOTS", 1)
+
 # Content-Security-Policy in every environment: pages load scripts and styles only from static
 # files (no inline script, style or handler; htmx's indicator styles are off, see base.html).
 CONTENT_SECURITY_POLICY = {

@@ -7,4 +7,4 @@ PORT="${PORT:-8000}"
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
 echo "epigrid: serving http://127.0.0.1:${PORT}/ (worker pid ${worker}); Ctrl-C stops both"
-.venv/bin/gunicorn epigrid.wsgi --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-3}" --access-logfile - --log-level warning
+.venv/bin/gunicorn epigrid.wsgi --config gunicorn.conf.py --bind "127.0.0.1:${PORT}" --access-logfile - --log-level warning

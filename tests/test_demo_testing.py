@@ -232,3 +232,18 @@ def test_it_writes_the_same_rounds_from_the_same_seed(monkeypatch):
     second = build(residents=1200)
     assert snapshot() == before
     assert first["counts"]["testing"] == second["counts"]["testing"]
+
+
+@pytest.mark.django_db
+def test_a_demo_built_at_night_still_has_tubes_at_every_stage():
+    """02:36 in Beijing, just after a courier's round: the running round started five hours ago
+    and the tubes closed since the last pick-up still wait at the desks."""
+    from freezegun import freeze_time
+
+    with freeze_time("2026-12-06 18:36:00", tick=True):
+        build()
+        _finished, running = rounds()
+        now = timezone.now()
+        assert now - running.starts_at >= timezone.timedelta(hours=5)
+        statuses = collections.Counter(Tube.objects.filter(campaign=running).values_list("status", flat=True))
+        assert statuses[Tube.Status.OPEN] and statuses[Tube.Status.CLOSED] and statuses[Tube.Status.SEALED]

@@ -4,6 +4,7 @@ import datetime
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -287,3 +288,59 @@ def test_a_stranger_named_once_is_answered_with_that_name_at_the_next_scan(cast,
     assert again["status"] == "accepted" and again["unregistered"] is True
     assert again["person"]["name"] == "孙*美"
     assert Find.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads writing at once need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_live_scan_is_not_held_up_by_a_sync_in_progress(cast):
+    """A phone syncing its offline queue holds the process's bulk slot: a desk's single scan
+    still goes through, a big batch waits for the slot."""
+    import threading
+
+    from epigrid.testing import api as testing_api
+
+    rnd = Round(cast)
+    persons = people(cast, 12)
+    tube = new_tube()
+    results = {}
+
+    def send(name, scans):
+        from django.db import connection as conn
+
+        try:
+            with translation.override("en"):
+                results[name] = api(rnd.sampler).post(BATCH_URL, {"scans": scans}, format="json")
+        finally:
+            conn.close()
+
+    for _slot in range(testing_api._BULK_SLOTS._initial_value):
+        testing_api._BULK_SLOTS.acquire()
+    try:
+        live = threading.Thread(target=send, args=("live", [rnd.scan(persons[0], tube)]))
+        bulk_scans = [rnd.scan(p, new_tube()) for p in persons[1 : testing_api.LIVE_SCANS + 2]]
+        bulk = threading.Thread(target=send, args=("bulk", bulk_scans))
+        live.start()
+        bulk.start()
+        live.join(timeout=30)
+        assert not live.is_alive() and results["live"].json()["outcomes"][0]["status"] == "accepted"
+        bulk.join(timeout=0.5)
+        assert bulk.is_alive() and "bulk" not in results
+    finally:
+        for _slot in range(testing_api._BULK_SLOTS._initial_value):
+            testing_api._BULK_SLOTS.release()
+    bulk.join(timeout=30)
+    assert [o["status"] for o in results["bulk"].json()["outcomes"]] == ["accepted"] * len(bulk_scans)
+
+
+def test_persons_and_rounds_with_samples_cannot_be_deleted(cast, rnd):
+    """The ingest's rows hold no database constraint to the round, point, desk and scanner
+    (decision 0019): Django keeps their on_delete rules."""
+    from django.db.models import ProtectedError
+
+    person = people(cast, 1)[0]
+    services.ingest(rnd.sampler, [rnd.scan(person, new_tube())])
+    sample = Sample.objects.get(person=person)
+    for obj in (person, sample.campaign, sample.desk, sample.point):
+        with pytest.raises(ProtectedError):
+            obj.delete()
+    assert Sample.objects.filter(pk=sample.pk).exists()

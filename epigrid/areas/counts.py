@@ -9,7 +9,8 @@ from epigrid.people.models import Person
 
 
 def _rolled_up(queryset, nodes):
-    per_area = dict(queryset.order_by().values_list("area").annotate(n=Count("id")))
+    # COUNT(*): an index-only count per area (people's person_area_live) when no other column is read.
+    per_area = dict(queryset.order_by().values_list("area").annotate(n=Count("*")))
     paths = dict(Area.objects.filter(pk__in=per_area).values_list("pk", "path"))
     by_path = Counter()
     for area_id, n in per_area.items():

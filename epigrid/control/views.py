@@ -40,6 +40,7 @@ from epigrid.control.forms import (
 )
 from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson
 from epigrid.control.tables import KeyPersonTable
+from epigrid.core import panels
 from epigrid.core.forms import StyledFormMixin, style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
@@ -644,6 +645,8 @@ class TodayView(LoginRequiredMixin, TemplateView):
         held_here = area is not None and area.level != Level.GRID and self.request.GET.get("own") == "1"
         now = timezone.now()
         ctx.update(area=area, held_here=held_here, now=now, limit=worklists.MAX_ROWS)
+        # Other modules' urgent tasks head the page (core.panels registry; control imports none).
+        ctx["urgent"] = panels.for_page(self.request, panels.TODAY, area=area, held_here=held_here, now=now)
         if code:
             ctx["trail"] = self._trail(area)
         if area is None or (area.level != Level.GRID and not held_here):

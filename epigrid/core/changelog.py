@@ -33,16 +33,26 @@ class ChangeLoggedModel(models.Model):
     class Meta:
         abstract = True
 
-    def serialize_for_log(self):
+    def serialize_for_log(self, values=None):
         # __dict__ instead of getattr: reading a deferred field would cost a query per row.
+        values = self.__dict__ if values is None else values
         return {
-            f.attname: to_json_value(self.__dict__[f.attname])
+            f.attname: to_json_value(values[f.attname])
             for f in self._meta.concrete_fields
-            if f.attname in self.__dict__ and f.attname not in _UNLOGGED_FIELDS
+            if f.attname in values and f.attname not in _UNLOGGED_FIELDS
         }
 
     def snapshot(self):
-        self._prechange = self.serialize_for_log()
+        # The values as loaded, copied shallowly at C speed (a list page loads hundreds of rows it
+        # never saves); turned into the log's JSON only when a save or delete compares them.
+        loaded = self.__dict__.copy()
+        loaded.pop("_loaded", None)
+        self._loaded = loaded
+
+    @property
+    def _prechange(self):
+        loaded = self.__dict__.get("_loaded")
+        return None if loaded is None else self.serialize_for_log(loaded)
 
     @property
     def scope_area_path(self):

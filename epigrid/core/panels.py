@@ -27,3 +27,26 @@ def for_object(request, obj):
         if context is not None:
             panels.append({"template_name": template_name, **context})
     return panels
+
+
+# Sections an operation app adds to another app's page: today's work (/control/today/) heads with
+# the urgent tasks of other modules (an antigen positive to test, a pooled-positive tube's persons
+# to hold and retest), without control importing them.
+TODAY = "page:control.today"
+
+
+def register_page(page, template_name, build):
+    """On page `page` (e.g. TODAY), include `template_name` with `panel` = build(request, **context):
+    a dict, or None to show nothing."""
+    if (template_name, build) not in _registry[page]:
+        _registry[page].append((template_name, build))
+
+
+def for_page(request, page, **context):
+    """[{"template_name": ..., **panel}] of the sections registered for `page`."""
+    sections = []
+    for template_name, build in _registry[page]:
+        panel = build(request, **context)
+        if panel is not None:
+            sections.append({"template_name": template_name, **panel})
+    return sections

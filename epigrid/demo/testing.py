@@ -195,6 +195,13 @@ SAMPLE_COLUMNS = [f.attname for f in Sample._meta.concrete_fields]
 SAMPLED_COLUMNS = [f.attname for f in SampledPerson._meta.concrete_fields]
 
 
+def client_id_at(rng, when):
+    """A UUIDv7 for a scan at `when`, as the desk page makes them (48 bits of milliseconds first:
+    the unique index fills at its right edge)."""
+    ms = int(when.timestamp() * 1000)
+    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62))
+
+
 def tube_barcode(round_no, serial):
     """12 digits with a Luhn check digit, the rule of the demo's rounds."""
     body = f"62{round_no:02d}{serial:07d}"
@@ -311,8 +318,9 @@ class TestingBuilder:
             status=Campaign.Status.FINISHED,
             **rule,
         )
-        # Started this morning at seven (or three hours ago, for a build before ten).
-        start = min(self.at(self.today, 7), self.now - datetime.timedelta(hours=3))
+        # Started this morning at seven (or five hours ago, for a build before noon: a build at
+        # night still has boxes at every stage of the trip to the lab).
+        start = min(self.at(self.today, 7), self.now - datetime.timedelta(hours=5))
         running = Campaign.objects.create(
             name=name.format("第二轮", self.today),
             area=district,
@@ -342,7 +350,14 @@ class TestingBuilder:
         return (
             # Every tube of the finished round went to the lab: sealed by the round's end.
             Round(1, finished, (self.at(day, 7), end), pickups_until=finished.ends_at),
-            Round(2, running, (start, self.now - datetime.timedelta(minutes=1)), pickups_until=self.now),
+            # The courier's last round was at least 40 minutes ago: tubes closed since wait at
+            # the desks (closed, not sealed) whatever the time of the build.
+            Round(
+                2,
+                running,
+                (start, self.now - datetime.timedelta(minutes=1)),
+                pickups_until=self.now - datetime.timedelta(minutes=40),
+            ),
         )
 
     def _transition(self, obj, area, source, target, note, when, user=None):
@@ -833,7 +848,7 @@ class TestingBuilder:
                     if rng.random() < OFFLINE_SHARE:  # no signal: the queue synced later
                         received += datetime.timedelta(minutes=rng.randrange(5, 40))
                     received = min(received, self.now)
-                    client_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+                    client_id = client_id_at(rng, when)
                     samples.append(
                         [
                             sample_pk,

@@ -111,6 +111,9 @@ class Person(ChangeLoggedModel):
         indexes = [
             models.Index(fields=["name_key", "id"], name="person_name_key"),  # the lists' order
             models.Index(fields=["phone"], name="person_phone"),
+            # Residents per grid (coverage of a testing round, the area tree's counts) as an
+            # index-only count: merged duplicates are not residents.
+            models.Index(fields=["area"], name="person_area_live", condition=models.Q(merged_into__isnull=True)),
         ]
         # Prefixes of the name and of the reversed number (the `prefix` lookup, people.search)
         # have indexes that migration 0005 makes per database, so they are not declared here:

@@ -1,6 +1,9 @@
 """Mass testing over the API: rounds and their coverage, points and desks, tubes, samples and the
 batch ingest the desks sync through. Every write goes through testing.services."""
 
+import threading
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -33,6 +36,12 @@ from epigrid.testing.serializers import (
     TubeDetailSerializer,
     TubeSerializer,
 )
+
+# A desk sends each scan as it is made (one, or the few queued while it waited); a phone back
+# online sends its whole queue. Big batches take one of a few slots per process, so a desk's
+# live scan never waits behind a crowd of syncs (the server's threads outnumber the slots).
+LIVE_SCANS = 5
+_BULK_SLOTS = threading.BoundedSemaphore(settings.EPIGRID_INGEST_BULK_SLOTS)
 
 
 def _refused(exc):
@@ -181,7 +190,11 @@ class SampleViewSet(ScopedReadOnlyModelViewSet):
         failure without losing or doubling a sample."""
         scans = request.data.get("scans") if isinstance(request.data, dict) else None
         try:
-            outcomes = services.ingest(request.user, scans)
+            if isinstance(scans, list) and len(scans) > LIVE_SCANS:
+                with _BULK_SLOTS:
+                    outcomes = services.ingest(request.user, scans)
+            else:
+                outcomes = services.ingest(request.user, scans)
         except services.BatchError as exc:
             raise _refused(exc) from None
         return Response({"outcomes": outcomes})

@@ -356,18 +356,31 @@ class Sample(ChangeLoggedModel):
 
     client_id = models.UUIDField(_("client id"), unique=True, default=uuid.uuid4)
     # Every index costs each of millions of inserts a day: only those a page or a rule reads.
+    # Round, point and desk are the tube's (which holds them as constraints), and every desk's
+    # transaction would key-share lock the same few rows through them: no database constraint on
+    # these copies (decision 0019, addendum). Django still enforces on_delete.
     campaign = models.ForeignKey(
         Campaign,
         on_delete=models.PROTECT,
         related_name="samples",
         verbose_name=_("testing round"),
         db_index=False,
+        db_constraint=False,
     )
     point = models.ForeignKey(
-        SamplingPoint, on_delete=models.PROTECT, related_name="samples", verbose_name=_("point")
+        SamplingPoint,
+        on_delete=models.PROTECT,
+        related_name="samples",
+        verbose_name=_("point"),
+        db_constraint=False,
     )
     desk = models.ForeignKey(
-        Desk, on_delete=models.PROTECT, related_name="samples", verbose_name=_("desk"), db_index=False
+        Desk,
+        on_delete=models.PROTECT,
+        related_name="samples",
+        verbose_name=_("desk"),
+        db_index=False,
+        db_constraint=False,
     )
     tube = models.ForeignKey(
         Tube, on_delete=models.PROTECT, related_name="samples", verbose_name=_("tube"), db_index=False
@@ -389,6 +402,7 @@ class Sample(ChangeLoggedModel):
         blank=True,
         related_name="samples",
         verbose_name=_("unregistered find"),
+        db_index=False,  # a partial index below: almost every sample has none
     )
     via = models.CharField(_("identified by"), max_length=8, choices=Via.choices, default=Via.DOCUMENT)
     # A second sample of the same person in the round is kept, flagged (warned at the desk).
@@ -402,6 +416,7 @@ class Sample(ChangeLoggedModel):
         related_name="+",
         verbose_name=_("scanned by"),
         db_index=False,
+        db_constraint=False,  # one user scans all day: see campaign above
     )
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     moved_to = models.ForeignKey(
@@ -425,6 +440,7 @@ class Sample(ChangeLoggedModel):
         indexes = [
             models.Index(fields=["tube", "position"], name="sample_tube_position"),
             models.Index(fields=["desk", "received_at"], name="sample_desk_received"),
+            models.Index(fields=["find"], name="sample_find", condition=models.Q(find__isnull=False)),
         ]
 
     def __str__(self):
@@ -439,9 +455,15 @@ class SampledPerson(OncePerRound, models.Model):
     before" check read this, not the samples. Filed under the person's grid at sampling time."""
 
     # Indexes: (campaign, person) unique and (campaign, area) for the counts; no others.
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint to the round and the grid: every desk's transaction would key-share
+    # lock those few rows (decision 0019, addendum); Django enforces on_delete.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+", db_index=False)
-    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     first_sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="+")
     sampled_at = models.DateTimeField()
 

@@ -362,6 +362,9 @@ def test_a_pre_formed_group_goes_into_the_open_tube_member_by_member(cast, page,
         (n, m.pk, "qr") for n, m in enumerate(members, start=1)
     ]
     assert len({s.client_id for s in samples}) == 3
+    # The desk makes time-ordered ids (UUIDv7): the server's unique index grows at its right edge.
+    assert [s.client_id.version for s in samples] == [7, 7, 7]
+    assert sorted(s.client_id for s in samples) == [s.client_id for s in samples]
     tube1, tube2 = Tube.objects.get(barcode=first), Tube.objects.get(barcode=second)
     assert (tube1.count, tube1.status) == (3, Tube.Status.CLOSED)
     assert (tube2.count, tube2.status) == (3, Tube.Status.OPEN)
