@@ -253,3 +253,18 @@ def test_completion_matches_a_brute_force_count(cast, rnd):
             per_household = services.building_completion(rnd, grid, building)
             assert sum(r["persons"] for r in per_household) == row["persons"]
     assert head["completion"] == round(100 * head["reported"] / max(head["persons"], head["reported"]), 1)
+
+
+def test_a_positive_to_arrange_heads_the_grid_workers_today_page(client, cast, rnd, family):
+    """core.panels.TODAY: the follow-up is on /control/today/ for the grid worker who must act,
+    not for the worker of another grid; once sampled-and-done it is off the page."""
+    report, _action = services.report(cast.grid_worker, rnd, family[0], Result.POSITIVE)
+    follow = AntigenFollowUp.objects.get(report=report)
+    client.force_login(cast.grid_worker)
+    page = client.get("/control/today/").content.decode()
+    assert 'data-testid="follow-up-row"' in page and f"/antigen/followups/{follow.pk}/" in page
+    client.force_login(cast.grid_worker_b)
+    assert 'data-testid="follow-up-row"' not in client.get("/control/today/").content.decode()
+    services.set_follow_up(cast.grid_worker, follow, AntigenFollowUp.Status.DONE)
+    client.force_login(cast.grid_worker)
+    assert 'data-testid="follow-up-row"' not in client.get("/control/today/").content.decode()

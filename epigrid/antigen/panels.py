@@ -25,3 +25,17 @@ def household_panel(request, household):
         "members": household.members.filter(merged_into__isnull=True).count(),
         **counts,
     }
+
+
+def today_follow_ups(request, area, held_here, now):
+    """Today's work (/control/today/) heads with the positives still to arrange a nucleic-acid
+    test for, in the area shown (the user's grid, or the roll-up's scope)."""
+    from epigrid.antigen.views import BANNER_ROWS, open_follow_ups
+
+    rows = open_follow_ups(request.user)
+    if area is not None:
+        rows = rows.filter(area__path__startswith=area.path)
+    rows = list(rows[: BANNER_ROWS + 1])
+    if not rows:
+        return None
+    return {"follow_ups": rows[:BANNER_ROWS], "follow_ups_more": len(rows) > BANNER_ROWS}
