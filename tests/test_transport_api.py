@@ -31,7 +31,7 @@ def tp(cast):
 
 
 def api(user):
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # messages are asserted in their English source
     client.force_authenticate(user)
     return client
 

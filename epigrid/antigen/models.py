@@ -209,13 +209,6 @@ class AntigenReport(ChangeLoggedModel):
     def get_absolute_url(self):
         return reverse("antigen:antigenreport_detail", args=[self.pk])
 
-    def serialize_for_log(self):
-        # The photo as its stored name: a FieldFile is no JSON value (core.changelog knows none).
-        data = super().serialize_for_log()
-        if "photo" in data:
-            data["photo"] = getattr(data["photo"], "name", data["photo"]) or ""
-        return data
-
     @property
     def retest_state(self):
         """'requested' while the last result is invalid; 'done' once a valid one replaced it."""

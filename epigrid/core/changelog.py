@@ -9,6 +9,7 @@ import datetime
 import decimal
 import uuid
 
+from django.core.files import File
 from django.db import models
 from django.db.models.signals import post_init
 
@@ -16,6 +17,8 @@ _UNLOGGED_FIELDS = {"created", "last_updated"}
 
 
 def to_json_value(value):
+    if isinstance(value, File):  # an uploaded file (photo) as its stored name
+        return value.name or ""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
