@@ -46,7 +46,8 @@ single-scan round trip meanwhile, the district's coverage with its drill-down an
 list (baselines: their raw queries); the rows it adds are removed afterwards.
 
 Then sample transport (--only transport, bench/transport.py): the transport board as the district
-commander with a day's 25,000 boxes added to the running round (removed afterwards).
+commander with a day's 25,000 boxes added to the running round (removed afterwards); and lab
+results (--only results, bench/results.py): the persons of a pooled-positive tube through the API.
 
 Then the bulk figures, each with a raw PostgreSQL COPY of the same rows timed in the same run and
 the ratio to it:
@@ -64,7 +65,7 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,audit,worklists,testing,transport,import,export]
+                                  [--only pages,audit,worklists,testing,transport,results,import,export]
                                   [--import-rows 100000] [--testing-scans 60000]
 """
 
@@ -93,7 +94,7 @@ GOAL_BUILD_S = 300
 GOAL_IMPORT_S = 30
 GOAL_EXPORT_S = 60
 GOAL_EXPORT_MB = 300
-FIGURES = ("pages", "audit", "worklists", "testing", "transport", "export", "import")
+FIGURES = ("pages", "audit", "worklists", "testing", "transport", "results", "export", "import")
 
 
 def log(*parts):
@@ -1221,6 +1222,10 @@ def main():
             from bench import transport
 
             transport.measure(args, results)
+        if "results" in only:  # a pooled-positive tube's persons
+            from bench import results as lab_results
+
+            lab_results.measure(args, results)
         if "export" in only:
             measure_export(args, results)
         if "import" in only:  # last: its rolled-back rows leave dead tuples behind
