@@ -100,6 +100,12 @@ RUN_LABS = ["add:transport.lab", "change:transport.lab", "change:transport.box"]
 # result only through their persons (people.view_person), samplers not at all.
 VIEW_RESULTS = ["view:results.tuberesult"]
 RECORD_RESULTS = ["add:results.tuberesult", "change:results.tuberesult"]
+# Pooled-positive follow-up 混阳处置 (docs/decisions/0023): grid workers, communities and streets hold
+# and retest the persons of their area; the command centre follows; labs and samplers see none.
+RETEST_MODELS = ("retests.poolfollowup", "retests.retesttask", "retests.zoneproposal")
+VIEW_RETESTS = [f"view:{m}" for m in RETEST_MODELS]
+RETEST_FIELD_WORK = ["change:retests.retesttask"]
+DECIDE_ZONE_PROPOSALS = ["change:retests.zoneproposal"]
 
 ROLES = {
     "district_commander": (
@@ -119,6 +125,7 @@ ROLES = {
             *RUN_LABS,
             *VIEW_ANTIGEN,
             *VIEW_RESULTS,
+            *VIEW_RETESTS,
             *USE_API,
         ),
     ),
@@ -141,6 +148,9 @@ ROLES = {
             *RUN_ANTIGEN_ROUNDS,
             *ANTIGEN_FIELD_WORK,
             *VIEW_RESULTS,
+            *VIEW_RETESTS,
+            *RETEST_FIELD_WORK,
+            *DECIDE_ZONE_PROPOSALS,
         ),
     ),
     "community_officer": (
@@ -160,6 +170,8 @@ ROLES = {
             *VIEW_ANTIGEN,
             *ANTIGEN_FIELD_WORK,
             *VIEW_RESULTS,
+            *VIEW_RETESTS,
+            *RETEST_FIELD_WORK,
         ),
     ),
     "grid_worker": (
@@ -180,6 +192,8 @@ ROLES = {
             *SWEEP,
             *VIEW_ANTIGEN,
             *ANTIGEN_FIELD_WORK,
+            *VIEW_RETESTS,
+            *RETEST_FIELD_WORK,
         ),
     ),
     "checkpoint_staff": (
@@ -234,6 +248,7 @@ ROLES = {
             *VIEW_TRANSPORT,
             *VIEW_ANTIGEN,
             *VIEW_RESULTS,
+            *VIEW_RETESTS,
             "view:audit.objectchange",
         ),
     ),
@@ -243,7 +258,7 @@ ROLES = {
             *[
                 f"{a}:{m}"
                 for a in ("view", "add", "change", "delete")
-                for m in FOUNDATION_MODELS + CONTROL_MODELS + TESTING_MODELS + ANTIGEN_MODELS
+                for m in FOUNDATION_MODELS + CONTROL_MODELS + TESTING_MODELS + ANTIGEN_MODELS + RETEST_MODELS
             ],
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

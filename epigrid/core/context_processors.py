@@ -20,6 +20,7 @@ NAVIGATION = [
     (_("Boxes"), "transport:box_list", "transport.view_box"),
     (_("Lab results"), "results:tuberesult_list", "results.view_tuberesult"),
     (_("Turnaround"), "results:turnaround", "results.view_tuberesult"),
+    (_("Pooled positive"), "retests:poolfollowup_list", "retests.view_poolfollowup"),
     (_("Antigen self-tests"), "antigen:antigenround_list", "antigen.view_antigenround"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),

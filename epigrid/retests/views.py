@@ -1,0 +1,169 @@
+"""Pages of the pooled-positive follow-up: the follow-up list, a follow-up (the tube and its
+persons, masked, with household, building, grid and grid worker), the task list and a task page
+with the one-tap moves. Reads go through `restrict`; writes through `retests.services`."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views import View
+
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
+from epigrid.people.models import Person
+from epigrid.results.services import tube_persons
+from epigrid.retests import services
+from epigrid.retests.filtersets import PoolFollowUpFilterSet, RetestTaskFilterSet
+from epigrid.retests.forms import MoveForm, RetestTaskForm
+from epigrid.retests.models import Kind, PoolFollowUp, RetestTask
+from epigrid.retests.tables import PoolFollowUpTable, RetestTaskTable
+
+TASK_PERM = "retests.view_retesttask"
+
+
+def open_tasks(user):
+    """The tasks still to do that `user` sees, soonest due first (the banner's rows)."""
+    if not user.has_scoped_perm(TASK_PERM):
+        return RetestTask.objects.none()
+    return (
+        RetestTask.objects.restrict(user, "view")
+        .filter(status__in=RetestTask.ACTIVE)
+        .select_related("area", "household__building", "follow_up__tube")
+        .order_by("due_by", "id")
+    )
+
+
+def visible_follow_ups(user):
+    """Follow-ups in the user's scope, and those holding a task the user sees (a grid worker's
+    resident sampled at another grid's point)."""
+    own = PoolFollowUp.objects.restrict(user, "view").values("pk")
+    via_tasks = RetestTask.objects.restrict(user, "view").values("follow_up_id")
+    return PoolFollowUp.objects.filter(Q(pk__in=own) | Q(pk__in=via_tasks))
+
+
+class PoolFollowUpListView(ObjectListView):
+    model = PoolFollowUp
+    table_class = PoolFollowUpTable
+    filterset_class = PoolFollowUpFilterSet
+
+    def get_queryset(self):
+        return visible_follow_ups(self.request.user).select_related("tube", "area")
+
+
+class PoolFollowUpDetailView(ObjectDetailView):
+    model = PoolFollowUp
+    template_name = "retests/poolfollowup_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            visible_follow_ups(self.request.user).select_related("tube__point", "area"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        tasks = RetestTask.objects.restrict(user, "view").filter(follow_up=self.object)
+        by_sample = {t.sample_id: t for t in tasks}
+        persons = Person.objects.restrict(user, "view")
+        rows = tube_persons(self.object.tube, persons=persons)
+        by_person = {t.person_id: t for t in by_sample.values() if t.person_id}
+        for row in rows:
+            row["task"] = by_person.get(row["person"])
+        ctx["persons"] = rows
+        # Unregistered persons (finds) have no Person row to scope by: their tasks, listed apart.
+        ctx["unregistered"] = [t for t in by_sample.values() if t.person_id is None]
+        return ctx
+
+
+class RetestTaskListView(ObjectListView):
+    model = RetestTask
+    table_class = RetestTaskTable
+    filterset_class = RetestTaskFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("area", "follow_up__tube")
+
+
+MOVES = ("hold", "retest", "negative", "positive", "resampled")
+
+
+def task_moves(task):
+    """The one-tap moves a task offers now, as slugs."""
+    allowed = task.allowed_transitions()
+    out = []
+    if task.kind == Kind.POOLED_POSITIVE:
+        if RetestTask.Status.HELD in allowed:
+            out.append("hold")
+        if RetestTask.Status.SAMPLED in allowed:
+            out.append("retest")
+        if task.status == RetestTask.Status.SAMPLED:
+            out += ["negative", "positive"]
+    else:
+        if RetestTask.Status.SAMPLED in allowed:
+            out.append("retest")
+        if task.status == RetestTask.Status.SAMPLED:
+            out.append("resampled")
+    return out
+
+
+class RetestTaskDetailView(ObjectDetailView):
+    model = RetestTask
+    template_name = "retests/retesttask_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_scoped_or_404(RetestTask, self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        task = self.object
+        user = self.request.user
+        ctx["moves"] = task_moves(task)
+        ctx["may_move"] = RetestTask.objects.restrict(user, "change").filter(pk=task.pk).exists()
+        rows = tube_persons(task.follow_up.tube, persons=Person.objects.filter(pk=task.person_id))
+        ctx["row"] = rows[0] if rows else None
+        ctx["may_see_entry"] = task.key_person_id and user.has_scoped_perm("control.view_keyperson")
+        return ctx
+
+
+class RetestTaskEditView(ObjectEditView):
+    model = RetestTask
+    form_class = RetestTaskForm
+
+    def get_object(self, queryset=None):
+        if "pk" not in self.kwargs:
+            raise Http404
+        return super().get_object(queryset)
+
+
+class RetestTaskMoveView(LoginRequiredMixin, View):
+    """POST /retests/tasks/<id>/<move>/: hold, retest (barcode), negative, positive, resampled."""
+
+    def post(self, request, pk, move):
+        task = get_scoped_or_404(RetestTask, request.user, pk)
+        if move not in MOVES:
+            raise Http404
+        form = MoveForm(request.POST)
+        data = form.cleaned_data if form.is_valid() else {"barcode": "", "note": ""}
+        note = data["note"]
+        try:
+            if move == "hold":
+                task = services.hold(request.user, task, note)
+            elif move == "retest":
+                task = services.record_retest(request.user, task, data["barcode"], note)
+            elif move == "resampled":
+                task = services.record_resample(request.user, task, note)
+            else:
+                task = services.record_retest_result(request.user, task, move, note)
+        except PermissionDenied:
+            raise
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("%(person)s: %(status)s.") % {"person": task.name, "status": task.get_status_display()},
+            )
+        return redirect(task.get_absolute_url())
