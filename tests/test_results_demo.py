@@ -41,3 +41,24 @@ def test_the_demo_reports_every_delivered_tube_of_the_finished_round():
     wipe()
     build()
     assert _digest() == digest
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_pooled_positive_tube_mid_retest_and_one_resolved():
+    from epigrid.retests.models import Kind, PoolFollowUp, RetestTask
+
+    built = build()
+    follow_ups = list(PoolFollowUp.objects.filter(kind=Kind.POOLED_POSITIVE).order_by("opened_at", "id"))
+    assert 1 <= len(follow_ups) <= 2
+    mid = RetestTask.objects.filter(follow_up=follow_ups[0])
+    states = set(mid.values_list("status", flat=True))
+    assert follow_ups[0].status == "open" and "released" in states and states & {"held", "sampled"}
+    assert not mid.filter(status="open").exists()  # everyone is held in place at least
+    assert all(t.retest_barcode for t in mid.filter(status__in=("sampled", "released")))
+    if len(follow_ups) == 2:
+        follow_ups[1].refresh_from_db()
+        assert follow_ups[1].status == "done"
+        assert set(RetestTask.objects.filter(follow_up=follow_ups[1]).values_list("status", flat=True)) == {
+            "released"
+        }
+    assert built["counts"]["retests"]["tasks"]["released"] >= 1

@@ -34,6 +34,7 @@ from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.results import build_results, results_counts
+from epigrid.demo.retests import build_retests, retests_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.demo.transport import build_transport, transport_counts
 from epigrid.people.models import Person, Tag
@@ -136,6 +137,7 @@ def module_counts():
         "control": control_counts(),
         "jobs": job_counts(),
         "testing": testing_counts(),
+        "retests": retests_counts(),
         "transport": transport_counts(),
         "results": results_counts(),
         "antigen": antigen_counts(),
@@ -249,6 +251,7 @@ class _Builder:
         build_antigen(self.plan, self.areas, self.users, audit=self.audit)
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
         build_results(self.testing.now)
+        build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
