@@ -95,6 +95,28 @@ class Command(BaseCommand):
                 f"({rnd['sampled']:,} of {rnd['expected']:,}, {rnd['exempt']:,} exempt, {rnd['missed']:,} missed) · "
                 f"{rnd['points']:,} points · {rnd['samples']:,} samples · tubes {tubes} · finds {finds}"
             )
+        transport = counts.get("transport")
+        if transport:
+            boxes = " · ".join(f"{status.replace('_', ' ')} {n:,}" for status, n in transport["boxes"].items())
+            out(
+                f"  transport: {transport['labs']:,} labs · boxes {boxes} ({transport['received_late']:,} late, "
+                f"{transport['with_missing_tubes']:,} with a missing tube)"
+            )
+        results = counts.get("results")
+        if results:
+            by_result = " · ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in results["by_result"].items())
+            out(f"  lab results: {by_result} ({results['late']:,} late, {results['corrections']:,} corrected)")
+        retests = counts.get("retests")
+        if retests:
+            tasks = " · ".join(f"{status} {n:,}" for status, n in sorted(retests["tasks"].items()))
+            out(f"  pooled-positive and invalid follow-ups: {sum(retests['follow_ups'].values()):,} · tasks {tasks}")
+        antigen = counts.get("antigen")
+        if antigen:
+            reports = " · ".join(f"{r} {n:,}" for r, n in antigen["reports"].items())
+            out(
+                f"  antigen: {antigen['kits']:,} kits to {antigen['households_with_kits']:,} households · "
+                f"reports {reports}"
+            )
         finished = {kind: by_status.get("succeeded", 0) for kind, by_status in jobs.items()}
         out("  finished jobs: " + (" · ".join(f"{kind} {n:,}" for kind, n in finished.items()) or "none"))
 
