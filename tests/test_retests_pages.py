@@ -2,7 +2,7 @@
 persons with household, building, grid and grid worker), today's work heading, scoping."""
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from epigrid.control.models import KeyPerson
 from epigrid.retests.models import PoolFollowUp, RetestTask, ZoneProposal
@@ -117,3 +117,72 @@ def test_today_shows_the_task_to_grid_a_worker_only_and_counts_for_the_commander
     task.save()
     page = cast.client_for(cast.grid_worker).get("/control/today/").content.decode()
     assert 'data-testid="retest-task-row"' not in page
+
+
+def proposed(cast, grid=None):
+    """A positive retest in `grid` (grid A by default): its building proposed as a risk zone."""
+    from epigrid.retests import services as retest_services
+
+    task = flagged(cast, grid, persons=1).tasks.get()
+    task = retest_services.record_retest(None, task, f"RT{task.pk}")
+    retest_services.record_retest_result(None, task, "positive")
+    return ZoneProposal.objects.get(task=task)
+
+
+class TestZoneProposalScope(ScopedViewTests):
+    model = ZoneProposal
+    list_url = "/retests/proposals/"
+    readonly_user = "commander"
+
+    def make_object(self, cast, grid):
+        return proposed(cast, grid)
+
+    def list_text(self, obj):
+        return obj.building.name + "</a>"
+
+    def edit_url(self, obj):
+        return f"/retests/proposals/{obj.pk}/dismiss/"
+
+    def edit_data(self, cast, obj):
+        return {"note": "已核实为同名误报"}
+
+
+def test_the_street_confirms_a_proposal_and_control_draws_the_buildings_zone(cast):
+    from epigrid.control.models import Zone
+
+    proposal = proposed(cast)
+    client = cast.client_for(cast.street_officer)
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert 'data-testid="move-confirm"' in page
+    assert client.post(f"/retests/proposals/{proposal.pk}/confirm/", {"level": "high"}).status_code == 302
+    proposal.refresh_from_db()
+    zone = Zone.objects.get()
+    assert (proposal.status, proposal.zone) == ("confirmed", zone)
+    assert (zone.building, zone.level, zone.area) == (cast.building_a, "high", cast.grid_a)
+    assert zone.last_case_on == timezone.localdate(proposal.task.sampled_at)  # the case's day
+    # Deciding again changes nothing: the proposal is no longer open.
+    client.post(f"/retests/proposals/{proposal.pk}/confirm/", {"level": "high"})
+    assert Zone.objects.count() == 1
+
+
+def test_a_grid_worker_sees_the_proposal_but_cannot_decide_it(cast):
+    from epigrid.control.models import Zone
+
+    proposal = proposed(cast)
+    client = cast.client_for(cast.grid_worker)
+    page = client.get(proposal.get_absolute_url())
+    assert page.status_code == 200 and 'data-testid="move-confirm"' not in page.content.decode()
+    assert client.post(f"/retests/proposals/{proposal.pk}/confirm/", {"level": "high"}).status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed" and not Zone.objects.exists()
+
+
+def test_an_unknown_level_is_refused_and_nothing_is_drawn(cast):
+    from epigrid.control.models import Zone
+
+    proposal = proposed(cast)
+    client = cast.client_for(cast.street_officer)
+    response = client.post(f"/retests/proposals/{proposal.pk}/confirm/", {"level": "purple"}, follow=True)
+    assert "Unknown zone level" in response.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed" and not Zone.objects.exists()

@@ -21,6 +21,7 @@ NAVIGATION = [
     (_("Lab results"), "results:tuberesult_list", "results.view_tuberesult"),
     (_("Turnaround"), "results:turnaround", "results.view_tuberesult"),
     (_("Pooled positive"), "retests:poolfollowup_list", "retests.view_poolfollowup"),
+    (_("Zone proposals"), "retests:zoneproposal_list", "retests.view_zoneproposal"),
     (_("Antigen self-tests"), "antigen:antigenround_list", "antigen.view_antigenround"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),

@@ -2,7 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
-from epigrid.retests.models import Kind, PoolFollowUp, RetestTask
+from epigrid.retests.models import Kind, PoolFollowUp, RetestTask, ZoneProposal
 
 
 class PoolFollowUpFilterSet(django_filters.FilterSet):
@@ -25,3 +25,12 @@ class RetestTaskFilterSet(django_filters.FilterSet):
     class Meta:
         model = RetestTask
         fields = ["q", "kind", "status", "area"]
+
+
+class ZoneProposalFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ZoneProposal.Status.choices, label=_("Status"))
+    area = ScopedAreaFilter(label=_("Area"))
+
+    class Meta:
+        model = ZoneProposal
+        fields = ["status", "area"]

@@ -201,6 +201,16 @@ class ZoneProposal(WorkflowModel, ChangeLoggedModel):
     )
     reason = models.CharField(_("reason"), max_length=200)
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    # The zone drawn when the street confirmed the proposal (control's zone, with its lifting).
+    zone = models.ForeignKey(
+        "control.Zone",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("risk zone"),
+        editable=False,
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED)
 
     scope_lookup = "area__path"
@@ -220,3 +230,6 @@ class ZoneProposal(WorkflowModel, ChangeLoggedModel):
 
     def __str__(self):
         return f"{self.building} · {self.get_status_display()}"
+
+    def get_absolute_url(self):
+        return reverse("retests:zoneproposal_detail", args=[self.pk])

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.control import services as control_services
+from epigrid.core.scoping import check_in_scope
 from epigrid.core.tabular import CellError
 from epigrid.results.services import parse_barcode
 from epigrid.retests.models import DEFAULT_DUE_HOURS, Kind, PoolFollowUp, RetestTask, ZoneProposal
@@ -275,10 +276,40 @@ def propose_zone(task, now=None):
         return ZoneProposal.objects.get(building=building, status=ZoneProposal.Status.PROPOSED)
 
 
-def decide_proposal(user, proposal, target, note=""):
-    """The street confirms or dismisses a proposal (drawing the zone stays control's page)."""
+def zone_levels():
+    """The active protocol's zone levels, highest first (as every protocol lists them)."""
+    protocol = control_services.active_protocol()
+    return list(protocol.rules["zones"]["levels"]) if protocol is not None else []
+
+
+def decide_proposal(user, proposal, target, note="", level=None):
+    """The street confirms or dismisses a proposal. Confirming draws the building's risk zone
+    through control (`draw_zone`, at `level` or the protocol's highest), dated from the positive
+    retest, in the same transaction; the user must be one who may draw zones there."""
     if user is not None and not ZoneProposal.objects.restrict(user, "change").filter(pk=proposal.pk).exists():
         raise PermissionDenied(_("You may not decide this proposal."))
     with transaction.atomic():
         proposal = ZoneProposal.objects.select_for_update().get(pk=proposal.pk)
-        return proposal.transition(target, note=note)
+        if target != ZoneProposal.Status.CONFIRMED:
+            return proposal.transition(target, note=note)
+        levels = zone_levels()
+        if not levels:
+            raise ValidationError(_("No protocol is in force: a zone cannot be drawn."), code="protocol")
+        level = level or levels[0]
+        if level not in levels:
+            raise ValidationError(
+                _("Unknown zone level “%(level)s”.") % {"level": str(level)[:20]}, code="level"
+            )
+        task = proposal.task
+        case_on = (
+            timezone.localdate(task.sampled_at or task.resolved_at)
+            if task and (task.sampled_at or task.resolved_at)
+            else None
+        )
+        today = timezone.localdate()
+        zone = control_services.draw_zone(
+            proposal.building.area, level, today, building=proposal.building, last_case_on=case_on or today
+        )
+        if user is not None:
+            check_in_scope(user, zone, "add")  # drawing zones is the street's and the command centre's
+        return proposal.transition(target, note=note, zone=zone)

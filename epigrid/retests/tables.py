@@ -4,7 +4,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from epigrid.retests.models import PoolFollowUp, RetestTask
+from epigrid.retests.models import PoolFollowUp, RetestTask, ZoneProposal
 
 TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
 
@@ -47,4 +47,21 @@ class RetestTaskTable(tables.Table):
         attrs = TABLE_ATTRS
 
     def render_due_by(self, value):
+        return _moment(value)
+
+
+class ZoneProposalTable(tables.Table):
+    building = tables.Column(
+        verbose_name=_("building"),
+        accessor="building__name",
+        linkify=lambda record: reverse("retests:zoneproposal_detail", args=[record.pk]),
+    )
+    area = tables.Column(verbose_name=_("grid"), accessor="area__name", order_by=("area__path",))
+
+    class Meta:
+        model = ZoneProposal
+        fields = ["building", "area", "status", "proposed_at", "reason"]
+        attrs = TABLE_ATTRS
+
+    def render_proposed_at(self, value):
         return _moment(value)

@@ -11,14 +11,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
 
+from epigrid.control.models import ZONE_LEVEL_LABELS
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.people.models import Person
 from epigrid.results.services import tube_persons
 from epigrid.retests import services
-from epigrid.retests.filtersets import PoolFollowUpFilterSet, RetestTaskFilterSet
+from epigrid.retests.filtersets import PoolFollowUpFilterSet, RetestTaskFilterSet, ZoneProposalFilterSet
 from epigrid.retests.forms import MoveForm, RetestTaskForm
-from epigrid.retests.models import Kind, PoolFollowUp, RetestTask
-from epigrid.retests.tables import PoolFollowUpTable, RetestTaskTable
+from epigrid.retests.models import Kind, PoolFollowUp, RetestTask, ZoneProposal
+from epigrid.retests.tables import PoolFollowUpTable, RetestTaskTable, ZoneProposalTable
 
 TASK_PERM = "retests.view_retesttask"
 
@@ -167,3 +168,60 @@ class RetestTaskMoveView(LoginRequiredMixin, View):
                 _("%(person)s: %(status)s.") % {"person": task.name, "status": task.get_status_display()},
             )
         return redirect(task.get_absolute_url())
+
+
+# -- zone proposals: the street confirms (control draws the zone) or dismisses ---------------------
+
+
+class ZoneProposalListView(ObjectListView):
+    model = ZoneProposal
+    table_class = ZoneProposalTable
+    filterset_class = ZoneProposalFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("building", "area")
+
+
+class ZoneProposalDetailView(ObjectDetailView):
+    model = ZoneProposal
+    template_name = "retests/zoneproposal_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_scoped_or_404(ZoneProposal, self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        proposal = self.object
+        ctx["may_decide"] = (
+            proposal.status == ZoneProposal.Status.PROPOSED
+            and ZoneProposal.objects.restrict(self.request.user, "change").filter(pk=proposal.pk).exists()
+            and self.request.user.has_scoped_perm("control.add_zone")
+        )
+        ctx["levels"] = [(level, ZONE_LEVEL_LABELS.get(level, level)) for level in services.zone_levels()]
+        return ctx
+
+
+class ZoneProposalMoveView(ZoneProposalDetailView):
+    """POST /retests/proposals/<id>/confirm/ (with the zone level) or /dismiss/ (with a note); a GET
+    shows the proposal."""
+
+    def post(self, request, pk, move):
+        proposal = get_scoped_or_404(ZoneProposal, request.user, pk)
+        targets = {"confirm": ZoneProposal.Status.CONFIRMED, "dismiss": ZoneProposal.Status.DISMISSED}
+        if move not in targets:
+            raise Http404
+        note = (request.POST.get("note") or "")[:200].strip()
+        try:
+            proposal = services.decide_proposal(
+                request.user, proposal, targets[move], note=note, level=request.POST.get("level") or None
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("%(building)s: %(status)s.")
+                % {"building": proposal.building.name, "status": proposal.get_status_display()},
+            )
+        return redirect(proposal.get_absolute_url())
