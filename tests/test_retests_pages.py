@@ -182,7 +182,9 @@ def test_an_unknown_level_is_refused_and_nothing_is_drawn(cast):
 
     proposal = proposed(cast)
     client = cast.client_for(cast.street_officer)
-    response = client.post(f"/retests/proposals/{proposal.pk}/confirm/", {"level": "purple"}, follow=True)
+    response = client.post(
+        f"/retests/proposals/{proposal.pk}/confirm/", {"level": "purple"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "Unknown zone level" in response.content.decode()
     proposal.refresh_from_db()
     assert proposal.status == "proposed" and not Zone.objects.exists()
