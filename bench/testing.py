@@ -42,7 +42,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from bench.run import ROOT, analyze, emit, log, percentile, time_page
@@ -67,10 +66,10 @@ BATCH_PATH = "/api/v1/samples/batch/"
 
 
 def client_id(rng, ms):
-    """A UUIDv7 as the desk page makes them (static/testing/desk.js): 48 bits of milliseconds,
-    version 7, variant, 74 random bits."""
-    value = (ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62)
-    return str(uuid.UUID(int=value))
+    """A client id as the desk page makes them (epigrid.demo.testing.uuid7)."""
+    from epigrid.demo.testing import uuid7
+
+    return str(uuid7(rng, ms))
 
 
 def tube_barcode(serial):

@@ -21,9 +21,13 @@ def register(model_label, template_name, build):
 
 def for_object(request, obj):
     """[{"template_name": ..., **context}] of the panels registered for obj's model."""
+    return _build(obj._meta.label_lower, request, obj)
+
+
+def _build(key, *args, **kwargs):
     panels = []
-    for template_name, build in _registry[obj._meta.label_lower]:
-        context = build(request, obj)
+    for template_name, build in _registry[key]:
+        context = build(*args, **kwargs)
         if context is not None:
             panels.append({"template_name": template_name, **context})
     return panels
@@ -31,22 +35,16 @@ def for_object(request, obj):
 
 # Sections an operation app adds to another app's page: today's work (/control/today/) heads with
 # the urgent tasks of other modules (an antigen positive to test, a pooled-positive tube's persons
-# to hold and retest), without control importing them.
+# to hold and retest), without control importing them. The same registry, keyed by page.
 TODAY = "page:control.today"
 
 
 def register_page(page, template_name, build):
     """On page `page` (e.g. TODAY), include `template_name` with `panel` = build(request, **context):
     a dict, or None to show nothing."""
-    if (template_name, build) not in _registry[page]:
-        _registry[page].append((template_name, build))
+    register(page, template_name, build)
 
 
 def for_page(request, page, **context):
     """[{"template_name": ..., **panel}] of the sections registered for `page`."""
-    sections = []
-    for template_name, build in _registry[page]:
-        panel = build(request, **context)
-        if panel is not None:
-            sections.append({"template_name": template_name, **panel})
-    return sections
+    return _build(page, request, **context)

@@ -195,11 +195,14 @@ SAMPLE_COLUMNS = [f.attname for f in Sample._meta.concrete_fields]
 SAMPLED_COLUMNS = [f.attname for f in SampledPerson._meta.concrete_fields]
 
 
-def client_id_at(rng, when):
-    """A UUIDv7 for a scan at `when`, as the desk page makes them (48 bits of milliseconds first:
-    the unique index fills at its right edge)."""
-    ms = int(when.timestamp() * 1000)
+def uuid7(rng, ms):
+    """A UUIDv7 as the desk page makes them (static/testing/desk.js): 48 bits of milliseconds (the
+    unique index fills at its right edge), version 7, variant, 74 bits from `rng`."""
     return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62))
+
+
+def client_id_at(rng, when):
+    return uuid7(rng, int(when.timestamp() * 1000))
 
 
 def tube_barcode(round_no, serial):
