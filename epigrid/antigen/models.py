@@ -280,7 +280,3 @@ class AntigenFollowUp(WorkflowModel, ChangeLoggedModel):
 
     def is_late(self, now=None):
         return self.status == self.Status.OPEN and self.due_by < (now or timezone.now())
-
-    @classmethod
-    def merge_persons(cls, field, survivor, duplicate):
-        return cls._default_manager.filter(**{field: duplicate}).update(**{field: survivor})

@@ -8,7 +8,7 @@ list and the round page of whoever may see them: that is where a grid worker's a
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -55,7 +55,7 @@ def open_follow_ups(user):
     return (
         AntigenFollowUp.objects.restrict(user, "view")
         .filter(status__in=AntigenFollowUp.ACTIVE)
-        .select_related("person", "area", "report__household__building", "report__round")
+        .select_related("person", "area__parent", "report__household__building", "report__round")
         .order_by("due_by", "id")
     )
 
@@ -79,7 +79,10 @@ def _inside(path, paths):
 def round_for(user, pk, perm=REPORT_PERM):
     if not user.has_scoped_perm(perm):
         raise PermissionDenied
-    return get_scoped_or_404(AntigenRound, user, pk)
+    rnd = get_scoped_or_404(AntigenRound, user, pk)
+    # Its covered areas once: pages test every grid and household against them (rnd.covers).
+    prefetch_related_objects([rnd], "areas")
+    return rnd
 
 
 def resolve_node(user, rnd, code=None, perm=REPORT_PERM):
@@ -294,6 +297,7 @@ class HandOutView(LoginRequiredMixin, View):
     def households(self, rnd, building, errors, typed):
         households = list(
             Household.objects.filter(building=building)
+            .select_related("building")
             .annotate(member_count=Count("members", filter=Q(members__merged_into__isnull=True)))
             .order_by("unit", "room")
         )

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -126,20 +126,12 @@ class TubeResultViewSet(ScopedReadOnlyModelViewSet):
         return Response(services.turnaround(results, by))
 
 
-class _PersonsReader(permissions.IsAuthenticated):
-    """Signed in and allowed to see persons somewhere; which persons is the scoped queryset's."""
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        request._request._epigrid_api_user = request.user
-        return request.user.has_scoped_perm("people.view_person")
-
-
 class TubePersonsView(APIView):
     """GET /api/v1/tubes/{barcode}/persons/"""
 
-    permission_classes = [_PersonsReader]
+    # The default ScopedPermission: signed in and allowed to view persons somewhere; which
+    # persons is the restricted queryset's.
+    queryset = Person.objects.all()
 
     @extend_schema(
         responses={
@@ -167,7 +159,9 @@ class TubePersonsView(APIView):
 class PersonLatestResultView(APIView):
     """GET /api/v1/persons/{id}/latest-result/"""
 
-    permission_classes = [_PersonsReader]
+    # The default ScopedPermission: signed in and allowed to view persons somewhere; which
+    # persons is the restricted queryset's.
+    queryset = Person.objects.all()
 
     @extend_schema(
         responses={

@@ -74,7 +74,7 @@ def lab_choices(user, permission):
         return labs
     if not user.has_scoped_perm(permission):
         return labs.none()
-    if user.scope_paths(permission, bound=False):
+    if user.scope_paths(permission, bound=False) != []:  # None: every root
         return labs
     return labs.filter(staff=user)
 

@@ -38,9 +38,8 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.models import Grant
 from epigrid.audit.models import Action
 from epigrid.audit.services import build_change, write_changes
-from epigrid.core import identity
+from epigrid.core import identity, reasons
 from epigrid.core.imports import bulk_insert
-from epigrid.core.reasons import MIN_REASON_CHARS
 from epigrid.core.tabular import CellError, cell_datetime, cell_text
 from epigrid.results.models import CT_MAX, CT_MIN, FLAGGED, Result, ResultCorrection, Source, TubeResult
 from epigrid.results.signals import ResultChange, results_changed
@@ -187,12 +186,13 @@ def parse_barcode(value):
 
 def parse_reason(value):
     """A correction's reason: '' when empty, else text that says something (two letters or more)."""
-    text = unicodedata.normalize("NFKC", cell_text(value) if value is not None else "").strip()
-    if not text:
+    text = cell_text(value) if value is not None else ""
+    if not text.strip():
         return ""
-    if sum(1 for c in text if unicodedata.category(c)[0] in ("L", "N")) < MIN_REASON_CHARS:
-        raise CellError(_("The reason for the correction must say something (at least two characters)."))
-    return text[:300]
+    try:
+        return reasons.clean_reason(text)[:300]
+    except ValidationError:
+        raise CellError(_("The reason for the correction must say something (at least two characters).")) from None
 
 
 FIELDS = ("barcode", "result", "ct_orf1ab", "ct_n", "tested_at", "reported_at", "reason")

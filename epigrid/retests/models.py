@@ -176,10 +176,6 @@ class RetestTask(WorkflowModel, ChangeLoggedModel):
             return False
         return self.due_by < (now or timezone.now())
 
-    @classmethod
-    def merge_persons(cls, field, survivor, duplicate):
-        return cls._default_manager.filter(**{field: duplicate}).update(**{field: survivor})
-
 
 class ZoneProposal(WorkflowModel, ChangeLoggedModel):
     """A building proposed as a risk zone after a positive retest, for the street to confirm (the

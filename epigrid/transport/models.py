@@ -71,7 +71,6 @@ class Box(WorkflowModel, ChangeLoggedModel):
         Status.IN_TRANSIT: {Status.RECEIVED},
     }
     IN_USE = (Status.OPEN, Status.SEALED, Status.IN_TRANSIT)
-    NOT_DELIVERED = IN_USE
 
     barcode = models.CharField(_("box barcode"), max_length=32)
     # Cascades: a round, a point or a tube is deleted only while nothing was sampled into it
