@@ -42,7 +42,7 @@ from epigrid.core import identity, reasons
 from epigrid.core.imports import bulk_insert
 from epigrid.core.tabular import CellError, cell_datetime, cell_text
 from epigrid.results.models import CT_MAX, CT_MIN, FLAGGED, Result, ResultCorrection, Source, TubeResult
-from epigrid.results.signals import ResultChange, results_changed
+from epigrid.results.signals import ResultChange, results_changed, results_recorded
 from epigrid.testing.models import Sample, Tube
 from epigrid.transport.services import delivered_tubes
 
@@ -429,6 +429,14 @@ def apply_plan(plan, source, job=None):
         if changes:
             # Inside the transaction: the follow-up (fan-out, tasks) commits with the result or not at all.
             results_changed.send(sender=TubeResult, lab=plan.lab, changes=changes, source=source)
+        if results_recorded.has_listeners(TubeResult):
+            recorded = [
+                (row.tube[T_PK], row.data["barcode"], row.data["result"])
+                for row in plan.rows
+                if row.action in (CREATED, UPDATED, CORRECTED)
+            ]
+            if recorded:
+                results_recorded.send(sender=TubeResult, lab=plan.lab, recorded=recorded, source=source)
     return plan
 
 

@@ -9,13 +9,21 @@ results, once per batch, with:
   source   results.models.Source of the batch.
 A receiver runs in the same transaction: what it writes commits with the results or not at all,
 and an exception it raises refuses the whole batch. It must work in bulk (one batch may flag
-thousands of tubes), e.g. with `results.services.tube_persons` per flagged tube only."""
+thousands of tubes), e.g. with `results.services.tube_persons` per flagged tube only.
+
+`results_recorded` is sent right after it, in the same transaction, with every tube whose result
+was stored (created, updated from pending, corrected), flagged or not:
+  lab       the transport.Lab; source as above;
+  recorded  [(tube id, barcode, result)] — up to a whole LIS file's million rows: a receiver
+            intersects it with the few tubes it waits for (single-tube retests) rather than
+            querying per row. Only built when something listens."""
 
 from dataclasses import dataclass
 
 from django.dispatch import Signal
 
 results_changed = Signal()
+results_recorded = Signal()
 
 
 @dataclass(frozen=True)
