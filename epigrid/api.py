@@ -22,6 +22,7 @@ from epigrid.control.api import (
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
 from epigrid.results.api import TubeResultViewSet
+from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
 
@@ -48,6 +49,9 @@ router.register("antigen-rounds", AntigenRoundViewSet)
 router.register("antigen-kits", KitDistributionViewSet)
 router.register("antigen-reports", AntigenReportViewSet)
 router.register("antigen-followups", AntigenFollowUpViewSet)
+router.register("retest-followups", PoolFollowUpViewSet)
+router.register("retest-tasks", RetestTaskViewSet)
+router.register("zone-proposals", ZoneProposalViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

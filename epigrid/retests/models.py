@@ -192,8 +192,10 @@ class ZoneProposal(WorkflowModel, ChangeLoggedModel):
         "areas.Building", on_delete=models.PROTECT, related_name="+", verbose_name=_("building")
     )
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
+    # The proposal stands on its task's positive retest: it goes with the task (only ever deleted
+    # with its round's tubes), rather than outliving it and holding its building and area.
     task = models.ForeignKey(
-        RetestTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("task")
+        RetestTask, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("task")
     )
     reason = models.CharField(_("reason"), max_length=200)
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)

@@ -1,14 +1,18 @@
 """Named service functions of the pooled-positive follow-up (decision 0023). The receiver of
 `results_changed`, the pages and the demo all write through these.
 
-- `open_follow_up(tube, kind)`: the follow-up and one task per person of the tube, in the caller's
-  transaction (the results' own: a failure here refuses the batch, so a flagged tube never lacks
-  its tasks). Idempotent: the same tube and kind again changes nothing; a cancelled follow-up
-  (a correction undone) reopens with its cancelled tasks.
+- `open_follow_ups([(tube, kind)])` (and `open_follow_up(tube, kind)` for one): the follow-up and
+  one task per person of each tube, in the caller's transaction (the results' own: a failure here
+  refuses the batch, so a flagged tube never lacks its tasks), set-based: a LIS file flagging
+  thousands of tubes costs a few queries. Idempotent: the same tube and kind again changes
+  nothing; a cancelled follow-up (a correction undone) reopens with its cancelled tasks.
 - `cancel_follow_up(tube, kind, reason)`: the tube was corrected away from pooled positive /
   invalid: its follow-up and still open tasks are cancelled (finished ones keep their outcome).
 - `hold`, `record_retest`, `record_retest_result`, `record_resample`: the grid worker's taps, each
   under the task's row lock, in scope, through the workflow (history rows) and the change log.
+- `apply_lab_results(recorded)` (the receiver of results_recorded): the lab's negative or positive
+  result of a retest tube ends the tasks waiting for it, as the worker's tap would (`_resolve`, the
+  one shared end); `record_retest` does the same at once when the result came first.
 - A positive retest registers the person through `control.services.register_key_person` and
   proposes their building as a risk zone (`ZoneProposal`), both in the same transaction.
 """
@@ -21,9 +25,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epigrid.areas.models import Area
+from epigrid.audit.services import log_bulk_create
 from epigrid.control import services as control_services
+from epigrid.core.imports import bulk_insert
 from epigrid.core.scoping import check_in_scope
 from epigrid.core.tabular import CellError
+from epigrid.results.models import Result, TubeResult
 from epigrid.results.services import parse_barcode
 from epigrid.retests.models import DEFAULT_DUE_HOURS, Kind, PoolFollowUp, RetestTask, ZoneProposal
 from epigrid.testing.models import Sample, Tube
@@ -34,6 +42,12 @@ from epigrid.testing.models import Sample, Tube
 # (decision 0021). Anchor: the retest's sampling day (the category's anchor is "identified").
 KEY_PERSON_CATEGORY = "suspected"
 KEY_PERSON_SOURCE = "testing"
+# The lab's results that end a single-tube retest; pooled positive, invalid and pending leave the
+# task sampled (the worker arranges another tube).
+FINAL_RESULTS = (Result.NEGATIVE, Result.POSITIVE)
+# Tubes per look-up query: thousands of flagged tubes stay a few queries, under SQLite's limit of
+# bound parameters.
+CHUNK = 10_000
 
 
 def due_hours():
@@ -60,58 +74,165 @@ def _actor(user):
 
 def open_follow_up(tube, kind, now=None):
     """The follow-up of `tube` for `kind` (Kind) with a task per person in it; returns
-    (follow_up, created). Runs in the caller's transaction."""
+    (follow_up, created). Runs in the caller's transaction. One tube of `open_follow_ups`."""
+    tube_id = tube.pk if isinstance(tube, Tube) else int(tube)
+    key = (tube_id, Kind(kind).value)
+    opened = open_follow_ups([key], now).get(key)
+    if opened is None:
+        raise Tube.DoesNotExist(f"No tube {tube_id}.")
+    return opened
+
+
+def open_follow_ups(flagged, now=None):
+    """The follow-ups of many flagged tubes at once (`flagged`: (tube id, kind) pairs, e.g. every
+    pooled positive of a LIS file) with a task per person in each; returns {(tube id, kind value):
+    (follow_up, created)}. Runs in the caller's transaction.
+
+    Set-based, because one batch may flag thousands of tubes: the existing follow-ups, the tubes,
+    their samples and the areas are read in one query each (per CHUNK tubes), the new follow-ups
+    and tasks are inserted in bulk with the change-log rows their saves would have written.
+    Idempotent: an existing follow-up is returned, reopened if a correction had cancelled it. A
+    concurrent batch inserting the same tube first (the unique constraint) sends this batch's
+    new tubes through one by one, each taking the winner's row where it lost."""
     now = now or timezone.now()
-    tube = tube if isinstance(tube, Tube) else Tube.objects.select_related("point").get(pk=tube)
-    follow = PoolFollowUp.objects.select_for_update().filter(tube=tube, kind=kind).first()
-    if follow is not None:
-        if follow.status == PoolFollowUp.Status.CANCELLED:
-            _reopen(follow, now)
-        return follow, False
-    hours = due_hours()
+    wanted = list(dict.fromkeys((int(tube_id), Kind(kind).value) for tube_id, kind in flagged))
+    if not wanted:
+        return {}
+    existing = _existing_follow_ups(sorted({tube_id for tube_id, _kind in wanted}))
+    opened = {}
+    for key in wanted:
+        follow = existing.get(key)
+        if follow is not None:
+            if follow.status == PoolFollowUp.Status.CANCELLED:
+                _reopen(follow, now)  # a correction undone: rare, one by one
+            opened[key] = (follow, False)
+    # In tube order: two batches inserting the same tubes queue on the first one they share
+    # instead of deadlocking on each other's half.
+    new = sorted(key for key in wanted if key not in existing)
+    if not new:
+        return opened
     try:
         with transaction.atomic():
-            follow = PoolFollowUp.objects.create(
-                tube=tube,
-                kind=kind,
-                area_id=tube.point.area_id,
-                opened_at=now,
-                due_by=now + datetime.timedelta(hours=hours),
-                due_hours=hours,
-            )
-            _create_tasks(follow, now)
-    except IntegrityError:  # a concurrent batch flagged the same tube first: use its follow-up
-        return PoolFollowUp.objects.get(tube=tube, kind=kind), False
-    return follow, True
+            created = _create_follow_ups(new, now)
+    except IntegrityError:
+        for key in new:
+            opened.update(_open_one(key, now))
+    else:
+        opened.update({key: (follow, True) for key, follow in created.items()})
+    return opened
 
 
-def _create_tasks(follow, now):
-    samples = (
-        Sample.objects.filter(tube=follow.tube_id, status=Sample.Status.ACTIVE)
-        .select_related("person", "find")
-        .order_by("position")
-    )
+def _existing_follow_ups(tube_ids):
+    """{(tube id, kind): follow-up} of these tubes, locked in id order (a second writer waits
+    here instead of reopening the same row)."""
+    existing = {}
+    for ids in _chunks(tube_ids):
+        for follow in PoolFollowUp.objects.select_for_update().filter(tube_id__in=ids).order_by("pk"):
+            existing[(follow.tube_id, follow.kind)] = follow
+    return existing
+
+
+def _open_one(key, now):
+    try:
+        with transaction.atomic():
+            created = _create_follow_ups([key], now)
+    except IntegrityError:
+        # A concurrent batch flagged the same tube first: use its follow-up. No such follow-up:
+        # the error was something else, and refuses the batch.
+        winner = PoolFollowUp.objects.filter(tube_id=key[0], kind=key[1]).first()
+        if winner is None:
+            raise
+        return {key: (winner, False)}
+    return {k: (follow, True) for k, follow in created.items()}
+
+
+def _chunks(values, size=None):
+    size = size or CHUNK
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _create_follow_ups(keys, now):
+    """Insert the follow-ups of `keys` ((tube id, kind) not opened yet) and their tasks;
+    {key: follow_up}. A tube that does not exist is left out."""
+    hours = due_hours()
+    due_by = now + datetime.timedelta(hours=hours)
+    tubes = {}
+    for ids in _chunks(sorted({tube_id for tube_id, _kind in keys})):
+        # The barcode names the follow-up in the change log; the point's area files it.
+        tubes.update(
+            (tube.pk, tube)
+            for tube in Tube.objects.filter(pk__in=ids).select_related("point").only("barcode", "point__area")
+        )
+    follows = {
+        key: PoolFollowUp(
+            tube=tubes[key[0]],
+            kind=key[1],
+            area_id=tubes[key[0]].point.area_id,
+            opened_at=now,
+            due_by=due_by,
+            due_hours=hours,
+        )
+        for key in keys
+        if key[0] in tubes
+    }
+    if not follows:
+        return {}
+    # bulk_create, not COPY: a unique violation must surface as Django's IntegrityError (above).
+    PoolFollowUp.objects.bulk_create(list(follows.values()))
+    _create_tasks(list(follows.values()))
+    return follows
+
+
+def _create_tasks(follows):
+    """One task per active sample of each follow-up's tube: the samples of all tubes in one
+    query, the tasks written in bulk (COPY on PostgreSQL), then the change-log rows of the
+    follow-ups and tasks, each as its save would have written it."""
+    by_tube = {}
+    for follow in follows:
+        by_tube.setdefault(follow.tube_id, []).append(follow)
     tasks = []
-    for sample in samples:
-        person = sample.person
-        if person is not None:
-            area_id, name, household_id = person.area_id, person.name, person.household_id
-        else:
-            find = sample.find
-            area_id = find.area_id if find is not None else follow.area_id
-            name, household_id = (find.name if find is not None else ""), None
-        tasks.append(
-            RetestTask.objects.create(
-                follow_up=follow,
-                kind=follow.kind,
-                sample=sample,
-                person=person,
-                name=name,
-                area_id=area_id,
-                household_id=household_id,
-                due_by=follow.due_by,
+    for ids in _chunks(sorted(by_tube)):
+        samples = (
+            Sample.objects.filter(tube_id__in=ids, status=Sample.Status.ACTIVE)
+            .order_by("tube_id", "position")
+            .values_list(
+                "pk",
+                "tube_id",
+                "person_id",
+                "person__name",
+                "person__area_id",
+                "person__household_id",
+                "find__area_id",
+                "find__name",
             )
         )
+        for sample_id, tube_id, person_id, name, area_id, household_id, find_area_id, find_name in samples:
+            for follow in by_tube[tube_id]:
+                if person_id is None:
+                    # Sampled unregistered: listed by the find's name in the find's grid until registered.
+                    name, household_id = find_name or "", None
+                    area_id = find_area_id or follow.area_id
+                tasks.append(
+                    RetestTask(
+                        follow_up=follow,
+                        kind=follow.kind,
+                        sample_id=sample_id,
+                        person_id=person_id,
+                        name=name,
+                        area_id=area_id,
+                        household_id=household_id,
+                        due_by=follow.due_by,
+                    )
+                )
+    bulk_insert(RetestTask, tasks)
+    # The change log files each row under its area's path and names a follow-up by its tube:
+    # the areas are read once here, so building the rows costs no query per row.
+    areas = Area.objects.in_bulk({obj.area_id for obj in [*follows, *tasks]})
+    for obj in [*follows, *tasks]:
+        obj.area = areas[obj.area_id]
+    log_bulk_create(follows)
+    log_bulk_create(tasks)
     return tasks
 
 
@@ -174,7 +295,9 @@ def _barcode(value):
 
 def record_retest(user, task, barcode, note=""):
     """已单管复核 (or 已重采 for an invalid tube): the single tube sampled, linked by its barcode
-    (to the tube itself when it is already in the system)."""
+    (to the tube itself when it is already in the system). When that tube already has the lab's
+    negative or positive result (the result came first, so nothing was waiting for it), a
+    pooled-positive task is resolved by it at once, as `apply_lab_results` would have."""
     code = _barcode(barcode)
     with transaction.atomic():
         _check(user, task)
@@ -191,6 +314,14 @@ def record_retest(user, task, barcode, note=""):
             retest_tube=retest_tube,
             held_at=task.held_at or (timezone.now() if task.kind == Kind.POOLED_POSITIVE else None),
         )
+        if retest_tube is not None and task.kind == Kind.POOLED_POSITIVE:
+            stored = (
+                TubeResult.objects.filter(tube=retest_tube, result__in=FINAL_RESULTS)
+                .values_list("result", flat=True)
+                .first()
+            )
+            if stored is not None:
+                task = _lab_result(user, task, retest_tube.pk, code, stored)
         return task
 
 
@@ -208,8 +339,9 @@ def record_resample(user, task, note=""):
 
 def record_retest_result(user, task, result, note=""):
     """复核阴性 releases the person; 复核阳性 registers them as a key person (the active protocol's
-    plan) and proposes their building as a risk zone, all or nothing."""
-    if result not in ("negative", "positive"):
+    plan) and proposes their building as a risk zone, all or nothing. The worker's tap; the lab's
+    own result of the retest tube ends the task the same way (`apply_lab_results`)."""
+    if result not in FINAL_RESULTS:
         raise ValidationError(_("A retest result is negative or positive."), code="result")
     with transaction.atomic():
         _check(user, task)
@@ -218,16 +350,24 @@ def record_retest_result(user, task, result, note=""):
             raise ValidationError(_("An invalid tube's task ends with the resample."))
         if task.status != RetestTask.Status.SAMPLED:
             raise ValidationError(_("Record the single-tube retest (its barcode) first."), code="status")
-        now = timezone.now()
-        if result == "negative":
-            task.transition(RetestTask.Status.RELEASED, note=note or _("Retest negative"), resolved_at=now)
-        else:
-            _positive(user, task, note, now)
-        _close_if_finished(task.follow_up_id)
-        return task
+        return _resolve(user, task, result, note, timezone.now())
 
 
-def _positive(user, task, note, now):
+def _resolve(user, task, result, note, now, **fields):
+    """The one end of a sampled pooled-positive task (locked by the caller), for the worker's tap
+    and the lab's result alike: negative → released; positive → key person and zone proposal.
+    `fields` are set with the move (the retest tube, when the result linked it)."""
+    if result == Result.NEGATIVE:
+        task.transition(
+            RetestTask.Status.RELEASED, note=note or _("Retest negative"), resolved_at=now, **fields
+        )
+    else:
+        _positive(user, task, note, now, **fields)
+    _close_if_finished(task.follow_up_id)
+    return task
+
+
+def _positive(user, task, note, now, **fields):
     person = task.person
     if person is None:
         raise ValidationError(
@@ -246,9 +386,78 @@ def _positive(user, task, note, now):
         % {"retest": task.retest_barcode, "tube": task.follow_up.tube.barcode},
     )
     task.transition(
-        RetestTask.Status.POSITIVE, note=note or _("Retest positive"), resolved_at=now, key_person=entry
+        RetestTask.Status.POSITIVE,
+        note=note or _("Retest positive"),
+        resolved_at=now,
+        key_person=entry,
+        **fields,
     )
     propose_zone(task, now)
+
+
+# -- the lab's result of the retest tube (the receiver of results_recorded) -------------------------
+
+
+def apply_lab_results(recorded, now=None):
+    """The lab's negative or positive result of a single-tube retest resolves the pooled-positive
+    tasks waiting for it (sampled; matched by the retest tube, or by its barcode when the worker
+    typed it before the tube was scanned into the system). `recorded`: [(tube id, barcode,
+    result)] as results_recorded sends it, up to a whole LIS file: the few waiting tasks are read
+    in one query and the batch is matched against them in memory, never a query per row. Runs in
+    the results' transaction with user None (the system); returns the tasks it touched."""
+    waiting = RetestTask.objects.filter(
+        status=RetestTask.Status.SAMPLED, kind=Kind.POOLED_POSITIVE
+    ).values_list("pk", "retest_tube_id", "retest_barcode")
+    by_tube, by_barcode = {}, {}
+    for pk, tube_id, barcode in waiting:
+        if tube_id is not None:
+            by_tube.setdefault(tube_id, []).append(pk)
+        if barcode:
+            by_barcode.setdefault(barcode, []).append(pk)
+    if not by_tube and not by_barcode:
+        return []
+    found = {}
+    for tube_id, barcode, result in recorded:
+        if (tube_id in by_tube or barcode in by_barcode) and result in FINAL_RESULTS:
+            for pk in (*by_tube.get(tube_id, ()), *by_barcode.get(barcode, ())):
+                found[pk] = (tube_id, barcode, result)
+    if not found:
+        return []
+    now = now or timezone.now()
+    # Every matched task locked at once, in id order, before any follow-up is: a worker's tap
+    # (task, then its follow-up) on a sibling task then waits or finishes first, never deadlocks
+    # with the lab's batch. A task a tap resolved meanwhile is no longer sampled: left alone.
+    tasks = list(
+        RetestTask.objects.select_for_update()
+        .filter(pk__in=sorted(found), status=RetestTask.Status.SAMPLED)
+        .order_by("pk")
+    )
+    return [_lab_result(None, task, *found[task.pk], now=now) for task in tasks]
+
+
+def _lab_result(user, task, tube_id, barcode, result, now=None):
+    """Resolve the sampled `task` (locked by the caller) by the lab's `result` of its retest tube,
+    linking the tube when only its barcode was known. In a savepoint: a positive that cannot be
+    registered (an unregistered person, no protocol in force) must not refuse the lab's batch; the
+    task stays sampled with a note saying why, for the worker to finish by hand."""
+    fields = {} if task.retest_tube_id else {"retest_tube_id": tube_id}
+    note = _("The lab's result of tube %(barcode)s: %(result)s.") % {
+        "barcode": barcode,
+        "result": Result(result).label,
+    }
+    try:
+        with transaction.atomic():
+            return _resolve(user, task, result, note, now or timezone.now(), **fields)
+    except ValidationError as exc:
+        task = RetestTask.objects.get(pk=task.pk)  # the copy in memory may hold the rolled-back move
+        task.note = (
+            _("The lab's result of tube %(barcode)s (%(result)s) could not be recorded: %(reason)s")
+            % {"barcode": barcode, "result": Result(result).label, "reason": " ".join(exc.messages)}
+        )[:200]
+        if fields:
+            task.retest_tube_id = tube_id
+        task.save(update_fields=["note", "retest_tube", "last_updated"])
+        return task
 
 
 def propose_zone(task, now=None):
