@@ -94,7 +94,7 @@ GOAL_BUILD_S = 300
 GOAL_IMPORT_S = 30
 GOAL_EXPORT_S = 60
 GOAL_EXPORT_MB = 300
-FIGURES = ("pages", "audit", "worklists", "testing", "transport", "results", "export", "import")
+FIGURES = ("pages", "audit", "worklists", "testing", "transport", "results", "results_import", "export", "import")
 
 
 def log(*parts):
@@ -1129,6 +1129,8 @@ def main():
     parser.add_argument(
         "--only", default=",".join(FIGURES), help=f"comma-separated figures to measure ({', '.join(FIGURES)})"
     )
+    parser.add_argument("--results-pooled", type=int, default=100_000, help="pooled tubes of results_import")
+    parser.add_argument("--results-single", type=int, default=1_000_000, help="single tubes of results_import")
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import figure")
     parser.add_argument(
         "--testing-scans",
@@ -1226,6 +1228,10 @@ def main():
             from bench import results as lab_results
 
             lab_results.measure(args, results)
+        if "results_import" in only:  # 1,100,000 lab results through the import pipeline (rolled back)
+            from bench import results as lab_results
+
+            lab_results.measure_import(args, results)
         if "export" in only:
             measure_export(args, results)
         if "import" in only:  # last: its rolled-back rows leave dead tuples behind

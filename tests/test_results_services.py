@@ -254,3 +254,17 @@ def test_the_same_results_sent_at_once_end_as_one_row_each(cast):
     corrected = sum(1 for r in results for o in r if o["status"] == "corrected")
     assert ResultCorrection.objects.count() == corrected
     assert positives == 5
+
+
+def test_rounds_points_and_labs_with_results_cannot_be_deleted(rl):
+    """A result holds no database constraint to the round, point and lab it shares with a million
+    others (decision 0022 addendum): Django keeps their on_delete rules."""
+    from django.db.models import ProtectedError
+
+    (tube,) = rl.delivered()
+    rl.record(tube, "阴性")
+    stored = TubeResult.objects.get(tube=tube)
+    for obj in (stored.campaign, stored.point, stored.lab):
+        with pytest.raises(ProtectedError):
+            obj.delete()
+    assert TubeResult.objects.filter(pk=stored.pk).exists()

@@ -54,17 +54,29 @@ class TubeResult(ChangeLoggedModel):
     (as samples do, decision 0019); every later change is logged, corrections with their reason."""
 
     # The result is the tube's: the tube itself is kept by its samples and box entries (PROTECT).
+    # No database constraint either: every writer inserts the row by joining the tube in the same
+    # statement (results.services._insert), tubes are deleted only through Django (which cascades),
+    # and the constraint's check, a key-share lock on each tube, was most of a LIS file's import
+    # (decision 0022 addendum).
     tube = models.OneToOneField(
-        "testing.Tube", on_delete=models.CASCADE, related_name="lab_result", verbose_name=_("tube")
+        "testing.Tube",
+        on_delete=models.CASCADE,
+        related_name="lab_result",
+        verbose_name=_("tube"),
+        db_constraint=False,
     )
     # Copied from the tube when the result is recorded: lists filter by round and point, and the
     # scope reads the point's area, without joining the tube.
+    # No database constraint on the rows every result shares (round, point, lab, job, user): a LIS
+    # file's million inserts would each check them (and key-share lock them against every other
+    # writer, decision 0019); the tube keeps its constraint, and Django still applies on_delete.
     campaign = models.ForeignKey(
         "testing.Campaign",
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("testing round"),
         db_index=False,
+        db_constraint=False,
     )
     point = models.ForeignKey(
         "testing.SamplingPoint",
@@ -72,9 +84,14 @@ class TubeResult(ChangeLoggedModel):
         related_name="+",
         verbose_name=_("point"),
         db_index=False,
+        db_constraint=False,
     )
     lab = models.ForeignKey(
-        "transport.Lab", on_delete=models.PROTECT, related_name="results", verbose_name=_("lab")
+        "transport.Lab",
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("lab"),
+        db_constraint=False,
     )
     result = models.CharField(_("result"), max_length=16, choices=Result.choices)
     ct_orf1ab = _ct_field(_("Ct ORF1ab"))
@@ -87,7 +104,13 @@ class TubeResult(ChangeLoggedModel):
     due_at = models.DateTimeField(_("due"))
     source = models.CharField(_("source"), max_length=8, choices=Source.choices)
     job = models.ForeignKey(
-        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+        "jobs.Job",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # The request or job that wrote the row (the change context's request id).
     batch = models.UUIDField(_("batch"), null=True, blank=True, editable=False)
@@ -98,6 +121,7 @@ class TubeResult(ChangeLoggedModel):
         related_name="+",
         verbose_name=_("recorded by"),
         db_index=False,
+        db_constraint=False,
     )
 
     scope_lookup = "point__area__path"

@@ -290,11 +290,14 @@ def _lookup(lab, barcodes):
 
 def _lookup_postgresql(lab, barcodes):
     """One query for the whole batch: the barcodes as one array joined to the tubes' unique
-    barcode index (an IN list would scan the tube table once per chunk at city scale)."""
-    delivered_sql, delivered_params = delivered_tubes(lab).values("pk").query.sql_with_params()
+    barcode index (an IN list would scan the tube table once per chunk at city scale). Delivered
+    is an EXISTS, which the planner turns into a semi-join: as `IN (subquery)` it fell back to a
+    plain subplan, rescanning the lab's deliveries for every barcode, once they outgrew work_mem
+    (100,000 barcodes ran for over a quarter of an hour)."""
+    delivered_sql, delivered_params = delivered_tubes(lab).order_by().values("pk").query.sql_with_params()
     sql = f"""
         SELECT t.id, t.barcode, t.point_id, t.campaign_id, extract(epoch FROM t.opened_at)::float8,
-               c.turnaround_hours, a.path, t.id IN (SELECT * FROM ({delivered_sql}) AS d), r.id, r.result
+               c.turnaround_hours, a.path, EXISTS (SELECT 1 FROM ({delivered_sql}) AS d(id) WHERE d.id = t.id), r.id, r.result
         FROM unnest(%s::varchar[]) AS b(code)
         JOIN testing_tube t ON t.barcode = b.code
         JOIN testing_campaign c ON c.id = t.campaign_id

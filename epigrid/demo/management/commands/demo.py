@@ -110,6 +110,9 @@ class Command(BaseCommand):
         if retests:
             tasks = " · ".join(f"{status} {n:,}" for status, n in sorted(retests["tasks"].items()))
             out(f"  pooled-positive and invalid follow-ups: {sum(retests['follow_ups'].values()):,} · tasks {tasks}")
+            proposals = " · ".join(f"{status} {n:,}" for status, n in sorted(retests.get("proposals", {}).items()))
+            if proposals:
+                out(f"  risk-zone proposals for the street: {proposals}")
         antigen = counts.get("antigen")
         if antigen:
             reports = " · ".join(f"{r} {n:,}" for r, n in antigen["reports"].items())
