@@ -80,8 +80,12 @@ def test_a_pending_result_becomes_final_without_a_reason(rl):
     assert rl.record(tube, "pending")["status"] == "refused"
 
 
-def test_a_tube_must_exist_and_have_been_delivered_to_the_lab(cast, rl):
+@pytest.mark.parametrize("join_from", [services.JOIN_DELIVERIES_FROM, 0], ids=["probes", "file-sized join"])
+def test_a_tube_must_exist_and_have_been_delivered_to_the_lab(cast, rl, monkeypatch, join_from):
+    # A file's worth of barcodes asks "delivered?" through a join (PostgreSQL), a few through probes.
+    monkeypatch.setattr(services, "JOIN_DELIVERIES_FROM", join_from)
     (tube_b,) = rl.delivered(cast.grid_b)  # received at lab B
+    (tube_a,) = rl.delivered()
     in_transit = rl.tp.box(tubes=1, step="in_transit").tubes.get().tube
     outcomes = services.record_results(
         rl.tp.lab_user,
@@ -90,14 +94,15 @@ def test_a_tube_must_exist_and_have_been_delivered_to_the_lab(cast, rl):
             {"barcode": "NOSUCH01", "result": "negative"},
             {"barcode": tube_b.barcode, "result": "negative"},
             {"barcode": in_transit.barcode, "result": "negative"},
+            {"barcode": tube_a.barcode, "result": "negative"},
         ],
         "api",
     )
-    assert [o["status"] for o in outcomes] == ["refused"] * 3
+    assert [o["status"] for o in outcomes] == ["refused"] * 3 + ["created"]
     assert "No tube has the barcode NOSUCH01" in outcomes[0]["reason"]
     assert "was not delivered to 市疾控中心实验室" in outcomes[1]["reason"]
     assert "was not delivered" in outcomes[2]["reason"]
-    assert not TubeResult.objects.exists()
+    assert list(TubeResult.objects.values_list("tube_id", flat=True)) == [tube_a.pk]
 
 
 def test_bad_values_are_refused_row_by_row_and_never_fail_the_batch(rl):

@@ -50,6 +50,7 @@ from epigrid.transport.services import delivered_tubes
 # "result_validity_hours" in its rules, else a negative result holds this long from sampling.
 DEFAULT_VALIDITY_HOURS = 48
 MAX_BATCH = 5000  # rows per API call; files go through the import pipeline
+JOIN_DELIVERIES_FROM = 2_000  # barcodes from which the look-up joins the lab's deliveries (_lookup_postgresql)
 LOOKUP_CHUNK = 20_000  # barcodes per look-up query (SQLite takes at most 32,766 parameters)
 FUTURE_SLACK = datetime.timedelta(minutes=10)  # clocks a little apart (LIS, desk phones) are not an error
 _SLACK_SECONDS = FUTURE_SLACK.total_seconds()
@@ -290,23 +291,33 @@ def _lookup(lab, barcodes):
 
 def _lookup_postgresql(lab, barcodes):
     """One query for the whole batch: the barcodes as one array joined to the tubes' unique
-    barcode index (an IN list would scan the tube table once per chunk at city scale). Delivered
-    is an EXISTS, which the planner turns into a semi-join: as `IN (subquery)` it fell back to a
-    plain subplan, rescanning the lab's deliveries for every barcode, once they outgrew work_mem
-    (100,000 barcodes ran for over a quarter of an hour)."""
+    barcode index (an IN list would scan the tube table once per chunk at city scale).
+
+    "Delivered to this lab" is asked two ways. A few barcodes (an API batch, a correction): an
+    EXISTS per tube, a handful of index probes each. A file's worth: one hash join with the lab's
+    deliveries, read once — per tube, the probes cost 7 µs a tube (7 s for a million), and as
+    `IN (subquery)` the planner fell back to rescanning the lab's deliveries for every barcode
+    once they outgrew work_mem (a 100,000-row file ran for a quarter of an hour)."""
     delivered_sql, delivered_params = delivered_tubes(lab).order_by().values("pk").query.sql_with_params()
+    if len(barcodes) >= JOIN_DELIVERIES_FROM:
+        delivered, join = "d.id IS NOT NULL", f"LEFT JOIN ({delivered_sql}) AS d(id) ON d.id = t.id"
+        params = [barcodes, *delivered_params]
+    else:
+        delivered, join = f"EXISTS (SELECT 1 FROM ({delivered_sql}) AS d(id) WHERE d.id = t.id)", ""
+        params = [*delivered_params, barcodes]
     sql = f"""
         SELECT t.id, t.barcode, t.point_id, t.campaign_id, extract(epoch FROM t.opened_at)::float8,
-               c.turnaround_hours, a.path, EXISTS (SELECT 1 FROM ({delivered_sql}) AS d(id) WHERE d.id = t.id), r.id, r.result
+               c.turnaround_hours, a.path, {delivered}, r.id, r.result
         FROM unnest(%s::varchar[]) AS b(code)
         JOIN testing_tube t ON t.barcode = b.code
         JOIN testing_campaign c ON c.id = t.campaign_id
         JOIN testing_samplingpoint p ON p.id = t.point_id
         JOIN areas_area a ON a.id = p.area_id
+        {join}
         LEFT JOIN {TubeResult._meta.db_table} r ON r.tube_id = t.id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*delivered_params, barcodes])
+        cursor.execute(sql, params)
         return {row[T_BARCODE]: row for row in cursor.fetchall()}
 
 
