@@ -47,7 +47,10 @@ list (baselines: their raw queries); the rows it adds are removed afterwards.
 
 Then sample transport (--only transport, bench/transport.py): the transport board as the district
 commander with a day's 25,000 boxes added to the running round (removed afterwards); and lab
-results (--only results, bench/results.py): the persons of a pooled-positive tube through the API.
+results (--only results, bench/results.py): the persons of a pooled-positive tube through the API;
+and lab results through the import pipeline (--only results_import): 100,000 pooled tubes (xlsx)
+and 1,000,000 single tubes (csv) delivered to a lab, imported as its staff, baseline a raw COPY of
+the same result rows (set-up and results rolled back).
 
 Then the bulk figures, each with a raw PostgreSQL COPY of the same rows timed in the same run and
 the ratio to it:
@@ -65,7 +68,7 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,audit,worklists,testing,transport,results,import,export]
+                                  [--only pages,audit,worklists,testing,transport,results,results_import,import,export]
                                   [--import-rows 100000] [--testing-scans 60000]
 """
 
