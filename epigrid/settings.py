@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "epigrid.antigen",
     "epigrid.transport",
     "epigrid.results",
+    "epigrid.isolation",
     "epigrid.retests",
     "epigrid.demo",
 ]

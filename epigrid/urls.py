@@ -21,6 +21,7 @@ urlpatterns = [
     path("transport/", include("epigrid.transport.urls")),
     path("results/", include("epigrid.results.urls")),
     path("retests/", include("epigrid.retests.urls")),
+    path("isolation/", include("epigrid.isolation.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).

@@ -29,6 +29,7 @@ from epigrid.core.identity import normalise_phone, resident_id_facts, validate_r
 from epigrid.demo import data
 from epigrid.demo.episodes import STAGES, Planner, fits, stage_of, traced_categories
 from epigrid.demo.plan import DistrictPlan, age_on
+from epigrid.isolation.models import Site, Stay
 from epigrid.jobs.models import Job
 from epigrid.people.models import Person
 from epigrid.transport.models import Lab
@@ -53,6 +54,8 @@ def wipe():
     remove_testing()  # the rounds' samples and tubes protect persons, users' areas and rounds
     Lab.objects.all().delete()  # their boxes went with the rounds; labs protect their areas
     AntigenRound.objects.all().delete()  # kits, reports and follow-ups go with it
+    Stay.objects.all().delete()  # stays protect persons and sites; rooms go with their site
+    Site.objects.all().delete()
     Job.objects.all().delete()
     Zone.objects.all().delete()
     KeyPerson.objects.all().delete()  # steps, check-ins and tests go with them

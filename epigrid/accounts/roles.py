@@ -59,7 +59,7 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff"})
+BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff"})
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -107,6 +107,14 @@ VIEW_RETESTS = [f"view:{m}" for m in RETEST_MODELS]
 RETEST_FIELD_WORK = ["change:retests.retesttask"]
 DECIDE_ZONE_PROPOSALS = ["change:retests.zoneproposal"]
 
+# Centralized isolation sites 集中隔离点 (docs/decisions/0024): the command centre keeps the sites and
+# rooms and allocates rooms; a site's staff (bound: only the sites they staff) allocate, check in,
+# check out, transfer and clean; streets and communities follow the sites of their area.
+ISOLATION_MODELS = ("isolation.site", "isolation.room", "isolation.stay")
+VIEW_ISOLATION = [f"view:{m}" for m in ISOLATION_MODELS]
+RUN_SITES = ["add:isolation.site", "change:isolation.site", "add:isolation.room", "change:isolation.room"]
+SITE_WORK = ["add:isolation.stay", "change:isolation.stay", "change:isolation.room"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -126,6 +134,9 @@ ROLES = {
             *VIEW_ANTIGEN,
             *VIEW_RESULTS,
             *VIEW_RETESTS,
+            *VIEW_ISOLATION,
+            *RUN_SITES,
+            *SITE_WORK,
             *USE_API,
         ),
     ),
@@ -151,6 +162,7 @@ ROLES = {
             *VIEW_RETESTS,
             *RETEST_FIELD_WORK,
             *DECIDE_ZONE_PROPOSALS,
+            *VIEW_ISOLATION,
         ),
     ),
     "community_officer": (
@@ -172,6 +184,7 @@ ROLES = {
             *VIEW_RESULTS,
             *VIEW_RETESTS,
             *RETEST_FIELD_WORK,
+            *VIEW_ISOLATION,
         ),
     ),
     "grid_worker": (
@@ -228,6 +241,7 @@ ROLES = {
         _("Courier"),
         _perms("view:areas.area", *VIEW_TRANSPORT, "pickup:transport.box"),
     ),
+    # Bound to the sites whose `staff` they are (isolation.Site): only those sites' rooms and stays.
     "isolation_staff": (
         _("Isolation-site staff"),
         _perms(
@@ -236,6 +250,8 @@ ROLES = {
             *VIEW_CONTROL,
             "add:control.checkin",
             "change:control.controlmeasure",
+            *VIEW_ISOLATION,
+            *SITE_WORK,
         ),
     ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
@@ -249,6 +265,7 @@ ROLES = {
             *VIEW_ANTIGEN,
             *VIEW_RESULTS,
             *VIEW_RETESTS,
+            *VIEW_ISOLATION,
             "view:audit.objectchange",
         ),
     ),
@@ -258,7 +275,12 @@ ROLES = {
             *[
                 f"{a}:{m}"
                 for a in ("view", "add", "change", "delete")
-                for m in FOUNDATION_MODELS + CONTROL_MODELS + TESTING_MODELS + ANTIGEN_MODELS + RETEST_MODELS
+                for m in FOUNDATION_MODELS
+                + CONTROL_MODELS
+                + TESTING_MODELS
+                + ANTIGEN_MODELS
+                + RETEST_MODELS
+                + ISOLATION_MODELS
             ],
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

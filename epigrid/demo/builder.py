@@ -31,6 +31,7 @@ from epigrid.core.imports import bulk_insert
 from epigrid.demo import data
 from epigrid.demo.antigen import antigen_counts, build_antigen
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
+from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.results import build_results, results_counts
@@ -141,6 +142,7 @@ def module_counts():
         "transport": transport_counts(),
         "results": results_counts(),
         "antigen": antigen_counts(),
+        "isolation": isolation_counts(),
     }
 
 
@@ -249,6 +251,8 @@ class _Builder:
             self.users, showcase.parent, listed, self.control.rules, self.control.rng, self.control.today
         )
         build_antigen(self.plan, self.areas, self.users, audit=self.audit)
+        # After control: the persons in centralized isolation are the sites' guests.
+        build_isolation(self.areas[self.plan.district.code], self.users, self.control.today)
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
         build_results(self.testing.now)
         build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above

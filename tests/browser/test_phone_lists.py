@@ -164,7 +164,10 @@ def test_it_shows_a_chinese_error_page_with_a_way_back_on_a_phone(cast, page, lo
 
 
 def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
+    from tests.isolation_cast import Isolation
+
     _fill_the_grid(cast)
+    Isolation(cast).site(rooms=4)  # isolation lists with rows to lay out
     log_in(cast.admin)  # sees every module
     for url in (
         "/areas/",
@@ -191,6 +194,8 @@ def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
         "/retests/",
         "/retests/tasks/",
         "/retests/proposals/",
+        "/isolation/",
+        "/isolation/rooms/",
         cast.household_a.get_absolute_url(),
     ):
         page.goto(url)

@@ -120,6 +120,10 @@ class Command(BaseCommand):
                 f"  antigen: {antigen['kits']:,} kits to {antigen['households_with_kits']:,} households · "
                 f"reports {reports}"
             )
+        isolation = counts.get("isolation")
+        if isolation:
+            stays = " · ".join(f"{s.replace('_', ' ')} {n:,}" for s, n in isolation["stays"].items())
+            out(f"  isolation: {isolation['sites']} sites, {isolation['available']:,} places left · {stays}")
         finished = {kind: by_status.get("succeeded", 0) for kind, by_status in jobs.items()}
         out("  finished jobs: " + (" · ".join(f"{kind} {n:,}" for kind, n in finished.items()) or "none"))
 

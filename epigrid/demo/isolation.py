@@ -1,0 +1,220 @@
+"""The demo district's centralized isolation sites 集中隔离点: a requisitioned hotel and a
+purpose-built site, filed under the district, with rooms in every state.
+
+- The hotel (floors 2-4, ten rooms a floor: an accessible room and a double on each) is staffed by
+  `demo_isolation`; the purpose-built site (one floor of twenty singles) has no staff account: the
+  command centre allocates there.
+- Every key person whose centralized step is running lives in a room (checked in on the step's
+  first day), the earliest ones at the hotel; persons whose centralized step ended have their
+  stays checked out on its end day (rooms cleaned since, but those left today or yesterday still
+  to be cleaned); one person was transferred from the hotel to the purpose-built site, the last
+  one allocated is still on the way (allocated, not checked in), a child's parent stays as a
+  companion when the district has a child in isolation, and one room of each site is out of
+  service.
+
+Moves go through `isolation.services` (the rows are few: tens, not thousands, whatever the
+district's size), so the rooms' states and the stays' history are exactly what the pages make.
+Deterministic for a seed on a given day: fixed orders, no randomness."""
+
+import datetime
+
+from django.db.models import Count
+from django.utils import timezone
+
+from epigrid.audit.services import log_bulk_create
+from epigrid.control.models import ControlMeasure, MeasureKind
+from epigrid.isolation import services
+from epigrid.isolation.models import Room, Site, Stay
+
+HOTEL = ("城关区集中隔离点·雁滩酒店", "城关区雁滩路2188号", 34)
+CABIN = ("城关区方舱隔离点（东岗）", "城关区东岗东路1号", 20)
+CHECK_IN_HOUR = 15  # the transfer bus arrives in the afternoon
+CHECK_OUT_HOUR = 10
+OUT_OF_SERVICE_NOTE = "空调维修"
+MAX_PAST_STAYS = 12  # stays already over: enough for the history, few enough to keep rooms free
+
+
+def _at(day, hour):
+    # Never later than the build: today's events happened by now.
+    return min(timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0))), timezone.now())
+
+
+def _rooms(site, floors, per_floor, doubles=True):
+    rooms = []
+    for floor in floors:
+        for n in range(1, per_floor + 1):
+            double = doubles and n == per_floor
+            rooms.append(
+                Room(
+                    site=site,
+                    number=f"{floor}{n:02d}",
+                    floor=floor,
+                    kind=Room.Kind.MULTI
+                    if double
+                    else Room.Kind.ACCESSIBLE
+                    if doubles and n == 1
+                    else Room.Kind.SINGLE,
+                    beds=2 if double else 1,
+                )
+            )
+    Room.objects.bulk_create(rooms)
+    log_bulk_create(rooms)
+    return list(site.rooms.order_by("floor", "number"))
+
+
+def build_isolation(district, users, today=None):
+    today = today or timezone.localdate()
+    commander = users["district_commander"]
+    hotel = Site.objects.create(
+        name=HOTEL[0], kind=Site.Kind.HOTEL, area=district, address=HOTEL[1], capacity=HOTEL[2]
+    )
+    cabin = Site.objects.create(
+        name=CABIN[0], kind=Site.Kind.PURPOSE_BUILT, area=district, address=CABIN[1], capacity=CABIN[2]
+    )
+    if users.get("isolation_staff"):
+        hotel.staff.add(users["isolation_staff"])
+    free = {hotel.pk: _rooms(hotel, (2, 3, 4), 10), cabin.pk: _rooms(cabin, (1,), 20, doubles=False)}
+    broken = {site.pk: free[site.pk].pop(3) for site in (hotel, cabin)}
+    singles = {pk: [r for r in rooms if r.beds == 1] for pk, rooms in free.items()}
+    doubles = [r for r in free[hotel.pk] if r.beds > 1]
+
+    def next_room(companion=False):
+        # A child with a parent takes a double; the others fill the hotel, then the cabin.
+        if companion and doubles:
+            return doubles.pop(0)
+        for pk in (hotel.pk, cabin.pk):
+            if singles[pk]:
+                return singles[pk].pop(0)
+        return None
+
+    centralized = ControlMeasure.objects.filter(kind=MeasureKind.CENTRALIZED).select_related(
+        "key_person__person__household"
+    )
+    _past_stays(commander, centralized, next_room, singles, today)
+    # As many as the rooms take (a big district has more than two sites' worth), keeping a single
+    # free at the cabin for the transfer below.
+    room_count = sum(len(rooms) for rooms in singles.values()) + len(doubles) - 1
+    steps = list(
+        centralized.filter(status__in=(ControlMeasure.Status.ACTIVE, ControlMeasure.Status.PLANNED)).order_by(
+            "start", "pk"
+        )[:room_count]
+    )
+    # Step started: the person lives here; step from tomorrow: the room is allocated, the person on
+    # the way (without such steps, the last one to start is).
+    arriving = [m for m in steps if m.status == ControlMeasure.Status.PLANNED] or steps[-1:]
+    _broken_room(commander, broken, arriving[:1], today)
+    stays = []
+    for measure in steps:
+        stay = _stay(commander, measure, next_room, checked_in=measure not in arriving, today=today)
+        if stay is not None:
+            stays.append(stay)
+    # A single person moves (a child and its parent would need a double).
+    with_companion = set(
+        Stay.objects.filter(companion_of__isnull=False).values_list("companion_of", flat=True)
+    )
+    checked_in = [
+        s
+        for s in stays
+        if s.status == Stay.Status.CHECKED_IN and s.site_id == hotel.pk and s.pk not in with_companion
+    ]
+    if checked_in and singles[cabin.pk]:
+        services.transfer(
+            commander,
+            checked_in[0],
+            singles[cabin.pk].pop(),
+            note="转至方舱，腾出酒店房间",
+            now=_at(today, 11),
+        )
+
+
+def _stay(commander, measure, next_room, checked_in, today):
+    person = measure.key_person.person
+    child = _is_child(person, today)
+    room = next_room(companion=child)
+    if room is None:
+        return None
+    # Tomorrow's arrivals were allocated this noon (after the broken room was found).
+    allocated_at = _at(measure.start, 9) if measure.start <= today else _at(today, 12)
+    stay = services.allocate(commander, person, room, entry=measure.key_person, now=allocated_at)
+    if checked_in:
+        stay = services.check_in(commander, stay, now=_at(measure.start, CHECK_IN_HOUR))
+        if child:
+            _companion(commander, stay, room, measure.start)
+    return stay
+
+
+def _broken_room(commander, broken, arriving, today):
+    """Out of service at both sites; at the hotel the air conditioning failed in the room first
+    allocated to tomorrow's arrival: that allocation was cancelled (a checked-out stay that never
+    checked in) and the person gets another room."""
+    for room in broken.values():
+        if arriving and room.site.kind == Site.Kind.HOTEL:
+            person = arriving[0].key_person.person
+            stay = services.allocate(commander, person, room, now=_at(today, 8))
+            services.check_out(commander, stay, note="房间空调故障，取消分配", now=_at(today, 10))
+        services.set_out_of_service(commander, room, True, note=OUT_OF_SERVICE_NOTE)
+
+
+def _is_child(person, today):
+    born = person.birth_date
+    return born is not None and born > _years_before(today, 18)
+
+
+def _years_before(day, years):
+    # 29 February has no twin in most years: the day before it stands in.
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _past_stays(commander, centralized, next_room, singles, today):
+    """Stays of centralized steps already over: checked out on the step's end day; rooms left
+    before yesterday have been cleaned since."""
+    ended = centralized.filter(
+        status__in=(ControlMeasure.Status.COMPLETED, ControlMeasure.Status.RELEASED_EARLY),
+        ended_on__isnull=False,
+    ).order_by("-ended_on", "-pk")[:MAX_PAST_STAYS]
+    for measure in reversed(ended):
+        room = next_room()
+        if room is None:
+            return
+        stay = services.allocate(commander, measure.key_person.person, room, now=_at(measure.start, 9))
+        # Linked to the step it carried out (allocate links only an open step).
+        Stay.objects.filter(pk=stay.pk).update(measure=measure)
+        stay = services.check_in(commander, stay, now=_at(measure.start, CHECK_IN_HOUR))
+        services.check_out(commander, stay, note="集中隔离期满", now=_at(measure.ended_on, CHECK_OUT_HOUR))
+        if measure.ended_on < today - datetime.timedelta(days=1):
+            services.mark_clean(commander, room)
+            singles[room.site_id].append(Room.objects.get(pk=room.pk))
+
+
+def _companion(commander, stay, room, day):
+    """A parent from the child's household stays with them as a companion."""
+    household = stay.person.household
+    if household is None:
+        return
+    adult = (
+        household.members.exclude(pk=stay.person_id)
+        .filter(birth_date__lte=_years_before(day, 18), merged_into__isnull=True)
+        .exclude(pk__in=Stay.objects.filter(status__in=Stay.ACTIVE).values("person_id"))
+        .order_by("birth_date", "pk")
+        .first()
+    )
+    if adult is not None:
+        companion = services.allocate(commander, adult, room, companion_of=stay, now=_at(day, 9))
+        services.check_in(commander, companion, now=_at(day, CHECK_IN_HOUR))
+
+
+def isolation_counts():
+    """Sites, rooms by status, stays by status, and the places left."""
+    rooms = dict(Room.objects.values_list("status").order_by().annotate(n=Count("pk")))
+    stays = dict(Stay.objects.values_list("status").order_by().annotate(n=Count("pk")))
+    figures = services.with_availability(Site.objects.all())
+    return {
+        "sites": Site.objects.count(),
+        "rooms": {status: rooms.get(status, 0) for status in Room.Status.values},
+        "stays": {status: stays.get(status, 0) for status in Stay.Status.values},
+        "companions": Stay.objects.filter(companion_of__isnull=False).count(),
+        "available": sum(services.available(site) for site in figures),
+    }

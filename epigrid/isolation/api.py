@@ -1,0 +1,159 @@
+"""Isolation sites over the API: sites with their availability (and the total over the user's
+sites), rooms (clean/, out-of-service/, back-in-service/), stays with the moves (allocate/ on the
+list; check-in/, check-out/, transfer/ on a stay). Every move goes through isolation.services; a
+refusal is a 400 with the service's message, outside the move's right a 403, outside the user's
+scope a 404."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from epigrid.control.models import KeyPerson
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from epigrid.isolation import services
+from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
+from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.serializers import (
+    AllocateSerializer,
+    AvailabilitySerializer,
+    RoomMoveSerializer,
+    RoomSerializer,
+    SiteSerializer,
+    StayMoveSerializer,
+    StaySerializer,
+    TransferSerializer,
+)
+
+
+def _call(fn, *args, **kwargs):
+    """A service call with its refusals as API errors: rules broken → 400, no right → 403."""
+    try:
+        return fn(*args, **kwargs)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from None
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+
+
+class SiteViewSet(ScopedModelViewSet):
+    """Isolation sites (集中隔离点) with their availability: capacity − checked in − allocated."""
+
+    queryset = Site.objects.all()
+    serializer_class = SiteSerializer
+    filterset_class = SiteFilterSet
+    select_related = ("area",)
+    prefetch_related = ("staff",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return services.with_availability(super().get_queryset())
+
+    @extend_schema(responses={200: AvailabilitySerializer})
+    @action(detail=False, methods=["get"])
+    def availability(self, request):
+        """Places per open site the user sees and their total (city-wide for the city's command)."""
+        return Response(AvailabilitySerializer(services.availability(request.user)).data)
+
+
+class RoomViewSet(ScopedModelViewSet):
+    """Rooms of the sites; the status changes only through the moves."""
+
+    queryset = Room.objects.all()
+    serializer_class = RoomSerializer
+    filterset_class = RoomFilterSet
+    select_related = ("site",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def _move(self, request, fn, *args, **kwargs):
+        room = self.get_object()
+        data = RoomMoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _call(fn, request.user, room, *args, **kwargs)
+        room.refresh_from_db()
+        return Response(RoomSerializer(room).data)
+
+    @extend_schema(request=RoomMoveSerializer, responses={200: RoomSerializer})
+    @action(detail=True, methods=["post"], object_action="change")
+    def clean(self, request, pk=None):
+        """Cleaned and disinfected: the room is free again."""
+        return self._move(request, services.mark_clean)
+
+    @extend_schema(request=RoomMoveSerializer, responses={200: RoomSerializer})
+    @action(detail=True, methods=["post"], url_path="out-of-service", object_action="change")
+    def out_of_service(self, request, pk=None):
+        """Take a free or cleaning room out of service."""
+        return self._move(request, services.set_out_of_service, True, note=request.data.get("note", ""))
+
+    @extend_schema(request=RoomMoveSerializer, responses={200: RoomSerializer})
+    @action(detail=True, methods=["post"], url_path="back-in-service", object_action="change")
+    def back_in_service(self, request, pk=None):
+        """An out-of-service room is free again."""
+        return self._move(request, services.set_out_of_service, False)
+
+
+class StayViewSet(ScopedReadOnlyModelViewSet):
+    """Stays of persons in rooms: allocated → checked in → checked out, or transferred."""
+
+    queryset = Stay.objects.all()
+    serializer_class = StaySerializer
+    filterset_class = StayFilterSet
+    select_related = ("person", "room")
+
+    def _answer(self, stay, code=status.HTTP_200_OK):
+        stay = Stay.objects.select_related("person", "room").get(pk=stay.pk)
+        return Response(StaySerializer(stay).data, status=code)
+
+    @extend_schema(request=AllocateSerializer, responses={201: StaySerializer})
+    @action(detail=False, methods=["post"], object_action="add")
+    def allocate(self, request):
+        """Allocate a room to a person: one person a room unless as the companion of a minor, an
+        elderly or a disabled person in it."""
+        data = AllocateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        entry = None
+        if values.get("key_person"):
+            entry = KeyPerson.objects.restrict(request.user, "view").filter(pk=values["key_person"]).first()
+            if entry is None:
+                raise serializers.ValidationError({"key_person": [_("No such key-person entry.")]})
+        stay = _call(
+            services.allocate,
+            request.user,
+            values["person"],
+            values["room"],
+            entry=entry,
+            companion_of=values.get("companion_of"),
+            note=values.get("note", ""),
+        )
+        return self._answer(stay, status.HTTP_201_CREATED)
+
+    @extend_schema(request=StayMoveSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], url_path="check-in", object_action="change")
+    def check_in(self, request, pk=None):
+        """The person arrived."""
+        return self._answer(self._run(request, services.check_in))
+
+    @extend_schema(request=StayMoveSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], url_path="check-out", object_action="change")
+    def check_out(self, request, pk=None):
+        """The person left (or never came): the room goes to cleaning (or is free again)."""
+        return self._answer(self._run(request, services.check_out, note=True))
+
+    @extend_schema(request=TransferSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], object_action="change")
+    def transfer(self, request, pk=None):
+        """Move the person (and companions) to a free room; answers the new stay."""
+        return self._answer(self._run(request, services.transfer, note=True, serializer=TransferSerializer))
+
+    def _run(self, request, fn, note=False, serializer=StayMoveSerializer):
+        stay = self.get_object()
+        data = serializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        args = (data.validated_data["room"],) if "room" in data.validated_data else ()
+        kwargs = {"note": data.validated_data.get("note", "")} if note else {}
+        return _call(fn, request.user, stay, *args, **kwargs)

@@ -1,0 +1,189 @@
+"""Centralized isolation sites 集中隔离点 (decision 0024): a site's rooms and the stays of the
+persons put in them, where control's centralized measure 集中隔离医学观察 is carried out.
+
+Writes go through `isolation.services`: a room is allocated to a person (one person a room, a
+companion aside), the person checks in and out, the room is cleaned and free again. Every row is
+filed under the site's area; a site's staff (role `isolation_staff`) reach only the sites they
+staff, officials the sites of their area subtree."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from epigrid.core.changelog import ChangeLoggedModel
+from epigrid.core.scoping import RestrictedQuerySet
+from epigrid.core.workflow import WorkflowModel
+
+# Staff are posted at sites: their grants reach only the sites (and its rooms and stays) they staff.
+SITE_BINDING = {"isolation_staff": "staff"}
+ROW_BINDING = {"isolation_staff": "site__staff"}
+
+
+class Site(ChangeLoggedModel):
+    """An isolation site: a requisitioned hotel or a purpose-built facility (方舱/隔离点)."""
+
+    class Kind(models.TextChoices):
+        HOTEL = "hotel", _("Hotel")
+        PURPOSE_BUILT = "purpose_built", _("Purpose-built")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.HOTEL)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed under")
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    # Persons the site may hold (beds in use), as agreed with the command centre; rooms may hold
+    # more beds than that (staff rooms, reserves), so it is not derived from them.
+    capacity = models.PositiveIntegerField(_("capacity (persons)"))
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="isolation_sites", verbose_name=_("site staff")
+    )
+    is_active = models.BooleanField(_("taking persons"), default=True)
+
+    scope_lookup = "area__path"
+    scope_binding = SITE_BINDING
+    objects = RestrictedQuerySet.as_manager()
+    autocomplete_lookups = ("name__contains",)
+
+    class Meta:
+        verbose_name = _("isolation site")
+        verbose_name_plural = _("isolation sites")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("isolation:site_detail", args=[self.pk])
+
+
+class Room(WorkflowModel, ChangeLoggedModel):
+    """A room of a site. Its status follows its stays (services): allocated or lived in → occupied,
+    left → cleaning, cleaned → free; out of service by hand."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single")
+        MULTI = "multi", _("Multi-bed")
+        ACCESSIBLE = "accessible", _("Accessible")
+
+    class Status(models.TextChoices):
+        FREE = "free", _("Free")
+        OCCUPIED = "occupied", _("Occupied")
+        CLEANING = "cleaning", _("To be cleaned")
+        OUT_OF_SERVICE = "out_of_service", _("Out of service")
+
+    TRANSITIONS = {
+        Status.FREE: {Status.OCCUPIED, Status.OUT_OF_SERVICE},
+        # Back to free without cleaning only when an allocation was cancelled before anyone came.
+        Status.OCCUPIED: {Status.CLEANING, Status.FREE},
+        Status.CLEANING: {Status.FREE, Status.OUT_OF_SERVICE},
+        Status.OUT_OF_SERVICE: {Status.FREE},
+    }
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("site"))
+    number = models.CharField(_("room number"), max_length=16)
+    floor = models.SmallIntegerField(_("floor"), default=1)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SINGLE)
+    beds = models.PositiveSmallIntegerField(_("beds"), default=1)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.FREE)
+
+    scope_lookup = "site__area__path"
+    scope_binding = ROW_BINDING
+    objects = RestrictedQuerySet.as_manager()
+    autocomplete_lookups = ("number__startswith",)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["site", "floor", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "number"], name="isolation_room_number_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.site.name} {self.number}"
+
+    def get_absolute_url(self):
+        return reverse("isolation:room_detail", args=[self.pk])
+
+
+class Stay(WorkflowModel, ChangeLoggedModel):
+    """One person's stay in one room: allocated → checked in → checked out, or transferred to another
+    room (a new stay). A companion 陪护 of a minor, an elderly or a disabled person shares the room
+    and points at the stay they accompany."""
+
+    class Status(models.TextChoices):
+        ALLOCATED = "allocated", _("Allocated")
+        CHECKED_IN = "checked_in", _("Checked in")
+        TRANSFERRED = "transferred", _("Transferred")
+        CHECKED_OUT = "checked_out", _("Checked out")
+
+    TRANSITIONS = {
+        # Checked out straight from allocated: the person never came (the allocation is cancelled).
+        Status.ALLOCATED: {Status.CHECKED_IN, Status.CHECKED_OUT, Status.TRANSFERRED},
+        Status.CHECKED_IN: {Status.CHECKED_OUT, Status.TRANSFERRED},
+    }
+    ACTIVE = (Status.ALLOCATED, Status.CHECKED_IN)
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    # The centralized step of the person's key-person entry this stay carries out, when there is one
+    # (a companion has none).
+    measure = models.ForeignKey(
+        "control.ControlMeasure",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("centralized isolation measure"),
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stays", verbose_name=_("site"))
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="stays", verbose_name=_("room"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ALLOCATED)
+    companion_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="companions",
+        verbose_name=_("companion of"),
+    )
+    allocated_at = models.DateTimeField(_("allocated"))
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope_lookup = "site__area__path"
+    scope_binding = ROW_BINDING
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stay")
+        verbose_name_plural = _("stays")
+        ordering = ["-allocated_at", "-id"]
+        constraints = [
+            # One bed at a time: a second allocation of the same person loses to this, even under
+            # concurrent officers (the room lock does not cover two different rooms).
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=["allocated", "checked_in"]),
+                name="isolation_one_active_stay_per_person",
+            )
+        ]
+        indexes = [models.Index(fields=["site", "status"], name="isolation_stay_site_status")]
+
+    def __str__(self):
+        return f"{self.person.name} · {self.room.number}"
+
+    def get_absolute_url(self):
+        return reverse("isolation:stay_detail", args=[self.pk])
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE

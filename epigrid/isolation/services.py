@@ -1,0 +1,293 @@
+"""The one way isolation rows change (pages, API and demo call these). Each move locks the room it
+touches (select_for_update), so two officers allocating the last free room at once end with one
+stay and one clear refusal, never two persons in a single room."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from epigrid.isolation.models import Room, Site, Stay
+
+ALLOCATE = "isolation.add_stay"
+MOVE_STAY = "isolation.change_stay"
+CHANGE_ROOM = "isolation.change_room"
+# Who may share a room with a companion 陪护: minors, the elderly (老年人: 60 and over by the
+# Law on the Protection of the Rights of the Elderly) and disabled persons.
+MINOR_UNDER = 18
+ELDERLY_FROM = 60
+NEEDS_COMPANION_TAGS = ("disabled",)
+CENTRALIZED = "centralized"
+OPEN_MEASURES = ("planned", "active")
+
+
+def _require(user, model, perm, obj, message):
+    if user is not None and not model.objects.restrict(user, perm=perm).filter(pk=obj.pk).exists():
+        raise PermissionDenied(message)
+
+
+def _age(person, today):
+    born = person.birth_date
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def needs_companion(person, today=None):
+    """A minor, an elderly or a disabled person may have a companion in their room."""
+    age = _age(person, today or timezone.localdate())
+    if age is not None and (age < MINOR_UNDER or age >= ELDERLY_FROM):
+        return True
+    return person.tags.filter(code__in=NEEDS_COMPANION_TAGS).exists()
+
+
+def centralized_measure(entry):
+    """The open centralized-isolation step of a key-person entry, or None."""
+    if entry is None:
+        return None
+    return entry.measures.filter(kind=CENTRALIZED, status__in=OPEN_MEASURES).order_by("sequence").first()
+
+
+def allocate(user, person, room, entry=None, companion_of=None, note="", now=None):
+    """Put `person` in `room`. One person a room: a room with an active stay takes only a companion
+    of the person in it (`companion_of`, needing one and with a bed left). `entry` (control's
+    key-person entry) links the stay to its centralized step."""
+    _require(user, Room, ALLOCATE, room, _("You may not allocate rooms of this site."))
+    measure = None
+    if entry is not None:
+        if entry.person_id != person.pk:
+            raise ValidationError(_("The key-person entry is another person's."), code="entry")
+        measure = centralized_measure(entry)
+        if measure is None:
+            raise ValidationError(
+                _("This key-person entry has no open centralized isolation step."), code="entry"
+            )
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            # The lock that serialises allocations of this room: whoever comes second sees the first
+            # one's stay below.
+            room = Room.objects.select_for_update().select_related("site").get(pk=room.pk)
+            in_room = list(Stay.objects.filter(room=room, status__in=Stay.ACTIVE).select_related("person"))
+            _check_room(room, person, in_room, companion_of)
+            stay = Stay.objects.create(
+                person=person,
+                measure=measure,
+                site=room.site,
+                room=room,
+                companion_of=companion_of,
+                allocated_at=now,
+                allocated_by=user,
+                note=note[:200],
+            )
+            if room.status == Room.Status.FREE:
+                room.transition(Room.Status.OCCUPIED, note=_("Allocated to %(name)s") % {"name": person.name})
+    except IntegrityError:
+        # Another stay of this person became active first (a concurrent allocation elsewhere).
+        raise ValidationError(
+            _("%(name)s already has a room.") % {"name": person.name}, code="person"
+        ) from None
+    return stay
+
+
+def _check_room(room, person, in_room, companion_of):
+    if not room.site.is_active:
+        raise ValidationError(_("This site is not taking persons."), code="site")
+    if room.status in (Room.Status.CLEANING, Room.Status.OUT_OF_SERVICE):
+        raise ValidationError(
+            _("Room %(room)s is %(status)s.") % {"room": room.number, "status": room.get_status_display()},
+            code="room",
+        )
+    if Stay.objects.filter(person=person, status__in=Stay.ACTIVE).exists():
+        raise ValidationError(_("%(name)s already has a room.") % {"name": person.name}, code="person")
+    if not in_room and companion_of is None:
+        return
+    if companion_of is None:
+        raise ValidationError(
+            _("Room %(room)s is taken: one person a room, unless as a companion.") % {"room": room.number},
+            code="room_taken",
+        )
+    if companion_of.pk not in {s.pk for s in in_room} or companion_of.companion_of_id is not None:
+        raise ValidationError(
+            _("A companion shares the room of the person they accompany."), code="companion"
+        )
+    if not needs_companion(companion_of.person):
+        raise ValidationError(
+            _("Only a minor, an elderly or a disabled person may have a companion."), code="companion"
+        )
+    if len(in_room) >= room.beds:
+        raise ValidationError(_("Room %(room)s has no bed left.") % {"room": room.number}, code="beds")
+
+
+def _locked_stay(stay):
+    return Stay.objects.select_for_update().select_related("room", "person").get(pk=stay.pk)
+
+
+def check_in(user, stay, now=None):
+    """The person arrived at the site."""
+    _require(user, Stay, MOVE_STAY, stay, _("You may not change stays of this site."))
+    with transaction.atomic():
+        stay = _locked_stay(stay)
+        return stay.transition(Stay.Status.CHECKED_IN, checked_in_at=now or timezone.now())
+
+
+def check_out(user, stay, note="", now=None):
+    """The person left (released, or to hospital, or never came). A room someone lived in goes to
+    cleaning once its last person left; a room only allocated is free again."""
+    _require(user, Stay, MOVE_STAY, stay, _("You may not change stays of this site."))
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=stay.room_id)
+        stay = _locked_stay(stay)
+        was_in = stay.status == Stay.Status.CHECKED_IN
+        stay.note = note[:200] or stay.note
+        stay.transition(Stay.Status.CHECKED_OUT, note=note, checked_out_at=now or timezone.now())
+        _release_room(room, lived_in=was_in)
+    return stay
+
+
+def _release_room(room, lived_in):
+    """After a stay ended: an emptied room goes to cleaning (or free, if nobody lived in it)."""
+    others = Stay.objects.filter(room=room, status__in=Stay.ACTIVE)
+    if others.exists() or room.status != Room.Status.OCCUPIED:
+        return
+    room.transition(Room.Status.CLEANING if lived_in else Room.Status.FREE)
+
+
+def transfer(user, stay, room, note="", now=None):
+    """Move a person (and their companions) to another room, here or at another site: the stay ends
+    as transferred and a new one starts — checked in at once within the site, allocated at another
+    site (the person still has to arrive)."""
+    _require(user, Stay, MOVE_STAY, stay, _("You may not change stays of this site."))
+    _require(user, Room, ALLOCATE, room, _("You may not allocate rooms of this site."))
+    if room.pk == stay.room_id:
+        raise ValidationError(_("The person is in this room already."), code="room")
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Both rooms locked in id order, so two opposite transfers cannot deadlock.
+        rooms = {
+            r.pk: r
+            for r in Room.objects.select_for_update()
+            .select_related("site")
+            .filter(pk__in=[room.pk, stay.room_id])
+            .order_by("pk")
+        }
+        old_room, new_room = rooms[stay.room_id], rooms[room.pk]
+        stay = _locked_stay(stay)
+        if stay.status not in Stay.ACTIVE:
+            raise ValidationError(_("Only a current stay can be transferred."), code="status")
+        if not new_room.site.is_active:
+            raise ValidationError(_("This site is not taking persons."), code="site")
+        moving = [
+            stay,
+            *Stay.objects.filter(companion_of=stay, status__in=Stay.ACTIVE).select_related("person"),
+        ]
+        if (
+            new_room.status != Room.Status.FREE
+            or Stay.objects.filter(room=new_room, status__in=Stay.ACTIVE).exists()
+        ):
+            raise ValidationError(
+                _("Room %(room)s is not free.") % {"room": new_room.number}, code="room_taken"
+            )
+        if len(moving) > new_room.beds:
+            raise ValidationError(
+                _("Room %(room)s has no bed left.") % {"room": new_room.number}, code="beds"
+            )
+        lived_in = any(s.status == Stay.Status.CHECKED_IN for s in moving)
+        same_site = new_room.site_id == old_room.site_id
+        new_stays = {}
+        for old in moving:
+            checked_in = same_site and old.status == Stay.Status.CHECKED_IN
+            old.transition(Stay.Status.TRANSFERRED, note=note, checked_out_at=now)
+            new_stays[old.pk] = Stay.objects.create(
+                person=old.person,
+                measure_id=old.measure_id,
+                site=new_room.site,
+                room=new_room,
+                companion_of=new_stays.get(old.companion_of_id),
+                status=Stay.Status.CHECKED_IN if checked_in else Stay.Status.ALLOCATED,
+                allocated_at=now,
+                allocated_by=user,
+                checked_in_at=now if checked_in else None,
+                note=note[:200],
+            )
+        new_room.transition(Room.Status.OCCUPIED, note=note)
+        _release_room(old_room, lived_in=lived_in)
+    return new_stays[stay.pk]
+
+
+def mark_clean(user, room, now=None):
+    """Cleaned and disinfected 终末消毒: the room is free again."""
+    _require(user, Room, CHANGE_ROOM, room, _("You may not change rooms of this site."))
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        return room.transition(Room.Status.FREE)
+
+
+def set_out_of_service(user, room, out, note=""):
+    """Take a free or cleaning room out of service (repairs), or bring it back."""
+    _require(user, Room, CHANGE_ROOM, room, _("You may not change rooms of this site."))
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        if not out and room.status != Room.Status.OUT_OF_SERVICE:
+            # Back in service is for repaired rooms; a room left by a person is freed by cleaning.
+            raise ValidationError(_("Only a room out of service can be brought back."), code="room")
+        return room.transition(Room.Status.OUT_OF_SERVICE if out else Room.Status.FREE, note=note)
+
+
+# Availability
+
+
+def with_availability(sites):
+    """Sites annotated with `occupied` (checked in), `allocated` (on their way), `available`
+    (capacity − occupied − allocated) and `free_rooms`: one grouped query for the whole list."""
+    free_rooms = (
+        Room.objects.filter(site=OuterRef("pk"), status=Room.Status.FREE)
+        .order_by()
+        .values("site")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return sites.annotate(
+        occupied=Count("stays", filter=Q(stays__status=Stay.Status.CHECKED_IN)),
+        allocated=Count("stays", filter=Q(stays__status=Stay.Status.ALLOCATED)),
+        free_rooms=Coalesce(Subquery(free_rooms), 0),
+    ).order_by("name", "pk")  # a grouped query drops Meta.ordering: pages would shift
+
+
+def available(site):
+    return site.capacity - site.occupied - site.allocated
+
+
+def availability(user):
+    """Per site the user sees (active sites) and the total over them: {"sites": [...], "total":
+    {...}}. One query; the total is summed from its rows, not a second aggregate that a join of
+    stays would multiply."""
+    sites = with_availability(Site.objects.restrict(user, "view").filter(is_active=True)).order_by(
+        "name", "pk"
+    )
+    rows = [
+        {
+            "site": site,
+            "capacity": site.capacity,
+            "occupied": site.occupied,
+            "allocated": site.allocated,
+            "available": available(site),
+            "free_rooms": site.free_rooms,
+        }
+        for site in sites
+    ]
+    total = {
+        key: sum(r[key] for r in rows)
+        for key in ("capacity", "occupied", "allocated", "available", "free_rooms")
+    }
+    return {"sites": rows, "total": total}
+
+
+def days_in(stay, now=None):
+    """Days since check-in (day 1 is the day of arrival), for the site's list."""
+    if stay.checked_in_at is None:
+        return None
+    end = stay.checked_out_at or now or timezone.now()
+    return (timezone.localdate(end) - timezone.localdate(stay.checked_in_at)).days + 1

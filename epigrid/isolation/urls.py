@@ -1,0 +1,22 @@
+"""Isolation site pages (/isolation/, app "isolation")."""
+
+from django.urls import path
+
+from epigrid.isolation import views
+
+app_name = "isolation"
+urlpatterns = [
+    path("", views.SiteListView.as_view(), name="site_list"),
+    path("sites/add/", views.SiteEditView.as_view(), name="site_add"),
+    path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site_detail"),
+    path("sites/<int:pk>/edit/", views.SiteEditView.as_view(), name="site_edit"),
+    path("sites/<int:pk>/allocate/", views.allocate, name="allocate"),
+    path("rooms/", views.RoomListView.as_view(), name="room_list"),
+    path("rooms/add/", views.RoomEditView.as_view(), name="room_add"),
+    path("rooms/<int:pk>/", views.RoomDetailView.as_view(), name="room_detail"),
+    path("rooms/<int:pk>/edit/", views.RoomEditView.as_view(), name="room_edit"),
+    path("rooms/<int:pk>/<slug:move>/", views.room_move, name="room_move"),
+    path("stays/", views.StayListView.as_view(), name="stay_list"),
+    path("stays/<int:pk>/", views.StayDetailView.as_view(), name="stay_detail"),
+    path("stays/<int:pk>/<slug:move>/", views.stay_move, name="stay_move"),
+]

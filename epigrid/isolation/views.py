@@ -1,0 +1,312 @@
+"""Isolation pages (/isolation/): sites with their availability, a site's rooms by floor and its
+current stays with the moves (allocate, check in, check out, transfer, clean), rooms, stays.
+
+Every write goes through isolation.services; a refusal comes back as a message on the page. Reads
+go through `restrict`: out of scope → 404, in scope without the move's right → 403."""
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.isolation import services
+from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
+from epigrid.isolation.forms import AllocateForm, RoomForm, SiteForm, TransferForm
+from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.tables import RoomTable, SiteTable, StayTable, room_badge
+from epigrid.people.models import Person
+
+STAY_MOVES = ("check-in", "check-out", "transfer")
+
+
+def _error(request, exc):
+    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+
+
+def _holds(user, model, obj, perm):
+    return model.objects.restrict(user, perm=perm).filter(pk=obj.pk).exists()
+
+
+def _scoped(model, user, pk, perm, related=()):
+    """The object if the user sees it (404 otherwise) and holds `perm` where it lies (403)."""
+    obj = get_object_or_404(model.objects.restrict(user, "view").select_related(*related), pk=pk)
+    if not _holds(user, model, obj, perm):
+        raise PermissionDenied
+    return obj
+
+
+def _free_rooms(user, site=None):
+    rooms = Room.objects.restrict(user, perm=services.ALLOCATE).filter(
+        status=Room.Status.FREE, site__is_active=True
+    )
+    if site is not None:
+        rooms = rooms.filter(site=site)
+    return rooms.select_related("site").order_by("site__name", "floor", "number")
+
+
+def _allocate_form(request, site, data=None):
+    user = request.user
+    stays = (
+        Stay.objects.restrict(user, "view")
+        .filter(site=site, status__in=Stay.ACTIVE, companion_of__isnull=True)
+        .select_related("person", "room")
+    )
+    # A companion goes into the room of the person they accompany, which is not free.
+    rooms = (
+        Room.objects.restrict(user, perm=services.ALLOCATE)
+        .filter(site=site)
+        .exclude(status__in=(Room.Status.CLEANING, Room.Status.OUT_OF_SERVICE))
+    )
+    persons = Person.objects.restrict(user, "view").filter(merged_into__isnull=True)
+    form = AllocateForm(data, rooms=rooms.select_related("site"), stays=stays, persons=persons)
+    form.fields["room"].label_from_instance = lambda r: f"{r.number}（{r.floor}F · {r.get_status_display()}）"
+    form.fields["companion_of"].label_from_instance = lambda s: f"{s.person.name} · {s.room.number}"
+    return form
+
+
+# Sites
+
+
+class SiteListView(ObjectListView):
+    model = Site
+    table_class = SiteTable
+    filterset_class = SiteFilterSet
+    add_url_name = "isolation:site_add"
+    template_name = "isolation/site_list.html"
+
+    def get_queryset(self):
+        return services.with_availability(super().get_queryset().select_related("area"))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["total"] = services.availability(self.request.user)["total"]
+        return ctx
+
+
+class SiteDetailView(ObjectDetailView):
+    model = Site
+    template_name = "isolation/site_detail.html"
+
+    def get_queryset(self):
+        return services.with_availability(super().get_queryset().select_related("area"))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        site, user = self.object, self.request.user
+        stays = list(
+            Stay.objects.restrict(user, "view")
+            .filter(site=site, status__in=Stay.ACTIVE)
+            .select_related("person", "room")
+            .order_by("room__floor", "room__number", "pk")
+        )
+        by_room = {}
+        for stay in stays:
+            by_room.setdefault(stay.room_id, []).append(stay)
+        rooms = list(site.rooms.order_by("floor", "number"))
+        for room in rooms:
+            room.current = by_room.get(room.pk, [])
+            room.badge = room_badge(room)
+        ctx.update(
+            {
+                "available": services.available(site),
+                "floors": [(floor, list(rs)) for floor, rs in groupby(rooms, key=lambda r: r.floor)],
+                "room_counts": _room_counts(rooms),
+                "stays": stays,
+                "staff": list(site.staff.order_by("username")),
+                # The stay's and room's rights, asked of the site: its scope and binding are theirs.
+                "can_allocate": site.is_active and _holds(user, Site, site, services.ALLOCATE),
+                "can_move": _holds(user, Site, site, services.MOVE_STAY),
+                "can_clean": _holds(user, Site, site, services.CHANGE_ROOM),
+            }
+        )
+        if ctx["can_allocate"]:
+            ctx["allocate_form"] = _allocate_form(self.request, site)
+        return ctx
+
+
+def _room_counts(rooms):
+    counts = dict.fromkeys(Room.Status.values, 0)
+    for room in rooms:
+        counts[room.status] += 1
+    return [(value, label, counts[value]) for value, label in Room.Status.choices]
+
+
+class SiteEditView(ObjectEditView):
+    model = Site
+    form_class = SiteForm
+
+
+@login_required
+@require_POST
+def allocate(request, pk):
+    site = get_object_or_404(Site.objects.restrict(request.user, "view"), pk=pk)
+    form = _allocate_form(request, site, request.POST)
+    if not form.is_valid():
+        if not request.user.has_scoped_perm(services.ALLOCATE):
+            raise PermissionDenied
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(site.get_absolute_url())
+    data = form.cleaned_data
+    try:
+        stay = services.allocate(
+            request.user, data["person"], data["room"], companion_of=data["companion_of"], note=data["note"]
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request, _("%(name)s: room %(room)s.") % {"name": stay.person.name, "room": stay.room.number}
+        )
+    return redirect(site.get_absolute_url())
+
+
+# Rooms
+
+
+class RoomListView(ObjectListView):
+    model = Room
+    table_class = RoomTable
+    filterset_class = RoomFilterSet
+    add_url_name = "isolation:room_add"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("site")
+
+
+class RoomDetailView(ObjectDetailView):
+    model = Room
+    template_name = "isolation/room_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("site")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        room, user = self.object, self.request.user
+        ctx["badge"] = room_badge(room)
+        ctx["stays"] = list(
+            Stay.objects.restrict(user, "view")
+            .filter(room=room)
+            .select_related("person")
+            .order_by("-allocated_at")[:20]
+        )
+        ctx["can_clean"] = room.status == Room.Status.CLEANING and _holds(
+            user, Room, room, services.CHANGE_ROOM
+        )
+        ctx["can_service"] = _holds(user, Room, room, services.CHANGE_ROOM) and room.status in (
+            Room.Status.FREE,
+            Room.Status.CLEANING,
+            Room.Status.OUT_OF_SERVICE,
+        )
+        return ctx
+
+
+class RoomEditView(ObjectEditView):
+    model = Room
+    form_class = RoomForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if not self.object:
+            form.fields["site"].queryset = Site.objects.restrict(self.request.user, perm="isolation.add_room")
+            form.fields["site"].initial = self.request.GET.get("site")
+        return form
+
+
+@login_required
+@require_POST
+def room_move(request, pk, move):
+    room = _scoped(Room, request.user, pk, services.CHANGE_ROOM, related=("site",))
+    note = (request.POST.get("note") or "")[:200]
+    try:
+        if move == "clean":
+            services.mark_clean(request.user, room)
+        elif move in ("out-of-service", "back-in-service"):
+            services.set_out_of_service(request.user, room, move == "out-of-service", note=note)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        room.refresh_from_db()
+        messages.success(
+            request,
+            _("Room %(room)s: %(status)s.") % {"room": room.number, "status": room.get_status_display()},
+        )
+    if request.POST.get("back") == "site":
+        return redirect(room.site.get_absolute_url())
+    return redirect(room.get_absolute_url())
+
+
+# Stays
+
+
+class StayListView(ObjectListView):
+    model = Stay
+    table_class = StayTable
+    filterset_class = StayFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("person", "site", "room")
+
+
+class StayDetailView(ObjectDetailView):
+    model = Stay
+    template_name = "isolation/stay_detail.html"
+
+    def get_queryset(self):
+        return (
+            super().get_queryset().select_related("person", "site", "room", "companion_of__person", "measure")
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        stay, user = self.object, self.request.user
+        may_move = stay.is_active and _holds(user, Stay, stay, services.MOVE_STAY)
+        ctx["may_move"] = may_move
+        ctx["days"] = services.days_in(stay)
+        ctx["companions"] = list(stay.companions.select_related("person", "room"))
+        if may_move:
+            rooms = _free_rooms(user).exclude(pk=stay.room_id)
+            form = TransferForm(rooms=rooms)
+            form.fields["room"].label_from_instance = lambda r: f"{r.site.name} {r.number}（{r.floor}F）"
+            ctx["transfer_form"] = form
+        return ctx
+
+
+@login_required
+@require_POST
+def stay_move(request, pk, move):
+    if move not in STAY_MOVES:
+        raise Http404
+    stay = _scoped(Stay, request.user, pk, services.MOVE_STAY, related=("person", "room"))
+    note = (request.POST.get("note") or "")[:200]
+    try:
+        if move == "check-in":
+            services.check_in(request.user, stay)
+        elif move == "check-out":
+            services.check_out(request.user, stay, note=note)
+        else:
+            form = TransferForm(request.POST, rooms=_free_rooms(request.user))
+            if not form.is_valid():
+                raise ValidationError(_("Choose a free room to transfer to."))
+            stay = services.transfer(request.user, stay, form.cleaned_data["room"], note=note)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        stay.refresh_from_db()
+        messages.success(
+            request,
+            _("%(name)s: %(status)s.") % {"name": stay.person.name, "status": stay.get_status_display()},
+        )
+    if request.POST.get("back") == "site":
+        return redirect(stay.site.get_absolute_url())
+    return redirect(stay.get_absolute_url())

@@ -1,0 +1,63 @@
+"""The demo's isolation part: two sites with rooms in every state, stays in every state, the
+running centralized steps in rooms, and data on the isolation pages of the demo roles."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from epigrid.accounts.models import User
+from epigrid.control.models import ControlMeasure
+from epigrid.isolation.models import Room, Site, Stay
+
+
+@pytest.fixture
+def demo(db):
+    out = io.StringIO()
+    call_command("demo", residents=400, seed=7, json=True, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_the_demo_has_two_sites_with_rooms_and_stays_in_every_state(demo):
+    counts = demo["counts"]["isolation"]
+    assert counts["sites"] == 2 == Site.objects.count()
+    assert all(counts["rooms"][status] >= 1 for status in Room.Status.values), counts
+    assert all(counts["stays"][status] >= 1 for status in Stay.Status.values), counts
+    running = ControlMeasure.objects.filter(kind="centralized", status="active")
+    in_rooms = Stay.objects.filter(status__in=Stay.ACTIVE, measure__in=running)
+    assert in_rooms.count() == running.count() > 0
+    for site in Site.objects.all():
+        occupied = site.stays.filter(status="checked_in").count()
+        allocated = site.stays.filter(status="allocated").count()
+        assert site.capacity - occupied - allocated >= 0
+    assert counts["available"] == sum(
+        s.capacity - s.stays.filter(status__in=Stay.ACTIVE).count() for s in Site.objects.all()
+    )
+
+
+@pytest.mark.parametrize("username", ["demo_isolation", "demo_commander"])
+def test_every_isolation_page_shows_data_to_the_demo_roles(demo, username):
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    site = Site.objects.filter(staff__username="demo_isolation").get()
+    stay = Stay.objects.filter(site=site).first()
+    for url in (
+        "/isolation/",
+        "/isolation/rooms/",
+        "/isolation/stays/",
+        site.get_absolute_url(),
+        stay.get_absolute_url(),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, (username, url)
+        body = response.content.decode()
+        assert "暂无记录" not in body and "No records yet" not in body, (username, url)
+
+
+def test_the_staff_see_only_their_site(demo):
+    client = Client()
+    client.force_login(User.objects.get(username="demo_isolation"))
+    other = Site.objects.exclude(staff__username="demo_isolation").get()
+    assert client.get(other.get_absolute_url()).status_code == 404
