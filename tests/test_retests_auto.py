@@ -352,3 +352,32 @@ def test_two_batches_flagging_the_same_tubes_at_once_open_each_once(cast):
         t.join()
     assert not errors, errors
     assert PoolFollowUp.objects.count() == 6 and RetestTask.objects.count() == 12
+
+
+def test_a_lis_file_with_the_retest_tube_ends_the_task(rl):
+    """Through the import pipeline (set-based on PostgreSQL: the file's results stay in the
+    database and the follow-up asks for the tubes it waits for), the same as through the API."""
+    from epigrid.core.imports import run_import
+    from epigrid.results.imports import LabResultResource
+    from tests.test_results_helpers import csv_bytes
+
+    pooled_positive(rl, persons=2)
+    first, second = RetestTask.objects.order_by("pk")
+    singles = [retest_tube(rl), retest_tube(rl)]
+    services.record_retest(rl.cast.grid_worker, first, singles[0].barcode)
+    services.record_retest(rl.cast.grid_worker, second, singles[1].barcode)
+    others = rl.delivered(tubes=3)
+    rows = [
+        ("条码", "检测结果"),
+        *((t.barcode, "阴性") for t in others),
+        (singles[0].barcode, "阴性"),
+        (singles[1].barcode, "阳性"),
+    ]
+    result = run_import(
+        LabResultResource(rl.tp.lab_user, rl.tp.lab_a), csv_bytes(rows), "lis.csv", dry_run=False
+    )
+    assert (result.created, result.rejected) == (5, 0)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("released", "positive")
+    assert ZoneProposal.objects.count() == 1

@@ -16,7 +16,9 @@ was stored (created, updated from pending, corrected), flagged or not:
   lab       the transport.Lab; source as above;
   recorded  [(tube id, barcode, result)] — up to a whole LIS file's million rows: a receiver
             intersects it with the few tubes it waits for (single-tube retests) rather than
-            querying per row. Only built when something listens."""
+            querying per row. Only built when something listens. A file taken set-based
+            (results.filelane) sends an iterable that also answers `matching(tube_ids, barcodes)`
+            from the database: use it when present."""
 
 from dataclasses import dataclass
 

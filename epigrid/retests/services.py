@@ -417,6 +417,9 @@ def apply_lab_results(recorded, now=None):
     if not by_tube and not by_barcode:
         return []
     found = {}
+    # A file's `recorded` stays in the database (results.filelane): ask it for these tubes only.
+    if hasattr(recorded, "matching"):
+        recorded = recorded.matching(by_tube, by_barcode)
     for tube_id, barcode, result in recorded:
         if (tube_id in by_tube or barcode in by_barcode) and result in FINAL_RESULTS:
             for pk in (*by_tube.get(tube_id, ()), *by_barcode.get(barcode, ())):
