@@ -204,3 +204,67 @@ def test_the_upload_page_refuses_another_labs_code_and_roles_without_results(cas
     assert response.status_code == 200 and not Job.objects.exists()
     assert cast.client_for(cast.grid_worker).get("/jobs/import/lab-results/").status_code == 403
     assert cast.client_for(rl.tp.lab_user).get("/jobs/import/residents/").status_code == 403
+
+
+def _both_ways(rl, monkeypatch, data, name, **kwargs):
+    """The file's outcome through the file lane and through the row path (dry runs: nothing written)."""
+    from epigrid.results import filelane
+
+    lane = run(rl, data, name, dry_run=True, **kwargs).as_dict()
+    with monkeypatch.context() as patched:
+        patched.setattr(filelane, "applies", lambda resource: False)
+        rows = run(rl, data, name, dry_run=True, **kwargs).as_dict()
+    return lane, rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_file_lane_answers_as_the_row_path_does(cast, rl, monkeypatch, fmt):
+    """On PostgreSQL a whole file goes set-based (results.filelane); every row must get the row
+    path's outcome, message and sheet row number, and the preview the same rows."""
+    from django.db import connection
+
+    tubes = rl.delivered(tubes=5)
+    (elsewhere,) = rl.delivered(cast.grid_b)
+    rl.record(tubes[3], "阴性")
+    rl.record(tubes[4], "待检")
+    rows = [
+        (tubes[0].barcode.lower(), "阴", "", "", "2022-04-02 08:00", ""),  # lower case: upper-cased
+        (tubes[1].barcode, "混管阳性", "31.5", "32", "", ""),
+        (tubes[0].barcode, "阴性", "", "", "", ""),  # the same tube and result again
+        (tubes[1].barcode, "阴性", "", "", "", ""),  # the same tube, another result
+        ("NOSUCH0001", "阴性", "", "", "", ""),
+        (elsewhere.barcode, "阴性", "", "", "", ""),
+        (tubes[2].barcode, "弱阳?", "99", "", "", "昨天下午"),  # three problems in one row
+        ("", "", "", "", "", ""),  # blank: skipped
+        (tubes[3].barcode, "阳性", "", "", "", ""),  # a contradiction without a reason
+        (tubes[4].barcode, "阴性", "", "", "", ""),  # pending → final
+        ("ＡＢ－１２", "阴性", "", "", "", ""),  # full-width: normalised, then unknown
+        (tubes[2].barcode, "阴性", "", "", "2022-04-02 09:00", "2022-04-02 08:00"),  # tested after reported
+    ]
+    if fmt == "csv":
+        data = csv_bytes([("样本编号", "检测结果", "ORF1ab", "N基因 Ct", "检测时间", "报告时间"), *rows])
+    else:
+        data = lis_xlsx(rows)
+    if fmt == "xlsx":
+        data = data.getvalue()
+    lane, row_path = _both_ways(rl, monkeypatch, data, f"lis.{fmt}")
+    assert lane == row_path
+    assert (lane["created"], lane["updated"], lane["unchanged"], lane["rejected"]) == (2, 1, 1, 7)
+    if connection.vendor == "postgresql":  # and it did go the other way there
+        from epigrid.results import filelane
+
+        calls = []
+        monkeypatch.setattr(filelane._Lane, "run", lambda self: calls.append(1) or None)
+        run(rl, data, f"lis.{fmt}", dry_run=True)
+        assert calls == [1]
+
+
+@pytest.mark.django_db
+def test_a_file_the_lane_cannot_take_whole_goes_the_row_path(rl):
+    """Ragged rows (a missing trailing column) do not fit COPY: the row path reads them."""
+    tubes = rl.delivered(tubes=2)
+    text = f"样本编号,检测结果,ORF1ab\n{tubes[0].barcode},阴性,\n{tubes[1].barcode},阴性\n"
+    result = run(rl, text.encode(), "lis.csv")
+    assert (result.created, result.rejected) == (2, 0)
+    assert TubeResult.objects.count() == 2

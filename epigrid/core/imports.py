@@ -187,8 +187,9 @@ def run_import(resource, fileobj, filename="", dry_run=True, progress=None, mapp
         return _run_import(resource, fileobj, filename, dry_run, progress, mapping_override)
 
 
-def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override):
-    rows = tabular.read_rows(fileobj, filename)
+def locate_header(resource, rows, mapping_override=None):
+    """The header among the first rows of `rows` ([(row number, values)]) and its values; raises
+    MappingNeeded (headers nobody anticipated, or required columns missing) for the user to map."""
     try:
         header = tabular.find_header(rows, resource.columns, mapping_override=mapping_override)
     except TableReadError as exc:
@@ -210,6 +211,19 @@ def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override
             [tabular.cell_text(v) for v in header_values],
             header.missing,
         )
+    return header, header_values
+
+
+def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override):
+    # A ledger that can take a whole file set-based (results.filelane) answers here, or returns
+    # None to go the row-by-row way below (another database, a file it cannot take whole).
+    bulk = getattr(resource, "bulk_import", None)
+    if bulk is not None:
+        result = bulk(fileobj, filename, dry_run=dry_run, progress=progress, mapping_override=mapping_override)
+        if result is not None:
+            return result
+    rows = tabular.read_rows(fileobj, filename)
+    header, header_values = locate_header(resource, rows, mapping_override)
     result = ImportResult(
         unknown_columns=header.unknown,
         header_row=header.row_number,

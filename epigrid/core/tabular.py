@@ -225,7 +225,41 @@ def _clean_rows(numbered):
     return rows
 
 
+def read_csv_text(fileobj, filename=""):
+    """A CSV file as read_rows decodes it: (text, delimiter), or None when the file is a workbook
+    (xlsx/xls). For ledgers that hand the text to the database whole (COPY … FORMAT csv)."""
+    limits = Limits.from_settings()
+    data = _read_bytes(fileobj, limits.bytes + 1)
+    name = os.path.basename(str(filename or ""))
+    if not data or (len(data) < 4096 and not data.strip()):
+        raise TableReadError(_("The file is empty."))
+    if len(data) > limits.bytes:
+        raise TableReadError(_too_large_message(limits))
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE2_MAGIC):
+        return None
+    text = _csv_text(data, name)
+    return text, _sniff_delimiter(text)
+
+
+def clean_values(values):
+    """One row's cells as read_rows gives them (blank → None, trailing blanks dropped); [] for a
+    row read_rows would skip."""
+    rows = _clean_rows([(0, list(values))])
+    return rows[0][1] if rows else []
+
+
 def _read_csv(data, name, limits):
+    text = _csv_text(data, name)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        return _clean_rows(limits.checked(enumerate(reader, 1)))
+    except csv.Error:
+        raise TableReadError(_not_a_table_message(name)) from None
+
+
+def _csv_text(data, name):
+    """The decoded text of a CSV file (UTF-8, GBK or Excel's UTF-16 "Unicode text"), BOM removed;
+    TableReadError when it is a web page, binary or not text."""
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(_WEB_PAGE_STARTS):
         raise TableReadError(
@@ -247,12 +281,7 @@ def _read_csv(data, name, limits):
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
     if controls > len(sample) // 100:
         raise TableReadError(_not_a_table_message(name))
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    try:
-        return _clean_rows(limits.checked(enumerate(reader, 1)))
-    except csv.Error:
-        raise TableReadError(_not_a_table_message(name)) from None
+    return text.removeprefix("\ufeff")
 
 
 def _decode_text(data, name):

@@ -94,6 +94,12 @@ class LabResultResource(Resource):
         self._keys = itertools.count()
         self.plan = None
 
+    def bulk_import(self, fileobj, filename, **options):
+        # A whole LIS file set-based on PostgreSQL (results.filelane); None: the row path.
+        from epigrid.results import filelane
+
+        return filelane.bulk_import(self, fileobj, filename, **options)
+
     def clean_row(self, raw):
         data, problems = services.clean_row(raw, self.now)
         if problems:
