@@ -211,8 +211,9 @@ def _result_rows(pooled, single, opened, rng):
 
 def _copy_baseline(rows, lab, campaign, now):
     """Seconds to COPY the same rows, as TubeResult rows with every column known (the tube's id,
-    round, point, sampling time and due time looked up untimed), and check the constraints;
-    rolled back."""
+    round, point, sampling time and due time looked up untimed), into a table like
+    results_tuberesult (its indexes and check constraints), and check the constraints; rolled
+    back."""
     import datetime
 
     from django.db import connection, transaction
@@ -243,9 +244,16 @@ def _copy_baseline(rows, lab, campaign, now):
         "campaign_id, lab_id, point_id, tube_id"
     )
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # A table like results_tuberesult (columns, indexes, constraints), not the table itself:
+            # rolled-back rows would leave a million dead entries in its unique index for the
+            # import to step over.
+            cursor.execute(
+                f"CREATE TABLE bench_results_copy (LIKE {TubeResult._meta.db_table} INCLUDING ALL)"
+            )
         start = time.perf_counter()
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {TubeResult._meta.db_table} ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY bench_results_copy ({columns}) FROM STDIN") as copy:
                 for row in table:
                     copy.write_row(row)
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
