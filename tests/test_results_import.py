@@ -218,7 +218,7 @@ def _both_ways(rl, monkeypatch, data, name, **kwargs):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "txt"])
 def test_the_file_lane_answers_as_the_row_path_does(cast, rl, monkeypatch, fmt):
     """On PostgreSQL a whole file goes set-based (results.filelane); every row must get the row
     path's outcome, message and sheet row number, and the preview the same rows."""
@@ -242,8 +242,11 @@ def test_the_file_lane_answers_as_the_row_path_does(cast, rl, monkeypatch, fmt):
         ("ＡＢ－１２", "阴性", "", "", "", ""),  # full-width: normalised, then unknown
         (tubes[2].barcode, "阴性", "", "", "2022-04-02 09:00", "2022-04-02 08:00"),  # tested after reported
     ]
+    header = ("样本编号", "检测结果", "ORF1ab", "N基因 Ct", "检测时间", "报告时间")
     if fmt == "csv":
-        data = csv_bytes([("样本编号", "检测结果", "ORF1ab", "N基因 Ct", "检测时间", "报告时间"), *rows])
+        data = csv_bytes([header, *rows])
+    elif fmt == "txt":  # Excel's "Unicode text": UTF-16, tab-delimited
+        data = "\r\n".join("\t".join(row) for row in [header, *rows]).encode("utf-16")
     else:
         data = lis_xlsx(rows)
     if fmt == "xlsx":

@@ -158,10 +158,11 @@ def _stage_csv(resource, text, delimiter, mapping_override):
     columns = _column_names(header, width)
     _create_raw(columns, first=header.row_number + 1)
     with connection.cursor() as cursor:
-        quoted = delimiter.replace("'", "''")
+        # A tab (Excel's "Unicode text") needs an escape string: '\t' is two characters to SQL.
+        quoted = "E'\\t'" if delimiter == "\t" else "'" + delimiter.replace("'", "''") + "'"
         try:
             with transaction.atomic(), cursor.cursor.copy(
-                f"COPY results_raw ({', '.join(columns)}) FROM STDIN (FORMAT csv, DELIMITER '{quoted}')"
+                f"COPY results_raw ({', '.join(columns)}) FROM STDIN (FORMAT csv, DELIMITER {quoted})"
             ) as copy:
                 for start in range(0, len(data), 1 << 20):
                     copy.write(data[start : start + (1 << 20)])
