@@ -149,3 +149,11 @@ def test_the_room_status_is_not_written_directly(cast, iso):
     room = iso.room()
     api(cast.commander).patch(f"/api/v1/isolation-rooms/{room.pk}/", {"status": "cleaning"}, format="json")
     assert Room.objects.get(pk=room.pk).status == "free"
+
+
+def test_a_room_does_not_move_to_another_site(cast, iso):
+    room = iso.room()
+    other = iso.site(cast.grid_b)
+    answer = api(cast.commander).patch(f"/api/v1/isolation-rooms/{room.pk}/", {"site": other.pk}, format="json")
+    assert answer.status_code == 400 and "site" in answer.json()
+    assert Room.objects.get(pk=room.pk).site_id == room.site_id

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from epigrid.areas.models import Area
@@ -69,6 +70,12 @@ class RoomSerializer(serializers.ModelSerializer):
         model = Room
         fields = ["id", "site", "number", "floor", "kind", "beds", "status"]
         read_only_fields = ["status"]
+
+    def validate_site(self, site):
+        # A room stays in its site (its stays and history are the site's), as on the page.
+        if self.instance is not None and site != self.instance.site:
+            raise serializers.ValidationError(_("A room cannot move to another site."))
+        return site
 
 
 class RoomMoveSerializer(serializers.Serializer):
