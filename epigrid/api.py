@@ -19,7 +19,7 @@ from epigrid.control.api import (
     TestRecordViewSet,
     ZoneViewSet,
 )
-from epigrid.isolation.api import RoomViewSet, SiteViewSet, StayViewSet
+from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.people.api import PersonViewSet
 from epigrid.results.api import TubeResultViewSet
@@ -56,6 +56,7 @@ router.register("zone-proposals", ZoneProposalViewSet)
 router.register("isolation-sites", SiteViewSet)
 router.register("isolation-rooms", RoomViewSet)
 router.register("isolation-stays", StayViewSet)
+router.register("isolation-readings", ReadingViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

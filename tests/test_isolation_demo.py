@@ -61,3 +61,22 @@ def test_the_staff_see_only_their_site(demo):
     client.force_login(User.objects.get(username="demo_isolation"))
     other = Site.objects.exclude(staff__username="demo_isolation").get()
     assert client.get(other.get_absolute_url()).status_code == 404
+
+
+def test_todays_checks_are_partly_done_with_one_fever(demo):
+    from epigrid.isolation import services
+    from epigrid.isolation.models import Reading
+
+    counts = demo["counts"]["isolation"]
+    assert counts["readings_today"] > 0 and counts["fevers_today"] == 1
+    site = Site.objects.filter(staff__username="demo_isolation").get()
+    slot = services.slot_at()
+    staff = User.objects.get(username="demo_isolation")
+    floors = services.checks(staff, site, Reading.objects.latest("day").day, slot)
+    done = sum(f["done"] for f in floors)
+    due = sum(f["due"] for f in floors)
+    assert 0 < done < due
+    client = Client()
+    client.force_login(staff)
+    body = client.get(f"/isolation/sites/{site.pk}/checks/").content.decode()
+    assert 'data-testid="check-room-done"' in body and 'data-testid="temperature-input"' in body

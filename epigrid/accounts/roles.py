@@ -110,10 +110,12 @@ DECIDE_ZONE_PROPOSALS = ["change:retests.zoneproposal"]
 # Centralized isolation sites 集中隔离点 (docs/decisions/0024): the command centre keeps the sites and
 # rooms and allocates rooms; a site's staff (bound: only the sites they staff) allocate, check in,
 # check out, transfer and clean; streets and communities follow the sites of their area.
-ISOLATION_MODELS = ("isolation.site", "isolation.room", "isolation.stay")
+ISOLATION_MODELS = ("isolation.site", "isolation.room", "isolation.stay", "isolation.reading")
 VIEW_ISOLATION = [f"view:{m}" for m in ISOLATION_MODELS]
 RUN_SITES = ["add:isolation.site", "change:isolation.site", "add:isolation.room", "change:isolation.room"]
-SITE_WORK = ["add:isolation.stay", "change:isolation.stay", "change:isolation.room"]
+# Temperatures at the site (twice a day): recorded by the site's staff, corrected by re-recording the
+# same check (the add right covers it: the slot's row is the one record).
+SITE_WORK = ["add:isolation.stay", "change:isolation.stay", "change:isolation.room", "add:isolation.reading"]
 
 ROLES = {
     "district_commander": (

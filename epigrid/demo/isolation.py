@@ -24,7 +24,7 @@ from django.utils import timezone
 from epigrid.audit.services import log_bulk_create
 from epigrid.control.models import ControlMeasure, MeasureKind
 from epigrid.isolation import services
-from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.models import Reading, Room, Site, Stay
 
 HOTEL = ("城关区集中隔离点·雁滩酒店", "城关区雁滩路2188号", 34)
 CABIN = ("城关区方舱隔离点（东岗）", "城关区东岗东路1号", 20)
@@ -125,6 +125,7 @@ def build_isolation(district, users, today=None):
             note="转至方舱，腾出酒店房间",
             now=_at(today, 11),
         )
+    _todays_checks(commander, users.get("isolation_staff"), hotel, today)
 
 
 def _stay(commander, measure, next_room, checked_in, today):
@@ -206,6 +207,41 @@ def _companion(commander, stay, room, day):
         services.check_in(commander, companion, now=_at(day, CHECK_IN_HOUR))
 
 
+def _todays_checks(commander, staff, hotel, today):
+    """Today's temperatures at the sites: the morning check done by everyone when the build runs
+    in the afternoon, and of the current check about two thirds of each site (floor by floor, so
+    the phone page shows a floor done, one half done and one still due), with one fever."""
+    now = timezone.now()
+    slot = services.slot_at(now)
+    fever_given = False
+    for site in Site.objects.filter(pk__in=Stay.objects.values("site")).order_by("pk"):
+        user = staff if site.pk == hotel.pk and staff else commander
+        stays = list(
+            Stay.objects.filter(site=site, status=Stay.Status.CHECKED_IN, checked_in_at__date__lte=today)
+            .select_related("room")
+            .order_by("room__floor", "room__number", "pk")
+        )
+        done = stays[: len(stays) * 2 // 3]
+        for i, stay in enumerate(stays):
+            if slot == Reading.Slot.AFTERNOON:
+                services.record_reading(
+                    user, stay, f"36.{2 + i % 6}", day=today, slot=Reading.Slot.MORNING, now=now
+                )
+            if stay not in done:
+                continue
+            fever = not fever_given
+            fever_given = True
+            services.record_reading(
+                user,
+                stay,
+                "38.2" if fever else f"36.{3 + i % 5}",
+                symptoms="咳嗽、乏力" if fever else "",
+                day=today,
+                slot=slot,
+                now=now,
+            )
+
+
 def isolation_counts():
     """Sites, rooms by status, stays by status, and the places left."""
     rooms = dict(Room.objects.values_list("status").order_by().annotate(n=Count("pk")))
@@ -217,4 +253,6 @@ def isolation_counts():
         "stays": {status: stays.get(status, 0) for status in Stay.Status.values},
         "companions": Stay.objects.filter(companion_of__isnull=False).count(),
         "available": sum(services.available(site) for site in figures),
+        "readings_today": Reading.objects.filter(day=timezone.localdate()).count(),
+        "fevers_today": sum(site.fevers for site in services.with_fevers(Site.objects.all())),
     }

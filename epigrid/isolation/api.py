@@ -16,11 +16,13 @@ from rest_framework.response import Response
 from epigrid.control.models import KeyPerson
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.isolation import services
-from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
-from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.filtersets import ReadingFilterSet, RoomFilterSet, SiteFilterSet, StayFilterSet
+from epigrid.isolation.models import Reading, Room, Site, Stay
 from epigrid.isolation.serializers import (
     AllocateSerializer,
     AvailabilitySerializer,
+    ReadingSerializer,
+    RecordReadingSerializer,
     RoomMoveSerializer,
     RoomSerializer,
     SiteSerializer,
@@ -157,3 +159,34 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         args = (data.validated_data["room"],) if "room" in data.validated_data else ()
         kwargs = {"note": data.validated_data.get("note", "")} if note else {}
         return _call(fn, request.user, stay, *args, **kwargs)
+
+
+class ReadingViewSet(ScopedReadOnlyModelViewSet):
+    """Temperature checks at the sites (twice a day). POST records one through the service:
+    idempotent per stay, day and slot (201 when created, 200 with the row already there)."""
+
+    queryset = Reading.objects.all()
+    serializer_class = ReadingSerializer
+    filterset_class = ReadingFilterSet
+    select_related = ("stay__person", "stay__room")
+
+    @extend_schema(
+        request=RecordReadingSerializer, responses={201: ReadingSerializer, 200: ReadingSerializer}
+    )
+    def create(self, request):
+        data = RecordReadingSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        reading, created = _call(
+            services.record_reading,
+            request.user,
+            values["stay"],
+            values["temperature"],
+            symptoms=values.get("symptoms", ""),
+            day=values.get("day"),
+            slot=values.get("slot"),
+        )
+        reading = Reading.objects.select_related("stay__person", "stay__room").get(pk=reading.pk)
+        return Response(
+            ReadingSerializer(reading).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
-from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.models import Reading, Room, Site, Stay
 
 
 def _sites(request):
@@ -55,3 +55,23 @@ class StayFilterSet(django_filters.FilterSet):
             return queryset
         current = Q(status__in=Stay.ACTIVE)
         return queryset.filter(current) if value else queryset.exclude(current)
+
+
+class ReadingFilterSet(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="stay__site", label=_("site"))
+    fever = django_filters.BooleanFilter(method="filter_fever", label=_("fever"))
+
+    class Meta:
+        model = Reading
+        fields = ["stay", "site", "day", "slot", "fever"]
+
+    def filter_fever(self, queryset, name, value):
+        from epigrid.control.models import FEVER_FROM
+
+        if value is None:
+            return queryset
+        return (
+            queryset.filter(temperature__gte=FEVER_FROM)
+            if value
+            else queryset.exclude(temperature__gte=FEVER_FROM)
+        )

@@ -6,15 +6,23 @@ companion aside), the person checks in and out, the room is cleaned and free aga
 filed under the site's area; a site's staff (role `isolation_staff`) reach only the sites they
 staff, officials the sites of their area subtree."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from epigrid.control.models import FEVER_FROM
 from epigrid.core.changelog import ChangeLoggedModel
 from epigrid.core.scoping import RestrictedQuerySet
 from epigrid.core.workflow import WorkflowModel
+
+# A body temperature, as control's check-ins take it (control.serializers; a test keeps the two
+# equal). Not imported from there: control's serializers load models, which a models module cannot.
+TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("34.0"), Decimal("43.0")
 
 # Staff are posted at sites: their grants reach only the sites (and its rooms and stays) they staff.
 SITE_BINDING = {"isolation_staff": "staff"}
@@ -187,3 +195,53 @@ class Stay(WorkflowModel, ChangeLoggedModel):
     @property
     def is_active(self):
         return self.status in self.ACTIVE
+
+
+class Reading(ChangeLoggedModel):
+    """A temperature check taken by the site's staff, one per stay, day and slot (morning and
+    afternoon: twice a day, as control's measures ask). The site takes these itself: its persons
+    are behind doors the grid worker does not reach. Fever is control's threshold (FEVER_FROM), so
+    the site and the key-person lists never disagree on what a fever is."""
+
+    class Slot(models.TextChoices):
+        MORNING = "morning", _("Morning")
+        AFTERNOON = "afternoon", _("Afternoon")
+
+    stay = models.ForeignKey(Stay, on_delete=models.CASCADE, related_name="readings", verbose_name=_("stay"))
+    day = models.DateField(_("date"))
+    slot = models.CharField(_("check"), max_length=16, choices=Slot.choices)
+    temperature = models.DecimalField(
+        _("temperature (°C)"),
+        max_digits=3,
+        decimal_places=1,
+        validators=[MinValueValidator(TEMPERATURE_MIN), MaxValueValidator(TEMPERATURE_MAX)],
+    )
+    symptoms = models.CharField(_("symptoms"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    scope_lookup = "stay__site__area__path"
+    scope_binding = {"isolation_staff": "stay__site__staff"}
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("temperature reading")
+        verbose_name_plural = _("temperature readings")
+        ordering = ["-day", "-slot", "-id"]
+        constraints = [
+            # A retried submit (a phone on a weak signal) finds the row and does not add a second.
+            models.UniqueConstraint(fields=["stay", "day", "slot"], name="isolation_reading_per_slot"),
+        ]
+        indexes = [
+            # The site's fever flags read today's fevers only.
+            models.Index(fields=["day", "temperature"], name="isolation_reading_day_temp"),
+        ]
+
+    def __str__(self):
+        return f"{self.temperature}°C"
+
+    @property
+    def is_fever(self):
+        return Decimal(str(self.temperature)) >= FEVER_FROM

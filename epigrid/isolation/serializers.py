@@ -4,7 +4,7 @@ from rest_framework import serializers
 from epigrid.areas.models import Area
 from epigrid.core import identity
 from epigrid.core.api import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
-from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.models import Reading, Room, Site, Stay
 from epigrid.people.models import Person
 
 
@@ -129,3 +129,41 @@ class StayMoveSerializer(serializers.Serializer):
 
 class TransferSerializer(StayMoveSerializer):
     room = ScopedPrimaryKeyRelatedField(queryset=Room.objects.all())
+
+
+class ReadingSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="stay.person.name", read_only=True)
+    room_number = serializers.CharField(source="stay.room.number", read_only=True)
+    site = serializers.IntegerField(source="stay.site_id", read_only=True)
+    is_fever = serializers.BooleanField(read_only=True, help_text="37.3 °C or more.")
+
+    class Meta:
+        model = Reading
+        fields = [
+            "id",
+            "stay",
+            "site",
+            "person_name",
+            "room_number",
+            "day",
+            "slot",
+            "temperature",
+            "symptoms",
+            "is_fever",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class RecordReadingSerializer(serializers.Serializer):
+    """A check to record: the same stay, day and slot again answers the row already there."""
+
+    stay = ScopedPrimaryKeyRelatedField(queryset=Stay.objects.all())
+    # A string, not a decimal field: the range message of services.parse_temperature answers
+    # 366 typed for 36.6, not a message about digits.
+    temperature = serializers.CharField(max_length=8)
+    symptoms = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    day = serializers.DateField(required=False, help_text="Today when left out.")
+    slot = serializers.ChoiceField(
+        choices=Reading.Slot.choices, required=False, help_text="The current one (by the hour) when left out."
+    )

@@ -2,6 +2,8 @@
 touches (select_for_update), so two officers allocating the last free room at once end with one
 stay and one clear refusal, never two persons in a single room."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -9,11 +11,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epigrid.isolation.models import Room, Site, Stay
+from epigrid.control.models import FEVER_FROM
+from epigrid.control.worklists import CHECK_DEADLINES
+from epigrid.isolation.models import TEMPERATURE_MAX, TEMPERATURE_MIN, Reading, Room, Site, Stay
 
 ALLOCATE = "isolation.add_stay"
 MOVE_STAY = "isolation.change_stay"
 CHANGE_ROOM = "isolation.change_room"
+RECORD_READING = "isolation.add_reading"
 # Who may share a room with a companion 陪护: minors, the elderly (老年人: 60 and over by the
 # Law on the Protection of the Rights of the Elderly) and disabled persons.
 MINOR_UNDER = 18
@@ -291,3 +296,135 @@ def days_in(stay, now=None):
         return None
     end = stay.checked_out_at or now or timezone.now()
     return (timezone.localdate(end) - timezone.localdate(stay.checked_in_at)).days + 1
+
+
+# Temperatures twice a day (decision 0024, addendum)
+
+# The afternoon check opens at control's first deadline of a twice-a-day measure (12:00), so the
+# site's slots and control's "checks due" agree on what is due when.
+AFTERNOON_FROM = CHECK_DEADLINES[2][0]
+
+
+def slot_at(at=None):
+    """The check due at local time `at`: the morning one before noon, the afternoon one after."""
+    hour = timezone.localtime(at or timezone.now()).hour
+    return Reading.Slot.MORNING if hour < AFTERNOON_FROM else Reading.Slot.AFTERNOON
+
+
+def parse_temperature(value):
+    """A typed temperature as a Decimal with one decimal, or a ValidationError that says what a
+    body temperature is (366 typed for 36.6 is refused, not stored)."""
+    try:
+        temperature = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Type the temperature as a number, e.g. 36.5."), code="invalid") from None
+    if not temperature.is_finite() or not TEMPERATURE_MIN <= temperature <= TEMPERATURE_MAX:
+        raise ValidationError(_("A body temperature lies between 34.0 and 43.0 °C."), code="range")
+    return temperature.quantize(Decimal("0.1"))
+
+
+def is_fever(temperature):
+    return temperature is not None and Decimal(str(temperature)) >= FEVER_FROM
+
+
+def record_reading(user, stay, temperature, symptoms="", day=None, slot=None, now=None):
+    """Record the stay's check for `day` and `slot` (today's current one by default). Returns
+    (reading, created). Idempotent: the same check again (a retried submit) returns the row that
+    is there; a different value for the same check replaces it (re-measured), so a slot never has
+    two readings."""
+    _require(user, Stay, RECORD_READING, stay, _("You may not record temperatures at this site."))
+    now = now or timezone.now()
+    day = day or timezone.localdate(now)
+    slot = slot or slot_at(now)
+    if slot not in Reading.Slot.values:
+        raise ValidationError(_("Choose the morning or the afternoon check."), code="slot")
+    if day > timezone.localdate(now):
+        raise ValidationError(_("This date is in the future."), code="day")
+    temperature = parse_temperature(temperature)
+    symptoms = (symptoms or "").strip()[:200]
+    with transaction.atomic():
+        stay = Stay.objects.select_for_update().get(pk=stay.pk)
+        if stay.status != Stay.Status.CHECKED_IN:
+            raise ValidationError(_("Only a person checked in has checks at the site."), code="status")
+        if stay.checked_in_at and day < timezone.localdate(stay.checked_in_at):
+            raise ValidationError(_("The person had not arrived on this date."), code="day")
+        # The stay's row lock serialises two submits of the same check: the second sees the first.
+        reading = Reading.objects.filter(stay=stay, day=day, slot=slot).first()
+        if reading is None:
+            reading = Reading.objects.create(
+                stay=stay,
+                day=day,
+                slot=slot,
+                temperature=temperature,
+                symptoms=symptoms,
+                recorded_by=user,
+                recorded_at=now,
+            )
+            return reading, True
+        if reading.temperature != temperature or reading.symptoms != symptoms:
+            reading.temperature, reading.symptoms = temperature, symptoms
+            reading.recorded_by, reading.recorded_at = user, now
+            reading.save(
+                update_fields=["temperature", "symptoms", "recorded_by", "recorded_at", "last_updated"]
+            )
+        return reading, False
+
+
+def with_fevers(sites, day=None):
+    """Sites annotated with `fevers`: the persons still in the site with a fever reading on `day`
+    (a subquery, so it adds nothing to the availability join)."""
+    fevers = (
+        Reading.objects.filter(
+            stay__site=OuterRef("pk"),
+            stay__status=Stay.Status.CHECKED_IN,
+            day=day or timezone.localdate(),
+            temperature__gte=FEVER_FROM,
+        )
+        .order_by()
+        .values("stay__site")
+        .annotate(n=Count("stay", distinct=True))
+        .values("n")
+    )
+    return sites.annotate(fevers=Coalesce(Subquery(fevers), 0))
+
+
+def fever_stays(stays, day=None):
+    """The ids of those of `stays` with a fever reading on `day` (one query)."""
+    return set(
+        Reading.objects.filter(
+            stay__in=[s.pk for s in stays], day=day or timezone.localdate(), temperature__gte=FEVER_FROM
+        ).values_list("stay_id", flat=True)
+    )
+
+
+def checks(user, site, day, slot):
+    """The site's checks of `day` and `slot`, floor by floor: [{"floor", "rooms": [{"room",
+    "stays": [...], "done"}], "due", "done"}]. Each stay carries `reading` (None while due). Only
+    persons checked in by that day are due; a companion is checked like anyone in the room."""
+    stays = list(
+        Stay.objects.restrict(user, "view")
+        .filter(site=site, status=Stay.Status.CHECKED_IN, checked_in_at__date__lte=day)
+        .select_related("person", "room")
+        .order_by("room__floor", "room__number", "companion_of_id", "pk")
+    )
+    readings = {
+        r.stay_id: r for r in Reading.objects.filter(stay__in=[s.pk for s in stays], day=day, slot=slot)
+    }
+    floors = {}
+    for stay in stays:
+        stay.reading = readings.get(stay.pk)
+        floor = floors.setdefault(
+            stay.room.floor, {"floor": stay.room.floor, "rooms": {}, "due": 0, "done": 0}
+        )
+        room = floor["rooms"].setdefault(stay.room_id, {"room": stay.room, "stays": []})
+        room["stays"].append(stay)
+        floor["due"] += 1
+        floor["done"] += stay.reading is not None
+    result = []
+    for floor in floors.values():
+        rooms = list(floor["rooms"].values())
+        for room in rooms:
+            room["done"] = all(s.reading is not None for s in room["stays"])
+            room["fever"] = any(s.reading is not None and s.reading.is_fever for s in room["stays"])
+        result.append({**floor, "rooms": rooms})
+    return result

@@ -35,6 +35,8 @@ class SiteTable(tables.Table):
     occupied = tables.Column(verbose_name=_("checked in"), orderable=False)
     allocated = tables.Column(verbose_name=_("allocated"), orderable=False)
     free_rooms = tables.Column(verbose_name=_("free rooms"), orderable=False)
+    # Annotated by services.with_fevers: persons with a fever reading today.
+    fevers = tables.Column(verbose_name=_("fevers today"), orderable=False)
 
     class Meta:
         model = Site
@@ -47,12 +49,18 @@ class SiteTable(tables.Table):
             "occupied",
             "allocated",
             "free_rooms",
+            "fevers",
             "is_active",
         ]
         attrs = {"class": "table table-sm table-hover align-middle"}
 
     def render_area(self, value):
         return value.name
+
+    def render_fevers(self, value):
+        if not value:
+            return "0"
+        return format_html('<span class="badge text-bg-danger" data-testid="site-fevers">{}</span>', value)
 
     def render_available(self, record):
         left = record.capacity - record.occupied - record.allocated

@@ -11,6 +11,7 @@ urlpatterns = [
     path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site_detail"),
     path("sites/<int:pk>/edit/", views.SiteEditView.as_view(), name="site_edit"),
     path("sites/<int:pk>/allocate/", views.allocate, name="allocate"),
+    path("sites/<int:pk>/checks/", views.site_checks, name="checks"),
     path("rooms/", views.RoomListView.as_view(), name="room_list"),
     path("rooms/add/", views.RoomEditView.as_view(), name="room_add"),
     path("rooms/<int:pk>/", views.RoomDetailView.as_view(), name="room_detail"),

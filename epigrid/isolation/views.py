@@ -9,16 +9,20 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 from epigrid.isolation import services
 from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
 from epigrid.isolation.forms import AllocateForm, RoomForm, SiteForm, TransferForm
-from epigrid.isolation.models import Room, Site, Stay
+from epigrid.isolation.models import Reading, Room, Site, Stay
 from epigrid.isolation.tables import RoomTable, SiteTable, StayTable, room_badge
 from epigrid.people.models import Person
 
@@ -81,7 +85,8 @@ class SiteListView(ObjectListView):
     template_name = "isolation/site_list.html"
 
     def get_queryset(self):
-        return services.with_availability(super().get_queryset().select_related("area"))
+        # Fevers today per site: the command centre sees where a person needs the doctor.
+        return services.with_fevers(services.with_availability(super().get_queryset().select_related("area")))
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -108,10 +113,14 @@ class SiteDetailView(ObjectDetailView):
         by_room = {}
         for stay in stays:
             by_room.setdefault(stay.room_id, []).append(stay)
+        fevers = services.fever_stays(stays)
+        for stay in stays:
+            stay.fever = stay.pk in fevers
         rooms = list(site.rooms.order_by("floor", "number"))
         for room in rooms:
             room.current = by_room.get(room.pk, [])
             room.badge = room_badge(room)
+            room.fever = any(s.fever for s in room.current)
         ctx.update(
             {
                 "available": services.available(site),
@@ -123,6 +132,7 @@ class SiteDetailView(ObjectDetailView):
                 "can_allocate": site.is_active and _holds(user, Site, site, services.ALLOCATE),
                 "can_move": _holds(user, Site, site, services.MOVE_STAY),
                 "can_clean": _holds(user, Site, site, services.CHANGE_ROOM),
+                "can_record": _holds(user, Site, site, services.RECORD_READING),
             }
         )
         if ctx["can_allocate"]:
@@ -310,3 +320,111 @@ def stay_move(request, pk, move):
     if request.POST.get("back") == "site":
         return redirect(stay.site.get_absolute_url())
     return redirect(stay.get_absolute_url())
+
+
+# Today's checks: temperatures twice a day, on the staff's phone
+
+
+def _slot(value, now):
+    return value if value in Reading.Slot.values else services.slot_at(now)
+
+
+@login_required
+def site_checks(request, pk):
+    """Today's checks of a site, floor by floor: each checked-in person of each room with one
+    quick input, one save per floor (a plain form: it works without scripts on a weak signal).
+    A floor is saved whole or not at all, so an error never leaves the staff guessing which
+    persons were recorded; the typed values come back with the error next to the input."""
+    site = get_object_or_404(Site.objects.restrict(request.user, "view"), pk=pk)
+    can_record = _holds(request.user, Site, site, services.RECORD_READING)
+    now = timezone.now()
+    day = timezone.localdate(now)
+    slot = _slot(request.POST.get("slot") or request.GET.get("slot"), now)
+    floors = services.checks(request.user, site, day, slot)
+    typed, errors, saved_floor = {}, {}, None
+    if request.method == "POST":
+        if not can_record:
+            raise PermissionDenied
+        saved_floor = _save_floor(request, site, floors, day, slot, typed, errors)
+        if saved_floor is not None:
+            url = reverse("isolation:checks", args=[site.pk])
+            return redirect(f"{url}?slot={slot}#floor-{saved_floor}")
+    for floor in floors:
+        for room in floor["rooms"]:
+            for stay in room["stays"]:
+                stay.typed = typed.get(stay.pk, ("", ""))
+                stay.error = errors.get(stay.pk)
+    slots = [(value, label, value == slot) for value, label in Reading.Slot.choices]
+    return render(
+        request,
+        "isolation/checks.html",
+        {
+            "site": site,
+            "floors": floors,
+            "day": day,
+            "slot": slot,
+            "slot_label": Reading.Slot(slot).label,
+            "slots": slots,
+            "can_record": can_record,
+            "due": sum(f["due"] for f in floors),
+            "done": sum(f["done"] for f in floors),
+        },
+    )
+
+
+def _save_floor(request, site, floors, day, slot, typed, errors):
+    """Record the typed temperatures of one floor; the floor's number when saved, None with
+    `errors` filled (stay id → message) and `typed` keeping what was typed."""
+    try:
+        number = int(request.POST.get("floor", ""))
+    except ValueError:
+        raise Http404 from None
+    floor = next((f for f in floors if f["floor"] == number), None)
+    if floor is None:
+        raise Http404
+    stays = [stay for room in floor["rooms"] for stay in room["stays"]]
+    entries = []
+    for stay in stays:
+        value = (request.POST.get(f"t-{stay.pk}") or "").strip()
+        symptoms = (request.POST.get(f"s-{stay.pk}") or "").strip()
+        typed[stay.pk] = (value, symptoms)
+        if not value:
+            continue  # not measured yet (asleep, in the bathroom): due until someone types it
+        try:
+            entries.append((stay, services.parse_temperature(value), symptoms))
+        except ValidationError as exc:
+            errors[stay.pk] = " ".join(exc.messages)
+    if errors:
+        messages.error(request, _("Nothing was saved: correct the temperatures marked below."))
+        return None
+    if not entries:
+        messages.warning(request, _("Type at least one temperature."))
+        return None
+    fevers = []
+    try:
+        with transaction.atomic():
+            for stay, temperature, symptoms in entries:
+                reading, _created = services.record_reading(
+                    request.user, stay, temperature, symptoms=symptoms, day=day, slot=slot
+                )
+                if reading.is_fever:
+                    fevers.append(f"{stay.person.name} {reading.temperature} °C")
+    except ValidationError as exc:
+        _error(request, exc)
+        return None
+    messages.success(
+        request,
+        ngettext(
+            "Floor %(floor)s: %(n)s temperature saved.",
+            "Floor %(floor)s: %(n)s temperatures saved.",
+            len(entries),
+        )
+        % {"floor": number, "n": len(entries)},
+    )
+    if fevers:
+        messages.warning(
+            request,
+            _("Fever (%(from)s °C or more): %(who)s. Tell the site's doctor.")
+            % {"from": services.FEVER_FROM, "who": "、".join(fevers)},
+        )
+    return number
