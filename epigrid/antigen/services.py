@@ -287,10 +287,13 @@ def batch_report(user, items, via=Via.API):
     if not isinstance(items, list) or not items or len(items) > MAX_BATCH:
         raise ValidationError(_("Send 1 to %(max)d reports.") % {"max": MAX_BATCH}, code="batch")
     rounds = {r.pk: r for r in AntigenRound.objects.restrict(user, "view").prefetch_related("areas")}
+    # The batch's persons in one query (each item then writes its own report).
+    wanted = {_int(item.get("person")) for item in items if isinstance(item, dict)} - {None}
+    persons = {p.pk: p for p in Person.objects.restrict(user, "view").select_related("area").filter(pk__in=wanted)}
     outcomes = []
     for index, item in enumerate(items):
         try:
-            obj, action = _batch_item(user, rounds, item, via)
+            obj, action = _batch_item(user, rounds, persons, item, via)
         except (ValidationError, PermissionDenied) as exc:
             reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
             outcomes.append({"index": index, "status": "refused", "reason": reason, "id": None})
@@ -299,18 +302,13 @@ def batch_report(user, items, via=Via.API):
     return outcomes
 
 
-def _batch_item(user, rounds, item, via):
+def _batch_item(user, rounds, persons, item, via):
     if not isinstance(item, dict):
         raise ValidationError(_("Each report is an object."))
     rnd = rounds.get(_int(item.get("round")))
     if rnd is None:
         raise ValidationError(_("No such round that you can see."))
-    person = (
-        Person.objects.restrict(user, "view")
-        .select_related("area")
-        .filter(pk=_int(item.get("person")))
-        .first()
-    )
+    person = persons.get(_int(item.get("person")))
     if person is None:
         raise ValidationError(_("No such person in your areas."))
     tested_at = None
