@@ -191,9 +191,10 @@ def _past_stays(commander, centralized, next_room, singles, today):
 
 
 def _companion(commander, stay, room, day):
-    """A parent from the child's household stays with them as a companion."""
+    """A parent from the child's household stays with them as a companion (in a double room: a
+    big district runs out of doubles, and a child in a single stays alone)."""
     household = stay.person.household
-    if household is None:
+    if household is None or room.beds < 2:
         return
     adult = (
         household.members.exclude(pk=stay.person_id)

@@ -263,6 +263,9 @@ class StayListView(ObjectListView):
     model = Stay
     table_class = StayTable
     filterset_class = StayFilterSet
+    # The isolation-point ledger 隔离点台账 (isolation.exports), with the list's filters.
+    export_name = "isolation-stays"
+    import_name = "isolation-stays"  # the same ledger back in (isolation.imports)
 
     def get_queryset(self):
         return super().get_queryset().select_related("person", "site", "room")
