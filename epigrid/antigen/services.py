@@ -34,7 +34,7 @@ from epigrid.antigen.models import (
 from epigrid.antigen.photos import validate_photo
 from epigrid.areas.models import Area, Household, Level
 from epigrid.control import services as control_services
-from epigrid.core.scoping import check_in_scope
+from epigrid.core.scoping import check_in_scope, may
 from epigrid.people.models import Person
 
 # The key-person category a positive self-test is registered under: a positive antigen result is
@@ -269,7 +269,7 @@ def set_follow_up(user, follow, target, note=""):
     """Move a follow-up (sampled / done / cancelled) through its workflow, in scope."""
     if (
         user is not None
-        and not AntigenFollowUp.objects.restrict(user, "change").filter(pk=follow.pk).exists()
+        and not may(user, follow)
     ):
         raise PermissionDenied(_("You may not change this follow-up."))
     if target == AntigenFollowUp.Status.CANCELLED and not (note or "").strip():

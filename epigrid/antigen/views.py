@@ -40,7 +40,7 @@ from epigrid.antigen.tables import (
     KitDistributionTable,
 )
 from epigrid.areas.models import Area, Building, Household, Level
-from epigrid.core.scoping import ScopeViolation
+from epigrid.core.scoping import ScopeViolation, may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.people.models import Person
 
@@ -471,10 +471,7 @@ class KitDistributionEditView(ObjectEditView):
     model = KitDistribution
     form_class = KitDistributionForm
 
-    def get_object(self, queryset=None):
-        if "pk" not in self.kwargs:
-            raise Http404
-        return super().get_object(queryset)
+    creates = False  # made by the services
 
     def form_valid(self, form):
         obj = KitDistribution.objects.select_related("household__area", "round").get(pk=self.object.pk)
@@ -531,10 +528,7 @@ class AntigenReportEditView(ObjectEditView):
     form_class = AntigenReportForm
     template_name = "antigen/antigenreport_form.html"  # the generic one has no file upload
 
-    def get_object(self, queryset=None):
-        if "pk" not in self.kwargs:
-            raise Http404
-        return super().get_object(queryset)
+    creates = False  # made by the services
 
     def form_valid(self, form):
         current = AntigenReport.objects.select_related("person__area", "round").get(pk=self.object.pk)
@@ -609,7 +603,7 @@ class AntigenFollowUpDetailView(ObjectDetailView):
             if target in obj.allowed_transitions()
         ]
         ctx["may_move"] = (
-            AntigenFollowUp.objects.restrict(self.request.user, "change").filter(pk=obj.pk).exists()
+            may(self.request.user, obj)
         )
         ctx["may_see_entry"] = obj.key_person_id and self.request.user.has_scoped_perm(
             "control.view_keyperson"
@@ -621,10 +615,7 @@ class AntigenFollowUpEditView(ObjectEditView):
     model = AntigenFollowUp
     form_class = AntigenFollowUpForm
 
-    def get_object(self, queryset=None):
-        if "pk" not in self.kwargs:
-            raise Http404
-        return super().get_object(queryset)
+    creates = False  # made by the services
 
 
 class AntigenFollowUpMoveView(LoginRequiredMixin, View):

@@ -42,7 +42,7 @@ from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson
 from epigrid.control.tables import KeyPersonTable
 from epigrid.core import panels
 from epigrid.core.forms import StyledFormMixin, style_form
-from epigrid.core.scoping import ScopeViolation, check_in_scope
+from epigrid.core.scoping import ScopeViolation, check_in_scope, may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
 from epigrid.people import services as people_services
 from epigrid.people.models import Person
@@ -609,7 +609,7 @@ class TodayView(LoginRequiredMixin, TemplateView):
             CheckIn.objects.restrict(request.user, "view").select_related("measure__key_person__person"),
             pk=pk if pk.isdigit() else None,
         )
-        if not CheckIn.objects.restrict(request.user, "change").filter(pk=checkin.pk).exists():
+        if not may(request.user, checkin):
             raise PermissionDenied
         form = HandleAbnormalForm(request.POST, auto_id=_handle_auto_id(checkin.pk))
         if not form.is_valid():

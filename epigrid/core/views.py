@@ -94,9 +94,13 @@ class ObjectEditView(ScopedViewMixin, UpdateView):
     a save that would move the object out of scope is rolled back with a form error."""
 
     template_name = "core/object_edit.html"
+    # False: the view only edits (records are made by their services, not by this form).
+    creates = True
 
     def get_object(self, queryset=None):
         if "pk" not in self.kwargs:
+            if not self.creates:
+                raise Http404
             if not self.can("add"):
                 raise PermissionDenied
             return None

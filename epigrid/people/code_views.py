@@ -29,6 +29,7 @@ from epigrid.areas.models import Area, Building, Household, Level
 from epigrid.audit.models import Action
 from epigrid.audit.services import log_change
 from epigrid.core.identity import mask_name
+from epigrid.core.scoping import may
 from epigrid.core.views import get_scoped_or_404
 from epigrid.people import codes
 from epigrid.people.forms import ReasonForm
@@ -47,7 +48,7 @@ def may_change_persons_at(user, path):
 def person_for_codes(user, pk):
     """The person, if `user` sees them (else 404) and may change them (else 403)."""
     person = get_scoped_or_404(Person, user, pk)
-    if not Person.objects.restrict(user, "change").filter(pk=person.pk).exists():
+    if not may(user, person):
         raise PermissionDenied
     return person
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from epigrid.core.forms import StyledFormMixin, style_form
+from epigrid.core.scoping import may
 from epigrid.core.views import ObjectDetailView, ObjectListView
 from epigrid.people.models import Person
 from epigrid.results import services
@@ -45,7 +46,7 @@ class TubeResultDetailView(ObjectDetailView):
         obj, user = self.object, self.request.user
         ctx["badge"] = result_badge(obj.result, obj.get_result_display())
         ctx["corrections"] = obj.corrections.select_related("corrected_by")
-        ctx["may_correct"] = TubeResult.objects.restrict(user, "change").filter(pk=obj.pk).exists()
+        ctx["may_correct"] = may(user, obj)
         # Only the persons the user may see (a lab sees none): masked documents and phones.
         ctx["persons"] = services.tube_persons(obj.tube, Person.objects.restrict(user, "view"))
         return ctx
@@ -68,7 +69,7 @@ def correct(request, pk):
     obj = get_object_or_404(
         TubeResult.objects.restrict(request.user, "view").select_related("tube", "lab"), pk=pk
     )
-    if not TubeResult.objects.restrict(request.user, "change").filter(pk=obj.pk).exists():
+    if not may(request.user, obj):
         raise PermissionDenied
     form = CorrectionForm(request.POST or None, initial={"result": obj.result})
     if request.method == "POST" and form.is_valid():

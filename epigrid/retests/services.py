@@ -29,7 +29,7 @@ from epigrid.areas.models import Area
 from epigrid.audit.services import log_bulk_create
 from epigrid.control import services as control_services
 from epigrid.core.imports import bulk_insert
-from epigrid.core.scoping import check_in_scope
+from epigrid.core.scoping import check_in_scope, may
 from epigrid.core.tabular import CellError
 from epigrid.results.models import Result, TubeResult
 from epigrid.results.services import parse_barcode
@@ -498,7 +498,7 @@ def decide_proposal(user, proposal, target, note="", level=None):
     """The street confirms or dismisses a proposal. Confirming draws the building's risk zone
     through control (`draw_zone`, at `level` or the protocol's highest), dated from the positive
     retest, in the same transaction; the user must be one who may draw zones there."""
-    if user is not None and not ZoneProposal.objects.restrict(user, "change").filter(pk=proposal.pk).exists():
+    if user is not None and not may(user, proposal):
         raise PermissionDenied(_("You may not decide this proposal."))
     with transaction.atomic():
         proposal = ZoneProposal.objects.select_for_update().get(pk=proposal.pk)

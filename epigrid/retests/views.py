@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from epigrid.control.models import ZONE_LEVEL_LABELS
+from epigrid.core.scoping import may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.people.models import Person
 from epigrid.results.services import tube_persons
@@ -121,7 +122,7 @@ class RetestTaskDetailView(ObjectDetailView):
         task = self.object
         user = self.request.user
         ctx["moves"] = task_moves(task)
-        ctx["may_move"] = RetestTask.objects.restrict(user, "change").filter(pk=task.pk).exists()
+        ctx["may_move"] = may(user, task)
         rows = tube_persons(task.follow_up.tube, persons=Person.objects.filter(pk=task.person_id))
         ctx["row"] = rows[0] if rows else None
         ctx["may_see_entry"] = task.key_person_id and user.has_scoped_perm("control.view_keyperson")
@@ -132,10 +133,7 @@ class RetestTaskEditView(ObjectEditView):
     model = RetestTask
     form_class = RetestTaskForm
 
-    def get_object(self, queryset=None):
-        if "pk" not in self.kwargs:
-            raise Http404
-        return super().get_object(queryset)
+    creates = False  # made by the services
 
 
 class RetestTaskMoveView(LoginRequiredMixin, View):
@@ -194,7 +192,7 @@ class ZoneProposalDetailView(ObjectDetailView):
         proposal = self.object
         ctx["may_decide"] = (
             proposal.status == ZoneProposal.Status.PROPOSED
-            and ZoneProposal.objects.restrict(self.request.user, "change").filter(pk=proposal.pk).exists()
+            and may(self.request.user, proposal)
             and self.request.user.has_scoped_perm("control.add_zone")
         )
         ctx["levels"] = [(level, ZONE_LEVEL_LABELS.get(level, level)) for level in services.zone_levels()]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from epigrid.areas.models import Area, Level
 from epigrid.audit.services import log_change
 from epigrid.core import identity, reasons
-from epigrid.core.scoping import check_in_scope
+from epigrid.core.scoping import check_in_scope, may
 from epigrid.people import codes
 from epigrid.people.models import DocumentType, Person
 from epigrid.testing.models import (
@@ -637,7 +637,7 @@ def set_tube_status(user, tube, target, note=""):
 def move_sample(user, sample, to_tube, reason):
     """Move a person's sample to another open tube of the same round, with a reason (audited)."""
     reason = reasons.clean_reason(reason)
-    if not Sample.objects.restrict(user, "change").filter(pk=sample.pk).exists():
+    if not may(user, sample):
         raise PermissionDenied(_("You may not move samples at this point."))
     if not Tube.objects.restrict(user, "view").filter(pk=to_tube.pk).exists():
         raise PermissionDenied(_("You may not use that tube."))

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from epigrid.core import identity
-from epigrid.core.scoping import ScopeViolation, check_in_scope
+from epigrid.core.scoping import ScopeViolation, check_in_scope, may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.people import services as people_services
 from epigrid.people.models import DocumentType, Person
@@ -336,7 +336,7 @@ class FindDetailView(LoginRequiredMixin, View):
 
     def render(self, find, register_form=None, reject_form=None, status=200):
         user = self.request.user
-        may_change = Find.objects.restrict(user, "change").filter(pk=find.pk).exists()
+        may_change = may(user, find)
         existing = None
         existing_elsewhere = False
         if find.status == Find.Status.PENDING:
@@ -372,7 +372,7 @@ class FindDetailView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         find = self.get_find()
-        if not Find.objects.restrict(request.user, "change").filter(pk=find.pk).exists():
+        if not may(request.user, find):
             raise PermissionDenied
         if find.status != Find.Status.PENDING:
             messages.error(request, _("This find was already dealt with."))
