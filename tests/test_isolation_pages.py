@@ -246,3 +246,19 @@ def test_a_room_goes_out_of_service_and_back_from_its_page(cast, iso):
     assert "Back in service" in client.get(room.get_absolute_url()).content.decode()
     client.post(reverse("isolation:room_move", args=[room.pk, "back-in-service"]))
     assert Room.objects.get(pk=room.pk).status == "free"
+
+
+def test_a_stay_is_seen_by_its_sites_staff_and_officials_only(cast, iso):
+    """Stays have no edit page (the services write them), so the generic mixins' edit probes do
+    not apply; the same scope rules, checked here: list, detail, and no full number shown."""
+    person = iso.person(phone="+8613812345678")
+    stay = services.allocate(iso.staff_a, person, iso.room())
+    for name, sees in (("staff_a", True), ("official_a", True), ("staff_b", False), ("official_b", False)):
+        client = cast.client_for(getattr(iso, name))
+        listed = client.get("/isolation/stays/").content.decode()
+        assert (stay.get_absolute_url() in listed) is sees, name
+        detail = client.get(stay.get_absolute_url())
+        assert detail.status_code == (200 if sees else 404), name
+        if sees:
+            page = detail.content.decode()
+            assert person.doc_number not in page and "13812345678" not in page
