@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "epigrid.results",
     "epigrid.isolation",
     "epigrid.retests",
+    "epigrid.tracing",
+    "epigrid.assistance",
     "epigrid.demo",
 ]
 

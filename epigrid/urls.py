@@ -22,6 +22,8 @@ urlpatterns = [
     path("results/", include("epigrid.results.urls")),
     path("retests/", include("epigrid.retests.urls")),
     path("isolation/", include("epigrid.isolation.urls")),
+    path("tracing/", include("epigrid.tracing.urls")),
+    path("assistance/", include("epigrid.assistance.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).

@@ -59,7 +59,7 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff"})
+BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer"})
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -110,12 +110,41 @@ DECIDE_ZONE_PROPOSALS = ["change:retests.zoneproposal"]
 # Centralized isolation sites 集中隔离点 (docs/decisions/0024): the command centre keeps the sites and
 # rooms and allocates rooms; a site's staff (bound: only the sites they staff) allocate, check in,
 # check out, transfer and clean; streets and communities follow the sites of their area.
-ISOLATION_MODELS = ("isolation.site", "isolation.room", "isolation.stay", "isolation.reading")
+ISOLATION_MODELS = (
+    "isolation.site",
+    "isolation.room",
+    "isolation.stay",
+    "isolation.reading",
+    "isolation.wastehandover",
+)
 VIEW_ISOLATION = [f"view:{m}" for m in ISOLATION_MODELS]
 RUN_SITES = ["add:isolation.site", "change:isolation.site", "add:isolation.room", "change:isolation.room"]
 # Temperatures at the site (twice a day): recorded by the site's staff, corrected by re-recording the
 # same check (the add right covers it: the slot's row is the one record).
-SITE_WORK = ["add:isolation.stay", "change:isolation.stay", "change:isolation.room", "add:isolation.reading"]
+# Medical-waste handovers: recorded (the staff signs) and countersigned by the collector on site.
+SITE_WORK = [
+    "add:isolation.stay",
+    "change:isolation.stay",
+    "change:isolation.room",
+    "add:isolation.reading",
+    "add:isolation.wastehandover",
+    "change:isolation.wastehandover",
+]
+
+# Contact tracing 流调 (docs/decisions/0025): tracing teams (bound: a tracer reaches only the cases of
+# the teams they are on) investigate cases, record trajectories and contacts and confirm contacts
+# into the key-person ledger; the command centre forms teams and follows every case; streets and
+# communities follow the cases and contacts of their area.
+TRACING_MODELS = ("tracing.team", "tracing.case", "tracing.contact", "tracing.cluster")
+VIEW_TRACING = [f"view:{m}" for m in TRACING_MODELS]
+TRACE = [f"{a}:{m}" for a in ("add", "change") for m in TRACING_MODELS if m != "tracing.team"]
+RUN_TEAMS = ["add:tracing.team", "change:tracing.team"]
+# Assistance requests 协查 from other cities: the command centre and streets receive them (enter or
+# import the list); streets, communities and grid workers find each person and answer.
+ASSIST_MODELS = ("assistance.assistrequest", "assistance.assistperson")
+VIEW_ASSIST = [f"view:{m}" for m in ASSIST_MODELS]
+RECEIVE_ASSIST = ["add:assistance.assistrequest", "change:assistance.assistrequest", "add:assistance.assistperson"]
+ANSWER_ASSIST = ["change:assistance.assistperson"]
 
 ROLES = {
     "district_commander": (
@@ -140,6 +169,12 @@ ROLES = {
             *RUN_SITES,
             *SITE_WORK,
             *USE_API,
+            *VIEW_TRACING,
+            *RUN_TEAMS,
+            *TRACE,
+            *VIEW_ASSIST,
+            *RECEIVE_ASSIST,
+            *ANSWER_ASSIST,
         ),
     ),
     "street_officer": (
@@ -165,6 +200,10 @@ ROLES = {
             *RETEST_FIELD_WORK,
             *DECIDE_ZONE_PROPOSALS,
             *VIEW_ISOLATION,
+            *VIEW_TRACING,
+            *VIEW_ASSIST,
+            *RECEIVE_ASSIST,
+            *ANSWER_ASSIST,
         ),
     ),
     "community_officer": (
@@ -187,6 +226,9 @@ ROLES = {
             *VIEW_RETESTS,
             *RETEST_FIELD_WORK,
             *VIEW_ISOLATION,
+            *VIEW_TRACING,
+            *VIEW_ASSIST,
+            *ANSWER_ASSIST,
         ),
     ),
     "grid_worker": (
@@ -209,6 +251,8 @@ ROLES = {
             *ANTIGEN_FIELD_WORK,
             *VIEW_RETESTS,
             *RETEST_FIELD_WORK,
+            "view:assistance.assistperson",
+            *ANSWER_ASSIST,
         ),
     ),
     "checkpoint_staff": (
@@ -256,6 +300,24 @@ ROLES = {
             *SITE_WORK,
         ),
     ),
+    # Bound to the tracing teams they are members of (tracing.Team): only those teams' cases and
+    # their contacts. They register outsiders, confirm contacts into the ledger, and call people.
+    "tracer": (
+        _("Tracer"),
+        _perms(
+            "view:areas.area",
+            "view:areas.building",
+            "view:areas.household",
+            "view:people.person",
+            "add:people.person",
+            "reveal:people.person",
+            "view:control.keyperson",
+            "view:control.controlmeasure",
+            "add:control.keyperson",
+            *VIEW_TRACING,
+            *TRACE,
+        ),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     "auditor": (
         _("Auditor"),
@@ -269,6 +331,8 @@ ROLES = {
             *VIEW_RETESTS,
             *VIEW_ISOLATION,
             "view:audit.objectchange",
+            *VIEW_TRACING,
+            *VIEW_ASSIST,
         ),
     ),
     "system_admin": (
@@ -283,6 +347,8 @@ ROLES = {
                 + ANTIGEN_MODELS
                 + RETEST_MODELS
                 + ISOLATION_MODELS
+                + TRACING_MODELS
+                + ASSIST_MODELS
             ],
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

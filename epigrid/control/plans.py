@@ -100,6 +100,7 @@ def validate_rules(rules):
             errors.append(_("%(c)s: unknown anchor %(a)s.") % {"c": category, "a": spec.get("anchor")})
         for index, step in enumerate(spec.get("chain", []), start=1):
             errors.extend(_step_errors(category, index, step))
+    errors.extend(_tracing_errors(rules.get("tracing")))
     levels = rules["zones"].get("levels") or []
     if rules["zones"].get("lift_at") not in (None, *levels):
         errors.append(_("lift_at must be one of the zone levels."))
@@ -108,6 +109,26 @@ def validate_rules(rules):
             errors.append(_("Zone level %(l)s: downgrade refers to an unknown level.") % {"l": level})
     if errors:
         raise ValidationError(errors)
+
+
+DEADLINES = ("reported", "trajectory", "report", "close_controlled", "secondary_controlled")
+
+
+def _tracing_errors(spec):
+    """The optional tracing section: the look-back window and the deadlines (hours) of a case."""
+    if spec is None:
+        return []
+    errors = []
+    days = spec.get("lookback_days")
+    if not isinstance(days, int) or not 0 <= days <= 30:
+        errors.append(_("tracing: lookback_days must be a whole number of days from 0 to 30."))
+    hours = spec.get("deadline_hours", {})
+    for key, value in hours.items():
+        if key not in DEADLINES:
+            errors.append(_("tracing: unknown deadline %(d)s.") % {"d": key})
+        elif not isinstance(value, (int, float)) or value <= 0:
+            errors.append(_("tracing: the deadline %(d)s must be a positive number of hours.") % {"d": key})
+    return errors
 
 
 def _step_errors(category, index, step):

@@ -167,6 +167,7 @@ DEMO_USERS = {
     "lab_staff": ("demo_lab", "district"),
     "courier": ("demo_courier", "street"),
     "isolation_staff": ("demo_isolation", "district"),
+    "tracer": ("demo_tracer", "district"),
     "enterprise_contact": ("demo_enterprise", "community"),
     "auditor": ("demo_auditor", "district"),
     "system_admin": ("demo_admin", "city"),
