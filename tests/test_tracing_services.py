@@ -54,7 +54,9 @@ def test_the_window_is_the_protocols_number_not_code(tr):
     v9 = Protocol.objects.get(code="v9")
     two_days = {**v9.rules, "tracing": {**v9.rules["tracing"], "lookback_days": 2}}
     Protocol.objects.update(is_active=False)
-    Protocol.objects.create(code="v7", name="第七版", short_name="第七版", published=TODAY(), rules=two_days, is_active=True)
+    Protocol.objects.create(
+        code="v7", name="第七版", short_name="第七版", published=TODAY(), rules=two_days, is_active=True
+    )
     case = tr.case(onset=TODAY() - datetime.timedelta(days=1))
     assert services.window(case)[0] == TODAY() - datetime.timedelta(days=3)
     # A contact three days before onset is outside that window.
@@ -85,16 +87,16 @@ def test_a_protocol_without_tracing_rules_cannot_open_cases(tr):
 
 def test_a_person_is_a_case_once(tr):
     case = tr.case()
-    again, created = services.open_case(
-        None, case.person, sampled_on=TODAY(), positive_at=timezone.now()
-    )
+    again, created = services.open_case(None, case.person, sampled_on=TODAY(), positive_at=timezone.now())
     assert (again, created) == (case, False)
     assert Case.objects.count() == 1
 
 
 def test_a_case_with_dates_in_the_future_is_refused(tr):
     with pytest.raises(ValidationError):
-        services.open_case(None, tr.person(), sampled_on=TODAY() + datetime.timedelta(days=1), positive_at=timezone.now())
+        services.open_case(
+            None, tr.person(), sampled_on=TODAY() + datetime.timedelta(days=1), positive_at=timezone.now()
+        )
 
 
 def test_a_case_outside_the_users_area_is_refused(cast, tr):
@@ -121,7 +123,12 @@ def test_confirming_a_close_contact_registers_them_with_the_last_contact_as_anch
     assert created and contact.status == "proposed" and not KeyPerson.objects.exists()
     services.confirm_contact(None, contact)
     entry = KeyPerson.objects.get(person=person)
-    assert (entry.category, entry.last_exposure, entry.source, entry.area) == ("close_contact", last, "tracing", cast.grid_b)
+    assert (entry.category, entry.last_exposure, entry.source, entry.area) == (
+        "close_contact",
+        last,
+        "tracing",
+        cast.grid_b,
+    )
     assert entry.measures.exists()  # the protocol's plan
     contact.refresh_from_db()
     assert (contact.status, contact.key_person) == ("confirmed", entry)
@@ -176,7 +183,9 @@ def test_the_same_person_is_a_contact_of_a_case_once(tr):
     case = tr.case()
     person = tr.person()
     first, created = services.add_contact(None, case, person, last_contact=TODAY())
-    again, created_again = services.add_contact(None, case, person, contact_class="general", last_contact=TODAY())
+    again, created_again = services.add_contact(
+        None, case, person, contact_class="general", last_contact=TODAY()
+    )
     assert created and not created_again and again == first
     assert Contact.objects.count() == 1
 
@@ -216,11 +225,21 @@ def test_a_person_from_elsewhere_is_registered_once_with_a_valid_number(cast, tr
 
     case = tr.case()
     with pytest.raises(ValidationError):
-        services.find_or_register(tr.tracer_a, case, name="外地人", doc_type=DocumentType.RESIDENT_ID, doc_number="110101199001011230")
+        services.find_or_register(
+            tr.tracer_a,
+            case,
+            name="外地人",
+            doc_type=DocumentType.RESIDENT_ID,
+            doc_number="110101199001011230",
+        )
     number = make_resident_id("110101", datetime.date(1990, 1, 1), 77)
-    person, created = services.find_or_register(tr.tracer_a, case, name="外地人", doc_type=DocumentType.RESIDENT_ID, doc_number=number)
+    person, created = services.find_or_register(
+        tr.tracer_a, case, name="外地人", doc_type=DocumentType.RESIDENT_ID, doc_number=number
+    )
     assert created and person.residence_type == "migrant" and person.area == case.area
-    again, created_again = services.find_or_register(tr.tracer_a, case, name="外地人", doc_type=DocumentType.RESIDENT_ID, doc_number=number)
+    again, created_again = services.find_or_register(
+        tr.tracer_a, case, name="外地人", doc_type=DocumentType.RESIDENT_ID, doc_number=number
+    )
     assert again == person and not created_again
 
 
@@ -289,7 +308,7 @@ def test_a_contact_who_becomes_a_case_keeps_the_record_and_links_the_chain(tr):
     second = tr.case(person=diner, grid="b")
     assert second.source_contact == contact
     assert second.key_person == KeyPerson.objects.get(person=diner)  # the open entry, linked
-    other = tr.case(person=tr.person(name="另一病例"))
+    tr.case(person=tr.person(name="另一病例"))
     contact.refresh_from_db()
     assert contact.status == "confirmed"  # the record stays
     assert chains.chain_of(first) == {first.pk, second.pk} == chains.chain_of(second)
@@ -311,7 +330,9 @@ def test_a_secondary_contact_hangs_from_the_close_contact(tr):
     links = {tuple(link) for link in graph["links"]}
     assert (close.person_id, second.person_id) in links and (case.person_id, second.person_id) not in links
     timeline = graph["timeline"]
-    by_day = dict(zip(timeline["days"], zip(timeline["cases"], timeline["contacts"], strict=True), strict=True))
+    by_day = dict(
+        zip(timeline["days"], zip(timeline["cases"], timeline["contacts"], strict=True), strict=True)
+    )
     assert by_day == {case.sampled_on.isoformat(): (1, 0), TODAY().isoformat(): (0, 2)}
 
 
@@ -341,20 +362,31 @@ def test_the_clocks_of_a_case(tr):
 def test_close_contacts_are_overdue_after_8_hours_and_secondary_after_12(tr):
     case = tr.case(hours_ago=20)
     now = timezone.now()
-    close, _ = services.add_contact(None, case, tr.person(name="甲"), last_contact=TODAY(), now=now - datetime.timedelta(hours=9))
+    close, _ = services.add_contact(
+        None, case, tr.person(name="甲"), last_contact=TODAY(), now=now - datetime.timedelta(hours=9)
+    )
     second, _ = services.add_contact(
-        None, case, tr.person(name="乙"), contact_class="secondary", last_contact=TODAY(), now=now - datetime.timedelta(hours=9)
+        None,
+        case,
+        tr.person(name="乙"),
+        contact_class="secondary",
+        last_contact=TODAY(),
+        now=now - datetime.timedelta(hours=9),
     )
     assert list(services.overdue_contacts(Contact.objects.all())) == [close]
     assert services.overdue_contacts(Contact.objects.all(), now + datetime.timedelta(hours=4)).count() == 2
     services.confirm_contact(None, close)
-    assert list(services.overdue_contacts(Contact.objects.all(), now + datetime.timedelta(hours=4))) == [second]
+    assert list(services.overdue_contacts(Contact.objects.all(), now + datetime.timedelta(hours=4))) == [
+        second
+    ]
 
 
 def test_the_deadlines_are_the_protocols(tr):
     v9 = Protocol.objects.get(code="v9")
     hours = {**v9.rules["tracing"]["deadline_hours"], "reported": 6}
-    Protocol.objects.filter(pk=v9.pk).update(rules={**v9.rules, "tracing": {**v9.rules["tracing"], "deadline_hours": hours}})
+    Protocol.objects.filter(pk=v9.pk).update(
+        rules={**v9.rules, "tracing": {**v9.rules["tracing"], "deadline_hours": hours}}
+    )
     case = tr.case(hours_ago=5)
     assert rules.deadline_hours(case.protocol.rules)["reported"] == 6
     states = {key: state for key, _due, _done, state in services.case_deadlines(case)}

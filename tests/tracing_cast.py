@@ -22,6 +22,7 @@ class Tracing:
         self.team_a.members.add(self.tracer_a)
         self.team_b.members.add(self.tracer_b)
         cast.tracing = self
+        cast.tracer_a, cast.tracer_b = self.tracer_a, self.tracer_b
 
     def _user(self, username, role, area):
         user = User.objects.create_user(username, password="x")

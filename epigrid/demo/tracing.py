@@ -23,23 +23,25 @@ from epigrid.tracing.models import Case, Cluster, Contact, Team, TrajectoryEntry
 
 
 def _households(district, size, count):
-    """`count` households of at least `size` members in the district, each in a building of its own
-    (so the building rule of one chain never reaches into another), in a fixed order, as their members."""
-    candidates = (
-        Person.objects.filter(area__path__startswith=district.path, household__isnull=False, merged_into__isnull=True)
+    """`count` households of at least `size` members in the district, in a fixed order, as their
+    members; the last one in a building none of the others is in (chain 2's building rule must not
+    reach into chain 1), where the district has more than one building."""
+    candidates = list(
+        Person.objects.filter(
+            area__path__startswith=district.path, household__isnull=False, merged_into__isnull=True
+        )
         .values("household_id", "household__building_id")
         .annotate(n=Count("id"))
         .filter(n__gte=size)
-        .order_by("household_id")[:200]
+        .order_by("household_id")[:500]
     )
-    chosen, buildings = [], set()
-    for row in candidates:
-        if row["household__building_id"] in buildings:
-            continue
-        buildings.add(row["household__building_id"])
-        chosen.append(row["household_id"])
-        if len(chosen) == count:
-            break
+    if len(candidates) < count:
+        return []
+    apart = candidates[-1]
+    others = [c for c in candidates if c["household__building_id"] != apart["household__building_id"]]
+    if len(others) < count - 1:
+        others = candidates[:-1]
+    chosen = [c["household_id"] for c in others[: count - 1]] + [apart["household_id"]]
     return [
         list(Person.objects.filter(household_id=h, merged_into__isnull=True).order_by("id")) for h in chosen
     ]
@@ -64,7 +66,7 @@ def build_tracing(district, users, today=None):
     homes = _households(district, 3, 6)
     if len(homes) < 6:
         return  # a district too small for the story
-    index_home, diner_home, coworker_home, friend_home, home3, _spare = homes
+    index_home, diner_home, coworker_home, friend_home, _spare, home3 = homes
 
     # Chain 1: the index case, found yesterday morning.
     index = index_home[0]
@@ -81,44 +83,44 @@ def build_tracing(district, users, today=None):
         notes="混管阳性后单管复核阳性，转定点医院。",
     )
     stops = [
-        dict(date=today - 6 * day, stayed_home=True),
-        dict(
-            date=today - 5 * day,
-            time_from=datetime.time(8, 10),
-            time_to=datetime.time(8, 40),
-            place="公交 1 路",
-            transport=TrajectoryEntry.Transport.BUS,
-            transport_number="1路",
-            activity="乘车上班",
-            duration_minutes=30,
-        ),
-        dict(
-            date=today - 4 * day,
-            time_from=datetime.time(12, 0),
-            time_to=datetime.time(13, 30),
-            place="张掖路某牛肉面馆",
-            address="城关区张掖路",
-            venue="餐馆",
-            activity="与同事聚餐",
-            duration_minutes=90,
-            cluster=restaurant,
-        ),
-        dict(
-            date=today - 3 * day,
-            time_from=datetime.time(9, 0),
-            time_to=datetime.time(17, 30),
-            place="单位（不公开）",
-            activity="上班",
-            public=False,
-        ),
-        dict(
-            date=today - 2 * day,
-            time_from=datetime.time(7, 30),
-            time_to=datetime.time(7, 45),
-            place="社区核酸采样点",
-            activity="全员核酸采样",
-            duration_minutes=15,
-        ),
+        {"date": today - 6 * day, "stayed_home": True},
+        {
+            "date": today - 5 * day,
+            "time_from": datetime.time(8, 10),
+            "time_to": datetime.time(8, 40),
+            "place": "公交 1 路",
+            "transport": TrajectoryEntry.Transport.BUS,
+            "transport_number": "1路",
+            "activity": "乘车上班",
+            "duration_minutes": 30,
+        },
+        {
+            "date": today - 4 * day,
+            "time_from": datetime.time(12, 0),
+            "time_to": datetime.time(13, 30),
+            "place": "张掖路某牛肉面馆",
+            "address": "城关区张掖路",
+            "venue": "餐馆",
+            "activity": "与同事聚餐",
+            "duration_minutes": 90,
+            "cluster": restaurant,
+        },
+        {
+            "date": today - 3 * day,
+            "time_from": datetime.time(9, 0),
+            "time_to": datetime.time(17, 30),
+            "place": "单位（不公开）",
+            "activity": "上班",
+            "public": False,
+        },
+        {
+            "date": today - 2 * day,
+            "time_from": datetime.time(7, 30),
+            "time_to": datetime.time(7, 45),
+            "place": "社区核酸采样点",
+            "activity": "全员核酸采样",
+            "duration_minutes": 15,
+        },
     ]
     for stop in stops:
         services.add_stop(None, case1, **stop)

@@ -7,8 +7,10 @@ became a case is one node: the chain runs through them. A chain is a connected c
 case. The layout is computed on the server (rings around each chain's first case, chains side by
 side): a force layout of 20,000 nodes would keep a phone busy for seconds."""
 
+import datetime
 import math
 from collections import defaultdict
+from math import cos, sin
 
 from epigrid.tracing.models import Case, Contact
 
@@ -55,8 +57,9 @@ def build(cases, contacts):
         names.setdefault(parent, "")
         category.setdefault(parent, CLOSE)
     positions, chains = _layout([r[1] for r in case_rows], names, adjacency)
+    # Whole pixels: the graph is zoomed anyway, and integers cost less to write and to send.
     nodes = [
-        [pid, names[pid], category[pid], round(x, 1), round(y, 1), case_of.get(pid, 0)]
+        [pid, names[pid], category[pid], int(x), int(y), case_of.get(pid, 0)]
         for pid, (x, y) in positions.items()
     ]
     from_contacts = sum(1 for row in case_rows if row[3] is not None)
@@ -108,11 +111,13 @@ def _layout(roots, names, adjacency):
         if x0 + 2 * radius > width and x0 > 0:
             x0, y0, row_height = 0.0, y0 + row_height + RING, 0.0
         cx, cy = x0 + radius, y0 + radius
+        r = 0.0
         for depth, ring in enumerate(rings):
-            r = _ring_radius(rings, depth)
+            if depth:
+                r = max(r + RING, len(ring) * NODE_GAP / (2 * math.pi))
+            step = 2 * math.pi / len(ring)
             for i, node in enumerate(ring):
-                angle = 2 * math.pi * i / len(ring)
-                positions[node] = (cx + r * math.cos(angle), cy + r * math.sin(angle))
+                positions[node] = (cx + r * cos(i * step), cy + r * sin(i * step))
         x0 += 2 * radius + RING
         row_height = max(row_height, 2 * radius)
     return positions, chains
@@ -137,7 +142,13 @@ def _timeline(case_rows, contact_rows):
         cases[row[4] or row[5]] += 1
     for row in contact_rows:
         contacts[row[4]] += 1
-    days = sorted(set(cases) | set(contacts))
+    known = set(cases) | set(contacts)
+    # Every day from the first to the last, so a quiet day shows as a gap, not as nothing.
+    days = (
+        [min(known) + datetime.timedelta(days=n) for n in range((max(known) - min(known)).days + 1)]
+        if known
+        else []
+    )
     return {
         "days": [d.isoformat() for d in days],
         "cases": [cases.get(d, 0) for d in days],

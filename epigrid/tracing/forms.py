@@ -110,6 +110,8 @@ class ContactForm(StyledFormMixin, forms.Form):
         self.fields["stop"].queryset = case.trajectory.all()
         if not self.is_bound:
             self.initial.setdefault("last_contact", timezone.localdate(case.positive_at))
+            self.initial.setdefault("closeness", Contact.Closeness.CLOSE)
+            self.initial.setdefault("contact_class", Contact.Class.CLOSE)
 
 
 class NewPersonForm(StyledFormMixin, forms.Form):

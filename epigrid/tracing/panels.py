@@ -32,3 +32,22 @@ def today_overdue(request, area, held_here, now):
         "tracing_count": len(late_cases[:ROWS]) + len(late_contacts[:ROWS]),
         "tracing_more": len(late_cases) > ROWS or len(late_contacts) > ROWS,
     }
+
+
+def person_panel(request, person):
+    """The person page: their case (and the cases they are a contact of) for whoever sees tracing;
+    "open a case" for whoever may."""
+    user = request.user
+    if not user.has_scoped_perm("tracing.view_case"):
+        return None
+    case = Case.objects.restrict(user, "view").filter(person=person).first()
+    contact_of = list(
+        Contact.objects.restrict(user, "view")
+        .filter(person=person)
+        .exclude(status=Contact.Status.DISMISSED)
+        .select_related("case__person")[:5]
+    )
+    may_open = case is None and user.has_scoped_perm("tracing.add_case")
+    if case is None and not contact_of and not may_open:
+        return None
+    return {"case": case, "contact_of": contact_of, "may_open": may_open, "person": person}

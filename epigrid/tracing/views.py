@@ -86,7 +86,8 @@ class CaseListView(ObjectListView):
 def case_add(request):
     if not request.user.has_scoped_perm(services.ADD_CASE):
         raise PermissionDenied
-    form = CaseForm(request.POST or None, user=request.user)
+    initial = {"person": request.GET["person"]} if request.GET.get("person", "").isdigit() else {}
+    form = CaseForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
