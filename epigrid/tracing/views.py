@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import log_export
@@ -35,9 +36,9 @@ from epigrid.tracing.models import Case, Cluster, Contact, Team
 from epigrid.tracing.tables import CaseTable, ClusterTable, ContactTable, TeamTable
 
 DEADLINE_LABELS = {
-    "reported": "Positive reported",
-    "trajectory": "Trajectory finished",
-    "report": "Preliminary report",
+    "reported": gettext_lazy("Positive reported"),
+    "trajectory": gettext_lazy("Trajectory finished"),
+    "report": gettext_lazy("Preliminary report"),
 }
 
 
@@ -151,7 +152,7 @@ class CaseDetailView(ObjectDetailView):
         ctx.update(
             {
                 "deadlines": [
-                    (_(DEADLINE_LABELS[key]), key, due, done, state)
+                    (DEADLINE_LABELS[key], key, due, done, state)
                     for key, due, done, state in services.case_deadlines(case, now)
                 ],
                 "window_from": first,

@@ -163,11 +163,28 @@ def test_it_shows_a_chinese_error_page_with_a_way_back_on_a_phone(cast, page, lo
     assert page.url.endswith("/people/")
 
 
+def _tracing_rows(cast):
+    """A case with a stop, two contacts and a cluster: the tracing lists and the case page have rows."""
+    from epigrid.tracing import services as tracing_services
+    from epigrid.tracing.models import Cluster
+    from tests.tracing_cast import tracing
+
+    tr = tracing(cast)
+    cluster = Cluster.objects.create(name="牛肉面馆聚集", kind="restaurant", area=cast.district)
+    case = tr.case("a", person=tr.person(name="病例甲"), cluster=cluster)
+    today = timezone.localdate()
+    tracing_services.add_stop(None, case, date=today, place="张掖路牛肉面馆", transport="train", transport_number="G1911")
+    for name in ("密接甲", "密接乙"):
+        tracing_services.add_contact(None, case, tr.person("b", name=name), last_contact=today)
+    return case
+
+
 def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
     from tests.isolation_cast import Isolation
 
     _fill_the_grid(cast)
     Isolation(cast).site(rooms=4)  # isolation lists with rows to lay out
+    case = _tracing_rows(cast)
     log_in(cast.admin)  # sees every module
     for url in (
         "/areas/",
@@ -196,6 +213,12 @@ def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
         "/retests/proposals/",
         "/isolation/",
         "/isolation/rooms/",
+        "/tracing/",
+        "/tracing/contacts/",
+        "/tracing/clusters/",
+        "/tracing/teams/",
+        "/tracing/chains/",
+        case.get_absolute_url(),
         cast.household_a.get_absolute_url(),
     ):
         page.goto(url)
