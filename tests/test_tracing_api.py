@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from epigrid.control.models import KeyPerson
 from epigrid.tracing import services
-from epigrid.tracing.models import Case, Contact
+from epigrid.tracing.models import Case, Cluster, Contact, Team
 from tests.scoping import ScopedAPITests, assert_no_full_numbers
 from tests.tracing_cast import tracing
 
@@ -60,6 +60,36 @@ class TestContactAPI(ScopedAPITests):
 
     def write_data(self, cast, obj):
         return {"note": ""}
+
+
+class TestClusterAPI(ScopedAPITests):
+    model = Cluster
+    api_list_url = "/api/v1/tracing-clusters/"
+    viewer = "trace_official_a"
+    outsider = "trace_official_b"
+    unrevealing = "auditor"
+
+    def make_object(self, cast, grid):
+        tracing(cast)
+        return Cluster.objects.create(name=f"{grid.name}面馆聚集", kind="restaurant", area=grid)
+
+    def write_data(self, cast, obj):
+        return {"place": "张掖路"}
+
+
+class TestTeamAPI(ScopedAPITests):
+    model = Team
+    api_list_url = "/api/v1/tracing-teams/"
+    viewer = "trace_official_a"
+    outsider = "trace_official_b"
+    unrevealing = "auditor"
+
+    def make_object(self, cast, grid):
+        tracing(cast)
+        return Team.objects.create(name=f"{grid.name}流调队", area=grid)
+
+    def write_data(self, cast, obj):
+        return {"name": obj.name + "（二）"}
 
 
 def test_a_tracer_opens_a_case_adds_a_stop_and_a_contact_and_confirms_it(cast, tr):

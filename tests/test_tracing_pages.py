@@ -12,7 +12,7 @@ from django.utils import timezone
 from epigrid.control.models import KeyPerson, Protocol
 from epigrid.core.identity import make_resident_id
 from epigrid.tracing import services
-from epigrid.tracing.models import Case, Contact, TrajectoryEntry
+from epigrid.tracing.models import Case, Cluster, Contact, Team, TrajectoryEntry
 from tests.scoping import ScopedViewTests, assert_no_full_numbers
 from tests.test_control_pdf import text_of
 from tests.tracing_cast import tracing
@@ -40,6 +40,42 @@ class TestCasePages(ScopedViewTests):
 
     def list_text(self, obj):
         return f"{obj.person.name}（{obj.pk}）"
+
+
+class TestClusterPages(ScopedViewTests):
+    model = Cluster
+    list_url = "/tracing/clusters/"
+    viewer = "trace_official_a"
+    outsider = "trace_official_b"
+    unrevealing = "auditor"
+
+    def make_object(self, cast, grid):
+        tracing(cast)
+        return Cluster.objects.create(name=f"{grid.name}面馆聚集", kind="restaurant", area=grid)
+
+    def edit_data(self, cast, obj):
+        return {"name": obj.name + "（二）", "kind": "restaurant", "area": obj.area.pk, "place": "张掖路"}
+
+
+class TestTeamPages(ScopedViewTests):
+    model = Team
+    list_url = "/tracing/teams/"
+    viewer = "trace_official_a"
+    outsider = "trace_official_b"
+    unrevealing = "auditor"
+
+    def make_object(self, cast, grid):
+        tracing(cast)
+        return Team.objects.create(name=f"{grid.name}流调队", area=grid)
+
+    def edit_data(self, cast, obj):
+        return {"name": obj.name + "（二）", "area": obj.area.pk}
+
+
+def test_a_tracer_sees_only_the_teams_they_are_on(cast, tr):
+    client = cast.client_for(tr.tracer_a)
+    assert client.get(tr.team_a.get_absolute_url()).status_code == 200
+    assert client.get(tr.team_b.get_absolute_url()).status_code == 404
 
 
 def test_a_community_sees_its_areas_cases_and_a_grid_worker_none(cast, tr):

@@ -23,6 +23,9 @@ class Tracing:
         self.team_b.members.add(self.tracer_b)
         cast.tracing = self
         cast.tracer_a, cast.tracer_b = self.tracer_a, self.tracer_b
+        # Officials of one grid each: area scope, for the models tracers are not bound on.
+        cast.trace_official_a = self._user("trace_official_a", "community_officer", cast.grid_a)
+        cast.trace_official_b = self._user("trace_official_b", "community_officer", cast.grid_b)
 
     def _user(self, username, role, area):
         user = User.objects.create_user(username, password="x")
