@@ -25,6 +25,8 @@ NAVIGATION = [
     (_("Antigen self-tests"), "antigen:antigenround_list", "antigen.view_antigenround"),
     (_("Isolation sites"), "isolation:site_list", "isolation.view_site"),
     (_("Contact tracing"), "tracing:case_list", "tracing.view_case"),
+    (_("Assistance requests"), "assistance:assistrequest_list", "assistance.view_assistrequest"),
+    (_("Assistance requests"), "assistance:assistperson_list", "assistance.view_assistperson"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
