@@ -37,11 +37,12 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [
-        {"label": label, "url": reverse(url_name), "active": False}
-        for label, url_name, perm in NAVIGATION
-        if perm is None or user.has_scoped_perm(perm)
-    ]
+    items, labels = [], set()
+    for label, url_name, perm in NAVIGATION:
+        # One entry per label: a role holding both rights gets the first (the fuller) page.
+        if (perm is None or user.has_scoped_perm(perm)) and label not in labels:
+            labels.add(label)
+            items.append({"label": label, "url": reverse(url_name), "active": False})
     # The longest matching prefix wins: /control/today/ is "Today", not also "Key persons".
     matching = [item for item in items if request.path.startswith(item["url"])]
     if matching:
