@@ -97,7 +97,19 @@ GOAL_BUILD_S = 300
 GOAL_IMPORT_S = 30
 GOAL_EXPORT_S = 60
 GOAL_EXPORT_MB = 300
-FIGURES = ("pages", "audit", "worklists", "testing", "transport", "results", "results_import", "export", "import")
+FIGURES = (
+    "pages",
+    "audit",
+    "worklists",
+    "testing",
+    "transport",
+    "isolation",
+    "tracing",
+    "results",
+    "results_import",
+    "export",
+    "import",
+)
 
 
 def log(*parts):
@@ -1227,6 +1239,14 @@ def main():
             from bench import transport
 
             transport.measure(args, results)
+        if "isolation" in only:  # site occupancy city-wide: 200 sites, 20,000 rooms
+            from bench import isolation
+
+            isolation.measure(args, results)
+        if "tracing" in only:  # the chain graph of 500 cases and 20,000 contacts
+            from bench import tracing
+
+            tracing.measure(args, results)
         if "results" in only:  # a pooled-positive tube's persons
             from bench import results as lab_results
 

@@ -111,8 +111,15 @@ def test_it_allocates_checks_in_transfers_and_checks_out(cast, iso):
     )
     moved = answer.json()
     assert answer.status_code == 200 and moved["room_number"] == "102" and moved["status"] == "checked_in"
+    # Before the step's planned end only as an early release, with its reason.
     answer = client.post(f"/api/v1/isolation-stays/{moved['id']}/check-out/", {"note": "解除"}, format="json")
-    assert answer.json()["status"] == "checked_out"
+    assert answer.status_code == 400 and "early release" in str(answer.json())
+    answer = client.post(
+        f"/api/v1/isolation-stays/{moved['id']}/check-out/",
+        {"early_reason": "核酸复核排除密接"},
+        format="json",
+    )
+    assert answer.json()["status"] == "checked_out" and answer.json()["home_step"]
     room = iso.room(number="102")
     assert (
         client.post(f"/api/v1/isolation-rooms/{room.pk}/clean/", {}, format="json").json()["status"] == "free"
@@ -154,6 +161,8 @@ def test_the_room_status_is_not_written_directly(cast, iso):
 def test_a_room_does_not_move_to_another_site(cast, iso):
     room = iso.room()
     other = iso.site(cast.grid_b)
-    answer = api(cast.commander).patch(f"/api/v1/isolation-rooms/{room.pk}/", {"site": other.pk}, format="json")
+    answer = api(cast.commander).patch(
+        f"/api/v1/isolation-rooms/{room.pk}/", {"site": other.pk}, format="json"
+    )
     assert answer.status_code == 400 and "site" in answer.json()
     assert Room.objects.get(pk=room.pk).site_id == room.site_id

@@ -80,3 +80,35 @@ def test_todays_checks_are_partly_done_with_one_fever(demo):
     client.force_login(staff)
     body = client.get(f"/isolation/sites/{site.pk}/checks/").content.decode()
     assert 'data-testid="check-room-done"' in body and 'data-testid="temperature-input"' in body
+
+
+def test_the_demo_shows_release_home_tests_fees_and_waste(demo):
+    from epigrid.isolation.models import WasteHandover
+
+    counts = demo["counts"]["isolation"]
+    assert counts["home_to_receive"] == 1 and counts["home_received"] == 1, counts
+    assert set(counts["payers"]) == {"government", "self", "employer"}, counts
+    assert counts["waste_handovers"] >= 5
+    assert WasteHandover.objects.filter(collector_signed_at__isnull=True).count() == 1
+    staff = Client()
+    staff.force_login(User.objects.get(username="demo_isolation"))
+    site = Site.objects.filter(staff__username="demo_isolation").get()
+    page = staff.get(site.get_absolute_url()).content.decode()
+    assert 'data-testid="fee-row"' in page
+    if counts["tests_due_today"]:
+        assert 'data-testid="test-row"' in staff.get(f"/isolation/sites/{site.pk}/checks/").content.decode()
+    assert 'data-testid="waste-row"' in staff.get(f"/isolation/sites/{site.pk}/waste/").content.decode()
+    # The demo grid worker (or, when none of theirs was in isolation, the commander's roll-up)
+    # sees the person to receive.
+    waiting = Stay.objects.get(home_step__isnull=False, home_received_at__isnull=True)
+    for username in ("demo_grid", "demo_commander"):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            continue
+        client = Client()
+        client.force_login(user)
+        body = client.get("/control/today/").content.decode()
+        if 'data-testid="home-arrival' in body:
+            break
+    else:
+        raise AssertionError(f"nobody sees {waiting} to receive")

@@ -59,7 +59,7 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer"})
+BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff"})
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -146,6 +146,20 @@ VIEW_ASSIST = [f"view:{m}" for m in ASSIST_MODELS]
 RECEIVE_ASSIST = ["add:assistance.assistrequest", "change:assistance.assistrequest", "add:assistance.assistperson"]
 ANSWER_ASSIST = ["change:assistance.assistperson"]
 
+# Checkpoints 卡口 (docs/decisions/0027): staff posted at a checkpoint (bound: only the posts they
+# staff) record passages of persons and vehicles; the command centre and streets set checkpoints and
+# shifts up; communities receive the arrivals handed to them (through the key-person ledger's rights).
+CHECKPOINT_MODELS = ("checkpoints.checkpoint", "checkpoints.shift", "checkpoints.vehiclecheck", "checkpoints.passage")
+VIEW_CHECKPOINTS = [f"view:{m}" for m in CHECKPOINT_MODELS]
+RUN_CHECKPOINTS = [f"{a}:checkpoints.{m}" for a in ("add", "change") for m in ("checkpoint", "shift")]
+RECORD_PASSAGES = ["add:checkpoints.passage", "add:checkpoints.vehiclecheck"]
+# Household passes 临时出入证 (docs/decisions/0028): issued by communities and streets for households in
+# controlled areas; checked (a use recorded) by gate staff.
+PASS_MODELS = ("passes.householdpass", "passes.passuse")
+VIEW_PASSES = [f"view:{m}" for m in PASS_MODELS]
+ISSUE_PASSES = ["add:passes.householdpass", "change:passes.householdpass"]
+USE_PASSES = ["add:passes.passuse"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -175,6 +189,9 @@ ROLES = {
             *VIEW_ASSIST,
             *RECEIVE_ASSIST,
             *ANSWER_ASSIST,
+            *VIEW_CHECKPOINTS,
+            *RUN_CHECKPOINTS,
+            *VIEW_PASSES,
         ),
     ),
     "street_officer": (
@@ -204,6 +221,10 @@ ROLES = {
             *VIEW_ASSIST,
             *RECEIVE_ASSIST,
             *ANSWER_ASSIST,
+            *VIEW_CHECKPOINTS,
+            *RUN_CHECKPOINTS,
+            *VIEW_PASSES,
+            *ISSUE_PASSES,
         ),
     ),
     "community_officer": (
@@ -229,6 +250,9 @@ ROLES = {
             *VIEW_TRACING,
             *VIEW_ASSIST,
             *ANSWER_ASSIST,
+            *VIEW_CHECKPOINTS,
+            *VIEW_PASSES,
+            *ISSUE_PASSES,
         ),
     ),
     "grid_worker": (
@@ -257,7 +281,16 @@ ROLES = {
     ),
     "checkpoint_staff": (
         _("Checkpoint staff"),
-        _perms("view:areas.area", "view:people.person", "add:people.person", "add:control.keyperson"),
+        _perms(
+            "view:areas.area",
+            "view:people.person",
+            "add:people.person",
+            "add:control.keyperson",
+            *VIEW_CHECKPOINTS,
+            *RECORD_PASSAGES,
+            "view:passes.householdpass",
+            *USE_PASSES,
+        ),
     ),
     "sampler": (
         _("Sampler"),
@@ -311,8 +344,8 @@ ROLES = {
             "view:people.person",
             "add:people.person",
             "reveal:people.person",
-            "view:control.keyperson",
-            "view:control.controlmeasure",
+            # The ledger and zones: whether a contact is already managed, and where the risk is.
+            *VIEW_CONTROL,
             "add:control.keyperson",
             *VIEW_TRACING,
             *TRACE,
@@ -333,6 +366,8 @@ ROLES = {
             "view:audit.objectchange",
             *VIEW_TRACING,
             *VIEW_ASSIST,
+            *VIEW_CHECKPOINTS,
+            *VIEW_PASSES,
         ),
     ),
     "system_admin": (
@@ -349,6 +384,8 @@ ROLES = {
                 + ISOLATION_MODELS
                 + TRACING_MODELS
                 + ASSIST_MODELS
+                + CHECKPOINT_MODELS
+                + PASS_MODELS
             ],
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

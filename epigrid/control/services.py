@@ -402,3 +402,53 @@ def approve_lifting(zone, user, approve, note="", today=None):
         # e.g. 第九版's 低风险区 is the rest of the county: reaching it lifts the zone.
         return zone.transition("lifted", note=note)
     return zone.transition("active", note=note or _("Downgraded"), level=next_level, started_on=today)
+
+
+# -- the end of a centralized step at an isolation site (isolation.services.check_out) ---------
+
+
+def end_centralized_step(measure, reason="", today=None):
+    """The person left the isolation site: the centralized step ends — completed once its planned
+    end has come, released early (with `reason`) before. An early end moves the planned steps after
+    it earlier (as `extend` moves them later) so that the next one starts today, the day the person
+    is home, keeping its length and test days; at the planned end the next step starts the next
+    day as planned. A next step whose first day has come starts now (the rest by `advance`).
+    Returns the next step, or None when the plan has no further step (the entry is then
+    released)."""
+    today = today or timezone.localdate()
+    if measure.status not in ("planned", "active"):
+        raise ValidationError(_("Only a running step can end."))
+    early = measure.planned_end is not None and today < measure.planned_end
+    if early and not (reason or "").strip():
+        raise ValidationError(_("Give the reason for the early release."))
+    with transaction.atomic():
+        if measure.status == "planned":
+            measure.transition("active")
+        # The steps after it still to serve (one may already run: `advance` starts a step whose
+        # first day came before the person left).
+        later = list(
+            measure.key_person.measures.filter(
+                sequence__gt=measure.sequence, status__in=("planned", "active")
+            ).order_by("sequence")
+        )
+        if early:
+            release_early(measure, reason)
+            shift = measure.planned_end - today + datetime.timedelta(days=1)
+            for step in later:
+                if step.status != "planned":
+                    continue
+                step.start -= shift
+                step.planned_end = step.planned_end - shift if step.planned_end else None
+                step.test_dates = [
+                    (datetime.date.fromisoformat(d) - shift).isoformat() for d in step.test_dates
+                ]
+                step.save()
+        else:
+            measure.transition("completed", note=reason, ended_on=measure.planned_end or today)
+        if not later:
+            if not measure.key_person.measures.filter(status__in=ControlMeasure.OPEN).exists():
+                release(measure.key_person, reason)
+            return None
+        if later[0].status == "planned" and later[0].start <= today:
+            later[0].transition("active", note=_("Started on leaving centralized isolation"))
+        return later[0]

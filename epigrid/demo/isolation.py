@@ -17,6 +17,7 @@ district's size), so the rooms' states and the stays' history are exactly what t
 Deterministic for a seed on a given day: fixed orders, no randomness."""
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import Count
 from django.utils import timezone
@@ -24,10 +25,16 @@ from django.utils import timezone
 from epigrid.audit.services import log_bulk_create
 from epigrid.control.models import ControlMeasure, MeasureKind
 from epigrid.isolation import services
-from epigrid.isolation.models import Reading, Room, Site, Stay
+from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 
 HOTEL = ("城关区集中隔离点·雁滩酒店", "城关区雁滩路2188号", 34)
 CABIN = ("城关区方舱隔离点（东岗）", "城关区东岗东路1号", 20)
+# Daily rates (yuan a night) as agreed with the hotel and for the purpose-built site.
+RATES = {HOTEL[0]: Decimal("180.00"), CABIN[0]: Decimal("120.00")}
+EMPLOYER = "兰州建工集团有限公司"
+EARLY_REASON = "专家评估：末次暴露时间核实有误，提前解除，转居家健康监测"
+WASTE_COMPANY = "兰州市医疗废物集中处置中心"
+WASTE_COLLECTORS = ("王建军", "李师傅")
 CHECK_IN_HOUR = 15  # the transfer bus arrives in the afternoon
 CHECK_OUT_HOUR = 10
 OUT_OF_SERVICE_NOTE = "空调维修"
@@ -66,10 +73,20 @@ def build_isolation(district, users, today=None):
     today = today or timezone.localdate()
     commander = users["district_commander"]
     hotel = Site.objects.create(
-        name=HOTEL[0], kind=Site.Kind.HOTEL, area=district, address=HOTEL[1], capacity=HOTEL[2]
+        name=HOTEL[0],
+        kind=Site.Kind.HOTEL,
+        area=district,
+        address=HOTEL[1],
+        capacity=HOTEL[2],
+        daily_rate=RATES[HOTEL[0]],
     )
     cabin = Site.objects.create(
-        name=CABIN[0], kind=Site.Kind.PURPOSE_BUILT, area=district, address=CABIN[1], capacity=CABIN[2]
+        name=CABIN[0],
+        kind=Site.Kind.PURPOSE_BUILT,
+        area=district,
+        address=CABIN[1],
+        capacity=CABIN[2],
+        daily_rate=RATES[CABIN[0]],
     )
     if users.get("isolation_staff"):
         hotel.staff.add(users["isolation_staff"])
@@ -126,6 +143,105 @@ def build_isolation(district, users, today=None):
             now=_at(today, 11),
         )
     _todays_checks(commander, users.get("isolation_staff"), hotel, today)
+    _payers(commander)
+    _released_home(commander, users, today)
+    _todays_tests(commander, users.get("isolation_staff"), hotel, today)
+    _waste(commander, users.get("isolation_staff"), hotel, cabin, today)
+
+
+def _payers(commander):
+    """Most stays are the government's; every fifth person pays for themselves, and the first
+    stay of the hotel's third floor is paid by an employer (a building site's workers)."""
+    stays = list(Stay.objects.filter(checked_in_at__isnull=False).order_by("site_id", "room__number", "pk"))
+    for i, stay in enumerate(stays):
+        if i % 5 == 4:
+            services.set_payer(commander, stay, Stay.Payer.SELF)
+    employer = next(
+        (s for s in stays if s.room.number.startswith("3") and s.payer == Stay.Payer.GOVERNMENT), None
+    )
+    if employer is not None:
+        services.set_payer(commander, stay=employer, payer=Stay.Payer.EMPLOYER, employer=EMPLOYER)
+
+
+def _released_home(commander, users, today):
+    """Two persons leave today through control (at the end of their step, or released early with
+    the reason): each goes home to the next step of the plan. The first is still to be received by
+    their grid (the demo grid worker's, when one of theirs is in isolation); the other has been."""
+    candidates = list(
+        Stay.objects.filter(
+            status=Stay.Status.CHECKED_IN,
+            companion_of__isnull=True,
+            measure__status=ControlMeasure.Status.ACTIVE,
+            measure__key_person__measures__sequence__gt=1,
+        )
+        .exclude(pk__in=Stay.objects.filter(companion_of__isnull=False).values("companion_of"))
+        .select_related("measure__key_person__area")
+        .distinct()
+        .order_by("measure__planned_end", "pk")
+    )
+    # Nobody with a fever today leaves: the doctor sees them first.
+    fevers = services.fever_stays(candidates, today)
+    candidates = [s for s in candidates if s.pk not in fevers]
+    grid = users.get("grid_worker")
+    paths = grid.scope_paths("control.change_keyperson") if grid is not None else None
+
+    def order(stay):
+        # At the planned end first (the usual way out; an early release moves the plan), then the
+        # demo grid worker's persons, so their today's page shows the hand-over.
+        ends_today = stay.measure.planned_end is not None and stay.measure.planned_end <= today
+        mine = bool(paths) and any(stay.measure.key_person.area.path.startswith(p) for p in paths)
+        return (not ends_today, not mine)
+
+    chosen = sorted(candidates, key=order)[:2]
+    for i, stay in enumerate(chosen):
+        early = stay.measure.planned_end and stay.measure.planned_end > today
+        stay = services.check_out(
+            commander,
+            stay,
+            note="" if early else "集中隔离期满",
+            early_reason=EARLY_REASON if early else "",
+        )
+        if i == 1 and stay.home_step_id:
+            receiver = (
+                grid
+                if grid is not None and services.homecomings(grid).filter(pk=stay.pk).exists()
+                else commander
+            )
+            services.receive_home(receiver, stay)
+
+
+def _todays_tests(commander, staff, hotel, today):
+    """Tests due today by the protocol: the first half at each site sampled already, one with its
+    negative result back."""
+    for site in Site.objects.order_by("pk"):
+        user = staff if site.pk == hotel.pk and staff else commander
+        due = list(services.tests_due(Stay.objects.filter(site=site), today).order_by("room__number", "pk"))
+        for i, stay in enumerate(due[: len(due) // 2]):
+            services.record_test(user, stay, "negative" if i == 0 else "pending")
+
+
+def _waste(commander, staff, hotel, cabin, today):
+    """Medical waste collected every day at about 17:00 for the last three days, signed by both
+    sides; today's handover at the hotel waits for the collector's signature."""
+    for days_ago in (3, 2, 1, 0):
+        day = today - datetime.timedelta(days=days_ago)
+        for site in (hotel, cabin):
+            if days_ago == 0 and site.pk == cabin.pk:
+                continue
+            user = staff if site.pk == hotel.pk and staff else commander
+            occupied = site.stays.filter(status=Stay.Status.CHECKED_IN).count()
+            handover = services.record_waste(
+                user,
+                site,
+                bags=max(2, occupied // 3 + days_ago),
+                weight_kg=Decimal(max(2, occupied // 3 + days_ago)) * Decimal("2.35"),
+                company=WASTE_COMPANY,
+                collector_name=WASTE_COLLECTORS[days_ago % 2],
+                handed_over_at=_at(day, 17),
+                now=_at(day, 17),
+            )
+            if days_ago:
+                services.collector_signs(user, handover, now=_at(day, 17))
 
 
 def _stay(commander, measure, next_room, checked_in, today):
@@ -256,4 +372,16 @@ def isolation_counts():
         "available": sum(services.available(site) for site in figures),
         "readings_today": Reading.objects.filter(day=timezone.localdate()).count(),
         "fevers_today": sum(site.fevers for site in services.with_fevers(Site.objects.all())),
+        "tests_due_today": services.tests_due(Stay.objects.all()).count(),
+        "home_to_receive": Stay.objects.filter(
+            home_step__isnull=False, home_received_at__isnull=True
+        ).count(),
+        "home_received": Stay.objects.filter(home_received_at__isnull=False).count(),
+        "payers": dict(
+            Stay.objects.filter(checked_in_at__isnull=False)
+            .values_list("payer")
+            .order_by()
+            .annotate(n=Count("pk"))
+        ),
+        "waste_handovers": WasteHandover.objects.count(),
     }

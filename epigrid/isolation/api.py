@@ -16,11 +16,19 @@ from rest_framework.response import Response
 from epigrid.control.models import KeyPerson
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.isolation import services
-from epigrid.isolation.filtersets import ReadingFilterSet, RoomFilterSet, SiteFilterSet, StayFilterSet
-from epigrid.isolation.models import Reading, Room, Site, Stay
+from epigrid.isolation.filtersets import (
+    ReadingFilterSet,
+    RoomFilterSet,
+    SiteFilterSet,
+    StayFilterSet,
+    WasteHandoverFilterSet,
+)
+from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 from epigrid.isolation.serializers import (
     AllocateSerializer,
     AvailabilitySerializer,
+    CheckOutSerializer,
+    PayerSerializer,
     ReadingSerializer,
     RecordReadingSerializer,
     RoomMoveSerializer,
@@ -28,7 +36,9 @@ from epigrid.isolation.serializers import (
     SiteSerializer,
     StayMoveSerializer,
     StaySerializer,
+    TestResultSerializer,
     TransferSerializer,
+    WasteHandoverSerializer,
 )
 
 
@@ -140,11 +150,46 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         """The person arrived."""
         return self._answer(self._run(request, services.check_in))
 
-    @extend_schema(request=StayMoveSerializer, responses={200: StaySerializer})
+    @extend_schema(request=CheckOutSerializer, responses={200: StaySerializer})
     @action(detail=True, methods=["post"], url_path="check-out", object_action="change")
     def check_out(self, request, pk=None):
-        """The person left (or never came): the room goes to cleaning (or is free again)."""
-        return self._answer(self._run(request, services.check_out, note=True))
+        """The person left (or never came): the room goes to cleaning (or is free again). A person
+        checked in for a centralized step ends it through control (before its planned end only
+        with `early_reason`); the plan's next step starts and the community is to receive them."""
+        stay = self.get_object()
+        data = CheckOutSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        stay = _call(
+            services.check_out,
+            request.user,
+            stay,
+            note=values.get("note", ""),
+            early_reason=values.get("early_reason", ""),
+        )
+        return self._answer(stay)
+
+    @extend_schema(request=PayerSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], object_action="change")
+    def payer(self, request, pk=None):
+        """Who pays the stay's nights: government, self, or an employer by name."""
+        stay = self.get_object()
+        data = PayerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return self._answer(
+            _call(services.set_payer, request.user, stay, values["payer"], values.get("employer", ""))
+        )
+
+    @extend_schema(request=TestResultSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], object_action="view")
+    def test(self, request, pk=None):
+        """Today's protocol test of the person (result "pending" = sampled), recorded in control."""
+        stay = self.get_object()
+        data = TestResultSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _call(services.record_test, request.user, stay, data.validated_data["result"])
+        return self._answer(stay)
 
     @extend_schema(request=TransferSerializer, responses={200: StaySerializer})
     @action(detail=True, methods=["post"], object_action="change")
@@ -190,3 +235,28 @@ class ReadingViewSet(ScopedReadOnlyModelViewSet):
         return Response(
             ReadingSerializer(reading).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+
+class WasteHandoverViewSet(ScopedReadOnlyModelViewSet):
+    """Medical-waste handovers 医疗废物交接 of the sites. POST records one (the caller signs as the
+    site's staff); sign/ records the collector's signature (idempotent)."""
+
+    queryset = WasteHandover.objects.all()
+    serializer_class = WasteHandoverSerializer
+    filterset_class = WasteHandoverFilterSet
+    select_related = ("site", "handed_over_by")
+
+    @extend_schema(request=WasteHandoverSerializer, responses={201: WasteHandoverSerializer})
+    def create(self, request):
+        data = WasteHandoverSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        handover = _call(services.record_waste, request.user, values.pop("site"), **values)
+        return Response(WasteHandoverSerializer(handover).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: WasteHandoverSerializer})
+    @action(detail=True, methods=["post"], object_action="change")
+    def sign(self, request, pk=None):
+        """The collector signs as the bags leave the site."""
+        handover = _call(services.collector_signs, request.user, self.get_object())
+        return Response(WasteHandoverSerializer(handover).data)

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from epigrid.areas.models import Area, Level
 from epigrid.core.identity import display_phone, mask_document, mask_name, mask_phone
-from epigrid.isolation.filtersets import StayFilterSet
-from epigrid.isolation.models import Stay
+from epigrid.isolation.filtersets import StayFilterSet, WasteHandoverFilterSet
+from epigrid.isolation.models import Stay, WasteHandover
 from epigrid.jobs.exports import Export, register_export
 from epigrid.people.imports import EXPORT_LABELS
 
@@ -140,4 +140,119 @@ class IsolationStayExport(Export):
                 household_address(building, unit, h_room),
                 release_date(status, checked_out, planned_end),
                 note,
+            ]
+
+
+FEE_HEADERS = [
+    "隔离点",
+    "房间号",
+    "姓名",
+    "身份证",
+    "入住时间",
+    "离开时间",
+    "晚数",
+    "日费用标准",
+    "费用",
+    "付费方",
+    "付费单位",
+]
+PAYER_LABELS = {"government": "政府", "self": "个人", "employer": "单位"}
+
+
+@register_export
+class IsolationFeeExport(Export):
+    """隔离费用: one row per stay that began (an allocation nobody came to costs nothing), nights
+    counted as a hotel counts them (isolation.services.nights), at the site's daily rate."""
+
+    name = "isolation-fees"
+    title = "隔离费用"
+    model = Stay
+    filterset_class = StayFilterSet
+    personal = True
+    reveal_perm = "people.reveal_person"
+    headers = FEE_HEADERS
+    text_columns = frozenset({3})
+
+    def rows(self, queryset):
+        from epigrid.isolation.services import fee, nights
+
+        doc = (lambda v: v or "") if self.unmasked else (lambda v: mask_document(v) if v else "")
+        full_names = self.unmasked or self.user.has_scoped_perm("people.view_person")
+        name = (lambda v: v or "") if full_names else mask_name
+        now = timezone.now()
+        for row in (
+            queryset.filter(checked_in_at__isnull=False)
+            .order_by("site__name", "site_id", "checked_in_at", "id")
+            .values_list(
+                "site__name",
+                "room__number",
+                "person__name",
+                "person__doc_number",
+                "checked_in_at",
+                "checked_out_at",
+                "site__daily_rate",
+                "payer",
+                "employer",
+            )
+            .iterator(chunk_size=5000)
+        ):
+            site, room, p_name, number, checked_in, checked_out, rate, payer, employer = row
+            n = nights(checked_in, checked_out, now)
+            amount = fee(n, rate)
+            yield [
+                site,
+                room,
+                name(p_name),
+                doc(number),
+                timezone.localtime(checked_in).strftime("%Y-%m-%d %H:%M"),
+                timezone.localtime(checked_out).strftime("%Y-%m-%d %H:%M") if checked_out else "",
+                n,
+                float(rate) if rate is not None else "",
+                float(amount) if amount is not None else "",
+                PAYER_LABELS.get(payer, payer),
+                employer,
+            ]
+
+
+WASTE_HEADERS = [
+    "隔离点",
+    "交接时间",
+    "袋数",
+    "重量(kg)",
+    "收运单位",
+    "收运人",
+    "移交人",
+    "移交人签字时间",
+    "收运人签字时间",
+    "备注",
+]
+
+
+@register_export
+class WasteHandoverExport(Export):
+    """医疗废物交接登记: one row per handover, both signatures as who and when."""
+
+    name = "isolation-waste"
+    title = "医疗废物交接登记"
+    model = WasteHandover
+    filterset_class = WasteHandoverFilterSet
+    headers = WASTE_HEADERS
+
+    def rows(self, queryset):
+        def at(value):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+        for h in queryset.select_related("site", "handed_over_by").order_by("site__name", "handed_over_at"):
+            by = h.handed_over_by
+            yield [
+                h.site.name,
+                at(h.handed_over_at),
+                h.bags,
+                float(h.weight_kg),
+                h.company,
+                h.collector_name,
+                (by.get_full_name() or by.username) if by else "",
+                at(h.staff_signed_at),
+                at(h.collector_signed_at),
+                h.note,
             ]

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
-from epigrid.isolation.models import Reading, Room, Site, Stay
+from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 
 
 def _sites(request):
@@ -45,10 +45,11 @@ class StayFilterSet(django_filters.FilterSet):
     site = django_filters.ModelChoiceFilter(queryset=_sites, label=_("Site"))
     status = django_filters.MultipleChoiceFilter(choices=Stay.Status.choices, label=_("Status"))
     active = django_filters.BooleanFilter(method="filter_active", label=_("Current"))
+    payer = django_filters.ChoiceFilter(choices=Stay.Payer.choices, label=_("Payer"))
 
     class Meta:
         model = Stay
-        fields = ["q", "site", "status", "active"]
+        fields = ["q", "site", "status", "active", "payer"]
 
     def filter_active(self, queryset, name, value):
         if value is None:
@@ -75,3 +76,13 @@ class ReadingFilterSet(django_filters.FilterSet):
             if value
             else queryset.exclude(temperature__gte=FEVER_FROM)
         )
+
+
+class WasteHandoverFilterSet(django_filters.FilterSet):
+    site = django_filters.ModelChoiceFilter(queryset=_sites, label=_("Site"))
+    since = django_filters.DateFilter(field_name="handed_over_at", lookup_expr="date__gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="handed_over_at", lookup_expr="date__lte", label=_("To"))
+
+    class Meta:
+        model = WasteHandover
+        fields = ["site", "since", "until"]

@@ -2,6 +2,8 @@
 `isolation.services`; the model forms edit only what is not a state (a room's status is the
 services')."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +24,7 @@ class SiteForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["name", "kind", "area", "address", "capacity", "is_active", "staff"]
+        fields = ["name", "kind", "area", "address", "capacity", "daily_rate", "is_active", "staff"]
         widgets = {"area": AutocompleteSelect("areas.area")}
 
     def __init__(self, *args, **kwargs):
@@ -76,3 +78,21 @@ class TransferForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, rooms, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = rooms
+
+
+class WasteHandoverForm(StyledFormMixin, forms.Form):
+    """A medical-waste handover as the staff records it on the phone; the time defaults to now."""
+
+    bags = forms.IntegerField(label=_("Bags"), min_value=1, max_value=10000)
+    weight_kg = forms.DecimalField(
+        label=_("Weight (kg)"), min_value=Decimal("0.01"), max_digits=7, decimal_places=2
+    )
+    company = forms.CharField(label=_("Collecting company"), max_length=100)
+    collector_name = forms.CharField(label=_("Collector"), max_length=50)
+    handed_over_at = forms.DateTimeField(
+        label=_("Handed over at"),
+        required=False,
+        help_text=_("Empty: now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)

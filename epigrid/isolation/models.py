@@ -49,6 +49,16 @@ class Site(ChangeLoggedModel):
         settings.AUTH_USER_MODEL, blank=True, related_name="isolation_sites", verbose_name=_("site staff")
     )
     is_active = models.BooleanField(_("taking persons"), default=True)
+    # What one night costs (yuan), as agreed with the hotel or set by the command centre; empty
+    # until agreed (no fee is shown rather than a fee of zero).
+    daily_rate = models.DecimalField(
+        _("daily rate (yuan)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
 
     scope_lookup = "area__path"
     scope_binding = SITE_BINDING
@@ -109,6 +119,8 @@ class Room(WorkflowModel, ChangeLoggedModel):
         constraints = [
             models.UniqueConstraint(fields=["site", "number"], name="isolation_room_number_unique")
         ]
+        # Free rooms per site (services.with_availability) without reading the rooms.
+        indexes = [models.Index(fields=["site", "status"], name="isolation_room_site_status")]
 
     def __str__(self):
         return f"{self.site.name} {self.number}"
@@ -134,6 +146,11 @@ class Stay(WorkflowModel, ChangeLoggedModel):
         Status.CHECKED_IN: {Status.CHECKED_OUT, Status.TRANSFERRED},
     }
     ACTIVE = (Status.ALLOCATED, Status.CHECKED_IN)
+
+    class Payer(models.TextChoices):
+        GOVERNMENT = "government", _("Government")
+        SELF = "self", _("Self-paid")
+        EMPLOYER = "employer", _("Employer")
 
     person = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
@@ -166,6 +183,28 @@ class Stay(WorkflowModel, ChangeLoggedModel):
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Who pays for the nights (decision 0024, addendum: fees); the employer's name when it is one.
+    payer = models.CharField(_("payer"), max_length=16, choices=Payer.choices, default=Payer.GOVERNMENT)
+    employer = models.CharField(_("employer"), max_length=100, blank=True)
+    # The step of the plan the person went home to (home isolation / monitoring), started by the
+    # check-out; until the community confirms the arrival, the stay heads its today's work.
+    home_step = models.ForeignKey(
+        "control.ControlMeasure",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("next step at home"),
+    )
+    home_received_at = models.DateTimeField(_("received at home"), null=True, blank=True)
+    home_received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     scope_lookup = "site__area__path"
     scope_binding = ROW_BINDING
@@ -184,7 +223,15 @@ class Stay(WorkflowModel, ChangeLoggedModel):
                 name="isolation_one_active_stay_per_person",
             )
         ]
-        indexes = [models.Index(fields=["site", "status"], name="isolation_stay_site_status")]
+        indexes = [
+            models.Index(fields=["site", "status"], name="isolation_stay_site_status"),
+            # The communities' "returned home, to receive": only the few not yet received.
+            models.Index(
+                fields=["home_step"],
+                condition=Q(home_step__isnull=False, home_received_at__isnull=True),
+                name="isolation_stay_home_due",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person.name} · {self.room.number}"
@@ -245,3 +292,51 @@ class Reading(ChangeLoggedModel):
     @property
     def is_fever(self):
         return Decimal(str(self.temperature)) >= FEVER_FROM
+
+
+class WasteHandover(ChangeLoggedModel):
+    """A handover of the site's medical waste 医疗废物交接 to the licensed collecting company: bags
+    and weight, signed by the site's staff member who handed it over (on recording) and by the
+    collector (on the staff's phone, when they take it). Scoped and bound like the site."""
+
+    # The records go with their site, as its rooms do (a site that held anyone is kept by its stays).
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="waste_handovers", verbose_name=_("site")
+    )
+    handed_over_at = models.DateTimeField(_("handed over at"))
+    bags = models.PositiveIntegerField(_("bags"), validators=[MinValueValidator(1)])
+    weight_kg = models.DecimalField(
+        _("weight (kg)"),
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    company = models.CharField(_("collecting company"), max_length=100)
+    collector_name = models.CharField(_("collector"), max_length=50)
+    # The staff's signature: who recorded the handover, when.
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("handed over by"),
+    )
+    staff_signed_at = models.DateTimeField(_("signed by the site at"))
+    # The collector's signature: taken on the staff's phone when the bags leave (the collector has
+    # no account); empty until then.
+    collector_signed_at = models.DateTimeField(_("signed by the collector at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope_lookup = "site__area__path"
+    scope_binding = ROW_BINDING
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("medical-waste handover")
+        verbose_name_plural = _("medical-waste handovers")
+        ordering = ["-handed_over_at", "-id"]
+        indexes = [models.Index(fields=["site", "handed_over_at"], name="isolation_waste_site_time")]
+
+    def __str__(self):
+        return f"{self.site.name} {self.bags} · {self.weight_kg} kg"

@@ -1,10 +1,13 @@
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from epigrid.areas.models import Area
 from epigrid.core import identity
 from epigrid.core.api import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
-from epigrid.isolation.models import Reading, Room, Site, Stay
+from epigrid.isolation import services
+from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 from epigrid.people.models import Person
 
 
@@ -26,6 +29,7 @@ class SiteSerializer(serializers.ModelSerializer):
             "area",
             "address",
             "capacity",
+            "daily_rate",
             "is_active",
             "staff",
             "occupied",
@@ -86,6 +90,8 @@ class StaySerializer(serializers.ModelSerializer):
     person_name = serializers.SerializerMethodField()
     person_doc_number = serializers.SerializerMethodField(help_text="Masked.")
     room_number = serializers.CharField(source="room.number", read_only=True)
+    nights = serializers.SerializerMethodField(help_text="Nights so far: the day of leaving does not count.")
+    fee = serializers.SerializerMethodField(help_text="nights × the site's daily rate (null without a rate).")
 
     class Meta:
         model = Stay
@@ -104,7 +110,20 @@ class StaySerializer(serializers.ModelSerializer):
             "checked_in_at",
             "checked_out_at",
             "note",
+            "payer",
+            "employer",
+            "nights",
+            "fee",
+            "home_step",
+            "home_received_at",
         ]
+        read_only_fields = ["payer", "employer", "home_step", "home_received_at"]
+
+    def get_nights(self, obj) -> int:
+        return services.nights(obj.checked_in_at, obj.checked_out_at)
+
+    def get_fee(self, obj) -> Decimal | None:
+        return services.stay_fee(obj)
 
     def get_person_name(self, obj) -> str:
         return obj.person.name
@@ -125,6 +144,24 @@ class AllocateSerializer(serializers.Serializer):
 
 class StayMoveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class CheckOutSerializer(StayMoveSerializer):
+    early_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Required to leave before the centralized step's planned end: it is released early.",
+    )
+
+
+class PayerSerializer(serializers.Serializer):
+    payer = serializers.ChoiceField(choices=Stay.Payer.choices)
+    employer = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class TestResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=[(v, v) for v in services.TEST_RESULTS])
 
 
 class TransferSerializer(StayMoveSerializer):
@@ -167,3 +204,26 @@ class RecordReadingSerializer(serializers.Serializer):
     slot = serializers.ChoiceField(
         choices=Reading.Slot.choices, required=False, help_text="The current one (by the hour) when left out."
     )
+
+
+class WasteHandoverSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all(), scope_action="view")
+    handed_over_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = WasteHandover
+        fields = [
+            "id",
+            "site",
+            "handed_over_at",
+            "bags",
+            "weight_kg",
+            "company",
+            "collector_name",
+            "handed_over_by",
+            "staff_signed_at",
+            "collector_signed_at",
+            "note",
+        ]
+        read_only_fields = ["handed_over_by", "staff_signed_at", "collector_signed_at"]
+        extra_kwargs = {"handed_over_at": {"required": False}}

@@ -37,6 +37,8 @@ class SiteTable(tables.Table):
     free_rooms = tables.Column(verbose_name=_("free rooms"), orderable=False)
     # Annotated by services.with_fevers: persons with a fever reading today.
     fevers = tables.Column(verbose_name=_("fevers today"), orderable=False)
+    # Annotated by services.with_tests_due: persons with a protocol test today.
+    tests_due = tables.Column(verbose_name=_("tests today"), orderable=False)
 
     class Meta:
         model = Site
@@ -50,6 +52,7 @@ class SiteTable(tables.Table):
             "allocated",
             "free_rooms",
             "fevers",
+            "tests_due",
             "is_active",
         ]
         attrs = {"class": "table table-sm table-hover align-middle"}
@@ -61,6 +64,11 @@ class SiteTable(tables.Table):
         if not value:
             return "0"
         return format_html('<span class="badge text-bg-danger" data-testid="site-fevers">{}</span>', value)
+
+    def render_tests_due(self, value):
+        if not value:
+            return "0"
+        return format_html('<span class="badge text-bg-info" data-testid="site-tests-due">{}</span>', value)
 
     def render_available(self, record):
         left = record.capacity - record.occupied - record.allocated

@@ -10,19 +10,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from epigrid.audit.models import Action
+from epigrid.audit.services import log_change
+from epigrid.control.models import TestRecord
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 from epigrid.isolation import services
 from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
-from epigrid.isolation.forms import AllocateForm, RoomForm, SiteForm, TransferForm
-from epigrid.isolation.models import Reading, Room, Site, Stay
+from epigrid.isolation.forms import AllocateForm, RoomForm, SiteForm, TransferForm, WasteHandoverForm
+from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 from epigrid.isolation.tables import RoomTable, SiteTable, StayTable, room_badge
 from epigrid.people.models import Person
 
@@ -86,7 +90,9 @@ class SiteListView(ObjectListView):
 
     def get_queryset(self):
         # Fevers today per site: the command centre sees where a person needs the doctor.
-        return services.with_fevers(services.with_availability(super().get_queryset().select_related("area")))
+        return services.with_tests_due(
+            services.with_fevers(services.with_availability(super().get_queryset().select_related("area")))
+        )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -114,8 +120,11 @@ class SiteDetailView(ObjectDetailView):
         for stay in stays:
             by_room.setdefault(stay.room_id, []).append(stay)
         fevers = services.fever_stays(stays)
+        tests = services.todays_tests(stays)
         for stay in stays:
             stay.fever = stay.pk in fevers
+            stay.test_due = stay.pk in tests
+            stay.test = tests.get(stay.pk)
         rooms = list(site.rooms.order_by("floor", "number"))
         for room in rooms:
             room.current = by_room.get(room.pk, [])
@@ -133,6 +142,9 @@ class SiteDetailView(ObjectDetailView):
                 "can_move": _holds(user, Site, site, services.MOVE_STAY),
                 "can_clean": _holds(user, Site, site, services.CHANGE_ROOM),
                 "can_record": _holds(user, Site, site, services.RECORD_READING),
+                "tests_today": [s for s in stays if s.test_due],
+                "test_results": _test_buttons(),
+                "fees": services.fees_by_payer(site, Stay.objects.restrict(user, "view")),
             }
         )
         if ctx["can_allocate"]:
@@ -277,7 +289,11 @@ class StayDetailView(ObjectDetailView):
 
     def get_queryset(self):
         return (
-            super().get_queryset().select_related("person", "site", "room", "companion_of__person", "measure")
+            super()
+            .get_queryset()
+            .select_related(
+                "person", "site", "room", "companion_of__person", "measure", "home_step", "home_received_by"
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -287,6 +303,18 @@ class StayDetailView(ObjectDetailView):
         ctx["may_move"] = may_move
         ctx["days"] = services.days_in(stay)
         ctx["companions"] = list(stay.companions.select_related("person", "room"))
+        ctx["nights"] = services.nights(stay.checked_in_at, stay.checked_out_at)
+        ctx["fee"] = services.fee(ctx["nights"], stay.site.daily_rate)
+        ctx["payers"] = Stay.Payer.choices
+        ctx["can_set_payer"] = _holds(user, Stay, stay, services.CHANGE_PAYER)
+        ctx["can_print_notice"] = _may_print_notice(stay)
+        ctx["early"] = (
+            stay.status == Stay.Status.CHECKED_IN
+            and stay.measure is not None
+            and stay.measure.status in services.OPEN_MEASURES
+            and stay.measure.planned_end is not None
+            and timezone.localdate() < stay.measure.planned_end
+        )
         if may_move:
             rooms = _free_rooms(user).exclude(pk=stay.room_id)
             form = TransferForm(rooms=rooms)
@@ -306,7 +334,14 @@ def stay_move(request, pk, move):
         if move == "check-in":
             services.check_in(request.user, stay)
         elif move == "check-out":
-            services.check_out(request.user, stay, note=note)
+            early_reason = (request.POST.get("early_reason") or "")[:200]
+            stay = services.check_out(request.user, stay, note=note, early_reason=early_reason)
+            if stay.home_step_id:
+                messages.info(
+                    request,
+                    _("%(name)s goes home to %(measure)s; the community is told to receive them.")
+                    % {"name": stay.person.name, "measure": stay.home_step.get_kind_display()},
+                )
         else:
             form = TransferForm(request.POST, rooms=_free_rooms(request.user))
             if not form.is_valid():
@@ -326,6 +361,22 @@ def stay_move(request, pk, move):
 
 
 # Today's checks: temperatures twice a day, on the staff's phone
+
+
+def _test_buttons():
+    # Sampled first: the swab is taken at the door, the result comes hours later.
+    labels = {TestRecord.Result.PENDING: _("Sampled")}
+    return [(value, labels.get(value, TestRecord.Result(value).label)) for value in services.TEST_RESULTS]
+
+
+def _tests_today(floors, day):
+    """The persons of the checks page with a protocol test today, floor by floor (two queries)."""
+    stays = [stay for floor in floors for room in floor["rooms"] for stay in room["stays"]]
+    tests = services.todays_tests(stays, day)
+    due = [stay for stay in stays if stay.pk in tests]
+    for stay in due:
+        stay.test = tests[stay.pk]
+    return due
 
 
 def _slot(value, now):
@@ -358,6 +409,7 @@ def site_checks(request, pk):
                 stay.typed = typed.get(stay.pk, ("", ""))
                 stay.error = errors.get(stay.pk)
     slots = [(value, label, value == slot) for value, label in Reading.Slot.choices]
+    tests_today = _tests_today(floors, day)
     return render(
         request,
         "isolation/checks.html",
@@ -369,6 +421,8 @@ def site_checks(request, pk):
             "slot_label": Reading.Slot(slot).label,
             "slots": slots,
             "can_record": can_record,
+            "tests_today": tests_today,
+            "test_results": _test_buttons(),
             "due": sum(f["due"] for f in floors),
             "done": sum(f["done"] for f in floors),
         },
@@ -431,3 +485,135 @@ def _save_floor(request, site, floors, day, slot, typed, errors):
             % {"from": services.FEVER_FROM, "who": "、".join(fevers)},
         )
     return number
+
+
+# Release notice, hand-over home, tests, fees (decision 0024, addendum: release)
+
+
+def _may_print_notice(stay):
+    return (
+        stay.status == Stay.Status.CHECKED_OUT
+        and stay.measure is not None
+        and stay.measure.status in ("completed", "released_early")
+    )
+
+
+@login_required
+def stay_notice(request, pk):
+    """解除集中隔离医学观察通知书 (isolation/pdf.py), for whoever sees the stay; each print is an
+    export row in the audit log, on the stay's own record."""
+    from epigrid.isolation.pdf import release_notice
+
+    stay = get_object_or_404(
+        Stay.objects.restrict(request.user, "view").select_related(
+            "person", "site", "room", "measure__key_person", "home_step__key_person__area"
+        ),
+        pk=pk,
+    )
+    if not _may_print_notice(stay):
+        messages.warning(request, _("The release notice can be printed once the person has left."))
+        return redirect(stay)
+    body = release_notice(stay)
+    log_change(stay, Action.EXPORT, after={"document": "release_notice"})
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="isolation-release-{stay.pk}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def receive_home(request, pk):
+    """The community or grid confirms the person is home (one tap, /control/today/)."""
+    stay = get_object_or_404(services.homecomings(request.user).select_related("person"), pk=pk)
+    services.receive_home(request.user, stay)
+    messages.success(request, _("%(name)s is received at home.") % {"name": stay.person.name})
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("control:today")
+
+
+@login_required
+@require_POST
+def record_test(request, pk):
+    """Today's protocol test of one person, from the site page or the phone checks page."""
+    stay = _scoped(Stay, request.user, pk, services.RECORD_READING, related=("person", "site"))
+    try:
+        record = services.record_test(request.user, stay, request.POST.get("result", ""))
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("%(name)s: test %(result)s.")
+            % {"name": stay.person.name, "result": record.get_result_display()},
+        )
+    if request.POST.get("back") == "checks":
+        return redirect(reverse("isolation:checks", args=[stay.site_id]) + "#tests")
+    return redirect(stay.site.get_absolute_url() + "#tests")
+
+
+@login_required
+@require_POST
+def set_payer(request, pk):
+    stay = _scoped(Stay, request.user, pk, services.CHANGE_PAYER, related=("person",))
+    try:
+        stay = services.set_payer(
+            request.user, stay, request.POST.get("payer", ""), request.POST.get("employer", "")
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Payer: %(payer)s.") % {"payer": stay.get_payer_display()})
+    return redirect(stay.get_absolute_url())
+
+
+# Medical-waste handovers 医疗废物交接
+
+
+@login_required
+def site_waste(request, pk):
+    """A site's medical-waste handovers, newest first, with the form to add one (phone first)."""
+    site = get_object_or_404(Site.objects.restrict(request.user, "view"), pk=pk)
+    can_record = _holds(request.user, Site, site, services.RECORD_WASTE)
+    form = WasteHandoverForm(request.POST or None)
+    if request.method == "POST":
+        if not can_record:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_waste(request.user, site, **data)
+            except ValidationError as exc:
+                _error(request, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Handover recorded: %(bags)s bags, %(kg)s kg. The collector signs below.")
+                    % {"bags": data["bags"], "kg": data["weight_kg"]},
+                )
+                return redirect(reverse("isolation:site_waste", args=[site.pk]))
+    handovers = list(
+        WasteHandover.objects.restrict(request.user, "view")
+        .filter(site=site)
+        .select_related("handed_over_by")[:50]
+    )
+    return render(
+        request,
+        "isolation/waste.html",
+        {
+            "site": site,
+            "form": form if can_record else None,
+            "handovers": handovers,
+            "can_sign": _holds(request.user, Site, site, services.SIGN_WASTE),
+        },
+    )
+
+
+@login_required
+@require_POST
+def waste_sign(request, pk):
+    handover = _scoped(WasteHandover, request.user, pk, services.SIGN_WASTE, related=("site",))
+    services.collector_signs(request.user, handover)
+    messages.success(request, _("Signed by the collector %(name)s.") % {"name": handover.collector_name})
+    return redirect(reverse("isolation:site_waste", args=[handover.site_id]))

@@ -253,7 +253,9 @@ def confirm_contact(user, contact, note=""):
                 person.area,
                 source=Source.TRACING,
                 last_exposure=contact.last_contact,
-                notes=_("Contact of case %(case)s") % {"case": contact.case_id},
+                # The case by its person, not its number: officials know the case by name, and a
+                # rebuilt district (the demo) gives the same note.
+                notes=_("Contact of case %(name)s") % {"name": contact.case.person.name},
             )
             fields.update(key_person=entry, controlled_at=timezone.now())
         return contact.transition(Contact.Status.CONFIRMED, note=note, **fields)
