@@ -10,7 +10,9 @@ from epigrid.antigen.api import (
     KitDistributionViewSet,
 )
 from epigrid.areas.api import AreaViewSet, BuildingViewSet, HouseholdViewSet
+from epigrid.assistance.api import AssistPersonViewSet, AssistRequestViewSet
 from epigrid.audit.api import ObjectChangeViewSet
+from epigrid.checkpoints.api import CheckpointViewSet, PassageViewSet, ShiftViewSet, VehicleCheckViewSet
 from epigrid.control.api import (
     CheckInViewSet,
     ControlMeasureViewSet,
@@ -19,12 +21,14 @@ from epigrid.control.api import (
     TestRecordViewSet,
     ZoneViewSet,
 )
-from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet
+from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet, WasteHandoverViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
+from epigrid.passes.api import HouseholdPassViewSet, PassUseViewSet
 from epigrid.people.api import PersonViewSet
 from epigrid.results.api import TubeResultViewSet
 from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
+from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
 
 router = DefaultRouter()
@@ -57,6 +61,19 @@ router.register("isolation-sites", SiteViewSet)
 router.register("isolation-rooms", RoomViewSet)
 router.register("isolation-stays", StayViewSet)
 router.register("isolation-readings", ReadingViewSet)
+router.register("assist-requests", AssistRequestViewSet)
+router.register("assist-persons", AssistPersonViewSet)
+router.register("isolation-waste-handovers", WasteHandoverViewSet)
+router.register("checkpoints", CheckpointViewSet)
+router.register("checkpoint-shifts", ShiftViewSet)
+router.register("vehicle-checks", VehicleCheckViewSet)
+router.register("passages", PassageViewSet)
+router.register("tracing-teams", TeamViewSet)
+router.register("tracing-clusters", ClusterViewSet)
+router.register("tracing-cases", CaseViewSet)
+router.register("tracing-contacts", ContactViewSet)
+router.register("passes", HouseholdPassViewSet)
+router.register("pass-uses", PassUseViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

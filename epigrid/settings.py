@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "epigrid.retests",
     "epigrid.tracing",
     "epigrid.assistance",
+    "epigrid.checkpoints",
+    "epigrid.passes",
     "epigrid.demo",
 ]
 
@@ -315,4 +317,10 @@ EPIGRID_PAGE_SIZE = env_int("EPIGRID_PAGE_SIZE", 50)
 EPIGRID_LOOKUP_LIMITS = (
     env_int("EPIGRID_LOOKUP_LIMIT_HOUR", 60),
     env_int("EPIGRID_LOOKUP_LIMIT_DAY", 300),
+)
+# A checkpoint's staff look up every ID card handed to them (decision 0027): counted and audited like
+# any exact lookup, against limits a busy gate's shift fits in.
+EPIGRID_GATE_LOOKUP_LIMITS = (
+    env_int("EPIGRID_GATE_LOOKUP_LIMIT_HOUR", 600),
+    env_int("EPIGRID_GATE_LOOKUP_LIMIT_DAY", 4000),
 )

@@ -24,6 +24,8 @@ urlpatterns = [
     path("isolation/", include("epigrid.isolation.urls")),
     path("tracing/", include("epigrid.tracing.urls")),
     path("assistance/", include("epigrid.assistance.urls")),
+    path("checkpoints/", include("epigrid.checkpoints.urls")),
+    path("passes/", include("epigrid.passes.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).

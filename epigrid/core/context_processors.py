@@ -25,6 +25,8 @@ NAVIGATION = [
     (_("Antigen self-tests"), "antigen:antigenround_list", "antigen.view_antigenround"),
     (_("Isolation sites"), "isolation:site_list", "isolation.view_site"),
     (_("Contact tracing"), "tracing:case_list", "tracing.view_case"),
+    (_("Checkpoints"), "checkpoints:checkpoint_list", "checkpoints.view_checkpoint"),
+    (_("Household passes"), "passes:householdpass_list", "passes.view_householdpass"),
     (_("Assistance requests"), "assistance:assistrequest_list", "assistance.view_assistrequest"),
     (_("Assistance requests"), "assistance:assistperson_list", "assistance.view_assistperson"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),

@@ -1,0 +1,135 @@
+"""Checkpoints over the API: checkpoints and shifts (kept by the command centre and streets), vehicle
+checks, passages (read; `batch/` records the gate's queue, idempotent by client id), `assess/` on a
+checkpoint (what the system knows of a scanned person, with the suggestion), `stats/` per
+checkpoint and day, and `receive/` on a passage handed to a community. Persons by id and name only."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from epigrid.checkpoints import services, stats
+from epigrid.checkpoints.filtersets import (
+    CheckpointFilterSet,
+    PassageFilterSet,
+    ShiftFilterSet,
+    VehicleFilterSet,
+)
+from epigrid.checkpoints.models import Checkpoint, Passage, Shift, VehicleCheck
+from epigrid.checkpoints.serializers import (
+    AssessmentSerializer,
+    AssessQuerySerializer,
+    BatchSerializer,
+    CheckpointSerializer,
+    OutcomeSerializer,
+    PassageSerializer,
+    ShiftSerializer,
+    StatsRowSerializer,
+    VehicleCheckSerializer,
+)
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from None
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+
+
+class CheckpointViewSet(ScopedModelViewSet):
+    queryset = Checkpoint.objects.all()
+    serializer_class = CheckpointSerializer
+    filterset_class = CheckpointFilterSet
+    select_related = ("area",)
+    prefetch_related = ("staff",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(parameters=[AssessQuerySerializer], responses={200: AssessmentSerializer})
+    @action(detail=True, methods=["get"], object_action="view")
+    def assess(self, request, pk=None):
+        """What the system knows of a scanned person at this checkpoint, and the suggested decision."""
+        checkpoint = self.get_object()
+        if not services.postable_checkpoints(request.user, [checkpoint.pk]):
+            raise PermissionDenied()
+        query = AssessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        person = _call(services.find_person, request.user, data["q"], checkpoint)
+        found = services.assess(
+            person,
+            checkpoint,
+            data["direction"],
+            origin_risk=data["origin_risk"],
+            health_code=data["health_code"],
+            temperature=data.get("temperature"),
+        )
+        return Response(
+            {
+                "person": services.person_summary(person, found),
+                "registered": person is not None,
+                "suggested": found.suggested,
+                "findings": found.findings,
+            }
+        )
+
+
+class ShiftViewSet(ScopedModelViewSet):
+    queryset = Shift.objects.all()
+    serializer_class = ShiftSerializer
+    filterset_class = ShiftFilterSet
+    prefetch_related = ("staff",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class VehicleCheckViewSet(ScopedReadOnlyModelViewSet):
+    queryset = VehicleCheck.objects.all()
+    serializer_class = VehicleCheckSerializer
+    filterset_class = VehicleFilterSet
+
+
+class PassageViewSet(ScopedReadOnlyModelViewSet):
+    queryset = Passage.objects.all()
+    serializer_class = PassageSerializer
+    filterset_class = PassageFilterSet
+    select_related = ("person", "destination", "handed_to", "vehicle")
+
+    @extend_schema(request=BatchSerializer, responses={200: OutcomeSerializer(many=True)})
+    @action(detail=False, methods=["post"], object_action="add")
+    def batch(self, request):
+        """Record the gate's queue: one outcome per scan, in order; a client id seen before is a
+        duplicate and changes nothing."""
+        body = BatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(_call(services.record, request.user, body.validated_data["scans"]))
+
+    @extend_schema(request=None, responses={200: PassageSerializer})
+    @action(detail=False, methods=["post"], url_path=r"(?P<passage_id>\d+)/receive", object_action="view")
+    def receive(self, request, passage_id=None):
+        """The destination community has the arrival in hand (again: no change)."""
+        passage = (
+            Passage.objects.filter(pk=passage_id, handed_to__isnull=False).select_related("handed_to").first()
+        )
+        if passage is None or not services.may_receive(request.user, passage):
+            raise NotFound()
+        passage = _call(services.receive, request.user, passage)
+        return Response(PassageSerializer(passage).data)
+
+    @extend_schema(responses={200: StatsRowSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
+        """Per checkpoint and day (the list's filters apply): vehicles, persons, refusals, sent to
+        testing or isolation, handed to communities, arrivals by origin risk."""
+        passages = self.filter_queryset(self.get_queryset())
+        vehicles = VehicleCheck.objects.restrict(request.user, "view").filter(
+            checkpoint__in=passages.values("checkpoint_id")
+        )
+        day = request.query_params.get("day")
+        if day:
+            vehicles = vehicles.filter(at__date=day)
+        return Response(StatsRowSerializer(stats.daily(passages, vehicles), many=True).data)

@@ -1,0 +1,526 @@
+"""Named service functions of checkpoints (decision 0027): the one way in for the gate page, the
+batch API, the demo and the bench.
+
+At the gate the system answers what it knows of the person — an open key-person measure, a risk
+zone on their home, their latest test result and its validity — with the health code, the
+temperature and, for arrivals at a road entry, the origin's risk, and suggests a decision; staff
+confirm it or override it with a reason. Arrivals the active protocol still manages are put in the
+ledger of their destination (`control.services.register_key_person`); others are handed to the
+destination as an outsider's registration, which the community receives from today's work."""
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from epigrid.areas.models import Area
+from epigrid.checkpoints.models import Checkpoint, Decision, Direction, Passage, VehicleCheck
+from epigrid.control import plans
+from epigrid.control import services as control
+from epigrid.control.models import FEVER_FROM, ControlMeasure, KeyPerson, MeasureKind
+from epigrid.control.panels import zones_covering
+from epigrid.core import identity
+from epigrid.core.plates import normalise_plate
+from epigrid.people import codes
+from epigrid.people import services as people
+from epigrid.people.models import DocumentType, Person, ResidenceType
+from epigrid.results import services as results
+
+RECORD = "checkpoints.add_passage"
+MAX_BATCH = 200
+# Worst first: the suggestion is the most severe finding's decision.
+SEVERITY = [Decision.PASS, Decision.COMMUNITY, Decision.TESTING, Decision.REFUSE, Decision.ISOLATION]
+ARRIVAL_CATEGORY = {"high": "high_risk_arrival", "medium": "medium_risk_arrival", "low": "low_risk_arrival"}
+ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
+
+
+class BatchError(ValidationError):
+    pass
+
+
+def _worst(decisions):
+    return max(decisions, key=SEVERITY.index, default=Decision.PASS)
+
+
+@dataclass
+class Assessment:
+    suggested: str = Decision.PASS
+    findings: list = field(default_factory=list)
+    entry: KeyPerson | None = None
+    measure: ControlMeasure | None = None
+    zones: list = field(default_factory=list)
+    latest: dict | None = None
+    arrival_category: str | None = None
+    arrival_traced: bool = False
+
+    def add(self, code, decision, message):
+        self.findings.append({"code": code, "decision": decision, "message": message})
+        self.suggested = _worst([self.suggested, decision])
+
+
+# Finding the person
+
+
+def find_person(user, text, checkpoint=None):
+    """The person of a scanned personal code or resident ID (card reader or typed), or None when
+    the number is valid but not registered. Refused with the reason: a forged code, a number that
+    fails its check digit or birth date. An ID number is an exact lookup (decision 0015): charged
+    against the gate's own limits (EPIGRID_GATE_LOOKUP_LIMITS, a gate checks hundreds of persons a
+    shift), logged with the masked number."""
+    # A code is signed text: taken as scanned (upper-casing would break its signature).
+    raw = "".join(str(text or "").split())
+    if raw.startswith(codes.PREFIX):
+        text = raw
+        found = codes.read_codes([text])[text]
+        if isinstance(found, ValidationError):
+            raise found
+        return found
+    number = identity.normalise_document(DocumentType.RESIDENT_ID, raw)
+    people.charge_lookups(user, [number], limits=settings.EPIGRID_GATE_LOOKUP_LIMITS)
+    return people.find_by_document(DocumentType.RESIDENT_ID, number)
+
+
+# What the system knows
+
+
+def assess(
+    person,
+    checkpoint,
+    direction=Direction.IN,
+    *,
+    origin_risk="none",
+    health_code="unknown",
+    temperature=None,
+    at=None,
+    protocol=None,
+):
+    """The findings and the suggested decision for `person` at `checkpoint` (few queries: the open
+    entry with its running step, the zones over the home, the latest result)."""
+    at = at or timezone.now()
+    out = Assessment()
+    if person is not None:
+        entry = (
+            KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN)
+            .select_related("protocol")
+            .first()
+        )
+        if entry is not None:
+            out.entry = entry
+            measure = (
+                entry.measures.filter(status__in=("active", "hospitalized")).order_by("sequence").first()
+            )
+            out.measure = measure
+            kind = measure.kind if measure else None
+            label = measure.get_kind_display() if measure else entry.get_category_display()
+            if kind in (MeasureKind.CENTRALIZED, MeasureKind.HOME_ISOLATION):
+                out.add(
+                    "measure", Decision.ISOLATION, _("Under %(measure)s: may not pass.") % {"measure": label}
+                )
+            elif kind == MeasureKind.HOME_MONITORING:
+                out.add(
+                    "measure",
+                    Decision.TESTING,
+                    _("Under %(measure)s: test before passing.") % {"measure": label},
+                )
+            else:
+                out.add("measure", Decision.PASS, _("In the key-person ledger: %(what)s.") % {"what": label})
+        if person.household_id or person.area_id:
+            household = person.household
+            zones = zones_covering(
+                household.area if household else person.area,
+                household.building_id if household else None,
+                household.unit if household else "",
+            )
+            out.zones = zones
+            if zones and direction == Direction.OUT:
+                zone = zones[0]
+                out.add(
+                    "zone",
+                    Decision.REFUSE,
+                    _("Lives in a %(level)s zone: may go out only with a household pass.")
+                    % {"level": zone.level_label},
+                )
+        latest = results.latest_result(person, now=at)
+        out.latest = latest
+        if latest is not None and latest["result"] in ("positive", "pooled_positive"):
+            out.add("result", Decision.ISOLATION, _("Latest test: %(r)s.") % {"r": latest["result_display"]})
+        elif checkpoint.is_entry and direction == Direction.IN and (latest is None or not latest["valid"]):
+            out.add("result", Decision.TESTING, _("No valid negative test: test at the checkpoint."))
+    if health_code == Passage.HealthCode.RED:
+        out.add("code", Decision.ISOLATION, _("Red health code."))
+    elif health_code == Passage.HealthCode.YELLOW:
+        out.add("code", Decision.TESTING, _("Yellow health code: test before passing."))
+    # Through str: a float 37.3 is 37.29999… and would pass as no fever.
+    if temperature is not None and Decimal(str(temperature)) >= FEVER_FROM:
+        out.add(
+            "fever",
+            Decision.TESTING,
+            _("Fever %(t)s °C: to the fever clinic and a test.") % {"t": temperature},
+        )
+    if direction == Direction.IN and checkpoint.is_entry and origin_risk in ARRIVAL_CATEGORY:
+        protocol = protocol or control.active_protocol()
+        category = ARRIVAL_CATEGORY[origin_risk]
+        out.arrival_category = category
+        out.arrival_traced = plans.is_traced(protocol.rules, category)
+        if out.arrival_traced:
+            out.add(
+                "arrival",
+                Decision.COMMUNITY,
+                _("Arrival from a %(risk)s area: hand to the destination community (%(protocol)s).")
+                % {"risk": Passage.OriginRisk(origin_risk).label, "protocol": protocol.short_name},
+            )
+        else:
+            out.add(
+                "arrival",
+                Decision.PASS,
+                _("Under %(protocol)s arrivals from %(risk)s areas are not managed; registered only.")
+                % {"risk": Passage.OriginRisk(origin_risk).label, "protocol": protocol.short_name},
+            )
+    return out
+
+
+def person_summary(person, assessment):
+    """What the gate page shows of the person: name, masked number, birth year, status lines."""
+    if person is None:
+        return None
+    latest = assessment.latest
+    return {
+        "id": person.pk,
+        "name": person.name,
+        "doc_number": identity.mask_document(person.doc_number),
+        "birth_year": person.birth_year,
+        "area": person.area.name if person.area_id else "",
+        "entry": str(assessment.entry.get_category_display()) if assessment.entry else None,
+        "measure": str(assessment.measure.get_kind_display()) if assessment.measure else None,
+        "zone": assessment.zones[0].level_label if assessment.zones else None,
+        "latest": (
+            {
+                "result": latest["result"],
+                "result_display": latest["result_display"],
+                "valid": latest["valid"],
+                "valid_until": latest["valid_until"].isoformat() if latest["valid_until"] else None,
+            }
+            if latest
+            else None
+        ),
+    }
+
+
+# Recording passages
+
+
+def postable_checkpoints(user, ids):
+    """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages."""
+    rows = Checkpoint.objects.restrict(user, perm=RECORD).filter(pk__in=ids, is_active=True)
+    return {c.pk: c for c in rows.select_related("area")}
+
+
+def _parse(raw, now):
+    """A scan's fields, checked: (scan, None) or (client id, reason)."""
+    if not isinstance(raw, dict):
+        return "", _("Each scan must be an object.")
+    try:
+        client_id = str(uuid.UUID(str(raw.get("client_id", ""))))
+    except ValueError:
+        return "", _("client_id must be a UUID.")
+    scan = {"client_id": client_id}
+    try:
+        scan["checkpoint"] = int(raw.get("checkpoint"))
+    except (TypeError, ValueError):
+        return client_id, _("checkpoint must be a checkpoint's id.")
+    at = parse_datetime(str(raw.get("at") or "")) if raw.get("at") else now
+    if at is None:
+        return client_id, _("at must be a date and time (ISO 8601).")
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + datetime.timedelta(minutes=5):
+        return client_id, _("at is in the future: check the phone's clock.")
+    scan["at"] = at
+    scan["direction"] = raw.get("direction") or Direction.IN
+    if scan["direction"] not in Direction.values:
+        return client_id, _("direction must be in or out.")
+    scan["health_code"] = raw.get("health_code") or Passage.HealthCode.UNKNOWN
+    if scan["health_code"] not in Passage.HealthCode.values:
+        return client_id, _("Unknown health-code colour.")
+    scan["origin_risk"] = raw.get("origin_risk") or Passage.OriginRisk.NONE
+    if scan["origin_risk"] not in Passage.OriginRisk.values:
+        return client_id, _("Unknown origin risk.")
+    scan["origin"] = str(raw.get("origin") or "")[:100]
+    temperature = raw.get("temperature")
+    if temperature in (None, ""):
+        scan["temperature"] = None
+    else:
+        try:
+            value = Decimal(str(temperature)).quantize(Decimal("0.1"))
+        except (InvalidOperation, ValueError):
+            return client_id, _("The temperature must be a number such as 36.5.")
+        if not Decimal("34.0") <= value <= Decimal("43.0"):
+            return client_id, _("The temperature must be between 34.0 and 43.0 °C.")
+        scan["temperature"] = value
+    decision = raw.get("decision") or ""
+    if decision and decision not in Decision.values:
+        return client_id, _("Unknown decision.")
+    scan["decision"] = decision
+    scan["reason"] = str(raw.get("reason") or "").strip()[:200]
+    scan["offline"] = bool(raw.get("offline"))
+    scan["person"] = raw.get("person") or {}
+    if not isinstance(scan["person"], dict):
+        return client_id, _("person must be an object.")
+    scan["destination"] = raw.get("destination") or ""
+    vehicle = raw.get("vehicle")
+    if vehicle:
+        if not isinstance(vehicle, dict):
+            return client_id, _("vehicle must be an object.")
+        try:
+            vehicle = {
+                "client_id": str(uuid.UUID(str(vehicle.get("client_id", "")))),
+                "plate": normalise_plate(str(vehicle.get("plate") or "")),
+                "kind": vehicle.get("kind") or VehicleCheck.Kind.CAR,
+            }
+        except ValueError:
+            return client_id, _("vehicle.client_id must be a UUID.")
+        except ValidationError as exc:
+            return client_id, exc.messages[0]
+        if vehicle["kind"] not in VehicleCheck.Kind.values:
+            return client_id, _("Unknown vehicle kind.")
+    scan["vehicle"] = vehicle or None
+    return scan, None
+
+
+def _resolve(user, scan, checkpoint):
+    """The scan's person: by personal code, by a registered ID number, or registered now as a
+    person from elsewhere (name and number given, filed under the destination). (person, created)."""
+    given = scan["person"]
+    if given.get("id"):
+        person = Person.objects.restrict(user, "view").filter(pk=given["id"]).first()
+        if person is None:
+            raise ValidationError(_("No such person in your area."))
+        return person.merged_into or person, False
+    text = given.get("code") or given.get("doc_number") or ""
+    if not text:
+        raise ValidationError(_("Scan the resident ID or the personal code."))
+    person = find_person(user, text, checkpoint)
+    if person is not None:
+        return person, False
+    name = str(given.get("name") or "").strip()
+    if not name:
+        raise ValidationError(_("Not registered: give the name to register the person."), code="unregistered")
+    area = _destination(scan) or checkpoint.area
+    new = Person(
+        name=name[:64],
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number=text,
+        phone=str(given.get("phone") or ""),
+        area=area,
+        residence_type=ResidenceType.MIGRANT,
+        notes=_("Registered at checkpoint %(name)s.") % {"name": checkpoint.name},
+    )
+    new.clean()
+    try:
+        with transaction.atomic():
+            new.save()
+    except IntegrityError:
+        return people.find_by_document(new.doc_type, new.doc_number), False
+    return new, True
+
+
+def _destination(scan):
+    code = scan.get("destination")
+    if not code:
+        return None
+    return Area.objects.filter(code=code).first()
+
+
+def record(user, scans, now=None):
+    """Take a batch of passages (the gate's queue, the batch API); one outcome per scan, in order.
+    A client id seen before is `duplicate` and changes nothing (a retry, a phone syncing its queue
+    twice); a refused scan says why and writes nothing. An override of the suggestion needs a
+    reason, except for scans made offline (kept as decided, the override listed for review)."""
+    if not isinstance(scans, list):
+        raise BatchError(_("scans must be a list."))
+    if len(scans) > MAX_BATCH:
+        raise BatchError(_("At most %(n)d scans per batch.") % {"n": MAX_BATCH})
+    now = now or timezone.now()
+    parsed = [_parse(raw, now) for raw in scans]
+    ids = {scan["checkpoint"] for scan, error in parsed if error is None}
+    posts = postable_checkpoints(user, ids)
+    known = set(
+        Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None]).values_list(
+            "client_id", flat=True
+        )
+    )
+    known = {str(k) for k in known}
+    protocol = control.active_protocol()
+    outcomes = []
+    for scan, error in parsed:
+        if error is not None:
+            outcomes.append({"client_id": scan, "outcome": REFUSED, "message": error})
+            continue
+        if scan["client_id"] in known:
+            outcomes.append(
+                {"client_id": scan["client_id"], "outcome": DUPLICATE, "message": _("Already received.")}
+            )
+            continue
+        checkpoint = posts.get(scan["checkpoint"])
+        if checkpoint is None:
+            outcomes.append(
+                {
+                    "client_id": scan["client_id"],
+                    "outcome": REFUSED,
+                    "message": _("You are not posted at this checkpoint, or it does not exist."),
+                }
+            )
+            continue
+        try:
+            passage, created = _record_one(user, scan, checkpoint, protocol)
+        except (ValidationError, PermissionDenied) as exc:
+            messages = getattr(exc, "messages", None) or [str(exc)]
+            outcomes.append(
+                {"client_id": scan["client_id"], "outcome": REFUSED, "message": " ".join(messages)}
+            )
+            continue
+        known.add(scan["client_id"])
+        outcomes.append(
+            {
+                "client_id": scan["client_id"],
+                "outcome": ACCEPTED if created else DUPLICATE,
+                "passage": passage.pk,
+                "decision": passage.decision,
+                "suggested": passage.suggested,
+                "handed_to": passage.handed_to.name if passage.handed_to_id else None,
+            }
+        )
+    return outcomes
+
+
+def _record_one(user, scan, checkpoint, protocol):
+    with transaction.atomic():
+        person, _created = _resolve(user, scan, checkpoint)
+        found = assess(
+            person,
+            checkpoint,
+            scan["direction"],
+            origin_risk=scan["origin_risk"],
+            health_code=scan["health_code"],
+            temperature=scan["temperature"],
+            at=scan["at"],
+            protocol=protocol,
+        )
+        decision = scan["decision"] or found.suggested
+        findings = list(found.findings)
+        if decision != found.suggested:
+            if not scan["reason"] and not scan["offline"]:
+                raise ValidationError(
+                    _("The rules suggest “%(s)s”: give the reason to decide otherwise.")
+                    % {"s": Decision(found.suggested).label},
+                    code="override",
+                )
+            findings.append(
+                {"code": "override", "decision": decision, "message": scan["reason"] or _("Decided offline.")}
+            )
+        vehicle = None
+        if scan["vehicle"]:
+            vehicle, _new = VehicleCheck.objects.get_or_create(
+                client_id=scan["vehicle"]["client_id"],
+                defaults={
+                    "checkpoint": checkpoint,
+                    "at": scan["at"],
+                    "direction": scan["direction"],
+                    "plate": scan["vehicle"]["plate"],
+                    "kind": scan["vehicle"]["kind"],
+                    "origin": scan["origin"],
+                    "recorded_by": user,
+                },
+            )
+        destination = _destination(scan)
+        passage = Passage(
+            checkpoint=checkpoint,
+            client_id=scan["client_id"],
+            at=scan["at"],
+            direction=scan["direction"],
+            person=person,
+            vehicle=vehicle,
+            origin=scan["origin"],
+            origin_risk=scan["origin_risk"],
+            destination=destination,
+            temperature=scan["temperature"],
+            health_code=scan["health_code"],
+            suggested=found.suggested,
+            findings=findings,
+            decision=decision,
+            reason=scan["reason"],
+            recorded_by=user,
+        )
+        if decision in (Decision.PASS, Decision.COMMUNITY, Decision.TESTING) and found.arrival_category:
+            _hand_over(passage, person, found, vehicle, destination, scan)
+        try:
+            with transaction.atomic():
+                passage.save()
+        except IntegrityError:  # the same client id, sent twice at once: the first one stands
+            return Passage.objects.get(client_id=scan["client_id"]), False
+    return passage, True
+
+
+def _hand_over(passage, person, found, vehicle, destination, scan):
+    """An arrival goes to the community of their destination (or of their home): into the ledger when
+    the protocol still manages the category, otherwise as an outsider's registration to receive."""
+    area = destination or person.area
+    passage.handed_to = area
+    if not found.arrival_traced:
+        return
+    entry, _created = control.register_key_person(
+        person,
+        found.arrival_category,
+        area,
+        source="checkpoint",
+        arrival=timezone.localdate(scan["at"]),
+        origin=scan["origin"][:100],
+        transport=(vehicle.plate if vehicle else "")[:100],
+    )
+    passage.key_person = entry
+
+
+def receive(user, passage):
+    """The community has the arrival in hand (visited, registered, told the rules). Again: no change."""
+    if passage.handed_to_id is None:
+        raise ValidationError(_("This passage was not handed to a community."))
+    if not may_receive(user, passage):
+        raise PermissionDenied(_("This arrival was handed to another area."))
+    with transaction.atomic():
+        passage = Passage.objects.select_for_update().get(pk=passage.pk)
+        if passage.received_at is None:
+            passage.received_at = timezone.now()
+            passage.received_by = user
+            passage.save(update_fields=["received_at", "received_by"])
+    return passage
+
+
+def may_receive(user, passage):
+    """Whether `user` may change key-person entries where the arrival was handed."""
+    paths = user.scope_paths("control.change_keyperson")
+    return paths is None or any(passage.handed_to.path.startswith(p) for p in paths)
+
+
+def arrivals_to_receive(user, area=None):
+    """Arrivals handed to areas where `user` may change key-person entries, not yet received."""
+    paths = user.scope_paths("control.change_keyperson")
+    rows = Passage.objects.filter(handed_to__isnull=False, received_at__isnull=True)
+    if paths is not None:
+        from django.db.models import Q
+
+        if not paths:
+            return rows.none()
+        q = Q()
+        for path in paths:
+            q |= Q(handed_to__path__startswith=path)
+        rows = rows.filter(q)
+    if area is not None:
+        rows = rows.filter(handed_to__path__startswith=area.path)
+    return rows.select_related("person", "checkpoint", "handed_to", "key_person").order_by("at")
