@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epigrid.core.changelog import ChangeLoggedModel
 from epigrid.core.scoping import RestrictedQuerySet
@@ -94,8 +95,9 @@ class Direction(models.TextChoices):
 
 
 class Decision(models.TextChoices):
-    PASS = "pass", _("Pass")
-    REFUSE = "refuse", _("Refuse")
+    # In context: "Pass" is also the household pass 出入证.
+    PASS = "pass", pgettext_lazy("checkpoint decision", "Pass")
+    REFUSE = "refuse", pgettext_lazy("checkpoint decision", "Refuse")
     TESTING = "testing", _("Send to testing")
     ISOLATION = "isolation", _("Send to isolation")
     COMMUNITY = "community", _("Hand to community")
