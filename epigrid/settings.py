@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
         "BoxStatusEnum": "epigrid.transport.models.Box.Status",
         "LabResultEnum": "epigrid.results.models.Result",
         "ResultSourceEnum": "epigrid.results.models.Source",
+        "CheckpointDecisionEnum": "epigrid.checkpoints.models.Decision",
+        "CheckpointDirectionEnum": "epigrid.checkpoints.models.Direction",
+        "PassageOutcomeEnum": ["accepted", "duplicate", "refused"],
+        "PassUseOutcomeEnum": "epigrid.passes.models.PassUse.Outcome",
+        "CheckInOutcomeEnum": "epigrid.control.models.CheckIn.Outcome",
     },
 }
 

@@ -245,3 +245,32 @@ def test_the_passage_page_shows_the_findings_masked(cast, g):
     page = cast.client_for(g.staff_a).get(passage.get_absolute_url())
     assert page.status_code == 200
     assert_no_full_numbers(page.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_week_at_the_checkpoints_and_arrivals_to_receive():
+    import io
+    import json
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    from epigrid.accounts.models import User
+
+    out = io.StringIO()
+    call_command("demo", residents=400, seed=7, json=True, stdout=out)
+    counts = json.loads(out.getvalue())["counts"]["checkpoints"]
+    assert counts["checkpoints"] >= 3 and counts["vehicles"] > 0
+    assert {"pass", "refuse", "testing", "isolation"} <= set(counts["decisions"])
+    days = {p.at.date() for p in Passage.objects.all()}
+    assert len(days) >= 6
+    assert Passage.objects.filter(handed_to__isnull=False, key_person__isnull=False).exists()
+    assert counts["waiting_to_be_received"] >= 1
+    staff = User.objects.get(username="demo_checkpoint")
+    client = Client()
+    client.force_login(staff)
+    mine = Checkpoint.objects.restrict(staff, "view")
+    assert mine.count() == 1 and client.get(reverse("checkpoints:gate", args=[mine.get().pk])).status_code == 200
+    community = User.objects.get(username="demo_community")
+    client.force_login(community)
+    assert 'data-testid="arrivals-today"' in client.get("/control/today/").content.decode()

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from epigrid.checkpoints import services
 from epigrid.checkpoints.models import Passage, VehicleCheck
@@ -111,7 +111,8 @@ def test_at_a_road_entry_no_valid_test_means_testing(cast, g):
 
 def test_overriding_the_suggestion_needs_a_reason(cast, g):
     person = g.person()
-    [refused] = g.record(g.staff_a, g.scan(g.gate_a, person, health_code="yellow", decision="pass"))
+    with translation.override("en"):
+        [refused] = g.record(g.staff_a, g.scan(g.gate_a, person, health_code="yellow", decision="pass"))
     assert refused["outcome"] == "refused" and "reason" in refused["message"]
     [ok] = g.record(
         g.staff_a, g.scan(g.gate_a, person, health_code="yellow", decision="pass", reason="持48小时阴性证明")
@@ -173,13 +174,14 @@ def test_a_high_risk_arrival_enters_the_ledger_of_the_destination(cast, g):
     assert outcome["outcome"] == "accepted", outcome
     passage = Passage.objects.get()
     entry = KeyPerson.objects.get(person=person)
+    # Coming home into the community: their own grid takes them over.
     assert (entry.category, entry.source, entry.area, entry.arrival) == (
         "high_risk_arrival",
         "checkpoint",
-        cast.community,
+        cast.grid_b,
         timezone.localdate(),
     )
-    assert passage.key_person == entry and passage.handed_to == cast.community
+    assert passage.key_person == entry and passage.handed_to == cast.grid_b
     # No valid test yet: tested at the entry, and handed over all the same.
     assert passage.decision == "testing" and {f["code"] for f in passage.findings} >= {"arrival", "result"}
 
@@ -195,7 +197,7 @@ def test_under_the_twenty_measures_a_medium_risk_arrival_is_only_registered(cast
         g.scan(g.entry, person, origin_risk="medium", destination=cast.community.code, decision="testing"),
     )
     passage = Passage.objects.get()
-    assert passage.handed_to == cast.community and passage.key_person is None
+    assert passage.handed_to == cast.grid_a and passage.key_person is None
     assert not KeyPerson.objects.exists()
 
 

@@ -23,6 +23,7 @@ from epigrid.antigen.models import AntigenRound
 from epigrid.areas.models import CODE_PATTERNS, PARENT_PREFIX, Area, Building, Household, Level
 from epigrid.assistance.models import AssistRequest
 from epigrid.audit.models import ObjectChange, Transition
+from epigrid.checkpoints.models import Checkpoint, Passage, VehicleCheck
 from epigrid.control import models as control_models
 from epigrid.control import plans, worklists
 from epigrid.control.models import ABNORMAL, CheckIn, ControlMeasure, HandOver, KeyPerson, Protocol, Zone
@@ -32,6 +33,7 @@ from epigrid.demo.episodes import STAGES, Planner, fits, stage_of, traced_catego
 from epigrid.demo.plan import DistrictPlan, age_on
 from epigrid.isolation.models import Site, Stay, WasteHandover
 from epigrid.jobs.models import Job
+from epigrid.passes.models import HouseholdPass, PassUse
 from epigrid.people.models import Person
 from epigrid.tracing.models import Case, Cluster, Contact, Team
 from epigrid.transport.models import Lab
@@ -57,6 +59,12 @@ def wipe():
     Lab.objects.all().delete()  # their boxes went with the rounds; labs protect their areas
     AntigenRound.objects.all().delete()  # kits, reports and follow-ups go with it
     WasteHandover.objects.all().delete()  # handovers protect their sites
+    PassUse.objects.filter(exit__isnull=False).delete()  # a return protects its exit
+    PassUse.objects.all().delete()  # uses protect their passes
+    HouseholdPass.objects.all().delete()  # passes protect households and zones
+    Passage.objects.all().delete()  # passages protect persons, areas and checkpoints
+    VehicleCheck.objects.all().delete()
+    Checkpoint.objects.all().delete()  # shifts go with them
     Case.objects.update(source_contact=None)  # a case and its chain's contacts point both ways
     Contact.objects.all().delete()
     Case.objects.all().delete()  # cases protect persons and areas; stops go with them

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from epigrid.audit.models import ObjectChange
 from epigrid.control import services as control_services
@@ -54,7 +54,7 @@ def test_check_out_at_the_planned_end_completes_the_step_and_starts_home_monitor
 
 def test_check_out_before_the_planned_end_without_a_reason_is_refused(cast, iso):
     stay = checked_in(iso, cast, exposure_days_ago=3)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Exception) as refused, translation.override("en"):
         services.check_out(iso.staff_a, stay, note="走了")
     assert refused.value.code == "early"
     assert "early release" in " ".join(refused.value.messages)

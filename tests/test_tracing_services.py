@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from epigrid.control import plans
 from epigrid.control.models import KeyPerson, Protocol
@@ -21,6 +21,13 @@ TODAY = datetime.date.today
 @pytest.fixture
 def tr(cast):
     return tracing(cast)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages asserted here are the English msgids (the UI speaks Chinese by default)."""
+    with translation.override("en"):
+        yield
 
 
 def activate(code):

@@ -22,9 +22,9 @@ from epigrid.checkpoints.models import Checkpoint, Passage, Shift, VehicleCheck
 from epigrid.checkpoints.serializers import (
     AssessmentSerializer,
     AssessQuerySerializer,
-    BatchSerializer,
     CheckpointSerializer,
-    OutcomeSerializer,
+    PassageBatchSerializer,
+    PassageOutcomeSerializer,
     PassageSerializer,
     ShiftSerializer,
     StatsRowSerializer,
@@ -99,12 +99,12 @@ class PassageViewSet(ScopedReadOnlyModelViewSet):
     filterset_class = PassageFilterSet
     select_related = ("person", "destination", "handed_to", "vehicle")
 
-    @extend_schema(request=BatchSerializer, responses={200: OutcomeSerializer(many=True)})
+    @extend_schema(request=PassageBatchSerializer, responses={200: PassageOutcomeSerializer(many=True)})
     @action(detail=False, methods=["post"], object_action="add")
     def batch(self, request):
         """Record the gate's queue: one outcome per scan, in order; a client id seen before is a
         duplicate and changes nothing."""
-        body = BatchSerializer(data=request.data)
+        body = PassageBatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(_call(services.record, request.user, body.validated_data["scans"]))
 

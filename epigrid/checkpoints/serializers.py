@@ -75,7 +75,7 @@ class PassageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BatchSerializer(serializers.Serializer):
+class PassageBatchSerializer(serializers.Serializer):
     scans = serializers.ListField(
         child=serializers.DictField(),
         help_text=(
@@ -87,7 +87,7 @@ class BatchSerializer(serializers.Serializer):
     )
 
 
-class OutcomeSerializer(serializers.Serializer):
+class PassageOutcomeSerializer(serializers.Serializer):
     client_id = serializers.CharField()
     outcome = serializers.ChoiceField(choices=["accepted", "duplicate", "refused"])
     message = serializers.CharField(required=False)

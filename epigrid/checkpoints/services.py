@@ -338,11 +338,13 @@ def _destination(scan):
     return Area.objects.filter(code=code).first()
 
 
-def record(user, scans, now=None):
+def record(user, scans, now=None, posts=None):
     """Take a batch of passages (the gate's queue, the batch API); one outcome per scan, in order.
     A client id seen before is `duplicate` and changes nothing (a retry, a phone syncing its queue
     twice); a refused scan says why and writes nothing. An override of the suggestion needs a
-    reason, except for scans made offline (kept as decided, the override listed for review)."""
+    reason, except for scans made offline (kept as decided, the override listed for review).
+    `posts` ({id: checkpoint}) is for the system (the demo, the bench): the checkpoints it records
+    at without a post of its own."""
     if not isinstance(scans, list):
         raise BatchError(_("scans must be a list."))
     if len(scans) > MAX_BATCH:
@@ -350,7 +352,7 @@ def record(user, scans, now=None):
     now = now or timezone.now()
     parsed = [_parse(raw, now) for raw in scans]
     ids = {scan["checkpoint"] for scan, error in parsed if error is None}
-    posts = postable_checkpoints(user, ids)
+    posts = posts if posts is not None else postable_checkpoints(user, ids)
     known = set(
         Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None]).values_list(
             "client_id", flat=True
@@ -472,6 +474,8 @@ def _hand_over(passage, person, found, vehicle, destination, scan):
     """An arrival goes to the community of their destination (or of their home): into the ledger when
     the protocol still manages the category, otherwise as an outsider's registration to receive."""
     area = destination or person.area
+    if person.area_id and person.area.path.startswith(area.path):
+        area = person.area  # a resident coming home: their own grid takes them over
     passage.handed_to = area
     if not found.arrival_traced:
         return

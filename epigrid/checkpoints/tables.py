@@ -80,11 +80,11 @@ class PassageTable(tables.Table):
 class VehicleTable(tables.Table):
     at = tables.Column(verbose_name=_("time"))
     checkpoint = tables.Column(verbose_name=_("checkpoint"), order_by=("checkpoint__name",))
-    passengers = tables.Column(verbose_name=_("persons"), orderable=False)
+    passenger_count = tables.Column(verbose_name=_("persons"), orderable=False)
 
     class Meta:
         model = VehicleCheck
-        fields = ["at", "plate", "kind", "checkpoint", "direction", "origin", "passengers"]
+        fields = ["at", "plate", "kind", "checkpoint", "direction", "origin", "passenger_count"]
         attrs = {"class": "table table-sm table-hover align-middle"}
 
     def render_at(self, value):

@@ -143,7 +143,7 @@ class VehicleListView(ObjectListView):
     filterset_class = VehicleFilterSet
 
     def get_queryset(self):
-        return super().get_queryset().select_related("checkpoint").annotate(passengers=Count("passengers"))
+        return super().get_queryset().select_related("checkpoint").annotate(passenger_count=Count("passengers"))
 
 
 class ShiftListView(ObjectListView):

@@ -30,13 +30,17 @@ from epigrid.core.context import change_context
 from epigrid.core.imports import bulk_insert
 from epigrid.demo import data
 from epigrid.demo.antigen import antigen_counts, build_antigen
+from epigrid.demo.assistance import assistance_counts, build_assistance
+from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
+from epigrid.demo.passes import build_passes, passes_counts
 from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
+from epigrid.demo.tracing import build_tracing, tracing_counts
 from epigrid.demo.transport import build_transport, transport_counts
 from epigrid.people.models import Person, Tag
 
@@ -143,6 +147,10 @@ def module_counts():
         "results": results_counts(),
         "antigen": antigen_counts(),
         "isolation": isolation_counts(),
+        "assistance": assistance_counts(),
+        "tracing": tracing_counts(),
+        "checkpoints": checkpoint_counts(),
+        "passes": passes_counts(),
     }
 
 
@@ -251,6 +259,16 @@ class _Builder:
             self.users, showcase.parent, listed, self.control.rules, self.control.rng, self.control.today
         )
         build_antigen(self.plan, self.areas, self.users, audit=self.audit)
+        # After control, before isolation: the persons found for the requests join the key-person
+        # ledger, and those sent to centralized isolation get their rooms with the others.
+        build_assistance(self.areas[self.plan.district.code], self.users, self.control.today)
+        # After control, before isolation: confirmed close contacts join the key-person ledger (or
+        # keep their open entry), and those in centralized isolation get rooms with the others.
+        build_tracing(self.areas[self.plan.district.code], self.users, self.control.today)
+        # After control's zones: gates for the controlled zones' communities; arrivals into the ledger.
+        build_checkpoints(self.plan, self.areas, self.users, self.control.today, seed=self.plan.seed)
+        # After the checkpoints: a controlled zone's passes, scanned at its community's gate.
+        build_passes(self.users, self.control.today)
         # After control: the persons in centralized isolation are the sites' guests.
         build_isolation(self.areas[self.plan.district.code], self.users, self.control.today)
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)

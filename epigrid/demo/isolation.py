@@ -316,6 +316,9 @@ def _companion(commander, stay, room, day):
         household.members.exclude(pk=stay.person_id)
         .filter(birth_date__lte=_years_before(day, 18), merged_into__isnull=True)
         .exclude(pk__in=Stay.objects.filter(status__in=Stay.ACTIVE).values("person_id"))
+        # Not someone under control themselves (a close contact of a traced case): they get a room
+        # of their own when their own step comes.
+        .exclude(key_entries__status="open")
         .order_by("birth_date", "pk")
         .first()
     )

@@ -124,6 +124,29 @@ class Command(BaseCommand):
         if isolation:
             stays = " · ".join(f"{s.replace('_', ' ')} {n:,}" for s, n in isolation["stays"].items())
             out(f"  isolation: {isolation['sites']} sites, {isolation['available']:,} places left · {stays}")
+        assistance = counts.get("assistance")
+        if assistance:
+            persons = " · ".join(f"{s.replace('_', ' ')} {n:,}" for s, n in assistance["persons"].items())
+            out(f"  assistance requests: {sum(assistance['requests'].values())} ({assistance['overdue']} overdue) · {persons}")
+        checkpoints = counts.get("checkpoints")
+        if checkpoints:
+            decisions = " · ".join(f"{d} {n:,}" for d, n in sorted(checkpoints["decisions"].items()))
+            out(
+                f"  checkpoints: {checkpoints['checkpoints']} · passages {checkpoints['passages']:,} "
+                f"({checkpoints['today']:,} today; {decisions}) · vehicles {checkpoints['vehicles']:,} · "
+                f"arrivals to receive {checkpoints['waiting_to_be_received']}"
+            )
+        tracing = counts.get("tracing")
+        if tracing:
+            contacts = " · ".join(f"{s} {n:,}" for s, n in sorted(tracing["contacts"].items()))
+            out(
+                f"  tracing: {tracing['cases']} cases ({tracing['from_contacts']} from known contacts) · contacts "
+                f"{contacts} ({tracing['overdue_contacts']} overdue)"
+            )
+        passes = counts.get("passes")
+        if passes:
+            uses = " · ".join(f"{k.replace('_', ' ')} {n:,}" for k, n in sorted(passes["uses"].items()))
+            out(f"  household passes: {passes['passes']['active']:,} in force · scans {uses} · {passes['out_now']} out now")
         finished = {kind: by_status.get("succeeded", 0) for kind, by_status in jobs.items()}
         out("  finished jobs: " + (" · ".join(f"{kind} {n:,}" for kind, n in finished.items()) or "none"))
 
