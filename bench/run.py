@@ -105,6 +105,7 @@ FIGURES = (
     "transport",
     "isolation",
     "tracing",
+    "checkpoints",
     "results",
     "results_import",
     "export",
@@ -1247,6 +1248,10 @@ def main():
             from bench import tracing
 
             tracing.measure(args, results)
+        if "checkpoints" in only:  # gate scans sustained while pass quotas are checked
+            from bench import checkpoints
+
+            checkpoints.measure(args, results, url)
         if "results" in only:  # a pooled-positive tube's persons
             from bench import results as lab_results
 

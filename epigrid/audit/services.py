@@ -92,6 +92,16 @@ def count_lookups(user, since):
     return ObjectChange.objects.filter(user=user, action=Action.LOOKUP, time__gte=since).count()
 
 
+def count_lookups_since(user, recent, since):
+    """(lookups since `recent`, lookups since `since`) in one query (`recent` after `since`)."""
+    from django.db.models import Count, Q
+
+    counts = ObjectChange.objects.filter(user=user, action=Action.LOOKUP, time__gte=since).aggregate(
+        recent=Count("id", filter=Q(time__gte=recent)), all=Count("id")
+    )
+    return counts["recent"], counts["all"]
+
+
 def log_export(model, count, query, unmasked, reason=""):
     """One row per export: what was exported, with which filters, and whether in full. Filed
     under the exporter's area (the export spans their scope), so their auditors see it."""

@@ -84,7 +84,15 @@ def find_person(user, text, checkpoint=None):
         return found
     number = identity.normalise_document(DocumentType.RESIDENT_ID, raw)
     people.charge_lookups(user, [number], limits=settings.EPIGRID_GATE_LOOKUP_LIMITS)
-    return people.find_by_document(DocumentType.RESIDENT_ID, number)
+    # With the home and its areas, which the assessment reads next (one query, not three).
+    person = (
+        Person.objects.select_related("area", "household__area")
+        .filter(doc_type=DocumentType.RESIDENT_ID, doc_number=number)
+        .first()
+    )
+    if person is not None and person.merged_into_id:
+        return people.find_by_document(DocumentType.RESIDENT_ID, number)
+    return person
 
 
 # What the system knows
@@ -105,6 +113,7 @@ def assess(
     entry with its running step, the zones over the home, the latest result)."""
     at = at or timezone.now()
     out = Assessment()
+    protocol = protocol or control.active_protocol()
     if person is not None:
         entry = (
             KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN)
@@ -147,7 +156,7 @@ def assess(
                     _("Lives in a %(level)s zone: may go out only with a household pass.")
                     % {"level": zone.level_label},
                 )
-        latest = results.latest_result(person, now=at)
+        latest = results.latest_result(person, now=at, hours=results.validity_hours(protocol))
         out.latest = latest
         if latest is not None and latest["result"] in ("positive", "pooled_positive"):
             out.add("result", Decision.ISOLATION, _("Latest test: %(r)s.") % {"r": latest["result_display"]})
@@ -165,7 +174,6 @@ def assess(
             _("Fever %(t)s °C: to the fever clinic and a test.") % {"t": temperature},
         )
     if direction == Direction.IN and checkpoint.is_entry and origin_risk in ARRIVAL_CATEGORY:
-        protocol = protocol or control.active_protocol()
         category = ARRIVAL_CATEGORY[origin_risk]
         out.arrival_category = category
         out.arrival_traced = plans.is_traced(protocol.rules, category)
@@ -403,6 +411,15 @@ def record(user, scans, now=None, posts=None):
 
 
 def _record_one(user, scan, checkpoint, protocol):
+    try:
+        return _record_new(user, scan, checkpoint, protocol), True
+    except IntegrityError:  # the same client id, sent twice at once: the first one stands
+        return Passage.objects.get(client_id=scan["client_id"]), False
+
+
+def _record_new(user, scan, checkpoint, protocol):
+    # One transaction, no savepoint around the insert: a duplicate client id rolls it all back
+    # (a person registered on the way too) and the caller answers with the first passage.
     with transaction.atomic():
         person, _created = _resolve(user, scan, checkpoint)
         found = assess(
@@ -462,12 +479,8 @@ def _record_one(user, scan, checkpoint, protocol):
         )
         if decision in (Decision.PASS, Decision.COMMUNITY, Decision.TESTING) and found.arrival_category:
             _hand_over(passage, person, found, vehicle, destination, scan)
-        try:
-            with transaction.atomic():
-                passage.save()
-        except IntegrityError:  # the same client id, sent twice at once: the first one stands
-            return Passage.objects.get(client_id=scan["client_id"]), False
-    return passage, True
+        passage.save()
+    return passage
 
 
 def _hand_over(passage, person, found, vehicle, destination, scan):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.audit.models import Action
-from epigrid.audit.services import count_lookups, log_change, log_lookup, log_reveal
+from epigrid.audit.services import count_lookups_since, log_change, log_lookup, log_reveal
 from epigrid.core import identity, reasons
 from epigrid.people.models import Person
 from epigrid.people.search import exact_terms, search_persons
@@ -41,8 +41,9 @@ def charge_lookups(user, terms, limits=None):
     # A post that checks persons all day (a checkpoint's gate) has limits of its own.
     per_hour, per_day = limits or settings.EPIGRID_LOOKUP_LIMITS
     now = timezone.now()
-    used_hour = count_lookups(user, now - datetime.timedelta(hours=1))
-    used_day = count_lookups(user, now - datetime.timedelta(days=1))
+    used_hour, used_day = count_lookups_since(
+        user, now - datetime.timedelta(hours=1), now - datetime.timedelta(days=1)
+    )
     if used_hour + len(terms) > per_hour or used_day + len(terms) > per_day:
         log_lookup(Person, user, identity.mask_lookup_term(terms[0]), refused=True)
         logger.warning("exact-lookup limit reached by %s", user.get_username())

@@ -712,13 +712,13 @@ def correct_result(user, tube_result, result, reason, ct_orf1ab=None, ct_n=None,
 # -- reads for other apps ---------------------------------------------------------------------------
 
 
-def validity_hours():
-    """How long a negative result holds from sampling: the active protocol's
+def validity_hours(protocol=None):
+    """How long a negative result holds from sampling: the protocol's (by default the active one's)
     "result_validity_hours", else DEFAULT_VALIDITY_HOURS."""
     from epigrid.control.services import active_protocol
 
     try:
-        rules = active_protocol().rules or {}
+        rules = (protocol or active_protocol()).rules or {}
     except ValidationError:  # no active protocol
         return DEFAULT_VALIDITY_HOURS
     hours = rules.get("result_validity_hours")
