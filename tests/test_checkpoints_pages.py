@@ -274,3 +274,18 @@ def test_the_demo_has_a_week_at_the_checkpoints_and_arrivals_to_receive():
     community = User.objects.get(username="demo_community")
     client.force_login(community)
     assert 'data-testid="arrivals-today"' in client.get("/control/today/").content.decode()
+
+
+def test_the_statistics_count_household_pass_scans_at_the_gate(cast):
+    from tests.test_passes_cast import passes
+
+    p = passes(cast)
+    now = timezone.now()
+    household_pass = p.household_pass(valid_from=now - datetime.timedelta(days=1), valid_until=now + datetime.timedelta(days=5))
+    assert p.scan(household_pass, p.mother, "exit", at=now - datetime.timedelta(minutes=30)).allowed
+    assert not p.scan(household_pass, p.son, "exit", at=now - datetime.timedelta(minutes=20)).allowed  # quota used
+    assert p.scan(household_pass, p.mother, "return", at=now - datetime.timedelta(minutes=10)).allowed
+    page = cast.client_for(cast.commander).get(reverse("checkpoints:stats"))
+    [row] = [r for r in page.context["rows"] if r["name"] == p.gate.name]
+    assert (row["pass_exits"], row["pass_returns"], row["pass_refused"], row["persons"]) == (1, 1, 1, 0)
+    assert page.context["totals"]["pass_refused"] == 1

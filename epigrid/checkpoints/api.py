@@ -3,8 +3,12 @@ checks, passages (read; `batch/` records the gate's queue, idempotent by client 
 checkpoint (what the system knows of a scanned person, with the suggestion), `stats/` per
 checkpoint and day, and `receive/` on a passage handed to a community. Persons by id and name only."""
 
+import datetime
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -129,7 +133,12 @@ class PassageViewSet(ScopedReadOnlyModelViewSet):
         vehicles = VehicleCheck.objects.restrict(request.user, "view").filter(
             checkpoint__in=passages.values("checkpoint_id")
         )
-        day = request.query_params.get("day")
+        day = parse_date(request.query_params.get("day") or "")
         if day:
             vehicles = vehicles.filter(at__date=day)
-        return Response(StatsRowSerializer(stats.daily(passages, vehicles), many=True).data)
+            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        else:
+            start = timezone.now() - datetime.timedelta(days=7)
+        end = (start + datetime.timedelta(days=1)) if day else timezone.now() + datetime.timedelta(minutes=1)
+        scans = stats.pass_scans(Checkpoint.objects.restrict(request.user, "view"), start, end)
+        return Response(StatsRowSerializer(stats.daily(passages, vehicles, scans), many=True).data)

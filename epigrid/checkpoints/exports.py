@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_date
 
 from epigrid.checkpoints import stats
 from epigrid.checkpoints.filtersets import PassageFilterSet
-from epigrid.checkpoints.models import Decision, Direction, Passage, VehicleCheck
+from epigrid.checkpoints.models import Checkpoint, Decision, Direction, Passage, VehicleCheck
 from epigrid.core.identity import display_phone, mask_document, mask_name, mask_phone
 from epigrid.jobs.exports import Export, register_export
 
@@ -146,8 +146,14 @@ class StatsExport(Export):
             datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time.min)
         )
         self.vehicles = VehicleCheck.objects.restrict(self.user, "view").filter(at__gte=start, at__lt=end)
+        self.pass_scans = stats.pass_scans(Checkpoint.objects.restrict(self.user, "view"), start, end)
         return Passage.objects.restrict(self.user, "view").filter(at__gte=start, at__lt=end)
 
     def rows(self, queryset):
-        for r in stats.daily(queryset, self.vehicles):
-            yield [r["day"].isoformat(), r["name"], r["vehicles"], *(r[c] for c in stats.COLUMNS)]
+        for r in stats.daily(queryset, self.vehicles, self.pass_scans):
+            yield [
+                r["day"].isoformat(),
+                r["name"],
+                r["vehicles"],
+                *(r[c] for c in (*stats.COLUMNS, *stats.PASS_COLUMNS)),
+            ]

@@ -125,3 +125,6 @@ class StatsRowSerializer(serializers.Serializer):
     arrivals_high = serializers.IntegerField()
     arrivals_medium = serializers.IntegerField()
     arrivals_low = serializers.IntegerField()
+    pass_exits = serializers.IntegerField(help_text="Household-pass exits let out at the checkpoint.")
+    pass_returns = serializers.IntegerField()
+    pass_refused = serializers.IntegerField(help_text="Household-pass scans refused (quota, status, ...).")

@@ -1,5 +1,6 @@
 """Counts per checkpoint and day (decision 0027): vehicles, persons, refusals, sent to testing or to
-isolation, handed to communities, arrivals by origin risk — two grouped queries whatever the volume."""
+isolation, handed to communities, arrivals by origin risk, household-pass scans — three grouped
+queries whatever the volume."""
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -16,11 +17,14 @@ COLUMNS = (
     "arrivals_medium",
     "arrivals_low",
 )
+PASS_COLUMNS = ("pass_exits", "pass_returns", "pass_refused")
 
 
-def daily(passages, vehicles):
-    """[{checkpoint, name, day, vehicles, persons, refused, ...}] for the given (scoped, filtered)
-    querysets, newest day first."""
+def daily(passages, vehicles, pass_scans=None):
+    """[{checkpoint, name, day, vehicles, persons, refused, ..., pass_exits, pass_returns,
+    pass_refused}] for the given (scoped, filtered) querysets, newest day first. `pass_scans` is
+    {(checkpoint id, day): counts} of household-pass scans at the same checkpoints
+    (`passes.services.daily_scan_counts`)."""
     rows = {}
     per_person = (
         passages.order_by()
@@ -45,6 +49,7 @@ def daily(passages, vehicles):
             "day": row["day"],
             "vehicles": 0,
             **{c: row[c] for c in COLUMNS},
+            **dict.fromkeys(PASS_COLUMNS, 0),
         }
     per_vehicle = (
         vehicles.order_by()
@@ -61,10 +66,35 @@ def daily(passages, vehicles):
                 "name": row["checkpoint__name"],
                 "day": row["day"],
                 **dict.fromkeys(COLUMNS, 0),
+                **dict.fromkeys(PASS_COLUMNS, 0),
             },
         )["vehicles"] = row["n"]
+    names = None
+    for (checkpoint, day), counts in (pass_scans or {}).items():
+        if (checkpoint, day) not in rows:
+            if names is None:
+                from epigrid.checkpoints.models import Checkpoint
+
+                names = dict(
+                    Checkpoint.objects.filter(pk__in={c for c, _d in pass_scans}).values_list("pk", "name")
+                )
+            rows[(checkpoint, day)] = {
+                "checkpoint": checkpoint,
+                "name": names.get(checkpoint, ""),
+                "day": day,
+                "vehicles": 0,
+                **dict.fromkeys(COLUMNS, 0),
+            }
+        rows[(checkpoint, day)].update(counts)
     return sorted(rows.values(), key=lambda r: (-r["day"].toordinal(), r["name"], r["checkpoint"]))
 
 
 def totals(rows):
-    return {c: sum(r[c] for r in rows) for c in ("vehicles", *COLUMNS)}
+    return {c: sum(r.get(c, 0) for r in rows) for c in ("vehicles", *COLUMNS, *PASS_COLUMNS)}
+
+
+def pass_scans(checkpoints, start, end):
+    """The household-pass scans at `checkpoints` per day, through passes' named service."""
+    from epigrid.passes.services import daily_scan_counts
+
+    return daily_scan_counts(checkpoints, start, end)

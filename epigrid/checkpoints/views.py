@@ -4,6 +4,8 @@ statistics per checkpoint and day, and receiving an arrival handed to a communit
 
 import datetime
 
+from csp.constants import WASM_UNSAFE_EVAL
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -86,6 +88,12 @@ class CheckpointEditView(ObjectEditView):
     form_class = CheckpointForm
 
 
+# The camera reads codes with ZXing compiled to WebAssembly (the barcode-detector polyfill): the
+# gate page alone allows it, as transport's scan pages do.
+camera = csp_update({"script-src": [WASM_UNSAFE_EVAL]})
+
+
+@camera
 @login_required
 def gate(request, pk):
     """The staff's phone page: scan, see what the system knows, decide, save into the queue."""
@@ -177,7 +185,8 @@ def stats_page(request):
     )
     passages = Passage.objects.restrict(user, "view").filter(at__gte=start, at__lt=end)
     vehicles = VehicleCheck.objects.restrict(user, "view").filter(at__gte=start, at__lt=end)
-    rows = stats.daily(passages, vehicles)
+    scans = stats.pass_scans(Checkpoint.objects.restrict(user, "view"), start, end)
+    rows = stats.daily(passages, vehicles, scans)
     return render(
         request,
         "checkpoints/stats.html",

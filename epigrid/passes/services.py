@@ -571,3 +571,27 @@ def _replay(user, use):
     outcome = decision.result(household_pass, use.person)
     outcome.replayed = True
     return outcome
+
+
+def daily_scan_counts(checkpoints, start, end):
+    """{(checkpoint id, local day): {"pass_exits": n, "pass_returns": n, "pass_refused": n}} of the
+    scans at `checkpoints` (a queryset the caller scoped) between `start` and `end`: one grouped
+    query, for the checkpoints' statistics (decision 0027)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    rows = (
+        PassUse.objects.filter(checkpoint__in=checkpoints, at__gte=start, at__lt=end)
+        .order_by()
+        .annotate(day=TruncDate("at"))
+        .values("checkpoint_id", "day")
+        .annotate(
+            pass_exits=Count("id", filter=Q(direction=PassUse.Direction.EXIT, outcome=PassUse.Outcome.ALLOWED)),
+            pass_returns=Count("id", filter=Q(direction=PassUse.Direction.RETURN, outcome=PassUse.Outcome.ALLOWED)),
+            pass_refused=Count("id", filter=Q(outcome=PassUse.Outcome.REFUSED)),
+        )
+    )
+    return {
+        (r["checkpoint_id"], r["day"]): {k: r[k] for k in ("pass_exits", "pass_returns", "pass_refused")}
+        for r in rows
+    }

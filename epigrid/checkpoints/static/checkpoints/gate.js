@@ -180,10 +180,13 @@
       .catch(function () { online(false); })
       .then(function () { sending = false; if (queue().length && !state.offline) { send(); } });
   }
-  scan.addEventListener("keydown", function (e) {
-    if (e.key === "Enter") { e.preventDefault(); assess(); }
+  // Enter from a keyboard-wedge scanner, the button, or the camera (epigrid/scan.js) submit the form:
+  // the gate answers in place instead.
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    delete form.dataset.sending;
+    assess();
   });
-  root.querySelector('[data-action="assess"]').addEventListener("click", assess);
   root.querySelector('[data-action="next-vehicle"]').addEventListener("click", function () {
     form.elements.plate.value = "";
     state.vehicle = null;

@@ -1,7 +1,8 @@
-// The transport scan pages (pack, pick up, receive): one scan field per form, kept focused for a
-// keyboard-wedge scanner (it types the code and presses Enter, which submits), and the phone's
-// camera as a second way to read a code, through BarcodeDetector — the browser's own, or the npm
-// `barcode-detector` polyfill with its ZXing .wasm served from our static files.
+// Scan forms (transport's pack, pick-up and receive pages, the checkpoint gate): one scan field per
+// form, kept focused for a keyboard-wedge scanner (it types the code and presses Enter, which
+// submits), and the phone's camera as a second way to read a code, through BarcodeDetector — the
+// browser's own, or the npm `barcode-detector` polyfill with its ZXing .wasm served from our static
+// files. A page that handles the submit itself (the gate) clears `data-sending` when it is done.
 (function () {
   "use strict";
 
@@ -128,7 +129,7 @@
   }
 
   function init() {
-    document.querySelectorAll("form.transport-scan").forEach(wire);
+    document.querySelectorAll("form.transport-scan, form[data-scan-form]").forEach(wire);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
