@@ -3,9 +3,11 @@ recording passages idempotently, overrides with reasons, arrivals classified by 
 handed to their community, persons from elsewhere registered at the gate."""
 
 import datetime
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone, translation
 
 from epigrid.checkpoints import services
@@ -258,3 +260,33 @@ def test_a_personal_code_finds_the_person_without_a_lookup(cast, g):
     assert services.find_person(g.staff_a, make_code(person)) == person
     with pytest.raises(ValidationError):
         services.find_person(g.staff_a, make_code(person)[:-3] + "xyz")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_same_scan_sent_twice_at_once_is_one_passage(cast):
+    """A phone resending its queue while the first send is still on its way: two requests with the
+    same client id at the same moment make one passage, and both answer with it."""
+    g = gates(cast)
+    person = g.person()
+    scan = g.scan(g.gate_a, person)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send():
+        from django.db import connection as conn
+
+        try:
+            barrier.wait(timeout=10)
+            outcomes.extend(services.record(g.staff_a, [dict(scan)]))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(o["outcome"] for o in outcomes) == ["accepted", "duplicate"]
+    assert Passage.objects.filter(client_id=scan["client_id"]).count() == 1
+    assert len({o.get("passage") for o in outcomes if o["outcome"] == "accepted"}) == 1
