@@ -14,8 +14,8 @@ from tests.scoping import make_person
 class Gates:
     def __init__(self, cast):
         self.cast = cast
-        self.staff_a = self._user("gate_a", "checkpoint_staff", cast.community)
-        self.staff_b = self._user("gate_b", "checkpoint_staff", cast.community)
+        self.staff_a = self._user("cp_gate_a", "checkpoint_staff", cast.community)
+        self.staff_b = self._user("cp_gate_b", "checkpoint_staff", cast.community)
         self.gate_a = Checkpoint.objects.create(name="一网格东门", kind="community_gate", area=cast.grid_a)
         self.gate_b = Checkpoint.objects.create(name="二网格西门", kind="community_gate", area=cast.grid_b)
         self.entry = Checkpoint.objects.create(
@@ -24,7 +24,7 @@ class Gates:
         self.gate_a.staff.add(self.staff_a)
         self.gate_b.staff.add(self.staff_b)
         # A road entry's staff are granted the district the entry guards.
-        self.entry_staff = self._user("gate_entry", "checkpoint_staff", cast.district)
+        self.entry_staff = self._user("cp_gate_entry", "checkpoint_staff", cast.district)
         self.entry.staff.add(self.entry_staff)
         cast.gate_staff_a, cast.gate_staff_b = self.staff_a, self.staff_b
         cast.gates = self

@@ -179,12 +179,30 @@ def _tracing_rows(cast):
     return case
 
 
+def _gate_rows(cast):
+    """A gate with a week's passage and a car, and a household pass with an exit and a return."""
+    from tests.checkpoint_cast import gates
+    from tests.test_passes_cast import passes
+
+    g = gates(cast)
+    person = g.person(name="过卡人")
+    car = {"client_id": "00000000-0000-4000-8000-0000000000f1", "plate": "甘AD12345"}
+    g.record(g.staff_a, g.scan(g.gate_a, person, vehicle=car), g.scan(g.gate_a, person, health_code="yellow"))
+    p = passes(cast)
+    now = timezone.now()
+    household_pass = p.household_pass(valid_from=now - datetime.timedelta(days=1), valid_until=now + datetime.timedelta(days=5))
+    p.scan(household_pass, p.mother, "exit", at=now - datetime.timedelta(minutes=30))
+    p.scan(household_pass, p.mother, "return", at=now - datetime.timedelta(minutes=10))
+    return g.gate_a, household_pass
+
+
 def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
     from tests.isolation_cast import Isolation
 
     _fill_the_grid(cast)
     Isolation(cast).site(rooms=4)  # isolation lists with rows to lay out
     case = _tracing_rows(cast)
+    gate, household_pass = _gate_rows(cast)
     log_in(cast.admin)  # sees every module
     for url in (
         "/areas/",
@@ -219,6 +237,17 @@ def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
         "/tracing/teams/",
         "/tracing/chains/",
         case.get_absolute_url(),
+        "/assistance/",
+        "/assistance/persons/",
+        "/checkpoints/",
+        "/checkpoints/passages/",
+        "/checkpoints/vehicles/",
+        "/checkpoints/shifts/",
+        "/checkpoints/stats/",
+        gate.get_absolute_url(),
+        "/passes/",
+        "/passes/uses/",
+        household_pass.get_absolute_url(),
         cast.household_a.get_absolute_url(),
     ):
         page.goto(url)
