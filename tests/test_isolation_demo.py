@@ -112,3 +112,19 @@ def test_the_demo_shows_release_home_tests_fees_and_waste(demo):
             break
     else:
         raise AssertionError(f"nobody sees {waiting} to receive")
+
+
+def test_the_demo_has_a_person_in_hospital_and_one_back_from_hospital(demo):
+    from epigrid.isolation import services
+
+    there = services.in_hospital(Stay.objects.all()).get()
+    assert there.measure.status == "hospitalized" and there.note and there.checked_out_at
+    back = Stay.objects.filter(from_hospital__isnull=False).select_related("from_hospital").first()
+    if back is not None:  # a district with a free single left
+        assert back.status in Stay.ACTIVE and back.measure_id == back.from_hospital.measure_id
+        assert back.from_hospital.status == "hospital"
+        assert back.checked_in_at > back.from_hospital.checked_out_at
+    staff = Client()
+    staff.force_login(User.objects.get(username="demo_isolation"))
+    page = staff.get(there.site.get_absolute_url()).content.decode()
+    assert 'data-testid="hospital-row"' in page and there.person.name in page

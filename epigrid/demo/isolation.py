@@ -11,6 +11,9 @@ purpose-built site, filed under the district, with rooms in every state.
   one allocated is still on the way (allocated, not checked in), a child's parent stays as a
   companion when the district has a child in isolation, and one room of each site is out of
   service.
+- Two persons went to hospital from the hotel 转院就医 (through `services.to_hospital`, their steps
+  hospitalized in control): one yesterday, back today in a free room (a new stay linked to the
+  hospital one), the other this morning, still there.
 
 Moves go through `isolation.services` (the rows are few: tens, not thousands, whatever the
 district's size), so the rooms' states and the stays' history are exactly what the pages make.
@@ -19,6 +22,7 @@ Deterministic for a seed on a given day: fixed orders, no randomness."""
 import datetime
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import Count
 from django.utils import timezone
 
@@ -38,6 +42,11 @@ WASTE_COLLECTORS = ("王建军", "李师傅")
 CHECK_IN_HOUR = 15  # the transfer bus arrives in the afternoon
 CHECK_OUT_HOUR = 10
 OUT_OF_SERVICE_NOTE = "空调维修"
+HOSPITAL_NOTES = (
+    "发热38.9℃伴咳嗽，转兰州大学第一医院发热门诊",
+    "腹痛待查，转甘肃省人民医院急诊",
+)
+BACK_NOTE = "出院：排除感染，返回隔离点继续集中隔离"
 MAX_PAST_STAYS = 12  # stays already over: enough for the history, few enough to keep rooms free
 
 
@@ -142,11 +151,55 @@ def build_isolation(district, users, today=None):
             note="转至方舱，腾出酒店房间",
             now=_at(today, 11),
         )
+    _hospital(commander, hotel, today)
     _todays_checks(commander, users.get("isolation_staff"), hotel, today)
     _payers(commander)
     _released_home(commander, users, today)
     _todays_tests(commander, users.get("isolation_staff"), hotel, today)
     _waste(commander, users.get("isolation_staff"), hotel, cabin, today)
+
+
+def _hospital(commander, hotel, today):
+    """Two of the hotel's persons (alone in their rooms, in since before yesterday) went to
+    hospital: the first yesterday and back today in a free single, the second this morning and
+    still there. Nobody else's plan changes; without such persons the demo has no hospital stay."""
+    alone = Stay.objects.filter(companion_of__isnull=False).values("companion_of")
+    candidates = list(
+        Stay.objects.filter(
+            site=hotel,
+            status=Stay.Status.CHECKED_IN,
+            companion_of__isnull=True,
+            measure__status=ControlMeasure.Status.ACTIVE,
+            checked_in_at__date__lt=today,
+        )
+        .exclude(pk__in=alone)
+        .select_related("room")
+        .order_by("checked_in_at", "pk")[:2]
+    )
+    if not candidates:
+        return
+    yesterday = _at(today - datetime.timedelta(days=1), 10)
+    # The one who is back went first, yesterday, so they arrived before that; with one person only,
+    # the demo shows the one in hospital now.
+    if len(candidates) == 1 or candidates[0].checked_in_at >= yesterday:
+        back, still = None, candidates[0]
+    else:
+        back, still = candidates
+    if back is not None:
+        gone = services.to_hospital(commander, back, HOSPITAL_NOTES[0], now=yesterday)
+        room = (
+            Room.objects.filter(status=Room.Status.FREE, beds=1, site__is_active=True)
+            .order_by(
+                # Back at the hotel when it has a free single, else at the cabin.
+                models.Case(models.When(site=hotel, then=0), default=1),
+                "floor",
+                "number",
+            )
+            .first()
+        )
+        if room is not None:
+            services.back_from_hospital(commander, gone, room, note=BACK_NOTE, now=_at(today, 10))
+    services.to_hospital(commander, still, HOSPITAL_NOTES[1], now=_at(today, 8))
 
 
 def _payers(commander):
@@ -173,6 +226,8 @@ def _released_home(commander, users, today):
             companion_of__isnull=True,
             measure__status=ControlMeasure.Status.ACTIVE,
             measure__key_person__measures__sequence__gt=1,
+            # The person back from hospital stays: the showcase of the return.
+            from_hospital__isnull=True,
         )
         .exclude(pk__in=Stay.objects.filter(companion_of__isnull=False).values("companion_of"))
         .select_related("measure__key_person__area")
@@ -202,12 +257,15 @@ def _released_home(commander, users, today):
             early_reason=EARLY_REASON if early else "",
         )
         if i == 1 and stay.home_step_id:
-            receiver = (
-                grid
-                if grid is not None and services.homecomings(grid).filter(pk=stay.pk).exists()
-                else commander
+            # Received by the first demo official whose area the person comes home to (a big
+            # district's person may live outside every demo account's area: then nobody has yet).
+            receivers = [users.get(role) for role in ("grid_worker", "community_officer", "street_officer")]
+            receiver = next(
+                (u for u in receivers if u is not None and services.homecomings(u).filter(pk=stay.pk).exists()),
+                None,
             )
-            services.receive_home(receiver, stay)
+            if receiver is not None:
+                services.receive_home(receiver, stay)
 
 
 def _todays_tests(commander, staff, hotel, today):

@@ -1,6 +1,6 @@
 """Isolation sites over the API: sites with their availability (and the total over the user's
 sites), rooms (clean/, out-of-service/, back-in-service/), stays with the moves (allocate/ on the
-list; check-in/, check-out/, transfer/ on a stay). Every move goes through isolation.services; a
+list; check-in/, check-out/, transfer/, to-hospital/, back-from-hospital/ on a stay). Every move goes through isolation.services; a
 refusal is a 400 with the service's message, outside the move's right a 403, outside the user's
 scope a 404."""
 
@@ -27,6 +27,7 @@ from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 from epigrid.isolation.serializers import (
     AllocateSerializer,
     AvailabilitySerializer,
+    BackFromHospitalSerializer,
     CheckOutSerializer,
     PayerSerializer,
     ReadingSerializer,
@@ -37,6 +38,7 @@ from epigrid.isolation.serializers import (
     StayMoveSerializer,
     StaySerializer,
     TestResultSerializer,
+    ToHospitalSerializer,
     TransferSerializer,
     WasteHandoverSerializer,
 )
@@ -196,6 +198,27 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
     def transfer(self, request, pk=None):
         """Move the person (and companions) to a free room; answers the new stay."""
         return self._answer(self._run(request, services.transfer, note=True, serializer=TransferSerializer))
+
+    @extend_schema(request=ToHospitalSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], url_path="to-hospital", object_action="change")
+    def to_hospital(self, request, pk=None):
+        """The person is taken to hospital (`note`: which hospital, why): the room is given up, the
+        centralized step goes hospitalized in control. Again: the same answer, nothing changed."""
+        stay = self.get_object()
+        data = ToHospitalSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            _call(services.to_hospital, request.user, stay, data.validated_data.get("note", ""))
+        )
+
+    @extend_schema(request=BackFromHospitalSerializer, responses={200: StaySerializer})
+    @action(detail=True, methods=["post"], url_path="back-from-hospital", object_action="change")
+    def back_from_hospital(self, request, pk=None):
+        """The person of this hospital stay is back: checked in to `room` (a new stay, answered),
+        the step runs again. The same return again answers the same stay."""
+        return self._answer(
+            self._run(request, services.back_from_hospital, note=True, serializer=BackFromHospitalSerializer)
+        )
 
     def _run(self, request, fn, note=False, serializer=StayMoveSerializer):
         stay = self.get_object()

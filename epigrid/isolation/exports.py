@@ -84,12 +84,23 @@ class AreaNames:
 
 def release_date(status, checked_out_at, planned_end):
     """解除隔离日期: the day the person left; while still in, the planned end of the centralized
-    step the stay carries out (none without a measure)."""
+    step the stay carries out (none without a measure). A person taken to hospital was not
+    released: no date (备注 says 转院就医; a return is a row of its own with its planned end)."""
+    if status == Stay.Status.HOSPITAL:
+        return ""
     if checked_out_at is not None and status not in Stay.ACTIVE:
         return timezone.localtime(checked_out_at).strftime("%Y-%m-%d")
     if status in Stay.ACTIVE and planned_end is not None:
         return planned_end.isoformat()
     return ""
+
+
+def ledger_note(status, checked_out_at, note):
+    """备注 as the offices write it; a stay ended by a hospital transfer says so, with the day."""
+    if status != Stay.Status.HOSPITAL:
+        return note
+    day = timezone.localtime(checked_out_at).strftime("%Y-%m-%d") if checked_out_at else ""
+    return "；".join(part for part in (f"{day} 转院就医".strip(), note) if part)
 
 
 @register_export
@@ -139,7 +150,7 @@ class IsolationStayExport(Export):
                 above.get(Level.COMMUNITY, ""),
                 household_address(building, unit, h_room),
                 release_date(status, checked_out, planned_end),
-                note,
+                ledger_note(status, checked_out, note),
             ]
 
 

@@ -80,6 +80,15 @@ class TransferForm(StyledFormMixin, forms.Form):
         self.fields["room"].queryset = rooms
 
 
+class BackFromHospitalForm(StyledFormMixin, forms.Form):
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), label=_("Room"))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, rooms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = rooms
+
+
 class WasteHandoverForm(StyledFormMixin, forms.Form):
     """A medical-waste handover as the staff records it on the phone; the time defaults to now."""
 

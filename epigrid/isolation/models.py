@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epigrid.control.models import FEVER_FROM
 from epigrid.core.changelog import ChangeLoggedModel
@@ -131,19 +132,23 @@ class Room(WorkflowModel, ChangeLoggedModel):
 
 class Stay(WorkflowModel, ChangeLoggedModel):
     """One person's stay in one room: allocated → checked in → checked out, or transferred to another
-    room (a new stay). A companion 陪护 of a minor, an elderly or a disabled person shares the room
-    and points at the stay they accompany."""
+    room (a new stay), or taken to hospital 转院就医 (the room is given up; the return is a new stay
+    pointing back at this one). A companion 陪护 of a minor, an elderly or a disabled person shares
+    the room and points at the stay they accompany."""
 
     class Status(models.TextChoices):
         ALLOCATED = "allocated", _("Allocated")
         CHECKED_IN = "checked_in", _("Checked in")
         TRANSFERRED = "transferred", _("Transferred")
         CHECKED_OUT = "checked_out", _("Checked out")
+        # A stay's own word (转院就医), not the ward's "in hospital" of other pages.
+        HOSPITAL = "hospital", pgettext_lazy("isolation stay status", "In hospital")
 
     TRANSITIONS = {
         # Checked out straight from allocated: the person never came (the allocation is cancelled).
         Status.ALLOCATED: {Status.CHECKED_IN, Status.CHECKED_OUT, Status.TRANSFERRED},
-        Status.CHECKED_IN: {Status.CHECKED_OUT, Status.TRANSFERRED},
+        # To hospital only from a room: a person on their way goes to hospital from home, not here.
+        Status.CHECKED_IN: {Status.CHECKED_OUT, Status.TRANSFERRED, Status.HOSPITAL},
     }
     ACTIVE = (Status.ALLOCATED, Status.CHECKED_IN)
 
@@ -195,6 +200,16 @@ class Stay(WorkflowModel, ChangeLoggedModel):
         blank=True,
         related_name="+",
         verbose_name=_("next step at home"),
+    )
+    # The hospital stay this one returned from (services.back_from_hospital): one return per stay
+    # taken to hospital, so a repeated "back" finds the first return instead of making a second.
+    from_hospital = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="return_stay",
+        verbose_name=_("back from hospital"),
     )
     home_received_at = models.DateTimeField(_("received at home"), null=True, blank=True)
     home_received_by = models.ForeignKey(

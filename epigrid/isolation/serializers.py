@@ -116,8 +116,9 @@ class StaySerializer(serializers.ModelSerializer):
             "fee",
             "home_step",
             "home_received_at",
+            "from_hospital",
         ]
-        read_only_fields = ["payer", "employer", "home_step", "home_received_at"]
+        read_only_fields = ["payer", "employer", "home_step", "home_received_at", "from_hospital"]
 
     def get_nights(self, obj) -> int:
         return services.nights(obj.checked_in_at, obj.checked_out_at)
@@ -166,6 +167,19 @@ class TestResultSerializer(serializers.Serializer):
 
 class TransferSerializer(StayMoveSerializer):
     room = ScopedPrimaryKeyRelatedField(queryset=Room.objects.all())
+
+
+class ToHospitalSerializer(serializers.Serializer):
+    # Not required here: the service's refusal ("say which hospital and why") is the answer.
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Which hospital, and why (required)."
+    )
+
+
+class BackFromHospitalSerializer(StayMoveSerializer):
+    room = ScopedPrimaryKeyRelatedField(
+        queryset=Room.objects.all(), help_text="A free room, at this site or another the caller allocates at."
+    )
 
 
 class ReadingSerializer(serializers.ModelSerializer):

@@ -257,6 +257,172 @@ def transfer(user, stay, room, note="", now=None):
     return new_stays[stay.pk]
 
 
+# Hospital and back (decision 0024, addendum: hospital)
+
+HOSPITALIZED = "hospitalized"
+
+
+def to_hospital(user, stay, note, now=None):
+    """A person checked in for a centralized step is taken to hospital 转院就医 (`note`: which
+    hospital, why). The stay ends as `hospital` with its leaving time: the bed is not held, as
+    others need rooms, and the emptied room goes to cleaning as at check-out. The step goes
+    hospitalized through control (a step control already marked is followed, not marked again);
+    the companions leave with the person. Idempotent: a stay already in hospital is answered as
+    it is."""
+    _require(user, Stay, MOVE_STAY, stay, _("You may not change stays of this site."))
+    note = (note or "").strip()
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Room before stay, as check-out locks them, so the two cannot deadlock.
+        room = Room.objects.select_for_update().get(pk=stay.room_id)
+        stay = _locked_stay(stay)
+        if stay.status == Stay.Status.HOSPITAL:
+            return stay
+        if stay.status != Stay.Status.CHECKED_IN:
+            raise ValidationError(
+                _("Only a person checked in at the site can be taken to hospital from it."), code="status"
+            )
+        if stay.measure_id is None:
+            raise ValidationError(
+                _("%(name)s has no centralized isolation measure here: check them out instead.")
+                % {"name": stay.person.name},
+                code="measure",
+            )
+        if not note:
+            raise ValidationError(_("Say which hospital and why."), code="note")
+        measure = ControlMeasure.objects.select_for_update().get(pk=stay.measure_id)
+        if measure.status == ControlMeasure.Status.ACTIVE:
+            control_services.to_hospital(measure, note)
+        elif measure.status == ControlMeasure.Status.PLANNED:
+            # Control moves a step to hospital only once it runs (planned → hospitalized is no
+            # transition of its); the daily start makes it run on its first day.
+            raise ValidationError(
+                _("%(name)s's centralized isolation starts on %(start)s; until then, check them out.")
+                % {"name": stay.person.name, "start": measure.start},
+                code="measure",
+            )
+        elif measure.status != HOSPITALIZED:
+            raise ValidationError(
+                _("%(name)s's centralized isolation is over (%(status)s): check them out instead.")
+                % {"name": stay.person.name, "status": measure.get_status_display()},
+                code="measure",
+            )
+        stay.note = note[:200]
+        stay.transition(Stay.Status.HOSPITAL, note=note, checked_out_at=now)
+        # A companion without a measure of their own was here for the person, and leaves; one under
+        # their own centralized step stays in the room for it.
+        for companion in Stay.objects.select_for_update().filter(
+            companion_of=stay, status__in=Stay.ACTIVE, measure__isnull=True
+        ):
+            companion.transition(
+                Stay.Status.CHECKED_OUT,
+                note=_("The person accompanied was taken to hospital"),
+                checked_out_at=now,
+            )
+        _release_room(room, lived_in=True)
+    return stay
+
+
+def in_hospital(stays):
+    """Of `stays`, those taken to hospital whose person is still there: not back at a site, and
+    their centralized step still hospitalized (ended meanwhile by control: nobody to take back)."""
+    return stays.filter(status=Stay.Status.HOSPITAL, return_stay__isnull=True, measure__status=HOSPITALIZED)
+
+
+def _hospital_stay(person_or_stay):
+    if isinstance(person_or_stay, Stay):
+        return person_or_stay
+    stay = (
+        Stay.objects.filter(person=person_or_stay, status=Stay.Status.HOSPITAL)
+        .order_by("-checked_out_at", "-pk")
+        .first()
+    )
+    if stay is None:
+        raise ValidationError(
+            _("%(name)s was not taken to hospital from an isolation site.") % {"name": person_or_stay.name},
+            code="status",
+        )
+    return stay
+
+
+def back_from_hospital(user, person_or_stay, room, note="", now=None):
+    """The person comes back from hospital to a site: a new stay in `room`, checked in at once, on
+    the same centralized step, which runs again (control's `back_from_hospital`). The room follows
+    allocate's rules under its row lock (one person a room; cleaning, out of service and inactive
+    sites refused). A step ended meanwhile (released, completed, cancelled) is refused: the person
+    has no isolation to come back to. Idempotent: the same return again answers the stay it made;
+    companions are allocated again on the site page, if still needed."""
+    hospital = _hospital_stay(person_or_stay)
+    _require(user, Stay, MOVE_STAY, hospital, _("You may not change stays of this site."))
+    _require(user, Room, ALLOCATE, room, _("You may not allocate rooms of this site."))
+    note = (note or "").strip()
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            room = Room.objects.select_for_update().select_related("site").get(pk=room.pk)
+            # The hospital stay's lock serialises two returns of the same person: the second sees
+            # the first's stay below.
+            hospital = _locked_stay(hospital)
+            back = Stay.objects.filter(from_hospital=hospital).select_related("room", "person").first()
+            if back is not None:
+                if back.room_id == room.pk:
+                    return back
+                raise ValidationError(
+                    _("%(name)s is back from hospital already, in room %(room)s.")
+                    % {"name": hospital.person.name, "room": back.room.number},
+                    code="back",
+                )
+            if hospital.status != Stay.Status.HOSPITAL:
+                raise ValidationError(
+                    _("%(name)s was not taken to hospital from this stay.") % {"name": hospital.person.name},
+                    code="status",
+                )
+            measure = (
+                ControlMeasure.objects.select_for_update().filter(pk=hospital.measure_id).first()
+                if hospital.measure_id
+                else None
+            )
+            if measure is None or measure.status != HOSPITALIZED:
+                raise ValidationError(
+                    _(
+                        "%(name)s's centralized isolation is no longer in hospital (%(status)s): there is nothing to come back to."
+                    )
+                    % {
+                        "name": hospital.person.name,
+                        "status": measure.get_status_display() if measure else "—",
+                    },
+                    code="measure",
+                )
+            in_room = list(Stay.objects.filter(room=room, status__in=Stay.ACTIVE))
+            _check_room(room, hospital.person, in_room, None)
+            control_services.back_from_hospital(measure, note)
+            stay = Stay.objects.create(
+                person=hospital.person,
+                measure=measure,
+                site=room.site,
+                room=room,
+                from_hospital=hospital,
+                allocated_at=now,
+                allocated_by=user,
+                note=note[:200],
+                # Whoever paid before pays on: the return continues the same isolation.
+                payer=hospital.payer,
+                employer=hospital.employer,
+            )
+            if room.status == Room.Status.FREE:
+                room.transition(
+                    Room.Status.OCCUPIED,
+                    note=_("Allocated to %(name)s") % {"name": hospital.person.name},
+                )
+            stay.transition(Stay.Status.CHECKED_IN, note=_("Back from hospital"), checked_in_at=now)
+    except IntegrityError:
+        # The person got a room elsewhere meanwhile (another officer's allocation).
+        raise ValidationError(
+            _("%(name)s already has a room.") % {"name": hospital.person.name}, code="person"
+        ) from None
+    return stay
+
+
 def mark_clean(user, room, now=None):
     """Cleaned and disinfected 终末消毒: the room is free again."""
     _require(user, Room, CHANGE_ROOM, room, _("You may not change rooms of this site."))

@@ -1,5 +1,6 @@
 """Isolation pages (/isolation/): sites with their availability, a site's rooms by floor and its
-current stays with the moves (allocate, check in, check out, transfer, clean), rooms, stays.
+current stays with the moves (allocate, check in, check out, transfer, to hospital and back,
+clean), rooms, stays.
 
 Every write goes through isolation.services; a refusal comes back as a message on the page. Reads
 go through `restrict`: out of scope → 404, in scope without the move's right → 403."""
@@ -25,12 +26,19 @@ from epigrid.control.models import TestRecord
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 from epigrid.isolation import services
 from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
-from epigrid.isolation.forms import AllocateForm, RoomForm, SiteForm, TransferForm, WasteHandoverForm
+from epigrid.isolation.forms import (
+    AllocateForm,
+    BackFromHospitalForm,
+    RoomForm,
+    SiteForm,
+    TransferForm,
+    WasteHandoverForm,
+)
 from epigrid.isolation.models import Reading, Room, Site, Stay, WasteHandover
 from epigrid.isolation.tables import RoomTable, SiteTable, StayTable, room_badge
 from epigrid.people.models import Person
 
-STAY_MOVES = ("check-in", "check-out", "transfer")
+STAY_MOVES = ("check-in", "check-out", "transfer", "to-hospital", "back-from-hospital")
 
 
 def _error(request, exc):
@@ -56,6 +64,14 @@ def _free_rooms(user, site=None):
     if site is not None:
         rooms = rooms.filter(site=site)
     return rooms.select_related("site").order_by("site__name", "floor", "number")
+
+
+def _back_form(user, data=None):
+    """The room a person comes back from hospital to: any free room the user allocates, as for a
+    transfer (the site they left may be full by now)."""
+    form = BackFromHospitalForm(data, rooms=_free_rooms(user))
+    form.fields["room"].label_from_instance = lambda r: f"{r.site.name} {r.number}（{r.floor}F）"
+    return form
 
 
 def _allocate_form(request, site, data=None):
@@ -125,6 +141,12 @@ class SiteDetailView(ObjectDetailView):
             stay.fever = stay.pk in fevers
             stay.test_due = stay.pk in tests
             stay.test = tests.get(stay.pk)
+        # Persons taken to hospital from this site and not back yet: the site takes them back.
+        hospital = list(
+            services.in_hospital(Stay.objects.restrict(user, "view").filter(site=site))
+            .select_related("person", "room")
+            .order_by("-checked_out_at", "-pk")
+        )
         rooms = list(site.rooms.order_by("floor", "number"))
         for room in rooms:
             room.current = by_room.get(room.pk, [])
@@ -136,6 +158,7 @@ class SiteDetailView(ObjectDetailView):
                 "floors": [(floor, list(rs)) for floor, rs in groupby(rooms, key=lambda r: r.floor)],
                 "room_counts": _room_counts(rooms),
                 "stays": stays,
+                "in_hospital": hospital,
                 "staff": list(site.staff.order_by("username")),
                 # The stay's and room's rights, asked of the site: its scope and binding are theirs.
                 "can_allocate": site.is_active and _holds(user, Site, site, services.ALLOCATE),
@@ -149,6 +172,8 @@ class SiteDetailView(ObjectDetailView):
         )
         if ctx["can_allocate"]:
             ctx["allocate_form"] = _allocate_form(self.request, site)
+        if hospital and ctx["can_move"]:
+            ctx["back_form"] = _back_form(user)
         return ctx
 
 
@@ -292,7 +317,15 @@ class StayDetailView(ObjectDetailView):
             super()
             .get_queryset()
             .select_related(
-                "person", "site", "room", "companion_of__person", "measure", "home_step", "home_received_by"
+                "person",
+                "site",
+                "room",
+                "companion_of__person",
+                "measure",
+                "home_step",
+                "home_received_by",
+                "from_hospital__site",
+                "from_hospital__room",
             )
         )
 
@@ -315,6 +348,17 @@ class StayDetailView(ObjectDetailView):
             and stay.measure.planned_end is not None
             and timezone.localdate() < stay.measure.planned_end
         )
+        ctx["may_hospital"] = (
+            stay.status == Stay.Status.CHECKED_IN and stay.measure_id is not None and may_move
+        )
+        # Still in hospital (not back, the step not ended meanwhile): the return is offered here.
+        ctx["back_form"] = (
+            _back_form(user)
+            if services.in_hospital(Stay.objects.filter(pk=stay.pk)).exists()
+            and _holds(user, Stay, stay, services.MOVE_STAY)
+            else None
+        )
+        ctx["return_stay"] = Stay.objects.filter(from_hospital=stay).select_related("room", "site").first()
         if may_move:
             rooms = _free_rooms(user).exclude(pk=stay.room_id)
             form = TransferForm(rooms=rooms)
@@ -342,6 +386,13 @@ def stay_move(request, pk, move):
                     _("%(name)s goes home to %(measure)s; the community is told to receive them.")
                     % {"name": stay.person.name, "measure": stay.home_step.get_kind_display()},
                 )
+        elif move == "to-hospital":
+            stay = services.to_hospital(request.user, stay, note)
+        elif move == "back-from-hospital":
+            form = _back_form(request.user, request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Choose a free room to come back to."))
+            stay = services.back_from_hospital(request.user, stay, form.cleaned_data["room"], note=note)
         else:
             form = TransferForm(request.POST, rooms=_free_rooms(request.user))
             if not form.is_valid():
