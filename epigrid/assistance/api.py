@@ -3,12 +3,9 @@ rows) and their persons with the answers (found/, not-here/, assign/). Every wri
 assistance.services: a refusal is a 400 with the service's message, outside the right a 403,
 outside the user's scope a 404. The same answer again answers 200 and changes nothing."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from epigrid.assistance import services
@@ -22,17 +19,7 @@ from epigrid.assistance.serializers import (
     NotHereSerializer,
     PersonRowSerializer,
 )
-from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
-
-
-def _call(fn, *args, **kwargs):
-    """A service call with its refusals as API errors: rules broken → 400, no right → 403."""
-    try:
-        return fn(*args, **kwargs)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or None) from None
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, call_service
 
 
 class AssistRequestViewSet(ScopedModelViewSet):
@@ -58,7 +45,7 @@ class AssistRequestViewSet(ScopedModelViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         persons = values.pop("persons", [])
-        created = _call(services.receive, request.user, persons=persons, **values)
+        created = call_service(services.receive, request.user, persons=persons, **values)
         return self._answer(created, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -69,7 +56,7 @@ class AssistRequestViewSet(ScopedModelViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("persons", None)
-        _call(services.update_request, request.user, obj, **values)
+        call_service(services.update_request, request.user, obj, **values)
         return self._answer(obj)
 
     @extend_schema(request=PersonRowSerializer(many=True), responses={200: AssistPersonSerializer(many=True)})
@@ -79,7 +66,7 @@ class AssistRequestViewSet(ScopedModelViewSet):
         obj = self.get_object()
         rows = PersonRowSerializer(data=request.data, many=True)
         rows.is_valid(raise_exception=True)
-        created, unchanged = _call(services.add_persons, request.user, obj, rows.validated_data)
+        created, unchanged = call_service(services.add_persons, request.user, obj, rows.validated_data)
         return Response(
             AssistPersonSerializer(created + unchanged, many=True).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -107,7 +94,7 @@ class AssistPersonViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         return self._answer(
-            _call(services.answer_found, request.user, row, area=values["area"], note=values["note"])
+            call_service(services.answer_found, request.user, row, area=values["area"], note=values["note"])
         )
 
     @extend_schema(request=NotHereSerializer, responses={200: AssistPersonSerializer})
@@ -119,7 +106,7 @@ class AssistPersonViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         return self._answer(
-            _call(services.answer_not_here, request.user, row, values["status"], values["note"])
+            call_service(services.answer_not_here, request.user, row, values["status"], values["note"])
         )
 
     @extend_schema(request=AssignSerializer, responses={200: AssistPersonSerializer})
@@ -129,4 +116,4 @@ class AssistPersonViewSet(ScopedReadOnlyModelViewSet):
         row = self.get_object()
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(_call(services.assign, request.user, row, data.validated_data["area"]))
+        return self._answer(call_service(services.assign, request.user, row, data.validated_data["area"]))

@@ -5,12 +5,9 @@ checkpoint and day, and `receive/` on a passage handed to a community. Persons b
 
 import datetime
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -34,16 +31,7 @@ from epigrid.checkpoints.serializers import (
     StatsRowSerializer,
     VehicleCheckSerializer,
 )
-from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
-
-
-def _call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or None) from None
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, call_service
 
 
 class CheckpointViewSet(ScopedModelViewSet):
@@ -64,7 +52,7 @@ class CheckpointViewSet(ScopedModelViewSet):
         query = AssessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        person = _call(services.find_person, request.user, data["q"], checkpoint)
+        person = call_service(services.find_person, request.user, data["q"], checkpoint)
         found = services.assess(
             person,
             checkpoint,
@@ -110,7 +98,7 @@ class PassageViewSet(ScopedReadOnlyModelViewSet):
         duplicate and changes nothing."""
         body = PassageBatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response(_call(services.record, request.user, body.validated_data["scans"]))
+        return Response(call_service(services.record, request.user, body.validated_data["scans"]))
 
     @extend_schema(request=None, responses={200: PassageSerializer})
     @action(detail=False, methods=["post"], url_path=r"(?P<passage_id>\d+)/receive", object_action="view")
@@ -121,7 +109,7 @@ class PassageViewSet(ScopedReadOnlyModelViewSet):
         )
         if passage is None or not services.may_receive(request.user, passage):
             raise NotFound()
-        passage = _call(services.receive, request.user, passage)
+        passage = call_service(services.receive, request.user, passage)
         return Response(PassageSerializer(passage).data)
 
     @extend_schema(responses={200: StatsRowSerializer(many=True)})

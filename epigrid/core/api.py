@@ -135,3 +135,18 @@ class ModelCleanMixin:
                 errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
             raise serializers.ValidationError(errors) from None
         return {**attrs, **{name: getattr(candidate, name) for name in plain}}
+
+
+def call_service(fn, *args, **kwargs):
+    """A service call with its refusals as API errors: rules broken → 400 with the service's
+    message, no right → 403. The viewsets' actions call their app's services through it."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from rest_framework.exceptions import PermissionDenied
+
+    try:
+        return fn(*args, **kwargs)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from None
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None

@@ -4,17 +4,14 @@ list; check-in/, check-out/, transfer/, to-hospital/, back-from-hospital/ on a s
 refusal is a 400 with the service's message, outside the move's right a 403, outside the user's
 scope a 404."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from epigrid.control.models import KeyPerson
-from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, call_service
 from epigrid.isolation import services
 from epigrid.isolation.filtersets import (
     ReadingFilterSet,
@@ -42,16 +39,6 @@ from epigrid.isolation.serializers import (
     TransferSerializer,
     WasteHandoverSerializer,
 )
-
-
-def _call(fn, *args, **kwargs):
-    """A service call with its refusals as API errors: rules broken → 400, no right → 403."""
-    try:
-        return fn(*args, **kwargs)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or None) from None
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
 class SiteViewSet(ScopedModelViewSet):
@@ -87,7 +74,7 @@ class RoomViewSet(ScopedModelViewSet):
         room = self.get_object()
         data = RoomMoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _call(fn, request.user, room, *args, **kwargs)
+        call_service(fn, request.user, room, *args, **kwargs)
         room.refresh_from_db()
         return Response(RoomSerializer(room).data)
 
@@ -135,7 +122,7 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
             entry = KeyPerson.objects.restrict(request.user, "view").filter(pk=values["key_person"]).first()
             if entry is None:
                 raise serializers.ValidationError({"key_person": [_("No such key-person entry.")]})
-        stay = _call(
+        stay = call_service(
             services.allocate,
             request.user,
             values["person"],
@@ -162,7 +149,7 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         data = CheckOutSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        stay = _call(
+        stay = call_service(
             services.check_out,
             request.user,
             stay,
@@ -180,7 +167,7 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         return self._answer(
-            _call(services.set_payer, request.user, stay, values["payer"], values.get("employer", ""))
+            call_service(services.set_payer, request.user, stay, values["payer"], values.get("employer", ""))
         )
 
     @extend_schema(request=TestResultSerializer, responses={200: StaySerializer})
@@ -190,7 +177,7 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         stay = self.get_object()
         data = TestResultSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _call(services.record_test, request.user, stay, data.validated_data["result"])
+        call_service(services.record_test, request.user, stay, data.validated_data["result"])
         return self._answer(stay)
 
     @extend_schema(request=TransferSerializer, responses={200: StaySerializer})
@@ -208,7 +195,7 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         data = ToHospitalSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
-            _call(services.to_hospital, request.user, stay, data.validated_data.get("note", ""))
+            call_service(services.to_hospital, request.user, stay, data.validated_data.get("note", ""))
         )
 
     @extend_schema(request=BackFromHospitalSerializer, responses={200: StaySerializer})
@@ -226,7 +213,7 @@ class StayViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         args = (data.validated_data["room"],) if "room" in data.validated_data else ()
         kwargs = {"note": data.validated_data.get("note", "")} if note else {}
-        return _call(fn, request.user, stay, *args, **kwargs)
+        return call_service(fn, request.user, stay, *args, **kwargs)
 
 
 class ReadingViewSet(ScopedReadOnlyModelViewSet):
@@ -245,7 +232,7 @@ class ReadingViewSet(ScopedReadOnlyModelViewSet):
         data = RecordReadingSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        reading, created = _call(
+        reading, created = call_service(
             services.record_reading,
             request.user,
             values["stay"],
@@ -274,12 +261,12 @@ class WasteHandoverViewSet(ScopedReadOnlyModelViewSet):
         data = WasteHandoverSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        handover = _call(services.record_waste, request.user, values.pop("site"), **values)
+        handover = call_service(services.record_waste, request.user, values.pop("site"), **values)
         return Response(WasteHandoverSerializer(handover).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: WasteHandoverSerializer})
     @action(detail=True, methods=["post"], object_action="change")
     def sign(self, request, pk=None):
         """The collector signs as the bags leave the site."""
-        handover = _call(services.collector_signs, request.user, self.get_object())
+        handover = call_service(services.collector_signs, request.user, self.get_object())
         return Response(WasteHandoverSerializer(handover).data)

@@ -3,15 +3,12 @@
 rule is a 400 with the service's message, no right a 403, outside the user's scope a 404. A refused
 scan is an answer, not an error: 201 with allowed false and the reason (it is recorded)."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from epigrid.core.api import ScopedReadOnlyModelViewSet
+from epigrid.core.api import ScopedReadOnlyModelViewSet, call_service
 from epigrid.passes import services
 from epigrid.passes.filtersets import HouseholdPassFilterSet, PassUseFilterSet
 from epigrid.passes.models import HouseholdPass, PassUse
@@ -25,15 +22,6 @@ from epigrid.passes.serializers import (
     ZoneIssuedSerializer,
     ZoneIssueSerializer,
 )
-
-
-def _call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or None) from None
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
 class HouseholdPassViewSet(ScopedReadOnlyModelViewSet):
@@ -52,7 +40,7 @@ class HouseholdPassViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         household, kind = values.pop("household"), values.pop("kind")
-        household_pass = _call(services.issue, request.user, household, kind, **values)
+        household_pass = call_service(services.issue, request.user, household, kind, **values)
         return Response(HouseholdPassSerializer(household_pass).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ZoneIssueSerializer, responses={200: ZoneIssuedSerializer})
@@ -62,7 +50,7 @@ class HouseholdPassViewSet(ScopedReadOnlyModelViewSet):
         data = ZoneIssueSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        created, kept = _call(
+        created, kept = call_service(
             services.issue_for_zone,
             request.user,
             values["zone"],
@@ -79,7 +67,7 @@ class HouseholdPassViewSet(ScopedReadOnlyModelViewSet):
         household_pass = self.get_object()
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _call(services.revoke, request.user, household_pass, data.validated_data["reason"])
+        call_service(services.revoke, request.user, household_pass, data.validated_data["reason"])
         return Response(HouseholdPassSerializer(household_pass).data)
 
 
@@ -91,7 +79,9 @@ class PassUseViewSet(ScopedReadOnlyModelViewSet):
     filterset_class = PassUseFilterSet
     select_related = ("person", "checkpoint")
 
-    @extend_schema(request=PassScanSerializer, responses={201: ScanOutcomeSerializer, 200: ScanOutcomeSerializer})
+    @extend_schema(
+        request=PassScanSerializer, responses={201: ScanOutcomeSerializer, 200: ScanOutcomeSerializer}
+    )
     @action(detail=False, methods=["post"], object_action="add")
     def scan(self, request):
         """Record a scan: 201 with the outcome when recorded (refusals too), 200 when the same
@@ -99,7 +89,7 @@ class PassUseViewSet(ScopedReadOnlyModelViewSet):
         data = PassScanSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        outcome = _call(
+        outcome = call_service(
             services.scan,
             request.user,
             values["code"],

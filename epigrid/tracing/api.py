@@ -3,15 +3,13 @@ on a case; graph/ on the list), contacts (confirm/, dismiss/). Every move goes t
 tracing.services; a refusal is a 400 with the service's message, outside the right a 403, outside
 the user's scope a 404. Persons appear by id and name: never an ID number or a phone."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, call_service
 from epigrid.tracing import chains, services
 from epigrid.tracing.filtersets import CaseFilterSet, ClusterFilterSet, ContactFilterSet, TeamFilterSet
 from epigrid.tracing.models import Case, Cluster, Contact, Team
@@ -27,15 +25,6 @@ from epigrid.tracing.serializers import (
     StopSerializer,
     TeamSerializer,
 )
-
-
-def _call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc) or None) from None
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
 class TeamViewSet(ScopedModelViewSet):
@@ -75,7 +64,7 @@ class CaseViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         person = fields.pop("person")
-        case, created = _call(services.open_case, request.user, person, **fields)
+        case, created = call_service(services.open_case, request.user, person, **fields)
         return self._answer(case, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=MarkSerializer, responses={200: CaseSerializer})
@@ -85,7 +74,7 @@ class CaseViewSet(ScopedReadOnlyModelViewSet):
         case = self.get_object()
         data = MarkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(_call(services.mark, request.user, case, data.validated_data["step"]))
+        return self._answer(call_service(services.mark, request.user, case, data.validated_data["step"]))
 
     @extend_schema(request=StopSerializer, responses={200: StopSerializer(many=True), 201: StopSerializer})
     @action(detail=True, methods=["get", "post"], object_action="view")
@@ -98,7 +87,7 @@ class CaseViewSet(ScopedReadOnlyModelViewSet):
             raise PermissionDenied()
         data = StopSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        stop = _call(services.add_stop, request.user, case, **data.validated_data)
+        stop = call_service(services.add_stop, request.user, case, **data.validated_data)
         return Response(StopSerializer(stop).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -117,7 +106,7 @@ class CaseViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         person = fields.pop("person")
-        contact, created = _call(services.add_contact, request.user, case, person, **fields)
+        contact, created = call_service(services.add_contact, request.user, case, person, **fields)
         return Response(
             ContactSerializer(contact).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -142,7 +131,7 @@ class ContactViewSet(ScopedReadOnlyModelViewSet):
         contact = self.get_object()
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _call(fn, request.user, contact, data.validated_data["note"])
+        call_service(fn, request.user, contact, data.validated_data["note"])
         contact = Contact.objects.select_related("person").get(pk=contact.pk)
         return Response(ContactSerializer(contact).data)
 
