@@ -8,6 +8,7 @@ case. The layout is computed on the server (rings around each chain's first case
 side): a force layout of 20,000 nodes would keep a phone busy for seconds."""
 
 import datetime
+import gc
 import math
 from collections import defaultdict
 from math import cos, sin
@@ -25,6 +26,18 @@ def build(cases, contacts):
     """The graph of `cases` and `contacts` (querysets, already scoped) as compact lists:
     nodes [[person id, name, category, x, y, case id or 0]], links [[source, target]], with the
     counts and the timeline."""
+    # Tens of thousands of small lists and tuples, none of them cyclic: the cycle collector would
+    # walk them several times over for nothing (half the build's time at 20,000 contacts).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(cases, contacts)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(cases, contacts):
     case_rows = list(
         cases.order_by("positive_at", "pk").values_list(
             "pk", "person_id", "person__name", "source_contact_id", "onset_date", "sampled_on"
