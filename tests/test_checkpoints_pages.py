@@ -289,3 +289,11 @@ def test_the_statistics_count_household_pass_scans_at_the_gate(cast):
     [row] = [r for r in page.context["rows"] if r["name"] == p.gate.name]
     assert (row["pass_exits"], row["pass_returns"], row["pass_refused"], row["persons"]) == (1, 1, 1, 0)
     assert page.context["totals"]["pass_refused"] == 1
+
+
+def test_checkpoint_staff_start_at_their_gate(cast, g):
+    response = cast.client_for(g.staff_b).get("/")
+    assert response.status_code == 302
+    assert cast.client_for(g.staff_b).get(response["Location"])["Location"] == reverse("checkpoints:gate", args=[g.gate_b.pk])
+    g.gate_a.staff.add(g.staff_b)  # two posts: they pick
+    assert cast.client_for(g.staff_b).get(reverse("checkpoints:my_gate"))["Location"] == reverse("checkpoints:checkpoint_list")

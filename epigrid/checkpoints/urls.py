@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.CheckpointDetailView.as_view(), name="checkpoint_detail"),
     path("<int:pk>/edit/", views.CheckpointEditView.as_view(), name="checkpoint_edit"),
     path("<int:pk>/gate/", views.gate, name="gate"),
+    path("my-gate/", views.my_gate, name="my_gate"),
     path("passages/", views.PassageListView.as_view(), name="passage_list"),
     path("passages/<int:pk>/", views.PassageDetailView.as_view(), name="passage_detail"),
     path("passages/<int:pk>/receive/", views.receive, name="receive"),

@@ -88,6 +88,15 @@ class CheckpointEditView(ObjectEditView):
     form_class = CheckpointForm
 
 
+@login_required
+def my_gate(request):
+    """Where checkpoint staff start: the gate page of their one post, else the list to pick from."""
+    posts = list(Checkpoint.objects.filter(staff=request.user, is_active=True).values_list("pk", flat=True)[:2])
+    if len(posts) == 1 and services.postable_checkpoints(request.user, posts):
+        return redirect("checkpoints:gate", pk=posts[0])
+    return redirect("checkpoints:checkpoint_list")
+
+
 # The camera reads codes with ZXing compiled to WebAssembly (the barcode-detector polyfill): the
 # gate page alone allows it, as transport's scan pages do.
 camera = csp_update({"script-src": [WASM_UNSAFE_EVAL]})

@@ -6,6 +6,8 @@ from django.shortcuts import redirect
 # community, street or district on the roll-up of their areas (later: the dashboard).
 LANDINGS = (
     ("control.view_controlmeasure", "control:today"),
+    # Checkpoint staff start at their gate (or pick among their posts).
+    ("checkpoints.add_passage", "checkpoints:my_gate"),
     ("people.view_person", "people:person_list"),
     # A sampler works at a desk: they start by picking it.
     ("testing.add_sample", "testing:desk_home"),
