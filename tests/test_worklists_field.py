@@ -308,7 +308,7 @@ def test_it_shows_checkpoint_staff_only_the_register_button_and_samplers_no_pers
         ("grid_worker", TODAY_URL),
         ("community_officer", TODAY_URL),
         ("commander", TODAY_URL),
-        ("checkpoint", "/people/"),
+        ("checkpoint", "/checkpoints/my-gate/"),  # their gate, or the list of their posts
         ("lab", "/transport/receive/"),  # a lab's staff receive boxes
     ],
 )
