@@ -40,7 +40,7 @@ from epigrid.antigen.tables import (
     KitDistributionTable,
 )
 from epigrid.areas.models import Area, Building, Household, Level
-from epigrid.core.scoping import ScopeViolation, may
+from epigrid.core.scoping import ScopeViolation, may, within
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.people.models import Person
 
@@ -72,10 +72,6 @@ def _safe_next(request, default):
     return default
 
 
-def _inside(path, paths):
-    return paths is None or any(path.startswith(p) for p in paths)
-
-
 def round_for(user, pk, perm=REPORT_PERM):
     if not user.has_scoped_perm(perm):
         raise PermissionDenied
@@ -92,13 +88,13 @@ def resolve_node(user, rnd, code=None, perm=REPORT_PERM):
     covered = list(rnd.areas.all())
     if code:
         node = Area.objects.filter(code=code).first()
-        if node is None or not _inside(node.path, paths):
+        if node is None or not within(node.path, paths):
             raise Http404
         if not any(node.path.startswith(a.path) or a.path.startswith(node.path) for a in covered):
             raise Http404
         return node
     default = covered[0] if len(covered) == 1 else rnd.area
-    if _inside(default.path, paths):
+    if within(default.path, paths):
         return default
     for area in Area.objects.filter(path__in=paths or []).order_by("path"):
         if any(area.path.startswith(a.path) for a in covered):
@@ -120,7 +116,7 @@ def breadcrumb(user, rnd, node, perm=REPORT_PERM):
     return [
         area
         for area in [*node.ancestors(), node]
-        if _inside(area.path, paths)
+        if within(area.path, paths)
         and any(area.path.startswith(p) or p.startswith(area.path) for p in covered)
     ]
 
@@ -273,7 +269,7 @@ class HandOutView(LoginRequiredMixin, View):
                 for g in Area.objects.filter(path__startswith=node.path, level=Level.GRID)
                 .select_related("parent")
                 .order_by("path")
-                if _inside(g.path, paths) and rnd.covers(g.path)
+                if within(g.path, paths) and rnd.covers(g.path)
             ]
             ctx["grids"] = grids[:500]
         elif building is None:

@@ -28,7 +28,7 @@ from epigrid.assistance.models import AssistPerson, AssistRequest
 from epigrid.control import plans
 from epigrid.control import services as control_services
 from epigrid.core import identity
-from epigrid.core.scoping import check_in_scope
+from epigrid.core.scoping import check_in_scope, may_at
 from epigrid.people import services as people_services
 from epigrid.people.models import DocumentType, Person, ResidenceType
 
@@ -46,13 +46,6 @@ DUE_SOON_HOURS = 6
 def _require(user, model, perm, obj, message):
     if user is not None and not model.objects.restrict(user, perm=perm).filter(pk=obj.pk).exists():
         raise PermissionDenied(message)
-
-
-def _may_at(user, perm, area):
-    if user is None:
-        return True
-    paths = user.scope_paths(perm)
-    return paths is None or any(area.path.startswith(p) for p in paths)
 
 
 # -- one row's values ---------------------------------------------------------------------------
@@ -107,7 +100,7 @@ def registered_area(row_values, request):
 def receive(user, *, requester, reference, received_at, in_province, area, contact="", notes="", persons=()):
     """File a request under `area` with its rows; returns the request. The same requester and
     reference again is refused (one letter, one request)."""
-    if user is not None and not _may_at(user, RECEIVE, area):
+    if user is not None and not may_at(user, RECEIVE, area):
         raise PermissionDenied(_("You may not receive assistance requests for this area."))
     requester, reference = requester.strip(), reference.strip()
     if not requester or not reference:
@@ -215,7 +208,7 @@ def _assign(user, row, area):
         raise ValidationError(
             _("%(area)s is outside the receiving area of this request.") % {"area": area.name}, code="area"
         )
-    if not _may_at(user, ANSWER, area):
+    if not may_at(user, ANSWER, area):
         raise PermissionDenied(_("You may not assign rows to %(area)s.") % {"area": area.name})
     if area.pk != row.area_id:
         row.area = area
@@ -281,7 +274,7 @@ def _find_or_register(user, row):
     person = people_services.find_by_document(row.doc_type, row.doc_number)
     if person is not None:
         return person
-    if not _may_at(user, REGISTER_PERSON, row.area):
+    if not may_at(user, REGISTER_PERSON, row.area):
         raise PermissionDenied(
             _("%(name)s is not in the registry; ask the community or grid to register the person.")
             % {"name": row.name}

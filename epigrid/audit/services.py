@@ -88,10 +88,6 @@ def log_lookup(model, user, term, refused=False):
     )
 
 
-def count_lookups(user, since):
-    return ObjectChange.objects.filter(user=user, action=Action.LOOKUP, time__gte=since).count()
-
-
 def count_lookups_since(user, recent, since):
     """(lookups since `recent`, lookups since `since`) in one query (`recent` after `since`)."""
     from django.db.models import Count, Q

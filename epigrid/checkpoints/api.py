@@ -52,7 +52,7 @@ class CheckpointViewSet(ScopedModelViewSet):
         query = AssessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        person = call_service(services.find_person, request.user, data["q"], checkpoint)
+        person = call_service(services.find_person, request.user, data["q"])
         found = services.assess(
             person,
             checkpoint,

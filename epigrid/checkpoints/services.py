@@ -28,6 +28,7 @@ from epigrid.control.models import FEVER_FROM, ControlMeasure, KeyPerson, Measur
 from epigrid.control.panels import zones_covering
 from epigrid.core import identity
 from epigrid.core.plates import normalise_plate
+from epigrid.core.scoping import may_at
 from epigrid.people import codes
 from epigrid.people import services as people
 from epigrid.people.models import DocumentType, Person, ResidenceType
@@ -68,7 +69,7 @@ class Assessment:
 # Finding the person
 
 
-def find_person(user, text, checkpoint=None):
+def find_person(user, text):
     """The person of a scanned personal code or resident ID (card reader or typed), or None when
     the number is valid but not registered. Refused with the reason: a forged code, a number that
     fails its check digit or birth date. An ID number is an exact lookup (decision 0015): charged
@@ -302,7 +303,7 @@ def _parse(raw, now):
     return scan, None
 
 
-def _resolve(user, scan, checkpoint):
+def _resolve(user, scan, checkpoint, destination):
     """The scan's person: by personal code, by a registered ID number, or registered now as a
     person from elsewhere (name and number given, filed under the destination). (person, created)."""
     given = scan["person"]
@@ -314,13 +315,13 @@ def _resolve(user, scan, checkpoint):
     text = given.get("code") or given.get("doc_number") or ""
     if not text:
         raise ValidationError(_("Scan the resident ID or the personal code."))
-    person = find_person(user, text, checkpoint)
+    person = find_person(user, text)
     if person is not None:
         return person, False
     name = str(given.get("name") or "").strip()
     if not name:
         raise ValidationError(_("Not registered: give the name to register the person."), code="unregistered")
-    area = _destination(scan) or checkpoint.area
+    area = destination or checkpoint.area
     new = Person(
         name=name[:64],
         doc_type=DocumentType.RESIDENT_ID,
@@ -421,7 +422,9 @@ def _record_new(user, scan, checkpoint, protocol):
     # One transaction, no savepoint around the insert: a duplicate client id rolls it all back
     # (a person registered on the way too) and the caller answers with the first passage.
     with transaction.atomic():
-        person, _created = _resolve(user, scan, checkpoint)
+        # Once per scan: the new person's area and the hand-over both need it.
+        destination = _destination(scan)
+        person, _created = _resolve(user, scan, checkpoint, destination)
         found = assess(
             person,
             checkpoint,
@@ -458,7 +461,6 @@ def _record_new(user, scan, checkpoint, protocol):
                     "recorded_by": user,
                 },
             )
-        destination = _destination(scan)
         passage = Passage(
             checkpoint=checkpoint,
             client_id=scan["client_id"],
@@ -521,8 +523,7 @@ def receive(user, passage):
 
 def may_receive(user, passage):
     """Whether `user` may change key-person entries where the arrival was handed."""
-    paths = user.scope_paths("control.change_keyperson")
-    return paths is None or any(passage.handed_to.path.startswith(p) for p in paths)
+    return may_at(user, "control.change_keyperson", passage.handed_to)
 
 
 def arrivals_to_receive(user, area=None):

@@ -38,6 +38,7 @@ from epigrid.control import plans
 from epigrid.control.models import Category, ControlMeasure, KeyPerson, MeasureKind
 from epigrid.control.services import active_protocol, planned_measures
 from epigrid.core.imports import Outcome, Resource, RowCheck, RowInvalid, bulk_insert
+from epigrid.core.scoping import within
 from epigrid.core.tabular import CellError, Column, cell_datetime, cell_text
 from epigrid.people.imports import (
     ResidentResource,
@@ -367,10 +368,6 @@ def _another_area():
     return _("This person is registered in another area; ask that community to hand the record over.")
 
 
-def _in(path, paths):
-    return paths is None or any(path.startswith(p) for p in paths)
-
-
 class KeyPersonResource(Resource):
     title = "重点人员排查登记表"
     columns = COLUMNS
@@ -542,12 +539,12 @@ class KeyPersonResource(Resource):
         return [[_("New residents"), self.new_persons], *self.residents.extra_counts()]
 
     def _may_see(self, person, entry):
-        if person.area.path.startswith(self.area.path) and _in(person.area.path, self.view_paths):
+        if person.area.path.startswith(self.area.path) and within(person.area.path, self.view_paths):
             return True
         return (
             entry is not None
             and entry.area.path.startswith(self.area.path)
-            and _in(entry.area.path, self.entry_paths)
+            and within(entry.area.path, self.entry_paths)
         )
 
     @staticmethod
@@ -598,7 +595,7 @@ class KeyPersonResource(Resource):
 
     def _plan_update(self, row, data, entry):
         """(Outcome, None) or (None, problems) for a row of a person with an open entry."""
-        if not (entry.area.path.startswith(self.area.path) and _in(entry.area.path, self.change_paths)):
+        if not (entry.area.path.startswith(self.area.path) and within(entry.area.path, self.change_paths)):
             return None, [
                 (
                     self.header_of("doc_number"),
@@ -671,7 +668,7 @@ class KeyPersonResource(Resource):
             area = data["place"]["grid"]
         else:
             area = person.area
-        if not (area.path.startswith(self.area.path) and _in(area.path, self.add_paths)):
+        if not (area.path.startswith(self.area.path) and within(area.path, self.add_paths)):
             return None, [(self.header_of("doc_number"), _another_area())]
         if protocol is None:
             return None, [(self.header_of("category"), no_protocol)]

@@ -89,6 +89,16 @@ def bindings(binding):
     return sorted(binding.items())
 
 
+def within(path, paths):
+    """Whether `path` lies in one of the subtrees `paths` (None: everywhere), as `scope_paths` gives."""
+    return paths is None or any(path.startswith(p) for p in paths)
+
+
+def may_at(user, perm, area):
+    """Whether `user` holds `perm` over `area` (no user: a command or the demo, which may)."""
+    return user is None or within(area.path, user.scope_paths(perm))
+
+
 def may(user, obj, action="change"):
     """Whether `user` may `action` this object: it lies in their scope for that right (one query)."""
     return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()

@@ -17,16 +17,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from epigrid.areas.models import Area, Building, Household, Level
+from epigrid.core.scoping import within
 from epigrid.core.views import get_scoped_or_404
 from epigrid.testing import services
 from epigrid.testing.models import Campaign
 
 COVERAGE_PERM = "testing.view_sampledperson"
 REFRESH_SECONDS = 12
-
-
-def _inside(path, paths):
-    return paths is None or any(path.startswith(p) for p in paths)
 
 
 def campaign_for(user, pk):
@@ -43,14 +40,14 @@ def resolve_node(user, campaign, code=None, perm=COVERAGE_PERM):
     covered = list(campaign.areas.all())
     if code:
         node = Area.objects.filter(code=code).first()
-        if node is None or not _inside(node.path, paths):
+        if node is None or not within(node.path, paths):
             raise Http404
         related = any(node.path.startswith(a.path) or a.path.startswith(node.path) for a in covered)
         if not related:
             raise Http404
         return node
     default = covered[0] if len(covered) == 1 else campaign.area
-    if _inside(default.path, paths):
+    if within(default.path, paths):
         return default
     # The user's own areas the round covers: a grid worker lands on their grid.
     own = Area.objects.filter(path__in=paths or []).order_by("path")
@@ -91,7 +88,7 @@ def breadcrumb(user, campaign, node, perm=COVERAGE_PERM):
     covered = [a.path for a in campaign.areas.all()]
     trail = []
     for area in [*node.ancestors(), node]:
-        if _inside(area.path, paths) and any(
+        if within(area.path, paths) and any(
             area.path.startswith(p) or p.startswith(area.path) for p in covered
         ):
             trail.append(area)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from epigrid.core import identity
-from epigrid.core.scoping import ScopeViolation, check_in_scope, may
+from epigrid.core.scoping import ScopeViolation, check_in_scope, may, within
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.people import services as people_services
 from epigrid.people.models import DocumentType, Person
@@ -75,10 +75,6 @@ def _safe_next(request, default):
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return default
-
-
-def _inside(path, paths):
-    return paths is None or any(path.startswith(p) for p in paths)
 
 
 # -- the missed list ------------------------------------------------------------------------------
@@ -199,7 +195,7 @@ class SweepRecordView(LoginRequiredMixin, View):
         if paths == []:
             raise PermissionDenied
         person = Person.objects.filter(pk=person, merged_into__isnull=True).select_related("area").first()
-        if person is None or not _inside(person.area.path, paths) or not covers(campaign, person.area):
+        if person is None or not within(person.area.path, paths) or not covers(campaign, person.area):
             raise Http404
         form = SweepForm(request.POST, campaign=campaign)
         error = None

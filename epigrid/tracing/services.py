@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.control import services as control
 from epigrid.control.models import KeyPerson, Source
-from epigrid.core.scoping import may
+from epigrid.core.scoping import may, may_at
 from epigrid.tracing import rules
 from epigrid.tracing.models import Case, Contact, TrajectoryEntry
 
@@ -28,14 +28,6 @@ CHANGE_CONTACT = "tracing.change_contact"
 def _require(user, obj, action="change"):
     if user is not None and not may(user, obj, action):
         raise PermissionDenied(_("You may not change this record."))
-
-
-def _in_area(user, perm, area):
-    """Whether `user` holds `perm` over `area` (a user None is a command or the demo)."""
-    if user is None:
-        return True
-    paths = user.scope_paths(perm)
-    return paths is None or any(area.path.startswith(p) for p in paths)
 
 
 # Cases
@@ -63,7 +55,7 @@ def open_case(
     if existing is not None:
         return existing, False
     area = area or person.area
-    if not _in_area(user, ADD_CASE, area):
+    if not may_at(user, ADD_CASE, area):
         raise PermissionDenied(_("You may not open cases in %(area)s.") % {"area": area.name})
     today = timezone.localdate()
     if sampled_on > today or (onset_date and onset_date > today):
@@ -471,7 +463,7 @@ def find_or_register(user, case, *, name, doc_type, doc_number, phone="", note="
     existing = people.find_by_document(person.doc_type, person.doc_number)
     if existing is not None:
         return existing, False
-    if not _in_area(user, "people.add_person", case.area):
+    if not may_at(user, "people.add_person", case.area):
         raise PermissionDenied(_("You may not register persons in %(area)s.") % {"area": case.area.name})
     person.full_clean(exclude=["doc_number_rev", "name_key"])
     try:
