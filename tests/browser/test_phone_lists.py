@@ -179,6 +179,16 @@ def _tracing_rows(cast):
     return case
 
 
+def _isolation_rows(cast, site):
+    """A person checked in at the site: the stays list and the site page have a row."""
+    from epigrid.isolation import services as isolation_services
+    from tests.isolation_cast import isolation
+
+    iso = isolation(cast)
+    stay = isolation_services.allocate(cast.admin, iso.person(name="隔离甲"), iso.room())
+    isolation_services.check_in(cast.admin, stay)
+
+
 def _gate_rows(cast):
     """A gate with a week's passage and a car, and a household pass with an exit and a return."""
     from tests.checkpoint_cast import gates
@@ -200,7 +210,8 @@ def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
     from tests.isolation_cast import Isolation
 
     _fill_the_grid(cast)
-    Isolation(cast).site(rooms=4)  # isolation lists with rows to lay out
+    site = Isolation(cast).site(rooms=4)  # isolation lists with rows to lay out
+    _isolation_rows(cast, site)
     case = _tracing_rows(cast)
     gate, household_pass = _gate_rows(cast)
     log_in(cast.admin)  # sees every module
@@ -231,6 +242,9 @@ def test_it_fits_every_list_page_on_a_phone(cast, page, log_in, shot):
         "/retests/proposals/",
         "/isolation/",
         "/isolation/rooms/",
+        "/isolation/stays/",
+        site.get_absolute_url(),
+        f"/isolation/sites/{site.pk}/waste/",
         "/tracing/",
         "/tracing/contacts/",
         "/tracing/clusters/",
