@@ -303,3 +303,19 @@ def test_the_upload_page_previews_masked_then_imports_on_confirm(
         "checked_in",
         iso.staff_a,
     )
+
+
+def test_a_person_registered_outside_the_users_area_is_refused_without_being_shown(cast, iso):
+    """A site's staff granted only their grid cannot put a person of another grid in a room by file:
+    the row says the person is registered elsewhere, as the resident ledger does, and shows nothing
+    of them."""
+    from epigrid.accounts.models import Grant, User
+
+    staff = User.objects.create_user("iso_grid_a", password="x")
+    Grant.objects.create(user=staff, role="isolation_staff", area=cast.grid_a)
+    iso.site().staff.add(staff)
+    outsider = iso.person(grid=cast.grid_b, name="韩梅梅")
+    result = run(staff, cast.grid_a, xlsx(HEADER, [line("韩梅梅", outsider.doc_number)]))
+    assert (result.created, result.rejected) == (0, 1)
+    assert result.errors[0]["column"] == "身份证"
+    assert not Stay.objects.filter(person=outsider).exists()

@@ -197,3 +197,25 @@ def test_a_dismissal_through_the_api_needs_a_note(cast, tr):
         ).status_code
         == 200
     )
+
+
+def test_a_contact_cannot_name_another_cases_stop(cast, tr):
+    mine = tr.case("a")
+    other = tr.case("a", person=tr.person(name="另一病例"))
+    stop = services.add_stop(None, other, date=TODAY(), place="超市")
+    response = api(tr.tracer_a).post(
+        f"/api/v1/tracing-cases/{mine.pk}/contacts/",
+        {"person": tr.person().pk, "last_contact": TODAY().isoformat(), "stop": stop.pk},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400 and "another case" in str(response.json())
+    assert not Contact.objects.exists()
+    # Another team's stop is not even found.
+    theirs = services.add_stop(None, tr.case("b"), date=TODAY(), place="菜场")
+    response = api(tr.tracer_a).post(
+        f"/api/v1/tracing-cases/{mine.pk}/contacts/",
+        {"person": tr.person().pk, "last_contact": TODAY().isoformat(), "stop": theirs.pk},
+        format="json",
+    )
+    assert response.status_code == 400 and not Contact.objects.exists()

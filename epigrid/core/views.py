@@ -87,6 +87,7 @@ def restrict_form_choices(form, user):
     for field in form.fields.values():
         if isinstance(field, ModelChoiceField) and hasattr(field.queryset, "restrict"):
             field.queryset = field.queryset.restrict(user, "view")
+    return form
 
 
 class ObjectEditView(ScopedViewMixin, UpdateView):

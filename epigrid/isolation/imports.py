@@ -33,12 +33,13 @@ from epigrid.jobs.imports import register_ledger
 from epigrid.people.imports import (
     SEXES,
     ResidentResource,
+    another_area,
     charge_near_misses,
     check_identity,
     person_cells,
     person_columns,
 )
-from epigrid.people.models import DocumentType
+from epigrid.people.models import DocumentType, Person
 
 PERMISSION = services.ALLOCATE
 
@@ -187,8 +188,19 @@ class StayResource(Resource):
     def plan_rows(self, cleaned_rows):
         self.new_persons = 0
         persons = self.residents._existing([self.key(c) for _row, c in cleaned_rows])
+        # A registered person the user may not see is refused as "registered in another area", as
+        # the resident ledger does; that answer, like "not registered", is a charged lookup.
+        found = Person.objects.filter(pk__in=[p.pk for p in persons.values()])
+        if self.user is not None:  # a command (no user) imports anywhere
+            found = found.restrict(self.user, "view")
+        self.visible = set(found.values_list("pk", flat=True))
         charge_near_misses(
-            self.user, [c["doc_number"] for _row, c in cleaned_rows if self.key(c) not in persons]
+            self.user,
+            [
+                c["doc_number"]
+                for _row, c in cleaned_rows
+                if self.key(c) not in persons or persons[self.key(c)].pk not in self.visible
+            ],
         )
         sites = self._sites({c["site"] for _row, c in cleaned_rows})
         site_ids = [s.pk for found in sites.values() for s in found]
@@ -236,6 +248,8 @@ class StayResource(Resource):
                 )
             ]
         person = persons.get(self.key(data))
+        if person is not None and person.pk not in self.visible:
+            return None, [(self.header_of("doc_number"), another_area())]
         current = stays_of_person.get(person.pk) if person is not None else None
         if current is not None:
             if current.room_id == room.pk:

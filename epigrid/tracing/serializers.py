@@ -75,6 +75,8 @@ class MarkSerializer(serializers.Serializer):
 
 
 class StopSerializer(serializers.ModelSerializer):
+    cluster = ScopedPrimaryKeyRelatedField(queryset=Cluster.objects.all(), required=False, allow_null=True)
+
     class Meta:
         model = TrajectoryEntry
         fields = [
@@ -138,7 +140,8 @@ class AddContactSerializer(serializers.Serializer):
     setting = serializers.ChoiceField(choices=Contact.Setting.choices, default="other")
     closeness = serializers.ChoiceField(choices=Contact.Closeness.choices, default="close")
     last_contact = serializers.DateField()
-    via = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    via = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    # A stop has no rights of its own: the service refuses one of another case (the case is in scope).
     stop = serializers.PrimaryKeyRelatedField(
         queryset=TrajectoryEntry.objects.all(), required=False, allow_null=True
     )

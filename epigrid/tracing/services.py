@@ -189,6 +189,8 @@ def add_contact(
         )
     if via is not None and via.case_id != case.pk:
         raise ValidationError(_("A secondary contact is met through a contact of the same case."))
+    if stop is not None and stop.case_id != case.pk:
+        raise ValidationError(_("The stop is on another case's trajectory."))
     existing = Contact.objects.filter(case=case, person=person).first()
     if existing is not None:
         return existing, False

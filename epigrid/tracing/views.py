@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import log_export
 from epigrid.core.scoping import may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
 from epigrid.tracing import chains, pdf, services
 from epigrid.tracing.filtersets import CaseFilterSet, ClusterFilterSet, ContactFilterSet, TeamFilterSet
 from epigrid.tracing.forms import (
@@ -160,12 +160,20 @@ class CaseDetailView(ObjectDetailView):
                 "trajectory": list(case.trajectory.select_related("cluster")),
                 "contacts": contacts,
                 "secondary_traced": services.traces(case, Contact.Class.SECONDARY),
-                "chain": sorted(chains.chain_of(case) - {case.pk}),
+                # Only the cases of the chain the user may open (a tracer: their teams').
+                "chain": list(
+                    Case.objects.restrict(user, "view")
+                    .filter(pk__in=chains.chain_of(case) - {case.pk})
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                ),
                 "can_change": can_change,
             }
         )
         if can_change and case.status == Case.Status.OPEN:
-            ctx["stop_form"] = StopForm(initial={"date": timezone.localdate(case.positive_at)})
+            ctx["stop_form"] = restrict_form_choices(
+                StopForm(initial={"date": timezone.localdate(case.positive_at)}), user
+            )
             ctx["contact_form"] = ContactForm(user=user, case=case, classes=classes)
             ctx["person_form"] = NewPersonForm()
             ctx["rule_form"] = BuildingRuleForm()
@@ -205,6 +213,7 @@ def case_move(request, pk, move):
 def add_stop(request, pk):
     case = _case(request, pk)
     form = StopForm(request.POST)
+    restrict_form_choices(form, request.user)  # clusters the user sees, as every edit form offers
     if form.is_valid():
         fields = dict(form.cleaned_data)
         try:
