@@ -297,3 +297,22 @@ def test_checkpoint_staff_start_at_their_gate(cast, g):
     assert cast.client_for(g.staff_b).get(response["Location"])["Location"] == reverse("checkpoints:gate", args=[g.gate_b.pk])
     g.gate_a.staff.add(g.staff_b)  # two posts: they pick
     assert cast.client_for(g.staff_b).get(reverse("checkpoints:my_gate"))["Location"] == reverse("checkpoints:checkpoint_list")
+
+
+def test_a_passage_checked_at_the_gate_is_recorded_by_its_token_and_charged_once(cast, g):
+    from epigrid.audit.models import ObjectChange
+
+    person = g.person()
+    client = api(g.staff_a)
+    answer = client.get(f"/api/v1/checkpoints/{g.gate_a.pk}/assess/", {"q": person.doc_number}).json()
+    token = answer["person"]["token"]
+    assert person.doc_number not in token
+    scan = g.scan(g.gate_a)
+    scan["person"] = {"token": token}
+    [outcome] = client.post("/api/v1/passages/batch/", {"scans": [scan]}, format="json").json()
+    assert outcome["outcome"] == "accepted"
+    assert Passage.objects.get().person == person
+    assert ObjectChange.objects.filter(action="lookup", user=g.staff_a).count() == 1
+    forged = {**g.scan(g.gate_a), "person": {"token": token[:-2] + "xx"}}
+    [refused] = client.post("/api/v1/passages/batch/", {"scans": [forged]}, format="json").json()
+    assert refused["outcome"] == "refused" and Passage.objects.count() == 1

@@ -79,8 +79,8 @@ class PassageBatchSerializer(serializers.Serializer):
     scans = serializers.ListField(
         child=serializers.DictField(),
         help_text=(
-            "Each: client_id (UUID), checkpoint (id), at (ISO 8601), direction (in/out), person {code | doc_number "
-            "[, name, phone] | id}, origin, origin_risk (none/low/medium/high), destination (area code), temperature, "
+            "Each: client_id (UUID), checkpoint (id), at (ISO 8601), direction (in/out), person {token (from assess/) "
+            "| code | doc_number [, name, phone] | id}, origin, origin_risk (none/low/medium/high), destination (area code), temperature, "
             "health_code (green/yellow/red/unknown), decision (optional: the suggestion when empty), reason "
             "(needed to override), offline (bool), vehicle {client_id, plate, kind}."
         ),

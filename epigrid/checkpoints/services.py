@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,6 +36,10 @@ from epigrid.people.models import DocumentType, Person, ResidenceType
 from epigrid.results import services as results
 
 RECORD = "checkpoints.add_passage"
+# The assessment's answer names the person by a signed token the passage brings back (a queue
+# synced hours later still counts, a day later the person is scanned again).
+TOKEN_SALT = "epigrid.checkpoints.gate"
+TOKEN_HOURS = 12
 MAX_BATCH = 200
 # Worst first: the suggestion is the most severe finding's decision.
 SEVERITY = [Decision.PASS, Decision.COMMUNITY, Decision.TESTING, Decision.REFUSE, Decision.ISOLATION]
@@ -202,6 +207,9 @@ def person_summary(person, assessment):
     latest = assessment.latest
     return {
         "id": person.pk,
+        # What the gate page sends back with the passage instead of the number: the lookup was
+        # charged once, here, and the phone's queue holds no full ID number.
+        "token": signing.dumps(person.pk, salt=TOKEN_SALT),
         "name": person.name,
         "doc_number": identity.mask_document(person.doc_number),
         "birth_year": person.birth_year,
@@ -307,6 +315,15 @@ def _resolve(user, scan, checkpoint, destination):
     """The scan's person: by personal code, by a registered ID number, or registered now as a
     person from elsewhere (name and number given, filed under the destination). (person, created)."""
     given = scan["person"]
+    if given.get("token"):
+        try:
+            pk = signing.loads(str(given["token"]), salt=TOKEN_SALT, max_age=TOKEN_HOURS * 3600)
+        except signing.BadSignature:
+            raise ValidationError(_("The check at the gate has expired: scan the person again.")) from None
+        person = Person.objects.select_related("area", "household__area").filter(pk=pk).first()
+        if person is None:
+            raise ValidationError(_("No such person in your area."))
+        return person.merged_into or person, False
     if given.get("id"):
         person = Person.objects.restrict(user, "view").filter(pk=given["id"]).first()
         if person is None:

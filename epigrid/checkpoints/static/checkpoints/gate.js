@@ -10,8 +10,9 @@
   if (!root) { return; }
   var form = document.getElementById("gate-form");
   var scan = document.getElementById("gate-scan");
-  var KEY = "epigrid.gate." + root.dataset.checkpoint;
-  var state = { suggested: "", registered: true, offline: false, vehicle: null };
+  // One queue per user and checkpoint: a shared phone's next user never sends another's passages.
+  var KEY = "epigrid.gate." + root.dataset.user + "." + root.dataset.checkpoint;
+  var state = { suggested: "", registered: true, offline: false, vehicle: null, token: "" };
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
@@ -58,6 +59,7 @@
     });
     state.suggested = answer.suggested;
     state.registered = answer.registered;
+    state.token = answer.person ? answer.person.token : "";
     card.querySelector('[data-answer="suggested"]').textContent = root.dataset.msgSuggested + ": " +
       root.querySelector('[data-decision="' + answer.suggested + '"]').textContent;
     root.querySelectorAll("[data-decision]").forEach(function (b) {
@@ -79,6 +81,7 @@
   function assess() {
     if (!value("scan")) { return; }
     state.suggested = "";
+    state.token = "";
     fetch(root.dataset.assessUrl + "?" + params().toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (r.status === 400) {
@@ -119,7 +122,9 @@
       return;
     }
     var text = value("scan");
-    var person = text.indexOf("EPG1:") === 0 ? { code: text } : { doc_number: text };
+    // Checked online: the server's token names the person (no number kept on the phone).
+    // Offline: the number or code as scanned, looked up when the queue is sent.
+    var person = state.token ? { token: state.token } : text.indexOf("EPG1:") === 0 ? { code: text } : { doc_number: text };
     if (!state.registered) { person.name = value("name"); person.phone = value("phone"); }
     var item = {
       client_id: uuid(),
@@ -148,6 +153,7 @@
     root.querySelector('[data-testid="answer"]').classList.add("d-none");
     state.suggested = "";
     state.registered = true;
+    state.token = "";
     scan.focus();
     send();
   }
