@@ -96,7 +96,15 @@ def build_checkpoints(plan, areas, users, today=None, seed=1):
         return
     _past_week(rng, entries + gates, residents, today, now)
     with change_context(user=staff, source="command"):
-        _today(rng, entries, gates[0], showcase, staff, now)
+        _today(
+            rng,
+            entries,
+            gates[0],
+            showcase,
+            staff,
+            [users.get(r) for r in ("grid_worker", "community_officer")],
+            now,
+        )
 
 
 def _past_week(rng, checkpoints, residents, today, now):
@@ -156,7 +164,7 @@ def _past_week(rng, checkpoints, residents, today, now):
     log_bulk_create(passages)
 
 
-def _today(rng, entries, gate, community, staff, now):
+def _today(rng, entries, gate, community, staff, receivers, now):
     """Today's passages through the service, as the gate page sends them."""
     protocol_persons = list(
         Person.objects.filter(
@@ -205,9 +213,18 @@ def _today(rng, entries, gate, community, staff, now):
     # The system records at the road entry (no demo account is posted there), the gate's staff at the gate.
     services.record(None, scans[:5], now=now, posts={entry.pk: entry})
     services.record(staff, scans[5:], now=now, posts={gate.pk: gate})
-    handed = Passage.objects.filter(handed_to=community, received_at__isnull=True).order_by("at").first()
-    if handed is not None and staff is not None:
-        Passage.objects.filter(pk=handed.pk).update(received_at=now, received_by=None)
+    # The first arrival has been received by a demo official of its area (the other one waits).
+    handed = (
+        Passage.objects.filter(handed_to__path__startswith=community.path, received_at__isnull=True)
+        .select_related("handed_to")
+        .order_by("at")
+        .first()
+    )
+    receiver = next(
+        (u for u in receivers if u is not None and handed and services.may_receive(u, handed)), None
+    )
+    if receiver is not None:
+        services.receive(receiver, handed)
 
 
 def _scan(rng, checkpoint, person, now, minutes_ago, **fields):

@@ -178,11 +178,8 @@ def build_tracing(district, users, today=None):
             now=identified,
         )
     for contact in Contact.objects.filter(case=case1).exclude(pk=diners[-1].pk).order_by("pk"):
-        services.confirm_contact(None, contact)
         # Under control within the hours the protocol allows (the demo's clocks are relative).
-        Contact.objects.filter(pk=contact.pk, key_person__isnull=False).update(
-            controlled_at=identified + 3 * hour
-        )
+        services.confirm_contact(None, contact, now=identified + 3 * hour)
 
     # One diner became a case yesterday evening: the chain continues through them.
     diner = diners[0]

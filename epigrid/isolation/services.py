@@ -527,9 +527,6 @@ def parse_temperature(value):
     return temperature.quantize(Decimal("0.1"))
 
 
-def is_fever(temperature):
-    return temperature is not None and Decimal(str(temperature)) >= FEVER_FROM
-
 
 def record_reading(user, stay, temperature, symptoms="", day=None, slot=None, now=None):
     """Record the stay's check for `day` and `slot` (today's current one by default). Returns

@@ -10,7 +10,6 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -355,5 +354,3 @@ class Contact(WorkflowModel, ChangeLoggedModel):
     def get_absolute_url(self):
         return reverse("tracing:case_detail", args=[self.case_id]) + f"#contact-{self.pk}"
 
-
-OPEN_CONTACT = Q(status=Contact.Status.PROPOSED)

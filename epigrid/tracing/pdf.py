@@ -8,14 +8,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from fpdf.enums import XPos, YPos
 
-from epigrid.areas.models import Level
+from epigrid.control.pdf import issuing_area
 from epigrid.core.pdf import SANS, SERIF, ChinesePDF
-
-
-def _community(area):
-    if area.level <= Level.COMMUNITY:
-        return area
-    return next((a for a in area.ancestors() if a.level == Level.COMMUNITY), area)
 
 
 def _age(person, on):
@@ -67,7 +61,7 @@ def trajectory(case):
     facts = [case.get_classification_display(), person.get_sex_display()]
     if age is not None:
         facts.append(_("%(age)d years") % {"age": age})
-    facts.append(_("lives in %(community)s") % {"community": _community(case.area).name})
+    facts.append(_("lives in %(community)s") % {"community": issuing_area(case.area).name})
     pdf.multi_cell(0, 8, "，".join(facts) + "。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     for stop in case.trajectory.filter(public=True).order_by("date", "time_from", "pk"):

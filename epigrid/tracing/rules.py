@@ -5,10 +5,6 @@ import datetime
 
 from epigrid.control import plans
 
-# The deadlines of a case, in the order the seeds' tracing teams work them: the positive reported,
-# the trajectory finished, the preliminary report, close and secondary contacts under control.
-DEADLINES = plans.DEADLINES
-
 CLASS_CATEGORY = {"close": "close_contact", "secondary": "secondary_contact"}
 
 

@@ -20,9 +20,6 @@ from epigrid.tracing import rules
 from epigrid.tracing.models import Case, Contact, TrajectoryEntry
 
 ADD_CASE = "tracing.add_case"
-CHANGE_CASE = "tracing.change_case"
-ADD_CONTACT = "tracing.add_contact"
-CHANGE_CONTACT = "tracing.change_contact"
 
 
 def _require(user, obj, action="change"):
@@ -215,7 +212,7 @@ def add_contact(
     return contact, True
 
 
-def confirm_contact(user, contact, note=""):
+def confirm_contact(user, contact, note="", now=None):
     """Confirm a proposed contact. A close or secondary contact enters the key-person ledger in
     their own area under the protocol's category, anchored on the last contact (an open entry is
     kept: search before create). Confirming again changes nothing."""
@@ -251,7 +248,7 @@ def confirm_contact(user, contact, note=""):
                 # rebuilt district (the demo) gives the same note.
                 notes=_("Contact of case %(name)s") % {"name": contact.case.person.name},
             )
-            fields.update(key_person=entry, controlled_at=timezone.now())
+            fields.update(key_person=entry, controlled_at=now or timezone.now())
         return contact.transition(Contact.Status.CONFIRMED, note=note, **fields)
 
 
