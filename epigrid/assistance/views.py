@@ -21,6 +21,7 @@ from epigrid.assistance.models import AssistPerson, AssistRequest
 from epigrid.assistance.tables import AssistPersonTable, AssistRequestTable, deadline_clock, result_badge
 from epigrid.control import plans
 from epigrid.control.services import active_protocol
+from epigrid.core.scoping import may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 
 EXPORT = "assist-reply"
@@ -29,10 +30,6 @@ LEDGER = "assist-persons"
 
 def _error(request, exc):
     messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-
-
-def _holds(user, model, obj, perm):
-    return model.objects.restrict(user, perm=perm).filter(pk=obj.pk).exists()
 
 
 def _not_traced(protocol, category):
@@ -105,8 +102,8 @@ class RequestDetailView(ObjectDetailView):
                 "rows": _answerable(user, rows),
                 "progress": services.progress(request, user),
                 "clock": deadline_clock(request),
-                "may_add_persons": _holds(user, AssistRequest, request, services.ADD_PERSON),
-                "may_change_request": _holds(user, AssistRequest, request, services.CHANGE_REQUEST),
+                "may_add_persons": may(user, request, perm=services.ADD_PERSON),
+                "may_change_request": may(user, request, perm=services.CHANGE_REQUEST),
                 "row_form": PersonRowForm(),
                 "export_name": EXPORT,
                 "ledger": LEDGER,
@@ -161,7 +158,7 @@ class RequestEditView(ObjectEditView):
 @require_POST
 def add_person(request, pk):
     assist = get_object_or_404(AssistRequest.objects.restrict(request.user, "view"), pk=pk)
-    if not _holds(request.user, AssistRequest, assist, services.ADD_PERSON):
+    if not may(request.user, assist, perm=services.ADD_PERSON):
         raise PermissionDenied
     form = PersonRowForm(request.POST)
     if not form.is_valid():
@@ -212,7 +209,7 @@ class PersonDetailView(ObjectDetailView):
         _answerable(user, [row])
         ctx["row"] = row
         ctx["clock"] = deadline_clock(row.request)
-        ctx["may_see_request"] = _holds(user, AssistRequest, row.request, "assistance.view_assistrequest")
+        ctx["may_see_request"] = may(user, row.request, perm="assistance.view_assistrequest")
         ctx["may_see_person"] = row.person_id is not None and user.has_scoped_perm("people.view_person")
         ctx["may_see_entry"] = row.key_person_id is not None and user.has_scoped_perm(
             "control.view_keyperson"
@@ -264,7 +261,7 @@ def answer(request, pk):
     row = get_object_or_404(
         AssistPerson.objects.restrict(request.user, "view").select_related("request"), pk=pk
     )
-    if not _holds(request.user, AssistPerson, row, services.ANSWER):
+    if not may(request.user, row, perm=services.ANSWER):
         raise PermissionDenied
     form = AnswerForm(request.POST)
     if not form.is_valid():

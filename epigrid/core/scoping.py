@@ -99,9 +99,10 @@ def may_at(user, perm, area):
     return user is None or within(area.path, user.scope_paths(perm))
 
 
-def may(user, obj, action="change"):
-    """Whether `user` may `action` this object: it lies in their scope for that right (one query)."""
-    return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()
+def may(user, obj, action="change", perm=None):
+    """Whether `user` may `action` this object — or hold `perm` (e.g. "isolation.add_reading") where
+    it lies: it is in their scope for that right (one query)."""
+    return type(obj).objects.restrict(user, action, perm=perm).filter(pk=obj.pk).exists()
 
 
 def check_in_scope(user, obj, action):

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from epigrid.audit.models import Action
 from epigrid.audit.services import log_change
 from epigrid.control.models import TestRecord
+from epigrid.core.scoping import may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 from epigrid.isolation import services
 from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
@@ -45,14 +46,10 @@ def _error(request, exc):
     messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
 
 
-def _holds(user, model, obj, perm):
-    return model.objects.restrict(user, perm=perm).filter(pk=obj.pk).exists()
-
-
 def _scoped(model, user, pk, perm, related=()):
     """The object if the user sees it (404 otherwise) and holds `perm` where it lies (403)."""
     obj = get_object_or_404(model.objects.restrict(user, "view").select_related(*related), pk=pk)
-    if not _holds(user, model, obj, perm):
+    if not may(user, obj, perm=perm):
         raise PermissionDenied
     return obj
 
@@ -161,10 +158,10 @@ class SiteDetailView(ObjectDetailView):
                 "in_hospital": hospital,
                 "staff": list(site.staff.order_by("username")),
                 # The stay's and room's rights, asked of the site: its scope and binding are theirs.
-                "can_allocate": site.is_active and _holds(user, Site, site, services.ALLOCATE),
-                "can_move": _holds(user, Site, site, services.MOVE_STAY),
-                "can_clean": _holds(user, Site, site, services.CHANGE_ROOM),
-                "can_record": _holds(user, Site, site, services.RECORD_READING),
+                "can_allocate": site.is_active and may(user, site, perm=services.ALLOCATE),
+                "can_move": may(user, site, perm=services.MOVE_STAY),
+                "can_clean": may(user, site, perm=services.CHANGE_ROOM),
+                "can_record": may(user, site, perm=services.RECORD_READING),
                 "tests_today": [s for s in stays if s.test_due],
                 "test_results": _test_buttons(),
                 "fees": services.fees_by_payer(site, Stay.objects.restrict(user, "view")),
@@ -245,10 +242,8 @@ class RoomDetailView(ObjectDetailView):
             .select_related("person")
             .order_by("-allocated_at")[:20]
         )
-        ctx["can_clean"] = room.status == Room.Status.CLEANING and _holds(
-            user, Room, room, services.CHANGE_ROOM
-        )
-        ctx["can_service"] = _holds(user, Room, room, services.CHANGE_ROOM) and room.status in (
+        ctx["can_clean"] = room.status == Room.Status.CLEANING and may(user, room, perm=services.CHANGE_ROOM)
+        ctx["can_service"] = may(user, room, perm=services.CHANGE_ROOM) and room.status in (
             Room.Status.FREE,
             Room.Status.CLEANING,
             Room.Status.OUT_OF_SERVICE,
@@ -332,14 +327,14 @@ class StayDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         stay, user = self.object, self.request.user
-        may_move = stay.is_active and _holds(user, Stay, stay, services.MOVE_STAY)
+        may_move = stay.is_active and may(user, stay, perm=services.MOVE_STAY)
         ctx["may_move"] = may_move
         ctx["days"] = services.days_in(stay)
         ctx["companions"] = list(stay.companions.select_related("person", "room"))
         ctx["nights"] = services.nights(stay.checked_in_at, stay.checked_out_at)
         ctx["fee"] = services.fee(ctx["nights"], stay.site.daily_rate)
         ctx["payers"] = Stay.Payer.choices
-        ctx["can_set_payer"] = _holds(user, Stay, stay, services.CHANGE_PAYER)
+        ctx["can_set_payer"] = may(user, stay, perm=services.CHANGE_PAYER)
         ctx["can_print_notice"] = _may_print_notice(stay)
         ctx["early"] = (
             stay.status == Stay.Status.CHECKED_IN
@@ -355,7 +350,7 @@ class StayDetailView(ObjectDetailView):
         ctx["back_form"] = (
             _back_form(user)
             if services.in_hospital(Stay.objects.filter(pk=stay.pk)).exists()
-            and _holds(user, Stay, stay, services.MOVE_STAY)
+            and may(user, stay, perm=services.MOVE_STAY)
             else None
         )
         ctx["return_stay"] = Stay.objects.filter(from_hospital=stay).select_related("room", "site").first()
@@ -441,7 +436,7 @@ def site_checks(request, pk):
     A floor is saved whole or not at all, so an error never leaves the staff guessing which
     persons were recorded; the typed values come back with the error next to the input."""
     site = get_object_or_404(Site.objects.restrict(request.user, "view"), pk=pk)
-    can_record = _holds(request.user, Site, site, services.RECORD_READING)
+    can_record = may(request.user, site, perm=services.RECORD_READING)
     now = timezone.now()
     day = timezone.localdate(now)
     slot = _slot(request.POST.get("slot") or request.GET.get("slot"), now)
@@ -626,7 +621,7 @@ def set_payer(request, pk):
 def site_waste(request, pk):
     """A site's medical-waste handovers, newest first, with the form to add one (phone first)."""
     site = get_object_or_404(Site.objects.restrict(request.user, "view"), pk=pk)
-    can_record = _holds(request.user, Site, site, services.RECORD_WASTE)
+    can_record = may(request.user, site, perm=services.RECORD_WASTE)
     form = WasteHandoverForm(request.POST or None)
     if request.method == "POST":
         if not can_record:
@@ -656,7 +651,7 @@ def site_waste(request, pk):
             "site": site,
             "form": form if can_record else None,
             "handovers": handovers,
-            "can_sign": _holds(request.user, Site, site, services.SIGN_WASTE),
+            "can_sign": may(request.user, site, perm=services.SIGN_WASTE),
         },
     )
 
