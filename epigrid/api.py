@@ -25,6 +25,7 @@ from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, Stay
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.passes.api import HouseholdPassViewSet, PassUseViewSet
 from epigrid.people.api import PersonViewSet
+from epigrid.reports.api import ReportFormViewSet, SubmissionViewSet
 from epigrid.results.api import TubeResultViewSet
 from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
@@ -74,6 +75,8 @@ router.register("tracing-cases", CaseViewSet)
 router.register("tracing-contacts", ContactViewSet)
 router.register("passes", HouseholdPassViewSet)
 router.register("pass-uses", PassUseViewSet)
+router.register("report-forms", ReportFormViewSet)
+router.register("reports", SubmissionViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -160,6 +160,13 @@ VIEW_PASSES = [f"view:{m}" for m in PASS_MODELS]
 ISSUE_PASSES = ["add:passes.householdpass", "change:passes.householdpass"]
 USE_PASSES = ["add:passes.passuse"]
 
+# Daily reports 日报告 and zero reports 零报告 (docs/decisions/0029): communities send them; streets,
+# districts and auditors follow the roll-up of their subtree; system administrators keep the forms.
+# Grid workers do not send: the community secretary answers for the community.
+REPORT_MODELS = ("reports.reportform", "reports.submission")
+VIEW_REPORTS = ["view:reports.reportform", "view:reports.submission"]
+SEND_REPORTS = ["add:reports.submission", "change:reports.submission"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -192,6 +199,7 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
+            *VIEW_REPORTS,
         ),
     ),
     "street_officer": (
@@ -225,6 +233,7 @@ ROLES = {
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
             *ISSUE_PASSES,
+            *VIEW_REPORTS,
         ),
     ),
     "community_officer": (
@@ -253,6 +262,8 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
             *ISSUE_PASSES,
+            *VIEW_REPORTS,
+            *SEND_REPORTS,
         ),
     ),
     "grid_worker": (
@@ -368,6 +379,7 @@ ROLES = {
             *VIEW_ASSIST,
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
+            *VIEW_REPORTS,
         ),
     ),
     "system_admin": (
@@ -386,6 +398,7 @@ ROLES = {
                 + ASSIST_MODELS
                 + CHECKPOINT_MODELS
                 + PASS_MODELS
+                + REPORT_MODELS
             ],
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

@@ -29,6 +29,9 @@ NAVIGATION = [
     (_("Household passes"), "passes:householdpass_list", "passes.view_householdpass"),
     (_("Assistance requests"), "assistance:assistrequest_list", "assistance.view_assistrequest"),
     (_("Assistance requests"), "assistance:assistperson_list", "assistance.view_assistperson"),
+    # Daily reports: the community's page to send them, the roll-up above it (reports:home picks).
+    (_("Daily reports"), "reports:home", "reports.view_submission"),
+    (_("Report forms"), "reports:reportform_list", "reports.change_reportform"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -1,0 +1,340 @@
+"""Daily reports: the one way in (`submit`), the roll-up street → district → city, the missing
+units, a unit's history, and the shipped forms (decision 0029).
+
+The roll-up runs in SQL: one GROUP BY over the expected units and one over the day's submissions,
+each grouped by the child area's path prefix, the numeric fields summed from the JSON values in
+the database (no side table to keep in step; 5,000 rows a day is a small scan of one index)."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from epigrid.accounts.models import Grant
+from epigrid.areas.models import Area
+from epigrid.core.scoping import within
+from epigrid.reports import live, schema
+from epigrid.reports.models import ReportForm, Submission
+
+SUBMIT = "reports.add_submission"
+FORMS_DIR = Path(__file__).resolve().parent / "forms"
+SUM_FIELD = DecimalField(max_digits=16, decimal_places=2)
+# Who a missing unit's chase list names: the officers granted on the unit.
+CONTACT_ROLES = ("community_officer", "street_officer", "grid_worker")
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+def check_form(form):
+    """Refuse a form whose field list is not valid (the messages name each field)."""
+    errors = schema.validate_fields(form.fields, live.names())
+    if form.kind == ReportForm.Kind.ZERO and not any(f["type"] == "bool" for f in form.fields or []):
+        errors.append(_("A zero report needs at least one yes/no attestation."))
+    if (
+        form.zero_statement
+        and form.kind == ReportForm.Kind.DAILY
+        and not any(f.get("event") for f in form.fields or [] if isinstance(f, dict))
+    ):
+        errors.append(
+            _("A daily form with a zero-report statement needs event fields that a zero report sets to 0.")
+        )
+    if errors:
+        raise ValidationError({"fields": errors})
+
+
+def save_form(form):
+    check_form(form)
+    form.full_clean(exclude=["fields"])
+    form.save()
+    return form
+
+
+def load_shipped_forms(form_model=ReportForm, directory=FORMS_DIR):
+    """Create or update the forms shipped as JSON files (the data migration and `epigrid
+    report_forms`); returns the codes loaded."""
+    loaded = []
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        code = data.pop("code")
+        data["due_time"] = data.get("due_time", "16:00")
+        form = form_model.objects.filter(code=code).first() or form_model(code=code)
+        for name, value in data.items():
+            setattr(form, name, value)
+        if form_model is ReportForm:
+            form.due_time = _time(form.due_time)
+            save_form(form)
+        else:  # the historical model of a migration: checked by the tests of the files
+            form.save()
+        loaded.append(code)
+    return loaded
+
+
+def _time(value):
+    import datetime
+
+    return value if isinstance(value, datetime.time) else datetime.time.fromisoformat(value)
+
+
+def forms_due(unit):
+    """The forms in use that `unit` sends (by its level)."""
+    return ReportForm.objects.filter(active=True, unit_level=unit.level).order_by("kind", "code")
+
+
+def submitting_units(user, form):
+    """The units of the form's level where the user may send it."""
+    paths = user.scope_paths(SUBMIT)
+    units = Area.objects.filter(level=form.unit_level)
+    if paths is None:
+        return units.order_by("path")
+    q = Q()
+    for path in paths:
+        q |= Q(path__startswith=path)
+    return units.filter(q).order_by("path") if paths else units.none()
+
+
+# -- submitting -------------------------------------------------------------------------------
+
+
+def clean_submission(form, unit, day, raw, explanations=None, zero=False):
+    """(values, live figures, explanations, errors per key). Zero reports set event counts to 0;
+    every live figure that differs from the typed value needs an explanation."""
+    explanations = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v or "").strip()}
+    zero = zero or form.kind == ReportForm.Kind.ZERO
+    values, errors = {}, {}
+    for field in form.fields:
+        key = field["key"]
+        given = 0 if zero and field.get("event") else raw.get(key)
+        value, error = schema.clean_value(field, given)
+        values[key] = value
+        if error:
+            errors[key] = error
+    figures = live.figures(form, unit, day)
+    for key, figure in figures.items():
+        field = form.field(key)
+        if key not in errors and not schema.same(field, values[key], figure) and not explanations.get(key):
+            errors[key] = _("epigrid holds %(live)s for this figure: explain the difference.") % {
+                "live": _live_text(field, figure)
+            }
+    kept = {
+        k: v
+        for k, v in explanations.items()
+        if k in figures and not schema.same(form.field(k), values[k], figures[k])
+    }
+    return values, figures, kept, errors
+
+
+def _live_text(field, figure):
+    if field["type"] == "bool":
+        return _("none") if figure == 0 else str(figure)
+    return str(figure)
+
+
+def submit(user, form, unit, day, raw, explanations=None, zero=False, note="", now=None):
+    """Send (or correct) the unit's report for the day: one row per (form, unit, day) whatever the
+    retries. The first sending decides `late`; later ones count revisions (an identical retry
+    changes nothing)."""
+    if not form.active or unit.level != form.unit_level:
+        raise ValidationError(_("This unit does not send this report."))
+    if user is not None and not within(unit.path, user.scope_paths(SUBMIT)):
+        raise PermissionDenied(_("You may not send reports for this unit."))
+    zero = bool(zero or form.kind == ReportForm.Kind.ZERO)
+    if zero and not form.allows_zero:
+        raise ValidationError(_("This form has no zero report."))
+    values, figures, kept, errors = clean_submission(form, unit, day, raw, explanations, zero)
+    if errors:
+        raise ValidationError(errors)
+    now = now or timezone.now()
+    fields = {
+        "values": values,
+        "live": figures,
+        "explanations": kept,
+        "zero": zero,
+        "note": (note or "").strip()[:500],
+        "submitted_at": now,
+        "submitted_by": user,
+    }
+    try:
+        return _write(form, unit, day, fields, now)
+    except IntegrityError:
+        # Two taps at once: the other one created the row first; this one updates it.
+        return _write(form, unit, day, fields, now)
+
+
+def _write(form, unit, day, fields, now):
+    with transaction.atomic():
+        row = Submission.objects.select_for_update().filter(form=form, unit=unit, day=day).first()
+        if row is None:
+            row = Submission(
+                form=form, unit=unit, day=day, first_submitted_at=now, late=now > form.deadline(day)
+            )
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save()
+            return row
+        content = ("values", "explanations", "zero", "note")
+        if all(_json(getattr(row, n)) == _json(fields[n]) for n in content):
+            return row  # a retry of what is stored
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.revision += 1
+        row.save()
+        return row
+
+
+def _json(value):
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+# -- roll-up ----------------------------------------------------------------------------------
+
+
+def status_of(row, form, day, now=None):
+    """sent / late / zero / missing (not yet due) / overdue for one unit's row (None: nothing)."""
+    now = now or timezone.now()
+    if row is None:
+        return "overdue" if now > form.deadline(day) else "pending"
+    if row.zero:
+        return "zero_late" if row.late else "zero"
+    return "late" if row.late else "on_time"
+
+
+def _children(root, form):
+    """The rows of the roll-up under `root`: its children down to the units' level, or the root
+    itself when it is a unit (or below)."""
+    if root.level >= form.unit_level:
+        return [root]
+    return list(Area.objects.filter(parent=root).order_by("path"))
+
+
+def rollup(form, day, root_area):
+    """Per child area of `root_area`: expected units, received, on time, late, zero, missing and
+    the sums of the numeric fields; in SQL, two grouped queries whatever the number of units.
+    Returns a list of dicts (area, expected, received, on_time, late, zero, missing, sums)."""
+    children = _children(root_area, form)
+    if not children:
+        return []
+    lengths = {len(c.path) for c in children}
+    by_path = {c.path: c for c in children}
+    numeric = form.numeric_keys()
+    expected, received = {}, {}
+    for length in lengths:
+        prefix = Substr("path", 1, length)
+        for r in (
+            Area.objects.filter(level=form.unit_level, path__startswith=root_area.path)
+            .annotate(child=prefix)
+            .values("child")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            if r["child"] in by_path:
+                expected[r["child"]] = r["n"]
+        sums = {f"sum_{k}": Sum(Cast(KT(f"values__{k}"), SUM_FIELD)) for k in numeric}
+        for r in (
+            Submission.objects.filter(form=form, day=day, unit__path__startswith=root_area.path)
+            .annotate(child=Substr("unit__path", 1, length))
+            .values("child")
+            .annotate(
+                received=Count("id"),
+                late=Count("id", filter=Q(late=True)),
+                zero=Count("id", filter=Q(zero=True)),
+                **sums,
+            )
+            .order_by()
+        ):
+            if r["child"] in by_path:
+                received[r["child"]] = r
+    rows = []
+    for child in children:
+        got = received.get(child.path, {})
+        n_expected = expected.get(child.path, 0)
+        n_received = got.get("received", 0)
+        rows.append(
+            {
+                "area": child,
+                "expected": n_expected,
+                "received": n_received,
+                "late": got.get("late", 0),
+                "on_time": n_received - got.get("late", 0),
+                "zero": got.get("zero", 0),
+                "missing": max(n_expected - n_received, 0),
+                "sums": {k: _number(got.get(f"sum_{k}")) for k in numeric},
+            }
+        )
+    return rows
+
+
+def _number(value):
+    if value is None:
+        return 0
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else value
+
+
+def totals(rows, form):
+    keys = ("expected", "received", "on_time", "late", "zero", "missing")
+    total = {k: sum(r[k] for r in rows) for k in keys}
+    total["sums"] = {k: sum(r["sums"][k] for r in rows) for k in form.numeric_keys()}
+    return total
+
+
+def unit_rows(form, day, root_area):
+    """Every unit under `root_area` with its row for the day (None: nothing sent), in path order:
+    the export's and the drill-down's last level."""
+    units = list(
+        Area.objects.filter(level=form.unit_level, path__startswith=root_area.path)
+        .select_related("parent")
+        .order_by("path")
+    )
+    rows = {
+        s.unit_id: s
+        for s in Submission.objects.filter(form=form, day=day, unit__path__startswith=root_area.path)
+    }
+    return [(u, rows.get(u.pk)) for u in units]
+
+
+def missing_units(form, day, root_area):
+    """The units under `root_area` that have not sent the day's report, with the officers granted
+    on each (name, phone) to chase: a list of dicts (area, officers)."""
+    sent = Submission.objects.filter(form=form, day=day, unit__path__startswith=root_area.path).values(
+        "unit_id"
+    )
+    units = list(
+        Area.objects.filter(level=form.unit_level, path__startswith=root_area.path)
+        .exclude(pk__in=sent)
+        .select_related("parent")
+        .order_by("path")
+    )
+    officers = {}
+    for grant in (
+        Grant.objects.filter(area__in=units, role__in=CONTACT_ROLES, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    ):
+        officers.setdefault(grant.area_id, []).append(grant.user)
+    return [{"area": u, "officers": officers.get(u.pk, [])} for u in units]
+
+
+def history(form, unit, days=14, until=None):
+    """The unit's last `days` days, newest first: (day, submission or None, deadline)."""
+    import datetime
+
+    until = until or timezone.localdate()
+    since = until - datetime.timedelta(days=days - 1)
+    rows = {s.day: s for s in Submission.objects.filter(form=form, unit=unit, day__range=(since, until))}
+    return [
+        (d, rows.get(d), form.deadline(d)) for d in (until - datetime.timedelta(days=n) for n in range(days))
+    ]
+
+
+def report_day(form, now=None):
+    """The day a unit is reporting for right now: today (its deadline may have passed: then the
+    report is late, still today's)."""
+    return timezone.localdate(now or timezone.now())
