@@ -34,6 +34,7 @@ class Reports:
         self.officer_2 = User.objects.create_user("officer_2", password="x", phone="+8613900001111")
         Grant.objects.create(user=self.officer_2, role="community_officer", area=self.community_2)
         cast.reports = self
+        cast.officer_2 = self.officer_2
 
     def typed(self, **values):
         """A complete daily report with every figure 0 (what the live data says of an empty area)."""
