@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
+from epigrid.demo.reports import build_reports, reports_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.passes import build_passes, passes_counts
 from epigrid.demo.plan import DistrictPlan
@@ -151,6 +152,7 @@ def module_counts():
         "tracing": tracing_counts(),
         "checkpoints": checkpoint_counts(),
         "passes": passes_counts(),
+        "reports": reports_counts(),
     }
 
 
@@ -274,6 +276,8 @@ class _Builder:
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
         build_results(self.testing.now)
         build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
+        # Last: the daily reports copy the ledger's key persons of each community.
+        build_reports(self.users, self.control.today, seed=self.plan.seed)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
