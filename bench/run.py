@@ -45,6 +45,10 @@ samples counted in the database; baseline a raw COPY of the same sample rows), o
 single-scan round trip meanwhile, the district's coverage with its drill-down and a grid's missed
 list (baselines: their raw queries); the rows it adds are removed afterwards.
 
+Then the daily-report roll-up (--only reports, bench/reports.py): 5,000 synthetic communities with
+14 days of reports under the demo city, the roll-up service and page timed against their raw SQL
+(rolled back).
+
 Then sample transport (--only transport, bench/transport.py): the transport board as the district
 commander with a day's 25,000 boxes added to the running round (removed afterwards); and lab
 results (--only results, bench/results.py): the persons of a pooled-positive tube through the API;
@@ -105,6 +109,7 @@ FIGURES = (
     "transport",
     "isolation",
     "tracing",
+    "reports",
     "checkpoints",
     "results",
     "results_import",
@@ -1248,6 +1253,10 @@ def main():
             from bench import tracing
 
             tracing.measure(args, results)
+        if "reports" in only:  # the daily-report roll-up of a city of 5,000 units
+            from bench import reports
+
+            reports.measure(args, results)
         if "checkpoints" in only:  # gate scans sustained while pass quotas are checked
             from bench import checkpoints
 

@@ -20,6 +20,8 @@ def at(day, hour, minute=0):
 class Reports:
     def __init__(self, cast):
         self.cast = cast
+        if not ReportForm.objects.filter(code="community_daily").exists():
+            services.load_shipped_forms()  # a flushed database (transactional and browser tests)
         self.daily = ReportForm.objects.get(code="community_daily")
         self.zero_form = ReportForm.objects.get(code="community_zero")
         self.community_2 = Area.objects.create(

@@ -2,8 +2,10 @@
 idempotent sending (reports.services, decision 0029)."""
 
 import datetime
+import threading
 
 import pytest
+from django.db import connection
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
@@ -223,3 +225,30 @@ def test_it_reloads_the_shipped_forms_without_duplicating(cast):
     assert services.load_shipped_forms() == ["community_daily", "community_zero"]
     assert ReportForm.objects.count() == before
     assert ReportForm.objects.get(code="community_daily").name == "社区日报告"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_taps_at_once_give_one_report(cast):
+    r = reports(cast)
+    barrier = threading.Barrier(3)
+    outcomes = []
+
+    def send(problems):
+        from django.db import connection as conn
+
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(r.send(user=cast.community_officer, problems_found=problems))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 3
+    row = Submission.objects.get()
+    assert {o.pk for o in outcomes} == {row.pk}
+    assert row.revision in (2, 3) and not row.late  # the identical retry counts no revision
