@@ -119,7 +119,9 @@ def measure(args, results):
                 services.rollup(form, today, city)
             with CaptureQueriesContext(connection) as ctx:
                 rolled = services.rollup(form, today, city)
-            statements = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+            statements = [
+                q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+            ]
             assert sum(r["expected"] for r in rolled) == expected
             service, raw = [], []
             with connection.cursor() as wrapper:

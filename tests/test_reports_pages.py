@@ -116,8 +116,8 @@ def test_the_street_rollup_shows_its_communities_who_is_missing_and_the_late(cas
     rows = {row["area"].name: row for row in page.context["rows"]}
     assert set(rows) == {"九州社区", "东岗社区"}  # its communities, not another street's
     assert rows["九州社区"]["late"] == 1 and rows["九州社区"]["sums"]["service_requests"] == 3
-    assert [m["area"].name for m in page.context["missing"]] == ["东岗社区"]
-    assert [s.unit.name for s in page.context["late"]] == ["九州社区"]
+    assert [m["label"] for m in page.context["missing"]] == ["九州街道 · 东岗社区"]
+    assert [s["label"] for s in page.context["late"]] == ["九州街道 · 九州社区"]
     assert "officer_2" in page.content.decode()
 
 

@@ -300,9 +300,10 @@ def unit_rows(form, day, root_area):
     return [(u, rows.get(u.pk)) for u in units]
 
 
-def missing_units(form, day, root_area):
+def missing_units(form, day, root_area, limit=None):
     """The units under `root_area` that have not sent the day's report, with the officers granted
-    on each (name, phone) to chase: a list of dicts (area, officers)."""
+    on each (name, phone) to chase: a list of dicts (area, officers), in path order (the first
+    `limit` of them when given)."""
     sent = Submission.objects.filter(form=form, day=day, unit__path__startswith=root_area.path).values(
         "unit_id"
     )
@@ -310,7 +311,7 @@ def missing_units(form, day, root_area):
         Area.objects.filter(level=form.unit_level, path__startswith=root_area.path)
         .exclude(pk__in=sent)
         .select_related("parent")
-        .order_by("path")
+        .order_by("path")[:limit]
     )
     officers = {}
     for grant in (

@@ -28,6 +28,7 @@ from epigrid.reports.models import ReportForm, Submission
 VIEW = "reports.view_submission"
 EDIT_FORMS = "reports.change_reportform"
 HISTORY_DAYS = 14
+LIST_SHOWN = 100
 
 
 def _require(user, perm):
@@ -202,8 +203,10 @@ def rollup_page(request):
         Submission.objects.restrict(request.user)
         .filter(form=form, day=day, late=True, unit__path__startswith=area.path)
         .select_related("unit__parent")
-        .order_by("first_submitted_at")[:200]
+        .order_by("first_submitted_at")[:LIST_SHOWN]
     )
+    late = list(late)
+    missing = services.missing_units(form, day, area, limit=LIST_SHOWN)
     crumbs = list(Area.objects.filter(path__in=_ancestors(area.path)).order_by("level"))
     crumbs = [a for a in crumbs if _in_scope(request.user, a)]
     query = f"form={form.code}&day={day.isoformat()}&area={area.code}"
@@ -220,14 +223,30 @@ def rollup_page(request):
             "total": total,
             "total_sums": [total["sums"][f["key"]] for f in numeric],
             "numeric": labels,
-            "missing": services.missing_units(form, day, area)[:500],
-            "late": late,
+            # A city's lists are long: the first ones here, every unit in the export.
+            "missing": _unit_links(form, day, [m["area"] for m in missing], "history", missing),
+            "missing_count": total["missing"],
+            "late": _unit_links(form, day, [s.unit for s in late], "fill", late),
+            "late_count": total["late"],
             "deadline": form.deadline(day),
             "export_query": query,
             "prev_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
         },
     )
+
+
+def _unit_links(form, day, units, page, rows):
+    """Label and link of each unit of a list (formatted here, not by {% url %} per row)."""
+    if page == "history":
+        base = reverse("reports:history", args=[form.code, "UNIT"])
+    else:
+        base = reverse("reports:fill", args=[form.code, "UNIT", day.isoformat()])
+    out = []
+    for unit, row in zip(units, rows, strict=False):
+        label = f"{unit.parent.name} · {unit.name}" if unit.parent_id else unit.name
+        out.append({"label": label, "url": base.replace("UNIT", unit.code), "row": row})
+    return out
 
 
 def _ancestors(path):
