@@ -5,8 +5,8 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import translation
 
 from epigrid.audit.models import ObjectChange
