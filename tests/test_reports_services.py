@@ -213,6 +213,15 @@ def test_it_refuses_a_unit_outside_the_senders_scope(cast):
     assert r.send(user=cast.community_officer).submitted_by == cast.community_officer
 
 
+def test_it_refuses_a_day_still_to_come(cast):
+    r = reports(cast)
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        services.submit(
+            None, r.daily, cast.community, DAY + datetime.timedelta(days=1), r.typed(), now=at(DAY, 20)
+        )
+    assert exc.value.messages == ["A report cannot be sent for a day still to come."]
+
+
 def test_it_refuses_a_unit_of_another_level(cast):
     r = reports(cast)
     with pytest.raises(ValidationError):

@@ -145,13 +145,15 @@ def submit(user, form, unit, day, raw, explanations=None, zero=False, note="", n
         raise ValidationError(_("This unit does not send this report."))
     if user is not None and not within(unit.path, user.scope_paths(SUBMIT)):
         raise PermissionDenied(_("You may not send reports for this unit."))
+    now = now or timezone.now()
+    if day > timezone.localdate(now):
+        raise ValidationError(_("A report cannot be sent for a day still to come."))
     zero = bool(zero or form.kind == ReportForm.Kind.ZERO)
     if zero and not form.allows_zero:
         raise ValidationError(_("This form has no zero report."))
     values, figures, kept, errors = clean_submission(form, unit, day, raw, explanations, zero)
     if errors:
         raise ValidationError(errors)
-    now = now or timezone.now()
     fields = {
         "values": values,
         "live": figures,
