@@ -219,6 +219,8 @@ SPECTACULAR_SETTINGS = {
         "PassageOutcomeEnum": ["accepted", "duplicate", "refused"],
         "PassUseOutcomeEnum": "epigrid.passes.models.PassUse.Outcome",
         "CheckInOutcomeEnum": "epigrid.control.models.CheckIn.Outcome",
+        # Areas' levels, also the level of the units that send a report form (reports.ReportForm).
+        "AreaLevelEnum": "epigrid.areas.models.Level",
     },
 }
 
