@@ -55,6 +55,9 @@ def build(residents=RESIDENTS, seed=SEED):
 
 
 def wipe():
+    from epigrid.reports.models import Submission
+
+    Submission.objects.all().delete()  # daily reports protect their units
     remove_testing()  # the rounds' samples and tubes protect persons, users' areas and rounds
     Lab.objects.all().delete()  # their boxes went with the rounds; labs protect their areas
     AntigenRound.objects.all().delete()  # kits, reports and follow-ups go with it
