@@ -30,6 +30,7 @@ from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProp
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
+from epigrid.supervision.api import ItemViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet)
@@ -74,6 +75,7 @@ router.register("tracing-cases", CaseViewSet)
 router.register("tracing-contacts", ContactViewSet)
 router.register("passes", HouseholdPassViewSet)
 router.register("pass-uses", PassUseViewSet)
+router.register("supervision-items", ItemViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "epigrid.assistance",
     "epigrid.checkpoints",
     "epigrid.passes",
+    "epigrid.supervision",
     "epigrid.demo",
 ]
 
@@ -218,6 +219,10 @@ SPECTACULAR_SETTINGS = {
         "PassageOutcomeEnum": ["accepted", "duplicate", "refused"],
         "PassUseOutcomeEnum": "epigrid.passes.models.PassUse.Outcome",
         "CheckInOutcomeEnum": "epigrid.control.models.CheckIn.Outcome",
+        "SupervisionStatusEnum": "epigrid.supervision.models.Item.Status",
+        "SupervisionCategoryEnum": "epigrid.supervision.models.Category",
+        "SupervisionFoundByEnum": "epigrid.supervision.models.FoundBy",
+        "SupervisionPhotoKindEnum": "epigrid.supervision.models.ItemPhoto.Kind",
     },
 }
 
@@ -329,3 +334,7 @@ EPIGRID_GATE_LOOKUP_LIMITS = (
     env_int("EPIGRID_GATE_LOOKUP_LIMIT_HOUR", 600),
     env_int("EPIGRID_GATE_LOOKUP_LIMIT_DAY", 4000),
 )
+
+# Supervision (decision 0030): an overdue item escalated to the level above waits this long there
+# before it goes one level further up.
+EPIGRID_SUPERVISION_GRACE_HOURS = env_int("EPIGRID_SUPERVISION_GRACE_HOURS", 24)

@@ -160,6 +160,14 @@ VIEW_PASSES = [f"view:{m}" for m in PASS_MODELS]
 ISSUE_PASSES = ["add:passes.householdpass", "change:passes.householdpass"]
 USE_PASSES = ["add:passes.passuse"]
 
+# Supervision 督导 to sign-off 销号 (docs/decisions/0030): the command centre, streets and communities
+# raise items (a community for its grids) and sign them off at their level or above; any official
+# may be the responsible person who rectifies and submits the evidence.
+SUPERVISION_MODELS = ("supervision.item",)
+VIEW_SUPERVISION = ["view:supervision.item"]
+RAISE_ITEMS = ["add:supervision.item", "signoff:supervision.item"]
+RECTIFY_ITEMS = ["change:supervision.item"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -192,6 +200,9 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
+            *VIEW_SUPERVISION,
+            *RAISE_ITEMS,
+            *RECTIFY_ITEMS,
         ),
     ),
     "street_officer": (
@@ -225,6 +236,9 @@ ROLES = {
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
             *ISSUE_PASSES,
+            *VIEW_SUPERVISION,
+            *RAISE_ITEMS,
+            *RECTIFY_ITEMS,
         ),
     ),
     "community_officer": (
@@ -253,6 +267,9 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
             *ISSUE_PASSES,
+            *VIEW_SUPERVISION,
+            *RAISE_ITEMS,
+            *RECTIFY_ITEMS,
         ),
     ),
     "grid_worker": (
@@ -277,6 +294,8 @@ ROLES = {
             *RETEST_FIELD_WORK,
             "view:assistance.assistperson",
             *ANSWER_ASSIST,
+            *VIEW_SUPERVISION,
+            *RECTIFY_ITEMS,
         ),
     ),
     "checkpoint_staff": (
@@ -368,6 +387,7 @@ ROLES = {
             *VIEW_ASSIST,
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
+            *VIEW_SUPERVISION,
         ),
     ),
     "system_admin": (
@@ -386,7 +406,9 @@ ROLES = {
                 + ASSIST_MODELS
                 + CHECKPOINT_MODELS
                 + PASS_MODELS
+                + SUPERVISION_MODELS
             ],
+            "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,
             *RUN_LABS,

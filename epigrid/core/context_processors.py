@@ -29,6 +29,9 @@ NAVIGATION = [
     (_("Household passes"), "passes:householdpass_list", "passes.view_householdpass"),
     (_("Assistance requests"), "assistance:assistrequest_list", "assistance.view_assistrequest"),
     (_("Assistance requests"), "assistance:assistperson_list", "assistance.view_assistperson"),
+    # Supervision: the responsible person's own items first, then the whole list for those who raise.
+    (_("My items"), "supervision:mine", "supervision.change_item"),
+    (_("Supervision"), "supervision:item_list", "supervision.view_item"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
