@@ -246,9 +246,9 @@ def assign(user, item, responsible, due_at=None, note=""):
 def start(user, item, now=None):
     with transaction.atomic():
         item = _lock(item)
-        _check_is_responsible(user, item)
         if item.status != S.ASSIGNED:
             raise ValidationError(_state_message(item, "start"), code="state")
+        _check_is_responsible(user, item)
         return item.transition(S.RECTIFYING, started_at=now or timezone.now())
 
 
@@ -258,9 +258,9 @@ def submit(user, item, note, photos=(), now=None):
     note = _needs_text(note, _("Say what was done to fix the problem."), "evidence_note")
     with transaction.atomic():
         item = _lock(item)
-        _check_is_responsible(user, item)
         if item.status != S.RECTIFYING:
             raise ValidationError(_state_message(item, "submit"), code="state")
+        _check_is_responsible(user, item)
         stored = _store_photos(item, photos, ItemPhoto.Kind.EVIDENCE, user)
         have = item.photos.filter(kind=ItemPhoto.Kind.EVIDENCE, round=item.reopen_count).exclude(
             pk__in=[p.pk for p in stored]
