@@ -27,10 +27,10 @@ from epigrid.passes.api import HouseholdPassViewSet, PassUseViewSet
 from epigrid.people.api import PersonViewSet
 from epigrid.results.api import TubeResultViewSet
 from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
+from epigrid.supervision.api import ItemViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
-from epigrid.supervision.api import ItemViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet)

@@ -34,7 +34,10 @@ def test_an_item_with_a_responsible_person_is_assigned_at_the_raisers_level(cast
 def test_an_item_without_a_responsible_person_waits_to_be_assigned(cast, sv):
     item = sv.item(responsible=None)
     assert item.status == S.NEW
-    with override("en"), pytest.raises(ValidationError, match="Assign the item to a responsible person first"):
+    with (
+        override("en"),
+        pytest.raises(ValidationError, match="Assign the item to a responsible person first"),
+    ):
         services.start(cast.grid_worker, item)
     item = services.assign(cast.street_officer, item, cast.grid_worker)
     assert item.status == S.ASSIGNED and item.responsible == cast.grid_worker
@@ -49,7 +52,12 @@ def test_the_whole_way_to_sign_off(cast, sv):
     assert item.photos.filter(kind=ItemPhoto.Kind.EVIDENCE).count() == 1
     item = services.sign_off(sv.street_b, item, "现场复核通过")
     assert item.status == S.SIGNED_OFF and item.signed_off_by == sv.street_b and item.on_time
-    assert [h.target for h in history(item).order_by("pk")] == ["assigned", "rectifying", "submitted", "signed_off"]
+    assert [h.target for h in history(item).order_by("pk")] == [
+        "assigned",
+        "rectifying",
+        "submitted",
+        "signed_off",
+    ]
 
 
 def test_refused_moves_say_what_comes_first(cast, sv):
@@ -190,7 +198,10 @@ def test_escalation_stops_at_the_top_of_the_tree(cast, sv, settings):
     settings.EPIGRID_SUPERVISION_GRACE_HOURS = 1
     _overdue(sv, cast.district, by=cast.commander)
     item = services.raise_item(
-        area=cast.city, title="市级物资", category="supplies", deadline=timezone.now() - datetime.timedelta(hours=1)
+        area=cast.city,
+        title="市级物资",
+        category="supplies",
+        deadline=timezone.now() - datetime.timedelta(hours=1),
     )
     assert services.escalate_overdue() == 1  # the district's item to the city; the city's has no one above
     assert Item.objects.get(pk=item.pk).escalation_level == 0
@@ -224,7 +235,9 @@ def test_raise_item_is_idempotent_per_open_source_and_resolve_source_closes_it(c
     assert again.pk == first.pk and Item.objects.count() == 1
     assert first.found_by == "system" and first.raised_in == cast.community and first.source_label
     closed = services.resolve_source(source, "日报已补报")
-    assert closed.status == S.SIGNED_OFF and closed.signed_off_by is None and closed.signoff_note == "日报已补报"
+    assert (
+        closed.status == S.SIGNED_OFF and closed.signed_off_by is None and closed.signoff_note == "日报已补报"
+    )
     assert services.resolve_source(source, "again") is None
     # The condition comes back: a new item.
     third = services.raise_item(
@@ -283,7 +296,9 @@ def test_two_officers_deciding_one_item_at_once_give_one_decision(cast):
 
     threads = [
         threading.Thread(target=decide, args=("off", lambda i: services.sign_off(cast.street_officer, i))),
-        threading.Thread(target=decide, args=("back", lambda i: services.send_back(sv.street_b, i, "照片不清"))),
+        threading.Thread(
+            target=decide, args=("back", lambda i: services.send_back(sv.street_b, i, "照片不清"))
+        ),
     ]
     for thread in threads:
         thread.start()
@@ -311,7 +326,10 @@ def test_two_processes_raising_for_one_source_at_once_make_one_item(cast):
             barrier.wait(timeout=10)
             outcomes.append(
                 services.raise_item(
-                    area=cast.grid_a, title="日报未报", category="reporting", deadline=timezone.localdate(),
+                    area=cast.grid_a,
+                    title="日报未报",
+                    category="reporting",
+                    deadline=timezone.localdate(),
                     source=cast.household_a,
                 ).pk
             )

@@ -67,7 +67,9 @@ class ItemViewSet(ScopedReadOnlyModelViewSet):
     def assign(self, request, pk=None):
         values = self._data(AssignSerializer)
         return self._answer(
-            call_service(services.assign, request.user, self.get_object(), values["responsible"], values["due_at"])
+            call_service(
+                services.assign, request.user, self.get_object(), values["responsible"], values["due_at"]
+            )
         )
 
     @extend_schema(request=None, responses={200: ItemSerializer})
@@ -80,13 +82,17 @@ class ItemViewSet(ScopedReadOnlyModelViewSet):
     def submit(self, request, pk=None):
         item = self.get_object()
         values = self._data(SubmitSerializer)
-        return self._answer(call_service(services.submit, request.user, item, values["note"], values["photos"]))
+        return self._answer(
+            call_service(services.submit, request.user, item, values["note"], values["photos"])
+        )
 
     @extend_schema(request=NoteSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], url_path="sign-off", object_action="signoff")
     def sign_off(self, request, pk=None):
         item = self.get_object()
-        return self._answer(call_service(services.sign_off, request.user, item, self._data(NoteSerializer)["note"]))
+        return self._answer(
+            call_service(services.sign_off, request.user, item, self._data(NoteSerializer)["note"])
+        )
 
     @extend_schema(request=ReasonSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], url_path="send-back", object_action="signoff")
@@ -100,7 +106,9 @@ class ItemViewSet(ScopedReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], object_action="view")
     def cancel(self, request, pk=None):
         item = self.get_object()
-        return self._answer(call_service(services.cancel, request.user, item, self._data(ReasonSerializer)["reason"]))
+        return self._answer(
+            call_service(services.cancel, request.user, item, self._data(ReasonSerializer)["reason"])
+        )
 
     @extend_schema(request=PhotosSerializer, responses={201: PhotoSerializer(many=True)})
     @action(detail=True, methods=["post"], object_action="view")

@@ -11,8 +11,21 @@ from epigrid.supervision.filtersets import ItemFilterSet
 from epigrid.supervision.models import Category, FoundBy, Item
 
 HEADERS = [
-    "编号", "区域", "问题", "类别", "发现方式", "责任人", "整改时限", "状态", "提交整改时间",
-    "销号时间", "是否按时销号", "退回次数", "已升级至", "问题描述", "整改情况",
+    "编号",
+    "区域",
+    "问题",
+    "类别",
+    "发现方式",
+    "责任人",
+    "整改时限",
+    "状态",
+    "提交整改时间",
+    "销号时间",
+    "是否按时销号",
+    "退回次数",
+    "已升级至",
+    "问题描述",
+    "整改情况",
 ]
 STATUS_LABELS = {
     Item.Status.NEW: "待交办",
@@ -74,15 +87,52 @@ class ItemExport(Export):
     def rows(self, queryset):
         names = Names()
         rows = queryset.order_by("raised_at", "id").values_list(
-            "id", "area_id", "title", "category", "found_by", "responsible_id", "due_at", "status",
-            "submitted_at", "signed_off_at", "reopen_count", "escalated_to_id", "description", "evidence_note",
+            "id",
+            "area_id",
+            "title",
+            "category",
+            "found_by",
+            "responsible_id",
+            "due_at",
+            "status",
+            "submitted_at",
+            "signed_off_at",
+            "reopen_count",
+            "escalated_to_id",
+            "description",
+            "evidence_note",
         )
-        for (pk, area, title, category, found_by, responsible, due, status, submitted, signed, reopened,
-             escalated, description, evidence) in rows.iterator(chunk_size=2000):
+        for (
+            pk,
+            area,
+            title,
+            category,
+            found_by,
+            responsible,
+            due,
+            status,
+            submitted,
+            signed,
+            reopened,
+            escalated,
+            description,
+            evidence,
+        ) in rows.iterator(chunk_size=2000):
             on_time = "" if signed is None else ("是" if signed <= due else "否")
             yield [
-                pk, names.area(area), title, CATEGORY_LABELS.get(category, category),
-                FOUND_BY_LABELS.get(found_by, found_by), names.user(responsible), _when(due),
-                STATUS_LABELS.get(status, status), _when(submitted), _when(signed), on_time, reopened,
-                names.area(escalated) if status in Item.OPEN else "", description, evidence,
+                pk,
+                names.area(area),
+                title,
+                CATEGORY_LABELS.get(category, category),
+                FOUND_BY_LABELS.get(found_by, found_by),
+                names.user(responsible),
+                _when(due),
+                STATUS_LABELS.get(status, status),
+                _when(submitted),
+                _when(signed),
+                on_time,
+                reopened,
+                names.area(escalated) if status in Item.OPEN else "",
+                description,
+                evidence,
             ]

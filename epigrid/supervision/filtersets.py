@@ -28,15 +28,31 @@ class ItemFilterSet(django_filters.FilterSet):
     escalated = django_filters.BooleanFilter(method="filter_escalated", label=_("Escalated to us"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("My items"))
     area = ScopedAreaFilter(label=_("Area"))
-    responsible = django_filters.ModelChoiceFilter(queryset=_responsible_choices, label=_("Responsible person"))
-    raised_after = django_filters.DateFilter(field_name="raised_at", lookup_expr="date__gte", label=_("Raised from"))
-    raised_before = django_filters.DateFilter(field_name="raised_at", lookup_expr="date__lte", label=_("Raised until"))
+    responsible = django_filters.ModelChoiceFilter(
+        queryset=_responsible_choices, label=_("Responsible person")
+    )
+    raised_after = django_filters.DateFilter(
+        field_name="raised_at", lookup_expr="date__gte", label=_("Raised from")
+    )
+    raised_before = django_filters.DateFilter(
+        field_name="raised_at", lookup_expr="date__lte", label=_("Raised until")
+    )
 
     class Meta:
         model = Item
         fields = [
-            "q", "status", "open", "category", "found_by", "overdue", "escalated", "mine", "area",
-            "responsible", "raised_after", "raised_before",
+            "q",
+            "status",
+            "open",
+            "category",
+            "found_by",
+            "overdue",
+            "escalated",
+            "mine",
+            "area",
+            "responsible",
+            "raised_after",
+            "raised_before",
         ]
 
     def filter_q(self, queryset, name, value):

@@ -67,11 +67,15 @@ class RaiseForm(StyledFormMixin, forms.Form):
     title = forms.CharField(label=_("Problem"), max_length=120)
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     found_by = forms.ChoiceField(label=_("Found by"), choices=FoundBy.choices[:3], initial=FoundBy.INSPECTION)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     responsible = ResponsibleChoiceField(
         queryset=get_user_model().objects.none(), label=_("Responsible person"), required=False
     )
-    due_at = forms.DateTimeField(label=_("Deadline"), widget=_deadline_input(), input_formats=[DATETIME_LOCAL])
+    due_at = forms.DateTimeField(
+        label=_("Deadline"), widget=_deadline_input(), input_formats=[DATETIME_LOCAL]
+    )
     photos = PhotosField(label=_("Photos of the problem"))
 
     def __init__(self, *args, user=None, **kwargs):
@@ -85,7 +89,9 @@ class RaiseForm(StyledFormMixin, forms.Form):
 
 
 class AssignForm(StyledFormMixin, forms.Form):
-    responsible = ResponsibleChoiceField(queryset=get_user_model().objects.none(), label=_("Responsible person"))
+    responsible = ResponsibleChoiceField(
+        queryset=get_user_model().objects.none(), label=_("Responsible person")
+    )
     due_at = forms.DateTimeField(
         label=_("Deadline"), widget=_deadline_input(), input_formats=[DATETIME_LOCAL], required=False
     )

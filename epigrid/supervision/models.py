@@ -75,10 +75,17 @@ class Item(ChangeLoggedModel, WorkflowModel):
     title = models.CharField(_("problem"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
-    found_by = models.CharField(_("found by"), max_length=16, choices=FoundBy.choices, default=FoundBy.INSPECTION)
+    found_by = models.CharField(
+        _("found by"), max_length=16, choices=FoundBy.choices, default=FoundBy.INSPECTION
+    )
     # A generic link to the record the item was raised from (a missing report, a late box).
     source_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("source type")
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("source type"),
     )
     source_id = models.BigIntegerField(_("source id"), null=True, blank=True)
     source_label = models.CharField(_("source"), max_length=200, blank=True)
@@ -91,9 +98,15 @@ class Item(ChangeLoggedModel, WorkflowModel):
         verbose_name=_("responsible person"),
     )
     due_at = models.DateTimeField(_("deadline"), db_index=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
+    )
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("raised by"),
     )
     raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
@@ -102,14 +115,22 @@ class Item(ChangeLoggedModel, WorkflowModel):
     evidence_note = models.TextField(_("what was done"), blank=True)
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
     signed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("signed off by"),
     )
     signoff_note = models.TextField(_("sign-off note"), blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times sent back"), default=0)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     escalated_to = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "areas.Area",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("escalated to"),
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
@@ -129,7 +150,9 @@ class Item(ChangeLoggedModel, WorkflowModel):
             # once) for the same missing report finds the first.
             models.UniqueConstraint(
                 fields=["source_type", "source_id"],
-                condition=Q(source_type__isnull=False, status__in=["new", "assigned", "rectifying", "submitted"]),
+                condition=Q(
+                    source_type__isnull=False, status__in=["new", "assigned", "rectifying", "submitted"]
+                ),
                 name="supervision_item_open_source_unique",
             )
         ]

@@ -34,11 +34,34 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = [
-            "id", "area", "raised_in", "title", "description", "category", "found_by", "source_type",
-            "source_id", "source_label", "responsible", "due_at", "status", "overdue", "raised_by",
-            "raised_at", "started_at", "submitted_at", "evidence_note", "signed_off_at", "signed_off_by",
-            "signoff_note", "reopen_count", "cancel_reason", "escalated_to", "escalation_level",
-            "escalated_at", "photos",
+            "id",
+            "area",
+            "raised_in",
+            "title",
+            "description",
+            "category",
+            "found_by",
+            "source_type",
+            "source_id",
+            "source_label",
+            "responsible",
+            "due_at",
+            "status",
+            "overdue",
+            "raised_by",
+            "raised_at",
+            "started_at",
+            "submitted_at",
+            "evidence_note",
+            "signed_off_at",
+            "signed_off_by",
+            "signoff_note",
+            "reopen_count",
+            "cancel_reason",
+            "escalated_to",
+            "escalation_level",
+            "escalated_at",
+            "photos",
         ]
         read_only_fields = fields
 
@@ -56,8 +79,11 @@ class RaiseSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     found_by = serializers.ChoiceField(choices=FoundBy.choices[:3], default=FoundBy.INSPECTION)
     responsible = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), required=False,
-        allow_null=True, default=None,
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
     )
     due_at = serializers.DateTimeField()
 

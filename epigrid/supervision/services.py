@@ -225,7 +225,8 @@ def assign(user, item, responsible, due_at=None, note=""):
             raise PermissionDenied(_("You may not assign this item."))
         if item.status not in (S.NEW, S.ASSIGNED, S.RECTIFYING):
             raise ValidationError(
-                _("An item that is “%(status)s” cannot be reassigned.") % {"status": item.get_status_display()},
+                _("An item that is “%(status)s” cannot be reassigned.")
+                % {"status": item.get_status_display()},
                 code="state",
             )
         if responsible is None:
@@ -295,7 +296,10 @@ def sign_off(user, item, note="", now=None):
             raise ValidationError(_state_message(item, "decide"), code="state")
         _check_signer(user, item)
         return item.transition(
-            S.SIGNED_OFF, _text(note), signed_off_at=now or timezone.now(), signed_off_by=user,
+            S.SIGNED_OFF,
+            _text(note),
+            signed_off_at=now or timezone.now(),
+            signed_off_by=user,
             signoff_note=_text(note),
         )
 
@@ -333,7 +337,11 @@ def resolve_source(source, note):
         if not item.is_open:
             return item
         return item.transition(
-            S.SIGNED_OFF, _text(note), signed_off_at=timezone.now(), signed_off_by=None, signoff_note=_text(note)
+            S.SIGNED_OFF,
+            _text(note),
+            signed_off_at=timezone.now(),
+            signed_off_by=None,
+            signoff_note=_text(note),
         )
 
 

@@ -30,15 +30,22 @@ def deadline_badge(item, now=None):
     """The deadline, red when an open item is past it; an escalated item says where it went."""
     due = timezone.localtime(item.due_at).strftime("%m-%d %H:%M")
     late = item.is_overdue(now)
-    parts = [format_html('<span class="{}" data-testid="deadline">{}</span>', "text-danger fw-bold" if late else "", due)]
+    parts = [
+        format_html(
+            '<span class="{}" data-testid="deadline">{}</span>', "text-danger fw-bold" if late else "", due
+        )
+    ]
     if late:
-        parts.append(format_html(' <span class="badge text-bg-danger" data-testid="overdue">{}</span>', _("overdue")))
+        parts.append(
+            format_html(' <span class="badge text-bg-danger" data-testid="overdue">{}</span>', _("overdue"))
+        )
     if item.on_time is False:
         parts.append(format_html(' <span class="badge text-bg-warning">{}</span>', _("late")))
     if item.escalated_to_id and item.is_open:
         parts.append(
             format_html(
-                ' <span class="badge text-bg-danger" data-testid="escalated">↑ {}</span>', item.escalated_to.name
+                ' <span class="badge text-bg-danger" data-testid="escalated">↑ {}</span>',
+                item.escalated_to.name,
             )
         )
     return format_html("{}" * len(parts), *parts)

@@ -103,7 +103,13 @@ class ItemDetailView(ObjectDetailView):
             super()
             .get_queryset()
             .select_related(
-                "area__parent", "raised_in", "responsible", "raised_by", "signed_off_by", "escalated_to", "source_type"
+                "area__parent",
+                "raised_in",
+                "responsible",
+                "raised_by",
+                "signed_off_by",
+                "escalated_to",
+                "source_type",
             )
         )
 
@@ -113,7 +119,9 @@ class ItemDetailView(ObjectDetailView):
         _annotate([item], timezone.now())
         is_responsible = item.responsible_id == user.pk and services.may_be_responsible(user, item.area)
         may_decide = (
-            item.status == S.SUBMITTED and user.pk != item.responsible_id and services.may_sign_off(user, item)
+            item.status == S.SUBMITTED
+            and user.pk != item.responsible_id
+            and services.may_sign_off(user, item)
         )
         labels = dict(S.choices)
         ctx.update(
@@ -255,7 +263,9 @@ def _deciding(request):
 @require_POST
 def start(request, pk):
     _working(request)
-    return _move(request, pk, NoteForm, lambda i, d: services.start(request.user, i), _("%(item)s: rectifying."))
+    return _move(
+        request, pk, NoteForm, lambda i, d: services.start(request.user, i), _("%(item)s: rectifying.")
+    )
 
 
 @login_required
@@ -276,7 +286,11 @@ def submit(request, pk):
 def sign_off(request, pk):
     _deciding(request)
     return _move(
-        request, pk, NoteForm, lambda i, d: services.sign_off(request.user, i, d["note"]), _("%(item)s: signed off.")
+        request,
+        pk,
+        NoteForm,
+        lambda i, d: services.sign_off(request.user, i, d["note"]),
+        _("%(item)s: signed off."),
     )
 
 
@@ -285,7 +299,11 @@ def sign_off(request, pk):
 def send_back(request, pk):
     _deciding(request)
     return _move(
-        request, pk, ReasonForm, lambda i, d: services.send_back(request.user, i, d["reason"]), _("%(item)s: sent back.")
+        request,
+        pk,
+        ReasonForm,
+        lambda i, d: services.send_back(request.user, i, d["reason"]),
+        _("%(item)s: sent back."),
     )
 
 
@@ -295,7 +313,11 @@ def cancel(request, pk):
     if not request.user.has_scoped_perm(services.VIEW):
         raise PermissionDenied
     return _move(
-        request, pk, ReasonForm, lambda i, d: services.cancel(request.user, i, d["reason"]), _("%(item)s: cancelled.")
+        request,
+        pk,
+        ReasonForm,
+        lambda i, d: services.cancel(request.user, i, d["reason"]),
+        _("%(item)s: cancelled."),
     )
 
 
@@ -318,7 +340,8 @@ class PhotoView(LoginRequiredMixin, View):
     """A photo, to whoever may see its item: never a public media URL."""
 
     def get(self, request, pk):
-        photo = get_scoped_or_404(ItemPhoto, request.user, pk)
+        # A photo is read with its item's right: whoever sees the item sees its photos.
+        photo = get_object_or_404(ItemPhoto.objects.restrict(request.user, perm=services.VIEW), pk=pk)
         if not photo.image:
             raise Http404
         content_type = "image/png" if photo.image.name.endswith(".png") else "image/jpeg"
@@ -366,5 +389,3 @@ def _top_area(user):
     paths = user.scope_paths(services.VIEW)
     areas = Area.objects.filter(parent__isnull=True) if paths is None else Area.objects.filter(path__in=paths)
     return areas.order_by("level", "path").first()
-
-
