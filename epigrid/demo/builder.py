@@ -39,6 +39,7 @@ from epigrid.demo.passes import build_passes, passes_counts
 from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
+from epigrid.demo.supervision import build_supervision, supervision_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.demo.tracing import build_tracing, tracing_counts
 from epigrid.demo.transport import build_transport, transport_counts
@@ -151,6 +152,7 @@ def module_counts():
         "tracing": tracing_counts(),
         "checkpoints": checkpoint_counts(),
         "passes": passes_counts(),
+        "supervision": supervision_counts(),
     }
 
 
@@ -274,6 +276,7 @@ class _Builder:
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
         build_results(self.testing.now)
         build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
+        build_supervision(self.users)  # problems found around the showcase grid, in every state
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
