@@ -221,6 +221,7 @@ SPECTACULAR_SETTINGS = {
         "CheckInOutcomeEnum": "epigrid.control.models.CheckIn.Outcome",
         "SupervisionStatusEnum": "epigrid.supervision.models.Item.Status",
         "SupervisionCategoryEnum": "epigrid.supervision.models.Category",
+        "KeyPersonCategoryEnum": "epigrid.control.models.Category",
         "SupervisionFoundByEnum": "epigrid.supervision.models.FoundBy",
         "SupervisionPhotoKindEnum": "epigrid.supervision.models.ItemPhoto.Kind",
     },

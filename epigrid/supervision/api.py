@@ -14,14 +14,14 @@ from epigrid.supervision import services
 from epigrid.supervision.filtersets import ItemFilterSet
 from epigrid.supervision.models import Item
 from epigrid.supervision.serializers import (
-    AssignSerializer,
+    ItemAssignSerializer,
+    ItemNoteSerializer,
+    ItemPhotoSerializer,
+    ItemPhotosSerializer,
+    ItemRaiseSerializer,
+    ItemReasonSerializer,
     ItemSerializer,
-    NoteSerializer,
-    PhotoSerializer,
-    PhotosSerializer,
-    RaiseSerializer,
-    ReasonSerializer,
-    SubmitSerializer,
+    ItemSubmitSerializer,
 )
 
 RELATED = ("area", "raised_in", "escalated_to", "responsible", "raised_by", "signed_off_by", "source_type")
@@ -46,9 +46,9 @@ class ItemViewSet(ScopedReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         return data.validated_data
 
-    @extend_schema(request=RaiseSerializer, responses={201: ItemSerializer})
+    @extend_schema(request=ItemRaiseSerializer, responses={201: ItemSerializer})
     def create(self, request, *args, **kwargs):
-        values = self._data(RaiseSerializer)
+        values = self._data(ItemRaiseSerializer)
         item = call_service(
             services.raise_item,
             user=request.user,
@@ -62,10 +62,10 @@ class ItemViewSet(ScopedReadOnlyModelViewSet):
         )
         return self._answer(item, status.HTTP_201_CREATED)
 
-    @extend_schema(request=AssignSerializer, responses={200: ItemSerializer})
+    @extend_schema(request=ItemAssignSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def assign(self, request, pk=None):
-        values = self._data(AssignSerializer)
+        values = self._data(ItemAssignSerializer)
         return self._answer(
             call_service(
                 services.assign, request.user, self.get_object(), values["responsible"], values["due_at"]
@@ -77,43 +77,43 @@ class ItemViewSet(ScopedReadOnlyModelViewSet):
     def start(self, request, pk=None):
         return self._answer(call_service(services.start, request.user, self.get_object()))
 
-    @extend_schema(request=SubmitSerializer, responses={200: ItemSerializer})
+    @extend_schema(request=ItemSubmitSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], object_action="change")
     def submit(self, request, pk=None):
         item = self.get_object()
-        values = self._data(SubmitSerializer)
+        values = self._data(ItemSubmitSerializer)
         return self._answer(
             call_service(services.submit, request.user, item, values["note"], values["photos"])
         )
 
-    @extend_schema(request=NoteSerializer, responses={200: ItemSerializer})
+    @extend_schema(request=ItemNoteSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], url_path="sign-off", object_action="signoff")
     def sign_off(self, request, pk=None):
         item = self.get_object()
         return self._answer(
-            call_service(services.sign_off, request.user, item, self._data(NoteSerializer)["note"])
+            call_service(services.sign_off, request.user, item, self._data(ItemNoteSerializer)["note"])
         )
 
-    @extend_schema(request=ReasonSerializer, responses={200: ItemSerializer})
+    @extend_schema(request=ItemReasonSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], url_path="send-back", object_action="signoff")
     def send_back(self, request, pk=None):
         item = self.get_object()
         return self._answer(
-            call_service(services.send_back, request.user, item, self._data(ReasonSerializer)["reason"])
+            call_service(services.send_back, request.user, item, self._data(ItemReasonSerializer)["reason"])
         )
 
-    @extend_schema(request=ReasonSerializer, responses={200: ItemSerializer})
+    @extend_schema(request=ItemReasonSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def cancel(self, request, pk=None):
         item = self.get_object()
         return self._answer(
-            call_service(services.cancel, request.user, item, self._data(ReasonSerializer)["reason"])
+            call_service(services.cancel, request.user, item, self._data(ItemReasonSerializer)["reason"])
         )
 
-    @extend_schema(request=PhotosSerializer, responses={201: PhotoSerializer(many=True)})
+    @extend_schema(request=ItemPhotosSerializer, responses={201: ItemPhotoSerializer(many=True)})
     @action(detail=True, methods=["post"], object_action="view")
     def photos(self, request, pk=None):
         item = self.get_object()
-        values = self._data(PhotosSerializer)
+        values = self._data(ItemPhotosSerializer)
         stored = call_service(services.add_photos, request.user, item, values["photos"], values["kind"])
-        return Response(PhotoSerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(ItemPhotoSerializer(stored, many=True).data, status=status.HTTP_201_CREATED)

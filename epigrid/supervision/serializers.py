@@ -9,7 +9,7 @@ from epigrid.core.api import ScopedSlugRelatedField
 from epigrid.supervision.models import Category, FoundBy, Item, ItemPhoto
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class ItemPhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -29,7 +29,7 @@ class ItemSerializer(serializers.ModelSerializer):
     signed_off_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     source_type = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
-    photos = PhotoSerializer(many=True, read_only=True)
+    photos = ItemPhotoSerializer(many=True, read_only=True)
 
     class Meta:
         model = Item
@@ -72,12 +72,12 @@ class ItemSerializer(serializers.ModelSerializer):
         return obj.is_overdue()
 
 
-class RaiseSerializer(serializers.Serializer):
+class ItemRaiseSerializer(serializers.Serializer):
     area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), scope_action="view")
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     category = serializers.ChoiceField(choices=Category.choices)
-    found_by = serializers.ChoiceField(choices=FoundBy.choices[:3], default=FoundBy.INSPECTION)
+    found_by = serializers.ChoiceField(choices=FoundBy.choices, default=FoundBy.INSPECTION)
     responsible = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True),
@@ -88,26 +88,26 @@ class RaiseSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
 
 
-class AssignSerializer(serializers.Serializer):
+class ItemAssignSerializer(serializers.Serializer):
     responsible = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
     )
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class SubmitSerializer(serializers.Serializer):
+class ItemSubmitSerializer(serializers.Serializer):
     note = serializers.CharField()
     photos = serializers.ListField(child=serializers.ImageField(), required=False, default=list)
 
 
-class NoteSerializer(serializers.Serializer):
+class ItemNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ItemReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class PhotosSerializer(serializers.Serializer):
+class ItemPhotosSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ItemPhoto.Kind.choices)
     photos = serializers.ListField(child=serializers.ImageField(), min_length=1)
