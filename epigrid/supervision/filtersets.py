@@ -4,6 +4,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epigrid.areas.filtersets import ScopedAreaFilter
 from epigrid.supervision import services
@@ -21,8 +22,10 @@ def _responsible_choices(request):
 class ItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Problem"))
     status = django_filters.MultipleChoiceFilter(choices=Item.Status.choices, label=_("Status"))
-    open = django_filters.BooleanFilter(method="filter_open", label=_("Open"))
-    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
+    open = django_filters.BooleanFilter(method="filter_open", label=pgettext_lazy("supervision", "Open"))
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, label=pgettext_lazy("supervision", "Category")
+    )
     found_by = django_filters.ChoiceFilter(choices=FoundBy.choices, label=_("Found by"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     escalated = django_filters.BooleanFilter(method="filter_escalated", label=_("Escalated to us"))

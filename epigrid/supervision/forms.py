@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.models import Grant
 from epigrid.areas.models import Area
@@ -65,7 +66,7 @@ class ResponsibleChoiceField(forms.ModelChoiceField):
 class RaiseForm(StyledFormMixin, forms.Form):
     area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
     title = forms.CharField(label=_("Problem"), max_length=120)
-    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    category = forms.ChoiceField(label=pgettext_lazy("supervision", "Category"), choices=Category.choices)
     found_by = forms.ChoiceField(label=_("Found by"), choices=FoundBy.choices[:3], initial=FoundBy.INSPECTION)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -74,7 +75,9 @@ class RaiseForm(StyledFormMixin, forms.Form):
         queryset=get_user_model().objects.none(), label=_("Responsible person"), required=False
     )
     due_at = forms.DateTimeField(
-        label=_("Deadline"), widget=_deadline_input(), input_formats=[DATETIME_LOCAL]
+        label=pgettext_lazy("supervision", "Deadline"),
+        widget=_deadline_input(),
+        input_formats=[DATETIME_LOCAL],
     )
     photos = PhotosField(label=_("Photos of the problem"))
 
@@ -93,7 +96,10 @@ class AssignForm(StyledFormMixin, forms.Form):
         queryset=get_user_model().objects.none(), label=_("Responsible person")
     )
     due_at = forms.DateTimeField(
-        label=_("Deadline"), widget=_deadline_input(), input_formats=[DATETIME_LOCAL], required=False
+        label=pgettext_lazy("supervision", "Deadline"),
+        widget=_deadline_input(),
+        input_formats=[DATETIME_LOCAL],
+        required=False,
     )
 
     def __init__(self, *args, user=None, **kwargs):

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epigrid.core.changelog import ChangeLoggedModel
 from epigrid.core.scoping import RestrictedQuerySet
@@ -74,7 +75,9 @@ class Item(ChangeLoggedModel, WorkflowModel):
     )
     title = models.CharField(_("problem"), max_length=120)
     description = models.TextField(_("description"), blank=True)
-    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    category = models.CharField(
+        pgettext_lazy("supervision", "category"), max_length=16, choices=Category.choices
+    )
     found_by = models.CharField(
         _("found by"), max_length=16, choices=FoundBy.choices, default=FoundBy.INSPECTION
     )
@@ -97,7 +100,7 @@ class Item(ChangeLoggedModel, WorkflowModel):
         related_name="+",
         verbose_name=_("responsible person"),
     )
-    due_at = models.DateTimeField(_("deadline"), db_index=True)
+    due_at = models.DateTimeField(pgettext_lazy("supervision", "deadline"), db_index=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
     )

@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from epigrid.supervision.models import Item
 
@@ -60,7 +60,7 @@ class ItemTable(tables.Table):
     title = tables.Column(linkify=lambda record: record.get_absolute_url())
     area = tables.Column(order_by=("area__path",))
     responsible = tables.Column(order_by=("responsible__username",))
-    due_at = tables.Column(verbose_name=gettext_lazy("deadline"))
+    due_at = tables.Column(verbose_name=pgettext_lazy("supervision", "deadline"))
     status = tables.Column()
 
     class Meta:
