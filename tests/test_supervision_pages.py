@@ -186,3 +186,36 @@ def test_the_export_lists_the_items_the_user_sees(cast, sv, django_capture_on_co
     rows = list(load_workbook(job.output_file.open("rb")).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("编号", "区域", "问题", "类别")
     assert len(rows) == 2 and rows[1][2] == "登记表缺项" and rows[1][7] == "已销号" and rows[1][10] == "是"
+
+
+def test_the_list_takes_the_same_queries_for_more_rows(cast, sv):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = cast.client_for(cast.street_officer)
+    for _ in range(2):
+        sv.item()
+    with CaptureQueriesContext(connection) as few:
+        client.get("/supervision/")
+    for grid in (cast.grid_a, cast.grid_b, cast.grid_a, cast.grid_b):
+        worker = "grid_worker" if grid == cast.grid_a else "grid_worker_b"
+        sv.item(grid=grid, responsible=worker)
+    with CaptureQueriesContext(connection) as more:
+        client.get("/supervision/")
+    assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_assigning_from_the_page(cast, sv):
+    item = sv.item(responsible=None)
+    client = cast.client_for(cast.community_officer)  # a community officer may task its grids
+    assert client.get(reverse("supervision:item_edit", args=[item.pk])).status_code == 200
+    response = client.post(
+        reverse("supervision:item_edit", args=[item.pk]), {"responsible": cast.grid_worker.pk, "due_at": ""}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == S.ASSIGNED and item.responsible == cast.grid_worker
+    assert (
+        cast.client_for(cast.grid_worker).get(reverse("supervision:item_edit", args=[item.pk])).status_code
+        == 403
+    )

@@ -343,3 +343,29 @@ def test_two_processes_raising_for_one_source_at_once_make_one_item(cast):
         thread.join(timeout=30)
     assert len(outcomes) == 2 and len(set(outcomes)) == 1
     assert Item.objects.count() == 1
+
+
+def test_the_escalation_command_escalates_and_says_how_many(cast, sv):
+    import io
+
+    from django.core.management import call_command
+
+    _overdue(sv, cast.grid_a)
+    out = io.StringIO()
+    call_command("supervision_escalate", stdout=out)
+    assert out.getvalue().strip() == "1 item(s) escalated"
+    call_command("supervision_escalate", stdout=out)
+    assert out.getvalue().strip().endswith("0 item(s) escalated")
+
+
+def test_reassigning_keeps_the_state_and_writes_history(cast, sv):
+    from epigrid.accounts.models import Grant, User
+
+    other = User.objects.create_user("grid_a_2", password="x")
+    Grant.objects.create(user=other, role="grid_worker", area=cast.grid_a)
+    item = services.start(cast.grid_worker, sv.item())
+    item = services.assign(cast.street_officer, item, other)
+    assert item.status == S.RECTIFYING and item.responsible == other
+    assert history(item).order_by("-pk").first().note == "→ grid_a_2"
+    with pytest.raises(PermissionDenied):
+        services.assign(cast.grid_worker, item, cast.grid_worker)
