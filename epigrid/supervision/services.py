@@ -47,7 +47,7 @@ def _needs_text(value, message, code):
 
 
 def _lock(item):
-    return Item.objects.select_for_update().select_related("area", "raised_in").get(pk=item.pk)
+    return Item.objects.select_for_update(of=("self",)).select_related("area", "raised_in").get(pk=item.pk)
 
 
 def _deadline(value):
@@ -380,7 +380,7 @@ def escalate_overdue(now=None):
     moved = 0
     for pk in list(due):
         with transaction.atomic():
-            item = Item.objects.select_for_update().select_related("area", "escalated_to").get(pk=pk)
+            item = Item.objects.select_for_update(of=("self",)).select_related("area", "escalated_to").get(pk=pk)
             if not _escalation_due(item, now, waited):
                 continue
             above = (item.escalated_to or item.area).parent
