@@ -369,3 +369,8 @@ def test_reassigning_keeps_the_state_and_writes_history(cast, sv):
     assert history(item).order_by("-pk").first().note == "→ grid_a_2"
     with pytest.raises(PermissionDenied):
         services.assign(cast.grid_worker, item, cast.grid_worker)
+
+
+def test_an_unknown_category_from_another_app_is_refused(cast):
+    with override("en"), pytest.raises(ValidationError, match="Unknown category"):
+        services.raise_item(area=cast.grid_a, title="日报未报", category="daily", deadline=timezone.localdate())

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from epigrid.areas.models import Area
 from epigrid.audit.services import log_transition
 from epigrid.core.scoping import may_at, within
-from epigrid.supervision.models import FoundBy, Item, ItemPhoto
+from epigrid.supervision.models import Category, FoundBy, Item, ItemPhoto
 from epigrid.supervision.photos import validate_photos
 
 VIEW = "supervision.view_item"
@@ -146,6 +146,9 @@ def raise_item(
     if user is not None and due_at <= now:
         raise ValidationError(_("The deadline must lie in the future."), code="deadline")
     title = _needs_text(title, _("Say what the problem is."), "title")
+    if category not in Category.values or found_by not in FoundBy.values:
+        # Other apps call this directly, past any form: an unknown category would never be listed.
+        raise ValidationError(_("Unknown category or way of finding."), code="category")
     _check_responsible(responsible, area)
     photos = validate_photos(photos)
     item = Item(
