@@ -28,6 +28,7 @@ from epigrid.people.api import PersonViewSet
 from epigrid.reports.api import ReportFormViewSet, SubmissionViewSet
 from epigrid.results.api import TubeResultViewSet
 from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
+from epigrid.supervision.api import ItemViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
@@ -77,6 +78,7 @@ router.register("passes", HouseholdPassViewSet)
 router.register("pass-uses", PassUseViewSet)
 router.register("report-forms", ReportFormViewSet)
 router.register("reports", SubmissionViewSet)
+router.register("supervision-items", ItemViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

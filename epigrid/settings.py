@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "epigrid.checkpoints",
     "epigrid.passes",
     "epigrid.reports",
+    "epigrid.supervision",
     "epigrid.demo",
 ]
 
@@ -221,6 +222,11 @@ SPECTACULAR_SETTINGS = {
         "CheckInOutcomeEnum": "epigrid.control.models.CheckIn.Outcome",
         # Areas' levels, also the level of the units that send a report form (reports.ReportForm).
         "AreaLevelEnum": "epigrid.areas.models.Level",
+        "SupervisionStatusEnum": "epigrid.supervision.models.Item.Status",
+        "SupervisionCategoryEnum": "epigrid.supervision.models.Category",
+        "KeyPersonCategoryEnum": "epigrid.control.models.Category",
+        "SupervisionFoundByEnum": "epigrid.supervision.models.FoundBy",
+        "SupervisionPhotoKindEnum": "epigrid.supervision.models.ItemPhoto.Kind",
     },
 }
 
@@ -332,3 +338,7 @@ EPIGRID_GATE_LOOKUP_LIMITS = (
     env_int("EPIGRID_GATE_LOOKUP_LIMIT_HOUR", 600),
     env_int("EPIGRID_GATE_LOOKUP_LIMIT_DAY", 4000),
 )
+
+# Supervision (decision 0030): an overdue item escalated to the level above waits this long there
+# before it goes one level further up.
+EPIGRID_SUPERVISION_GRACE_HOURS = env_int("EPIGRID_SUPERVISION_GRACE_HOURS", 24)

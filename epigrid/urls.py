@@ -27,6 +27,7 @@ urlpatterns = [
     path("checkpoints/", include("epigrid.checkpoints.urls")),
     path("passes/", include("epigrid.passes.urls")),
     path("reports/", include("epigrid.reports.urls")),
+    path("supervision/", include("epigrid.supervision.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).

@@ -35,6 +35,7 @@ from epigrid.isolation.models import Site, Stay, WasteHandover
 from epigrid.jobs.models import Job
 from epigrid.passes.models import HouseholdPass, PassUse
 from epigrid.people.models import Person
+from epigrid.supervision.models import Item
 from epigrid.tracing.models import Case, Cluster, Contact, Team
 from epigrid.transport.models import Lab
 from tests.test_demo_testing import remove_testing
@@ -74,6 +75,7 @@ def wipe():
     Team.objects.all().delete()
     Cluster.objects.all().delete()
     AssistRequest.objects.all().delete()  # its persons go with it; they protect persons and areas
+    Item.objects.all().delete()  # supervision items protect areas and users; photos go with them
     Stay.objects.all().delete()  # stays protect persons and sites; rooms go with their site
     Site.objects.all().delete()
     Job.objects.all().delete()

@@ -166,6 +166,13 @@ USE_PASSES = ["add:passes.passuse"]
 REPORT_MODELS = ("reports.reportform", "reports.submission")
 VIEW_REPORTS = ["view:reports.reportform", "view:reports.submission"]
 SEND_REPORTS = ["add:reports.submission", "change:reports.submission"]
+# Supervision 督导 to sign-off 销号 (docs/decisions/0030): the command centre, streets and communities
+# raise items (a community for its grids) and sign them off at their level or above; any official
+# may be the responsible person who rectifies and submits the evidence.
+SUPERVISION_MODELS = ("supervision.item",)
+VIEW_SUPERVISION = ["view:supervision.item"]
+RAISE_ITEMS = ["add:supervision.item", "signoff:supervision.item"]
+RECTIFY_ITEMS = ["change:supervision.item"]
 
 ROLES = {
     "district_commander": (
@@ -200,6 +207,9 @@ ROLES = {
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
             *VIEW_REPORTS,
+            *VIEW_SUPERVISION,
+            *RAISE_ITEMS,
+            *RECTIFY_ITEMS,
         ),
     ),
     "street_officer": (
@@ -234,6 +244,9 @@ ROLES = {
             *VIEW_PASSES,
             *ISSUE_PASSES,
             *VIEW_REPORTS,
+            *VIEW_SUPERVISION,
+            *RAISE_ITEMS,
+            *RECTIFY_ITEMS,
         ),
     ),
     "community_officer": (
@@ -264,6 +277,9 @@ ROLES = {
             *ISSUE_PASSES,
             *VIEW_REPORTS,
             *SEND_REPORTS,
+            *VIEW_SUPERVISION,
+            *RAISE_ITEMS,
+            *RECTIFY_ITEMS,
         ),
     ),
     "grid_worker": (
@@ -288,6 +304,8 @@ ROLES = {
             *RETEST_FIELD_WORK,
             "view:assistance.assistperson",
             *ANSWER_ASSIST,
+            *VIEW_SUPERVISION,
+            *RECTIFY_ITEMS,
         ),
     ),
     "checkpoint_staff": (
@@ -380,6 +398,7 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
             *VIEW_REPORTS,
+            *VIEW_SUPERVISION,
         ),
     ),
     "system_admin": (
@@ -399,7 +418,9 @@ ROLES = {
                 + CHECKPOINT_MODELS
                 + PASS_MODELS
                 + REPORT_MODELS
+                + SUPERVISION_MODELS
             ],
+            "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,
             *RUN_LABS,

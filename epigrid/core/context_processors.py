@@ -32,6 +32,9 @@ NAVIGATION = [
     # Daily reports: the community's page to send them, the roll-up above it (reports:home picks).
     (_("Daily reports"), "reports:home", "reports.view_submission"),
     (_("Report forms"), "reports:reportform_list", "reports.change_reportform"),
+    # Supervision: the responsible person's own items first, then the whole list for those who raise.
+    (_("My items"), "supervision:mine", "supervision.change_item"),
+    (_("Supervision"), "supervision:item_list", "supervision.view_item"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

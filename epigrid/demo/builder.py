@@ -40,6 +40,7 @@ from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.reports import build_reports, reports_counts
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
+from epigrid.demo.supervision import build_supervision, supervision_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.demo.tracing import build_tracing, tracing_counts
 from epigrid.demo.transport import build_transport, transport_counts
@@ -153,6 +154,7 @@ def module_counts():
         "checkpoints": checkpoint_counts(),
         "passes": passes_counts(),
         "reports": reports_counts(),
+        "supervision": supervision_counts(),
     }
 
 
@@ -278,6 +280,7 @@ class _Builder:
         build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
         # Last: the daily reports copy the ledger's key persons of each community.
         build_reports(self.users, self.control.today, seed=self.plan.seed)
+        build_supervision(self.users)  # problems found around the showcase grid, in every state
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
