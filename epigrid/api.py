@@ -27,6 +27,21 @@ from epigrid.passes.api import HouseholdPassViewSet, PassUseViewSet
 from epigrid.people.api import PersonViewSet
 from epigrid.results.api import TubeResultViewSet
 from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
+from epigrid.rosters.api import (
+    AssignmentViewSet as RosterAssignmentViewSet,
+)
+from epigrid.rosters.api import (
+    PostViewSet as RosterPostViewSet,
+)
+from epigrid.rosters.api import (
+    ShiftViewSet as RosterShiftViewSet,
+)
+from epigrid.rosters.api import (
+    StaffMemberViewSet as RosterStaffViewSet,
+)
+from epigrid.rosters.api import (
+    TeamViewSet as RosterTeamViewSet,
+)
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
@@ -74,6 +89,11 @@ router.register("tracing-cases", CaseViewSet)
 router.register("tracing-contacts", ContactViewSet)
 router.register("passes", HouseholdPassViewSet)
 router.register("pass-uses", PassUseViewSet)
+router.register("roster-staff", RosterStaffViewSet, basename="roster-staff")
+router.register("roster-teams", RosterTeamViewSet, basename="roster-team")
+router.register("roster-posts", RosterPostViewSet, basename="roster-post")
+router.register("roster-shifts", RosterShiftViewSet, basename="roster-shift")
+router.register("roster-assignments", RosterAssignmentViewSet, basename="roster-assignment")
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

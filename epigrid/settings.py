@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "epigrid.assistance",
     "epigrid.checkpoints",
     "epigrid.passes",
+    "epigrid.rosters",
     "epigrid.demo",
 ]
 
@@ -329,3 +330,8 @@ EPIGRID_GATE_LOOKUP_LIMITS = (
     env_int("EPIGRID_GATE_LOOKUP_LIMIT_HOUR", 600),
     env_int("EPIGRID_GATE_LOOKUP_LIMIT_DAY", 4000),
 )
+
+# Duty rosters (decision 0031): the least rest between two shifts of one person, and how long after
+# a shift's end a forgotten check-out is closed (crediting only the planned hours).
+EPIGRID_ROSTER_MIN_REST_HOURS = env_int("EPIGRID_ROSTER_MIN_REST_HOURS", 8)
+EPIGRID_ROSTER_CHECKOUT_GRACE_HOURS = env_int("EPIGRID_ROSTER_CHECKOUT_GRACE_HOURS", 2)

@@ -59,7 +59,7 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff"})
+BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff"})
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -159,6 +159,14 @@ PASS_MODELS = ("passes.householdpass", "passes.passuse")
 VIEW_PASSES = [f"view:{m}" for m in PASS_MODELS]
 ISSUE_PASSES = ["add:passes.householdpass", "change:passes.householdpass"]
 USE_PASSES = ["add:passes.passuse"]
+# Staff, volunteers and duty rosters 排班 (docs/decisions/0031): communities, streets and the command
+# centre keep their staff and teams and plan their posts' shifts; grid workers see who is on duty;
+# a member with an account (role `duty_staff`, bound to their own assignments) sees and checks in
+# to their own shifts.
+ROSTER_MODELS = ("rosters.staffmember", "rosters.team", "rosters.post", "rosters.shift", "rosters.assignment")
+VIEW_ROSTERS = [f"view:{m}" for m in ROSTER_MODELS]
+PLAN_ROSTERS = [f"{a}:{m}" for a in ("add", "change") for m in ROSTER_MODELS] + ["delete:rosters.assignment"]
+CHECK_IN_DUTY = ["checkin:rosters.assignment"]
 
 ROLES = {
     "district_commander": (
@@ -192,6 +200,8 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
+            *VIEW_ROSTERS,
+            *PLAN_ROSTERS,
         ),
     ),
     "street_officer": (
@@ -225,6 +235,8 @@ ROLES = {
             *RUN_CHECKPOINTS,
             *VIEW_PASSES,
             *ISSUE_PASSES,
+            *VIEW_ROSTERS,
+            *PLAN_ROSTERS,
         ),
     ),
     "community_officer": (
@@ -253,6 +265,8 @@ ROLES = {
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
             *ISSUE_PASSES,
+            *VIEW_ROSTERS,
+            *PLAN_ROSTERS,
         ),
     ),
     "grid_worker": (
@@ -277,6 +291,7 @@ ROLES = {
             *RETEST_FIELD_WORK,
             "view:assistance.assistperson",
             *ANSWER_ASSIST,
+            *VIEW_ROSTERS,
         ),
     ),
     "checkpoint_staff": (
@@ -351,6 +366,11 @@ ROLES = {
             *TRACE,
         ),
     ),
+    # Bound to their own assignments (rosters.Assignment.staff.user): their shifts, posts and teams.
+    "duty_staff": (
+        _("Duty staff"),
+        _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     "auditor": (
         _("Auditor"),
@@ -368,6 +388,7 @@ ROLES = {
             *VIEW_ASSIST,
             *VIEW_CHECKPOINTS,
             *VIEW_PASSES,
+            *VIEW_ROSTERS,
         ),
     ),
     "system_admin": (
@@ -386,6 +407,7 @@ ROLES = {
                 + ASSIST_MODELS
                 + CHECKPOINT_MODELS
                 + PASS_MODELS
+                + ROSTER_MODELS
             ],
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

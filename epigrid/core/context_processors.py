@@ -29,6 +29,9 @@ NAVIGATION = [
     (_("Household passes"), "passes:householdpass_list", "passes.view_householdpass"),
     (_("Assistance requests"), "assistance:assistrequest_list", "assistance.view_assistrequest"),
     (_("Assistance requests"), "assistance:assistperson_list", "assistance.view_assistperson"),
+    # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
+    (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
+    (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
