@@ -70,7 +70,7 @@ def save_member(user, member=None, **fields):
                 return existing, False
             member = StaffMember(**fields)
         else:
-            member = StaffMember.objects.select_for_update().get(pk=member.pk)
+            member = StaffMember.objects.select_for_update(of=("self",)).get(pk=member.pk)
             for name, value in fields.items():
                 setattr(member, name, value)
             other = find_member(member.area, member.phone)
@@ -136,14 +136,14 @@ def _rule_errors(shift, member, now):
     """Why `member` cannot take `shift`, or None. Runs under the member's row lock."""
     day = timezone.localtime(shift.start).date()
     if not member.is_active_on(day):
-        return _("%(name)s is not on duty on %(day)s (service %(from)s – %(to)s).") % {
+        return "inactive", _("%(name)s is not on duty on %(day)s (service %(from)s – %(to)s).") % {
             "name": member.name,
             "day": day.isoformat(),
             "from": member.active_from.isoformat(),
             "to": member.active_to.isoformat() if member.active_to else "…",
         }
     if shift.end <= now:
-        return _("This shift is over; it can no longer be staffed.")
+        return "over", _("This shift is over; it can no longer be staffed.")
     rest = min_rest()
     near = (
         Assignment.objects.filter(
@@ -156,13 +156,13 @@ def _rule_errors(shift, member, now):
     for other in near:
         o = other.shift
         if o.start < shift.end and o.end > shift.start:
-            return _("%(name)s is already on %(post)s %(from)s–%(to)s, which overlaps this shift.") % {
+            return "overlap", _("%(name)s is already on %(post)s %(from)s–%(to)s, which overlaps this shift.") % {
                 "name": member.name,
                 "post": o.post.name,
                 "from": _local(o.start),
                 "to": _local(o.end),
             }
-        return _(
+        return "rest", _(
             "%(name)s would rest less than %(hours)d h between this shift and %(post)s %(from)s–%(to)s."
         ) % {
             "name": member.name,
@@ -181,20 +181,23 @@ def assign(user, shift, member, now=None):
     the member's too, so two planners cannot give one person two overlapping shifts."""
     now = now or timezone.now()
     with transaction.atomic():
-        shift = Shift.objects.select_for_update().select_related("post__area").get(pk=shift.pk)
+        shift = Shift.objects.select_for_update(of=("self",)).select_related("post__area").get(pk=shift.pk)
         if user is not None and not may(user, shift, perm=PLAN):
             raise PermissionDenied(_("You may not plan this post's shifts."))
-        member = StaffMember.objects.select_for_update().select_related("area").get(pk=member.pk)
+        member = StaffMember.objects.select_for_update(of=("self",)).select_related("area").get(pk=member.pk)
         if user is not None and not may(user, member, "view"):
             raise PermissionDenied(_("This staff member is outside your area."))
         taken = list(shift.assignments.values_list("staff_id", flat=True))
         if member.pk in taken:
-            raise ValidationError(_("%(name)s is already on this shift.") % {"name": member.name})
+            raise ValidationError(_("%(name)s is already on this shift.") % {"name": member.name}, code="twice")
         if len(taken) >= shift.needed:
-            raise ValidationError(_("This shift is full: %(n)d of %(n)d places taken.") % {"n": shift.needed})
+            raise ValidationError(
+                _("This shift is full: %(n)d of %(n)d places taken.") % {"n": shift.needed}, code="full"
+            )
         problem = _rule_errors(shift, member, now)
         if problem:
-            raise ValidationError(problem)
+            code, message = problem
+            raise ValidationError(message, code=code)
         return Assignment.objects.create(shift=shift, staff=member, assigned_by=user)
 
 
@@ -202,7 +205,7 @@ def unassign(user, assignment):
     """Take a member off a shift that has not begun for them (no check-in recorded)."""
     with transaction.atomic():
         assignment = (
-            Assignment.objects.select_for_update().select_related("shift__post").get(pk=assignment.pk)
+            Assignment.objects.select_for_update(of=("self",)).select_related("shift__post").get(pk=assignment.pk)
         )
         if user is not None and not may(user, assignment, "delete"):
             raise PermissionDenied(_("You may not change this post's roster."))
@@ -236,7 +239,7 @@ def check_in(user, assignment, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         assignment = (
-            Assignment.objects.select_for_update()
+            Assignment.objects.select_for_update(of=("self",))
             .select_related("shift__post", "staff")
             .get(pk=assignment.pk)
         )
@@ -247,11 +250,13 @@ def check_in(user, assignment, now=None):
         if now < shift.start - CHECK_IN_EARLY:
             raise ValidationError(
                 _("Check-in opens at %(at)s, 30 minutes before the shift.")
-                % {"at": _local(shift.start - CHECK_IN_EARLY)}
+                % {"at": _local(shift.start - CHECK_IN_EARLY)},
+                code="early",
             )
         if now > shift.end:
             raise ValidationError(
-                _("This shift ended at %(at)s; check-in is closed.") % {"at": _local(shift.end)}
+                _("This shift ended at %(at)s; check-in is closed.") % {"at": _local(shift.end)},
+                code="closed",
             )
         return assignment.transition(
             Assignment.Status.ON_DUTY, note=_("checked in"), checked_in_at=now, late=now > shift.start
@@ -263,7 +268,7 @@ def check_out(user, assignment, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         assignment = (
-            Assignment.objects.select_for_update()
+            Assignment.objects.select_for_update(of=("self",))
             .select_related("shift__post", "staff")
             .get(pk=assignment.pk)
         )
@@ -297,7 +302,7 @@ def sweep(now=None, area=None):
     for pk in late_ids:
         with transaction.atomic():
             row = (
-                Assignment.objects.select_for_update().filter(pk=pk, status=Assignment.Status.PLANNED).first()
+                Assignment.objects.select_for_update(of=("self",)).filter(pk=pk, status=Assignment.Status.PLANNED).first()
             )
             if row is not None:
                 row.transition(Assignment.Status.ABSENT, note=_("no check-in 30 minutes after the start"))
@@ -310,7 +315,7 @@ def sweep(now=None, area=None):
     for pk in open_ids:
         with transaction.atomic():
             row = (
-                Assignment.objects.select_for_update()
+                Assignment.objects.select_for_update(of=("self",))
                 .select_related("shift")
                 .filter(pk=pk, status=Assignment.Status.ON_DUTY)
                 .first()
