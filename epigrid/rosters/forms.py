@@ -55,6 +55,14 @@ class StaffMemberForm(StyledFormMixin, forms.ModelForm):
             raise ValidationError(_("No active user account has this login."))
         return user
 
+    def clean(self):
+        data = super().clean()
+        # Search before create: the view opens this member instead of refusing the form.
+        self.existing = None
+        if not self.instance.pk and data.get("phone") and data.get("area"):
+            self.existing = StaffMember.objects.filter(area=data["area"], phone=data["phone"]).first()
+        return data
+
     def fields_for_service(self):
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
         data["user"] = self.cleaned_data.get("username")

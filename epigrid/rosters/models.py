@@ -118,11 +118,17 @@ class StaffMember(ChangeLoggedModel):
         constraints = [
             # Search before create: the same phone in the same area is the same member.
             models.UniqueConstraint(
-                fields=["area", "phone"], condition=~Q(phone=""), name="rosters_member_area_phone_unique"
+                fields=["area", "phone"],
+                condition=~Q(phone=""),
+                name="rosters_member_area_phone_unique",
+                violation_error_message=_("A member posted in this area already has this phone."),
             ),
             # One member record per user account: their "my shifts" page is unambiguous.
             models.UniqueConstraint(
-                fields=["user"], condition=Q(user__isnull=False), name="rosters_member_user_unique"
+                fields=["user"],
+                condition=Q(user__isnull=False),
+                name="rosters_member_user_unique",
+                violation_error_message=_("This user account belongs to another staff member."),
             ),
         ]
 

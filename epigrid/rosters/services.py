@@ -52,14 +52,15 @@ def find_member(area, phone):
     return StaffMember.objects.filter(area=area, phone=phone).first()
 
 
-def save_member(user, member=None, **fields):
+def save_member(actor, member=None, **fields):
     """Create (search before create: the same phone in the same area is that member, returned with
-    created=False) or update a member. Returns (member, created)."""
+    created=False) or update a member. `fields` may name the member's `user` account. Returns
+    (member, created)."""
     area = fields.get("area") or (member.area if member else None)
     if area is None:
         raise ValidationError({"area": _("Choose the area where the member is posted.")})
     perm = "rosters.change_staffmember" if member else "rosters.add_staffmember"
-    if not may_at(user, perm, area):
+    if not may_at(actor, perm, area):
         raise PermissionDenied(_("You may not keep staff records in this area."))
     if fields.get("phone"):
         fields["phone"] = identity.normalise_phone(fields["phone"])

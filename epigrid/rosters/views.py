@@ -147,6 +147,20 @@ class StaffMemberEditView(ObjectEditView):
     model = StaffMember
     form_class = StaffMemberForm
 
+    def form_invalid(self, form):
+        existing = getattr(form, "existing", None)
+        if existing is not None and may(self.request.user, existing, "view"):
+            return self._found(existing)
+        return super().form_invalid(form)
+
+    def _found(self, member):
+        messages.warning(
+            self.request,
+            _("%(name)s is already registered in this area with this phone; here is the record.")
+            % {"name": member.name},
+        )
+        return redirect(member.get_absolute_url())
+
     def form_valid(self, form):
         try:
             member, created = services.save_member(
@@ -162,11 +176,7 @@ class StaffMemberEditView(ObjectEditView):
                 form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
             return self.form_invalid(form)
         if self.object is None and not created:
-            messages.warning(
-                self.request,
-                _("%(name)s is already registered in this area with this phone; here is the record.")
-                % {"name": member.name},
-            )
+            return self._found(member)
         else:
             messages.success(self.request, _("Saved %(object)s.") % {"object": member})
         return redirect(member.get_absolute_url())
