@@ -14,7 +14,9 @@ from epigrid.rosters.models import Post, Shift, StaffMember
 class Duty:
     def __init__(self, cast):
         self.cast = cast
-        self.post_a = Post.objects.create(name="一网格东门值守", kind="checkpoint", area=cast.grid_a, needed=2)
+        self.post_a = Post.objects.create(
+            name="一网格东门值守", kind="checkpoint", area=cast.grid_a, needed=2
+        )
         self.post_b = Post.objects.create(name="二网格西门值守", kind="community", area=cast.grid_b, needed=2)
         self.volunteer_user = User.objects.create_user("duty_a", password="x")
         Grant.objects.create(user=self.volunteer_user, role="duty_staff", area=cast.community)

@@ -120,7 +120,13 @@ def test_a_member_registered_again_opens_the_first_record(cast, d):
     client = cast.client_for(cast.community_officer)
     response = client.post(
         "/rosters/staff/add/",
-        {"name": "李志愿", "phone": "13800001111", "kind": "volunteer", "area": cast.grid_a.pk, "active_from": "2026-01-01"},
+        {
+            "name": "李志愿",
+            "phone": "13800001111",
+            "kind": "volunteer",
+            "area": cast.grid_a.pk,
+            "active_from": "2026-01-01",
+        },
         **EN,
     )
     assert response.status_code == 302 and response["Location"] == d.volunteer.get_absolute_url()
@@ -154,7 +160,13 @@ def test_a_new_member_is_saved_with_an_e164_phone_and_a_user(cast, d):
 def test_a_bad_phone_is_a_form_error(cast, d):
     response = cast.client_for(cast.community_officer).post(
         "/rosters/staff/add/",
-        {"name": "某", "phone": "1234", "kind": "volunteer", "area": cast.grid_a.pk, "active_from": "2026-12-01"},
+        {
+            "name": "某",
+            "phone": "1234",
+            "kind": "volunteer",
+            "area": cast.grid_a.pk,
+            "active_from": "2026-12-01",
+        },
         **EN,
     )
     assert response.status_code == 200 and "not a valid phone number" in response.content.decode()
@@ -164,9 +176,13 @@ def test_the_phone_is_masked_and_revealed_with_a_reason_into_the_audit_log(cast,
     client = cast.client_for(cast.community_officer)
     page = client.get(d.volunteer.get_absolute_url()).content.decode()
     assert "138****1111" in page and "13800001111" not in page
-    assert client.post(reverse("rosters:staffmember_reveal", args=[d.volunteer.pk]), {"reason": ""}).status_code == 400
+    assert (
+        client.post(reverse("rosters:staffmember_reveal", args=[d.volunteer.pk]), {"reason": ""}).status_code
+        == 400
+    )
     shown = client.post(
-        reverse("rosters:staffmember_reveal", args=[d.volunteer.pk]), {"reason_choice": "", "reason": "联系换班事宜"}
+        reverse("rosters:staffmember_reveal", args=[d.volunteer.pk]),
+        {"reason_choice": "", "reason": "联系换班事宜"},
     )
     assert "138 0000 1111" in shown.content.decode() or "13800001111" in shown.content.decode()
     assert ObjectChange.objects.filter(action="reveal", object_id=d.volunteer.pk).exists()
@@ -174,14 +190,25 @@ def test_the_phone_is_masked_and_revealed_with_a_reason_into_the_audit_log(cast,
     grid = cast.client_for(cast.grid_worker)
     for url in ("/rosters/staff/", d.volunteer.get_absolute_url(), f"/rosters/staff/{d.volunteer.pk}/edit/"):
         assert "13800001111" not in grid.get(url).content.decode()
-    assert grid.post(reverse("rosters:staffmember_reveal", args=[d.volunteer.pk]), {"reason": "看看"}).status_code == 403
+    assert (
+        grid.post(
+            reverse("rosters:staffmember_reveal", args=[d.volunteer.pk]), {"reason": "看看"}
+        ).status_code
+        == 403
+    )
 
 
 def test_a_masked_phone_sent_back_keeps_the_number(cast, d):
     client = cast.client_for(cast.community_officer)
     response = client.post(
         f"/rosters/staff/{d.volunteer.pk}/edit/",
-        {"name": "李志愿", "phone": "138****1111", "kind": "volunteer", "area": cast.grid_a.pk, "active_from": "2020-01-01"},
+        {
+            "name": "李志愿",
+            "phone": "138****1111",
+            "kind": "volunteer",
+            "area": cast.grid_a.pk,
+            "active_from": "2020-01-01",
+        },
     )
     assert response.status_code == 302
     d.volunteer.refresh_from_db()
@@ -191,7 +218,9 @@ def test_a_masked_phone_sent_back_keeps_the_number(cast, d):
 def test_planning_and_assigning_from_the_pages_with_the_rules_as_messages(cast, d):
     client = cast.client_for(cast.community_officer)
     today = timezone.localdate() + datetime.timedelta(days=1)
-    response = client.post(f"/rosters/posts/{d.post_a.pk}/plan/", {"first_day": today.isoformat(), "days": 2}, **EN)
+    response = client.post(
+        f"/rosters/posts/{d.post_a.pk}/plan/", {"first_day": today.isoformat(), "days": 2}, **EN
+    )
     assert response.status_code == 302
     shifts = list(Shift.objects.filter(post=d.post_a).order_by("start"))
     assert len(shifts) == 6
@@ -205,7 +234,12 @@ def test_planning_and_assigning_from_the_pages_with_the_rules_as_messages(cast, 
     assert "rest less than 8 h" in page
     assert not Assignment.objects.filter(shift=shifts[1]).exists()
     # A read-only role cannot assign.
-    assert cast.client_for(cast.auditor).post(f"/rosters/shifts/{first.pk}/assign/", {"staff": d.cadre.pk}).status_code == 403
+    assert (
+        cast.client_for(cast.auditor)
+        .post(f"/rosters/shifts/{first.pk}/assign/", {"staff": d.cadre.pk})
+        .status_code
+        == 403
+    )
 
 
 def test_my_shifts_checks_in_and_out_and_shows_late(cast, d):

@@ -121,7 +121,9 @@ def test_planning_outside_ones_area_is_forbidden(cast, d):
 def test_check_in_opens_30_minutes_before_and_closes_at_the_end(cast, d):
     shift = d.shift(start=hours_from_now(2))
     row = d.on(shift, d.volunteer)
-    refused("early", services.check_in, d.volunteer_user, row, now=shift.start - datetime.timedelta(minutes=31))
+    refused(
+        "early", services.check_in, d.volunteer_user, row, now=shift.start - datetime.timedelta(minutes=31)
+    )
     row = services.check_in(d.volunteer_user, row, now=shift.start - datetime.timedelta(minutes=30))
     assert row.status == "on_duty" and not row.late
 
@@ -132,7 +134,9 @@ def test_check_in_after_the_start_is_late_and_after_the_end_is_closed(cast, d):
     row = services.check_in(d.volunteer_user, late, now=shift.start + datetime.timedelta(minutes=5))
     assert row.late and row.status == "on_duty"
     other = d.on(d.shift(d.post_b, start=hours_from_now(1)), d.other)
-    refused("closed", services.check_in, d.other_user, other, now=other.shift.end + datetime.timedelta(minutes=1))
+    refused(
+        "closed", services.check_in, d.other_user, other, now=other.shift.end + datetime.timedelta(minutes=1)
+    )
 
 
 def test_only_the_person_on_the_shift_checks_in(cast, d):
@@ -209,13 +213,21 @@ def test_gaps_count_needed_minus_assigned_plus_the_absent_of_started_shifts(cast
     started = d.shift(d.post_b, start=now - datetime.timedelta(hours=4), hours=8, needed=2)
     Assignment.objects.create(shift=started, staff=d.cadre, status="on_duty", checked_in_at=started.start)
     Assignment.objects.create(shift=started, staff=d.volunteer)  # no check-in after 4 h: absent
-    found = {g["shift"].pk: g for g in services.gaps(cast.community, now - datetime.timedelta(hours=6), now + datetime.timedelta(hours=12), now)}
+    found = {
+        g["shift"].pk: g
+        for g in services.gaps(
+            cast.community, now - datetime.timedelta(hours=6), now + datetime.timedelta(hours=12), now
+        )
+    }
     assert found[coming.pk]["gap"] == 2
     assert full.pk not in found
     assert found[started.pk]["gap"] == 1 and found[started.pk]["absent"] == 1
     # Another area's gaps are not counted.
     assert services.gaps(cast.grid_a, now, now + datetime.timedelta(hours=12), now)[0]["shift"] == coming
-    assert all(g["post"] != d.post_b for g in services.gaps(cast.grid_a, now, now + datetime.timedelta(hours=12), now))
+    assert all(
+        g["post"] != d.post_b
+        for g in services.gaps(cast.grid_a, now, now + datetime.timedelta(hours=12), now)
+    )
 
 
 def test_tonight_runs_from_18_to_8_and_shows_tonights_empty_places(cast, d):
@@ -226,7 +238,9 @@ def test_tonight_runs_from_18_to_8_and_shows_tonights_empty_places(cast, d):
     small_hours = timezone.make_aware(datetime.datetime(2026, 12, 8, 2, 0), tz)
     assert services.tonight(small_hours)[1] == morning
     services.plan_shifts(None, d.post_a, datetime.date(2026, 12, 7), 2)
-    night = Shift.objects.get(post=d.post_a, start=timezone.make_aware(datetime.datetime(2026, 12, 8, 0, 0), tz))
+    night = Shift.objects.get(
+        post=d.post_a, start=timezone.make_aware(datetime.datetime(2026, 12, 8, 0, 0), tz)
+    )
     d.on(night, d.cadre, now=afternoon)
     gaps = services.gaps(cast.district, evening, morning, afternoon)
     spans = {(timezone.localtime(g["start"]).hour, g["gap"]) for g in gaps}
@@ -286,7 +300,9 @@ def test_two_planners_cannot_give_one_person_overlapping_shifts(cast):
 
         try:
             barrier.wait(timeout=10)
-            outcomes[name] = services.assign(cast.community_officer, Shift.objects.get(pk=shift.pk), d.volunteer)
+            outcomes[name] = services.assign(
+                cast.community_officer, Shift.objects.get(pk=shift.pk), d.volunteer
+            )
         except ValidationError as exc:
             outcomes[name] = exc
         finally:

@@ -110,7 +110,8 @@ class ShiftViewSet(ScopedModelViewSet):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return services.shift_figures(super().get_queryset())
+        # Aggregates drop Meta.ordering: the pages need a stable order.
+        return services.shift_figures(super().get_queryset()).order_by("start", "id")
 
     @extend_schema(parameters=[GapQuerySerializer], responses={200: GapSerializer(many=True)})
     @action(detail=False, methods=["get"], object_action="view")

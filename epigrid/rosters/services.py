@@ -157,7 +157,9 @@ def _rule_errors(shift, member, now):
     for other in near:
         o = other.shift
         if o.start < shift.end and o.end > shift.start:
-            return "overlap", _("%(name)s is already on %(post)s %(from)s–%(to)s, which overlaps this shift.") % {
+            return "overlap", _(
+                "%(name)s is already on %(post)s %(from)s–%(to)s, which overlaps this shift."
+            ) % {
                 "name": member.name,
                 "post": o.post.name,
                 "from": _local(o.start),
@@ -190,7 +192,9 @@ def assign(user, shift, member, now=None):
             raise PermissionDenied(_("This staff member is outside your area."))
         taken = list(shift.assignments.values_list("staff_id", flat=True))
         if member.pk in taken:
-            raise ValidationError(_("%(name)s is already on this shift.") % {"name": member.name}, code="twice")
+            raise ValidationError(
+                _("%(name)s is already on this shift.") % {"name": member.name}, code="twice"
+            )
         if len(taken) >= shift.needed:
             raise ValidationError(
                 _("This shift is full: %(n)d of %(n)d places taken.") % {"n": shift.needed}, code="full"
@@ -206,7 +210,9 @@ def unassign(user, assignment):
     """Take a member off a shift that has not begun for them (no check-in recorded)."""
     with transaction.atomic():
         assignment = (
-            Assignment.objects.select_for_update(of=("self",)).select_related("shift__post").get(pk=assignment.pk)
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("shift__post")
+            .get(pk=assignment.pk)
         )
         if user is not None and not may(user, assignment, "delete"):
             raise PermissionDenied(_("You may not change this post's roster."))
@@ -303,7 +309,9 @@ def sweep(now=None, area=None):
     for pk in late_ids:
         with transaction.atomic():
             row = (
-                Assignment.objects.select_for_update(of=("self",)).filter(pk=pk, status=Assignment.Status.PLANNED).first()
+                Assignment.objects.select_for_update(of=("self",))
+                .filter(pk=pk, status=Assignment.Status.PLANNED)
+                .first()
             )
             if row is not None:
                 row.transition(Assignment.Status.ABSENT, note=_("no check-in 30 minutes after the start"))

@@ -205,7 +205,13 @@ class TeamListView(ObjectListView):
     add_url_name = "rosters:team_add"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("area__parent").annotate(size=Count("members"))
+        return (
+            super()
+            .get_queryset()
+            .select_related("area__parent")
+            .annotate(size=Count("members"))
+            .order_by("area__path", "name", "id")
+        )
 
 
 class TeamDetailView(ObjectDetailView):
@@ -303,7 +309,8 @@ class ShiftListView(ObjectListView):
     filterset_class = ShiftFilterSet
 
     def get_queryset(self):
-        return services.shift_figures(super().get_queryset().select_related("post"))
+        # Aggregates drop Meta.ordering: the pages need a stable order.
+        return services.shift_figures(super().get_queryset().select_related("post")).order_by("start", "id")
 
 
 class ShiftDetailView(ObjectDetailView):
