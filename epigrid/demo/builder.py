@@ -39,6 +39,7 @@ from epigrid.demo.passes import build_passes, passes_counts
 from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
+from epigrid.demo.rosters import build_rosters, rosters_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.demo.tracing import build_tracing, tracing_counts
 from epigrid.demo.transport import build_transport, transport_counts
@@ -151,6 +152,7 @@ def module_counts():
         "tracing": tracing_counts(),
         "checkpoints": checkpoint_counts(),
         "passes": passes_counts(),
+        "rosters": rosters_counts(),
     }
 
 
@@ -274,6 +276,13 @@ class _Builder:
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
         build_results(self.testing.now)
         build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
+        # After checkpoints, testing and isolation: their places get duty posts and shifts.
+        build_rosters(
+            self.areas[self.plan.district.code],
+            self.areas[self.plan.grids_list[0].code].parent,
+            self.users,
+            self.control.today,
+        )
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
