@@ -25,15 +25,15 @@ from epigrid.rosters.filtersets import (
 )
 from epigrid.rosters.models import Assignment, Post, Shift, StaffMember, Team
 from epigrid.rosters.serializers import (
-    AssignmentSerializer,
-    GapQuerySerializer,
-    GapSerializer,
-    PlanResultSerializer,
-    PlanSerializer,
-    PostSerializer,
-    ShiftSerializer,
-    StaffMemberSerializer,
-    TeamSerializer,
+    RosterAssignmentSerializer,
+    RosterGapQuerySerializer,
+    RosterGapSerializer,
+    RosterPlanResultSerializer,
+    RosterPlanSerializer,
+    RosterPostSerializer,
+    RosterShiftSerializer,
+    RosterStaffMemberSerializer,
+    RosterTeamSerializer,
 )
 
 
@@ -41,7 +41,7 @@ class StaffMemberViewSet(ScopedModelViewSet):
     """Cadres sent down, volunteers, community staff: who, where, which unit; phones masked."""
 
     queryset = StaffMember.objects.all()
-    serializer_class = StaffMemberSerializer
+    serializer_class = RosterStaffMemberSerializer
     filterset_class = StaffMemberFilterSet
     select_related = ("area", "user")
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -51,7 +51,7 @@ class StaffMemberViewSet(ScopedModelViewSet):
         data.is_valid(raise_exception=True)
         member, created = call_service(services.save_member, request.user, **data.validated_data)
         return Response(
-            StaffMemberSerializer(member, context=self.get_serializer_context()).data,
+            RosterStaffMemberSerializer(member, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -60,14 +60,14 @@ class StaffMemberViewSet(ScopedModelViewSet):
         data = self.get_serializer(member, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         member, _created = call_service(services.save_member, request.user, member, **data.validated_data)
-        return Response(StaffMemberSerializer(member, context=self.get_serializer_context()).data)
+        return Response(RosterStaffMemberSerializer(member, context=self.get_serializer_context()).data)
 
 
 class TeamViewSet(ScopedModelViewSet):
     """Teams: the 五包一 team of a key person, a command centre's task group 专班."""
 
     queryset = Team.objects.all()
-    serializer_class = TeamSerializer
+    serializer_class = RosterTeamSerializer
     filterset_class = TeamFilterSet
     select_related = ("area",)
     prefetch_related = ("members",)
@@ -78,17 +78,17 @@ class PostViewSet(ScopedModelViewSet):
     """Duty posts with their shift pattern (三班倒 by default) and persons needed per shift."""
 
     queryset = Post.objects.all()
-    serializer_class = PostSerializer
+    serializer_class = RosterPostSerializer
     filterset_class = PostFilterSet
     select_related = ("area",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    @extend_schema(request=PlanSerializer, responses={200: PlanResultSerializer})
+    @extend_schema(request=RosterPlanSerializer, responses={200: RosterPlanResultSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def plan(self, request, pk=None):
         """Stamp out the pattern's shifts for N days; shifts already there are kept."""
         post = self.get_object()
-        data = PlanSerializer(data=request.data)
+        data = RosterPlanSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         created, kept = call_service(
             services.plan_shifts,
@@ -104,7 +104,7 @@ class ShiftViewSet(ScopedModelViewSet):
     """Shifts with persons needed, assigned and checked in; `gaps/` lists the empty places."""
 
     queryset = Shift.objects.all()
-    serializer_class = ShiftSerializer
+    serializer_class = RosterShiftSerializer
     filterset_class = ShiftFilterSet
     select_related = ("post",)
     http_method_names = ["get", "patch", "head", "options"]
@@ -113,11 +113,11 @@ class ShiftViewSet(ScopedModelViewSet):
         # Aggregates drop Meta.ordering: the pages need a stable order.
         return services.shift_figures(super().get_queryset()).order_by("start", "id")
 
-    @extend_schema(parameters=[GapQuerySerializer], responses={200: GapSerializer(many=True)})
+    @extend_schema(parameters=[RosterGapQuerySerializer], responses={200: RosterGapSerializer(many=True)})
     @action(detail=False, methods=["get"], object_action="view")
     def gaps(self, request):
         """Per shift in [start, end): needed − assigned (− absent once started), where places are empty."""
-        query = GapQuerySerializer(data=request.query_params)
+        query = RosterGapQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
         root = None
@@ -126,7 +126,7 @@ class ShiftViewSet(ScopedModelViewSet):
         start = values.get("start") or timezone.now()
         end = values.get("end") or start + datetime.timedelta(hours=24)
         shifts = Shift.objects.restrict(request.user, "view")
-        return Response(GapSerializer(services.gaps(root, start, end, shifts=shifts), many=True).data)
+        return Response(RosterGapSerializer(services.gaps(root, start, end, shifts=shifts), many=True).data)
 
 
 class AssignmentViewSet(ScopedModelViewSet):
@@ -134,14 +134,16 @@ class AssignmentViewSet(ScopedModelViewSet):
     shift not full), DELETE takes a planned person off; check-in/out by the person on duty."""
 
     queryset = Assignment.objects.all()
-    serializer_class = AssignmentSerializer
+    serializer_class = RosterAssignmentSerializer
     filterset_class = AssignmentFilterSet
     select_related = ("staff", "shift")
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def _answer(self, row, code=status.HTTP_200_OK):
         row = Assignment.objects.select_related("staff", "shift").get(pk=row.pk)
-        return Response(AssignmentSerializer(row, context=self.get_serializer_context()).data, status=code)
+        return Response(
+            RosterAssignmentSerializer(row, context=self.get_serializer_context()).data, status=code
+        )
 
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
@@ -156,7 +158,7 @@ class AssignmentViewSet(ScopedModelViewSet):
         call_service(services.unassign, request.user, row)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: AssignmentSerializer})
+    @extend_schema(request=None, responses={200: RosterAssignmentSerializer})
     @action(detail=True, methods=["post"], url_path="check-in", object_action="view")
     def check_in(self, request, pk=None):
         """Check in, from 30 min before the start until the end (late after the start)."""
@@ -165,7 +167,7 @@ class AssignmentViewSet(ScopedModelViewSet):
             raise PermissionDenied()
         return self._answer(call_service(services.check_in, request.user, row))
 
-    @extend_schema(request=None, responses={200: AssignmentSerializer})
+    @extend_schema(request=None, responses={200: RosterAssignmentSerializer})
     @action(detail=True, methods=["post"], url_path="check-out", object_action="view")
     def check_out(self, request, pk=None):
         """Check out; the hours inside the shift are credited."""

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epigrid.core import identity
 from epigrid.core.changelog import ChangeLoggedModel
@@ -272,8 +273,8 @@ class Post(ChangeLoggedModel):
 
 class Shift(ChangeLoggedModel):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("post"))
-    start = models.DateTimeField(_("start"), db_index=True)
-    end = models.DateTimeField(_("end"))
+    start = models.DateTimeField(pgettext_lazy("roster", "start"), db_index=True)
+    end = models.DateTimeField(pgettext_lazy("roster", "end"))
     needed = models.PositiveSmallIntegerField(_("persons needed"), default=2)
     notes = models.CharField(_("handover notes"), max_length=300, blank=True)
 
@@ -314,10 +315,10 @@ class Shift(ChangeLoggedModel):
 
 class Assignment(ChangeLoggedModel, WorkflowModel):
     class Status(models.TextChoices):
-        PLANNED = "planned", _("Planned")
-        ON_DUTY = "on_duty", _("On duty")
-        DONE = "done", _("Done")
-        ABSENT = "absent", _("Absent")
+        PLANNED = "planned", pgettext_lazy("roster", "Planned")
+        ON_DUTY = "on_duty", pgettext_lazy("roster", "On duty")
+        DONE = "done", pgettext_lazy("roster", "Done")
+        ABSENT = "absent", pgettext_lazy("roster", "Absent")
 
     # Absent is judged 30 min after the start, but a person arriving later (inside the window)
     # still checks in, late: the post is manned from then on.
@@ -336,9 +337,9 @@ class Assignment(ChangeLoggedModel, WorkflowModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True
     )
-    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
-    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
-    late = models.BooleanField(_("late"), default=False)
+    checked_in_at = models.DateTimeField(pgettext_lazy("roster", "checked in at"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(pgettext_lazy("roster", "checked out at"), null=True, blank=True)
+    late = models.BooleanField(pgettext_lazy("roster", "late"), default=False)
     # Closed by the sweep at the shift's end + grace: credited only the planned hours.
     auto_closed = models.BooleanField(_("check-out forgotten"), default=False)
     worked_minutes = models.PositiveIntegerField(_("minutes worked"), default=0)

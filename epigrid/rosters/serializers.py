@@ -10,7 +10,7 @@ from epigrid.core.api import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedFiel
 from epigrid.rosters.models import MAX_NEEDED, Assignment, Post, Shift, StaffMember, Team, parse_pattern
 
 
-class StaffMemberSerializer(serializers.ModelSerializer):
+class RosterStaffMemberSerializer(serializers.ModelSerializer):
     area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), scope_action="view")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, write_only=True)
     masked_phone = serializers.CharField(read_only=True)
@@ -41,7 +41,7 @@ class StaffMemberSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(exc.messages) from None
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class RosterTeamSerializer(serializers.ModelSerializer):
     area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), scope_action="view")
     members = ScopedPrimaryKeyRelatedField(many=True, queryset=StaffMember.objects.all(), required=False)
     leader = ScopedPrimaryKeyRelatedField(queryset=StaffMember.objects.all(), required=False, allow_null=True)
@@ -52,7 +52,7 @@ class TeamSerializer(serializers.ModelSerializer):
         read_only_fields = ["key_person"]
 
 
-class PostSerializer(serializers.ModelSerializer):
+class RosterPostSerializer(serializers.ModelSerializer):
     area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), scope_action="view")
     needed = serializers.IntegerField(min_value=1, max_value=MAX_NEEDED, required=False)
 
@@ -79,17 +79,17 @@ class PostSerializer(serializers.ModelSerializer):
         return value
 
 
-class PlanSerializer(serializers.Serializer):
+class RosterPlanSerializer(serializers.Serializer):
     first_day = serializers.DateField()
     days = serializers.IntegerField(min_value=1, max_value=31, default=7)
 
 
-class PlanResultSerializer(serializers.Serializer):
+class RosterPlanResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     kept = serializers.IntegerField()
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class RosterShiftSerializer(serializers.ModelSerializer):
     post_name = serializers.CharField(source="post.name", read_only=True)
     assigned = serializers.IntegerField(read_only=True, help_text="Persons assigned.")
     checked_in = serializers.IntegerField(read_only=True, help_text="Persons checked in (on duty or done).")
@@ -107,7 +107,7 @@ class ShiftSerializer(serializers.ModelSerializer):
         return value
 
 
-class GapSerializer(serializers.Serializer):
+class RosterGapSerializer(serializers.Serializer):
     shift = serializers.IntegerField(source="shift.pk")
     post = serializers.IntegerField(source="post.pk")
     post_name = serializers.CharField(source="post.name")
@@ -120,13 +120,13 @@ class GapSerializer(serializers.Serializer):
     gap = serializers.IntegerField()
 
 
-class GapQuerySerializer(serializers.Serializer):
+class RosterGapQuerySerializer(serializers.Serializer):
     area = serializers.CharField(required=False, help_text="Area code (default: your area).")
     start = serializers.DateTimeField(required=False, help_text="Default: now.")
     end = serializers.DateTimeField(required=False, help_text="Default: start + 24 h.")
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class RosterAssignmentSerializer(serializers.ModelSerializer):
     shift = ScopedPrimaryKeyRelatedField(queryset=Shift.objects.all())
     staff = ScopedPrimaryKeyRelatedField(queryset=StaffMember.objects.all())
     staff_name = serializers.CharField(source="staff.name", read_only=True)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from epigrid.audit.services import log_reveal
 from epigrid.core import identity, reasons
@@ -266,7 +267,10 @@ def check_in(user, assignment, now=None):
                 code="closed",
             )
         return assignment.transition(
-            Assignment.Status.ON_DUTY, note=_("checked in"), checked_in_at=now, late=now > shift.start
+            Assignment.Status.ON_DUTY,
+            note=pgettext("roster", "checked in"),
+            checked_in_at=now,
+            late=now > shift.start,
         )
 
 
@@ -286,7 +290,7 @@ def check_out(user, assignment, now=None):
             raise ValidationError(_("Check in first."))
         return assignment.transition(
             Assignment.Status.DONE,
-            note=_("checked out"),
+            note=pgettext("roster", "checked out"),
             checked_out_at=now,
             worked_minutes=worked_minutes(assignment.shift, assignment.checked_in_at, now),
         )

@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from epigrid.rosters.models import Assignment, Post, Shift, StaffMember, Team
 
@@ -23,7 +23,8 @@ def status_badge(assignment):
     )
     if assignment.late:
         badge += format_html(
-            ' <span class="badge text-bg-warning" data-testid="late">{}</span>', gettext_lazy("late")
+            ' <span class="badge text-bg-warning" data-testid="late">{}</span>',
+            pgettext_lazy("roster", "late"),
         )
     if assignment.auto_closed:
         badge += format_html(
