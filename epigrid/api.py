@@ -28,6 +28,21 @@ from epigrid.people.api import PersonViewSet
 from epigrid.reports.api import ReportFormViewSet, SubmissionViewSet
 from epigrid.results.api import TubeResultViewSet
 from epigrid.retests.api import PoolFollowUpViewSet, RetestTaskViewSet, ZoneProposalViewSet
+from epigrid.rosters.api import (
+    AssignmentViewSet as RosterAssignmentViewSet,
+)
+from epigrid.rosters.api import (
+    PostViewSet as RosterPostViewSet,
+)
+from epigrid.rosters.api import (
+    ShiftViewSet as RosterShiftViewSet,
+)
+from epigrid.rosters.api import (
+    StaffMemberViewSet as RosterStaffViewSet,
+)
+from epigrid.rosters.api import (
+    TeamViewSet as RosterTeamViewSet,
+)
 from epigrid.supervision.api import ItemViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
@@ -79,6 +94,11 @@ router.register("pass-uses", PassUseViewSet)
 router.register("report-forms", ReportFormViewSet)
 router.register("reports", SubmissionViewSet)
 router.register("supervision-items", ItemViewSet)
+router.register("roster-staff", RosterStaffViewSet, basename="roster-staff")
+router.register("roster-teams", RosterTeamViewSet, basename="roster-team")
+router.register("roster-posts", RosterPostViewSet, basename="roster-post")
+router.register("roster-shifts", RosterShiftViewSet, basename="roster-shift")
+router.register("roster-assignments", RosterAssignmentViewSet, basename="roster-assignment")
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "epigrid.passes",
     "epigrid.reports",
     "epigrid.supervision",
+    "epigrid.rosters",
     "epigrid.demo",
 ]
 
@@ -342,3 +343,7 @@ EPIGRID_GATE_LOOKUP_LIMITS = (
 # Supervision (decision 0030): an overdue item escalated to the level above waits this long there
 # before it goes one level further up.
 EPIGRID_SUPERVISION_GRACE_HOURS = env_int("EPIGRID_SUPERVISION_GRACE_HOURS", 24)
+# Duty rosters (decision 0031): the least rest between two shifts of one person, and how long after
+# a shift's end a forgotten check-out is closed (crediting only the planned hours).
+EPIGRID_ROSTER_MIN_REST_HOURS = env_int("EPIGRID_ROSTER_MIN_REST_HOURS", 8)
+EPIGRID_ROSTER_CHECKOUT_GRACE_HOURS = env_int("EPIGRID_ROSTER_CHECKOUT_GRACE_HOURS", 2)

@@ -59,7 +59,7 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff"})
+BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff"})
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -159,6 +159,14 @@ PASS_MODELS = ("passes.householdpass", "passes.passuse")
 VIEW_PASSES = [f"view:{m}" for m in PASS_MODELS]
 ISSUE_PASSES = ["add:passes.householdpass", "change:passes.householdpass"]
 USE_PASSES = ["add:passes.passuse"]
+# Staff, volunteers and duty rosters 排班 (docs/decisions/0031): communities, streets and the command
+# centre keep their staff and teams and plan their posts' shifts; grid workers see who is on duty;
+# a member with an account (role `duty_staff`, bound to their own assignments) sees and checks in
+# to their own shifts.
+ROSTER_MODELS = ("rosters.staffmember", "rosters.team", "rosters.post", "rosters.shift", "rosters.assignment")
+VIEW_ROSTERS = [f"view:{m}" for m in ROSTER_MODELS]
+PLAN_ROSTERS = [f"{a}:{m}" for a in ("add", "change") for m in ROSTER_MODELS] + ["delete:rosters.assignment"]
+CHECK_IN_DUTY = ["checkin:rosters.assignment"]
 
 # Daily reports 日报告 and zero reports 零报告 (docs/decisions/0029): communities send them; streets,
 # districts and auditors follow the roll-up of their subtree; system administrators keep the forms.
@@ -210,6 +218,8 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RAISE_ITEMS,
             *RECTIFY_ITEMS,
+            *VIEW_ROSTERS,
+            *PLAN_ROSTERS,
         ),
     ),
     "street_officer": (
@@ -247,6 +257,8 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RAISE_ITEMS,
             *RECTIFY_ITEMS,
+            *VIEW_ROSTERS,
+            *PLAN_ROSTERS,
         ),
     ),
     "community_officer": (
@@ -280,6 +292,8 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RAISE_ITEMS,
             *RECTIFY_ITEMS,
+            *VIEW_ROSTERS,
+            *PLAN_ROSTERS,
         ),
     ),
     "grid_worker": (
@@ -306,6 +320,7 @@ ROLES = {
             *ANSWER_ASSIST,
             *VIEW_SUPERVISION,
             *RECTIFY_ITEMS,
+            *VIEW_ROSTERS,
         ),
     ),
     "checkpoint_staff": (
@@ -380,6 +395,11 @@ ROLES = {
             *TRACE,
         ),
     ),
+    # Bound to their own assignments (rosters.Assignment.staff.user): their shifts, posts and teams.
+    "duty_staff": (
+        _("Duty staff"),
+        _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     "auditor": (
         _("Auditor"),
@@ -399,6 +419,7 @@ ROLES = {
             *VIEW_PASSES,
             *VIEW_REPORTS,
             *VIEW_SUPERVISION,
+            *VIEW_ROSTERS,
         ),
     ),
     "system_admin": (
@@ -419,6 +440,7 @@ ROLES = {
                 + PASS_MODELS
                 + REPORT_MODELS
                 + SUPERVISION_MODELS
+                + ROSTER_MODELS
             ],
             "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.

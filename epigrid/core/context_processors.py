@@ -35,6 +35,9 @@ NAVIGATION = [
     # Supervision: the responsible person's own items first, then the whole list for those who raise.
     (_("My items"), "supervision:mine", "supervision.change_item"),
     (_("Supervision"), "supervision:item_list", "supervision.view_item"),
+    # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
+    (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
+    (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -40,6 +40,7 @@ from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.reports import build_reports, reports_counts
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
+from epigrid.demo.rosters import build_rosters, rosters_counts
 from epigrid.demo.supervision import build_supervision, supervision_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.demo.tracing import build_tracing, tracing_counts
@@ -155,6 +156,7 @@ def module_counts():
         "passes": passes_counts(),
         "reports": reports_counts(),
         "supervision": supervision_counts(),
+        "rosters": rosters_counts(),
     }
 
 
@@ -281,6 +283,13 @@ class _Builder:
         # Last: the daily reports copy the ledger's key persons of each community.
         build_reports(self.users, self.control.today, seed=self.plan.seed)
         build_supervision(self.users)  # problems found around the showcase grid, in every state
+        # After checkpoints, testing and isolation: their places get duty posts and shifts.
+        build_rosters(
+            self.areas[self.plan.district.code],
+            self.areas[self.plan.grids_list[0].code].parent,
+            self.users,
+            self.control.today,
+        )
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
