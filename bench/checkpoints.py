@@ -17,6 +17,7 @@ removed afterwards: the database stays as built.
 
 import http.client
 import json
+import os
 import random
 import threading
 import time
@@ -213,6 +214,42 @@ def run_load(port, gates, numbers, passes, seed):
     return seconds, samples, accepted, statuses, errors
 
 
+def _proc_cpu(pid):
+    """(process group, CPU seconds so far) of a process, from /proc (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server):
+    """{pid: CPU seconds} of the gunicorn processes (the bench's server's group) and of the
+    PostgreSQL backends serving the bench database (other than the bench's own connection)."""
+    from django.db import connection
+
+    web, db = {}, {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            found = _proc_cpu(name)
+            if found is not None and found[0] == server.pid:
+                web[int(name)] = found[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for (pid,) in cursor.fetchall():
+            found = _proc_cpu(pid)
+            if found is not None:
+                db[pid] = found[1]
+    return web, db
+
+
+def _spent(before, after):
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def raw_insert_p95(url, checkpoint, person_id, count=200):
     """A raw one-row INSERT of a passage (and its commit) through psycopg: the floor of a scan."""
     import psycopg
@@ -241,10 +278,14 @@ def measure(args, results, url):
     gates, numbers, passes = setup(district, args.seed)
     port = free_port()
     server = start_server(url, port, gates[0][1])
+    load_before = os.getloadavg()[0]
     try:
+        cpu_before = server_cpu(server)
         seconds, samples, accepted, statuses, errors = run_load(port, gates, numbers, passes, args.seed)
+        cpu_after = server_cpu(server)
     finally:
         stop_server(server)
+    web_cpu, db_cpu = _spent(cpu_before[0], cpu_after[0]), _spent(cpu_before[1], cpu_after[1])
     try:
         all_samples = samples["passage"] + samples["pass"]
         rate = len(all_samples) / seconds
@@ -260,7 +301,10 @@ def measure(args, results, url):
         log(
             f"bench: gate_scans: {len(all_samples):,} scans in {seconds:.1f} s = {rate:.0f}/s; p50 {p50:.1f} ms, "
             f"p95 {p95:.1f} ms (passages p95 {passage_p95:.1f} ms, pass scans p95 {pass_p95 or 0:.1f} ms); "
-            f"outcomes {statuses}; raw INSERT p95 {insert95:.2f} ms; {WORKERS} workers × {THREADS} threads"
+            f"outcomes {statuses}; raw INSERT p95 {insert95:.2f} ms; {WORKERS} workers × {THREADS} threads; "
+            f"server CPU per scan {1000 * web_cpu / len(all_samples):.1f} ms web + "
+            f"{1000 * db_cpu / len(all_samples):.1f} ms PostgreSQL ({(web_cpu + db_cpu) / seconds:.2f} of "
+            f"{os.cpu_count()} cores busy; load average {load_before:.1f} before the load)"
         )
         met = (
             rate >= GOAL_RATE and p95 < GOAL_P95_MS and not errors and stored == len(accepted) and not doubled
@@ -284,6 +328,11 @@ def measure(args, results, url):
             lost=len(accepted) - stored,
             duplicated=doubled,
             errors=len(errors),
+            web_cpu_ms_per_scan=round(1000 * web_cpu / len(all_samples), 2),
+            db_cpu_ms_per_scan=round(1000 * db_cpu / len(all_samples), 2),
+            cores_busy=round((web_cpu + db_cpu) / seconds, 2),
+            cores=os.cpu_count(),
+            load_average_before=round(load_before, 1),
             baseline_insert_p95_ms=round(insert95, 2),
             ratio_to_insert=round(p95 / insert95, 1) if insert95 else None,
         )
