@@ -49,27 +49,42 @@ MAX_BATCH = 200
 SEVERITY = [Decision.PASS, Decision.COMMUNITY, Decision.TESTING, Decision.REFUSE, Decision.ISOLATION]
 ARRIVAL_CATEGORY = {"high": "high_risk_arrival", "medium": "medium_risk_arrival", "low": "low_risk_arrival"}
 ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
-# What every scan reads and hardly ever changes — the active protocol and the zones in force — is
-# kept per process for a few seconds (decision 0027, addendum): a saved protocol or zone clears it
-# in the process that saved it (signals in apps.py), the other processes follow within CACHE_SECONDS.
+# What every scan reads and hardly ever changes — the active protocol, the zones in force, whether
+# a user is posted at a checkpoint — is kept per process for a few seconds (decision 0027,
+# addendum): a saved protocol, zone or checkpoint, or a change of a checkpoint's staff, clears it in
+# the process that saved it (signals in apps.py); a changed grant changes the key (the user's grant
+# rows are part of it); the other processes follow within CACHE_SECONDS.
 CACHE_SECONDS = 5.0
+CACHE_KEYS = 10_000
 _cache = {}
 _cache_lock = threading.Lock()
+_MISSING = object()
+
+
+def _cache_get(key):
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return _MISSING
+
+
+def _cache_put(key, value):
+    with _cache_lock:
+        if len(_cache) >= CACHE_KEYS:
+            _cache.clear()
+        _cache[key] = (time.monotonic(), value)
 
 
 def _cached(key, load):
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    value = load()
-    with _cache_lock:
-        _cache[key] = (now, value)
+    value = _cache_get(key)
+    if value is _MISSING:
+        value = load()
+        _cache_put(key, value)
     return value
 
 
 def forget_cached(*_args, **_kwargs):
-    """Drop the per-process protocol and zones (a protocol or zone was saved; tests between runs)."""
+    """Drop what the gate keeps per process (a protocol, zone or checkpoint saved; between tests)."""
     with _cache_lock:
         _cache.clear()
 
@@ -138,7 +153,13 @@ def find_person(user, text, charge=True):
 def gate_persons():
     """Persons with what the assessment reads beside each one, in the same query: home and areas,
     the open key-person entry's id, the latest result and its sampling time."""
-    return Person.objects.select_related("area", "household__area").annotate(
+    # Built once per process (its subqueries take longer to put together than to run): each use
+    # filters a clone.
+    return _cached("persons", _gate_persons)
+
+
+def _gate_persons():
+    persons = Person.objects.select_related("area", "household__area").annotate(
         gate_entry_id=Subquery(
             KeyPerson.objects.filter(person=OuterRef("pk"), status=KeyPerson.Status.OPEN)
             .order_by()
@@ -146,6 +167,10 @@ def gate_persons():
         ),
         **results.latest_result_columns(),
     )
+    # Compiled once before any thread shares it, so that the subqueries' aliases are set up and
+    # later compilations of the clones only read them.
+    persons.query.sql_with_params()
+    return persons
 
 
 @dataclass
@@ -328,9 +353,24 @@ def person_summary(person, assessment):
 
 
 def postable_checkpoints(user, ids):
-    """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages."""
-    rows = Checkpoint.objects.restrict(user, perm=RECORD).filter(pk__in=ids, is_active=True)
-    return {c.pk: c for c in rows.select_related("area")}
+    """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages
+    (each answer kept CACHE_SECONDS per process, keyed by the user's grants)."""
+    grants = tuple(sorted(user._grant_rows())) if user.is_authenticated else ()
+    key = ("post", user.pk, user.is_superuser, user.is_active, grants)
+    out, missing = {}, []
+    for pk in ids:
+        found = _cache_get((*key, pk))
+        if found is _MISSING:
+            missing.append(pk)
+        elif found is not None:
+            out[pk] = found
+    if missing:
+        rows = Checkpoint.objects.restrict(user, perm=RECORD).filter(pk__in=missing, is_active=True)
+        found = {c.pk: c for c in rows.select_related("area")}
+        for pk in missing:
+            _cache_put((*key, pk), found.get(pk))
+        out.update(found)
+    return out
 
 
 def _parse(raw, now):
@@ -497,9 +537,9 @@ def record(user, scans, now=None, posts=None):
     ids = {scan["checkpoint"] for scan, error in parsed if error is None}
     posts = posts if posts is not None else postable_checkpoints(user, ids)
     known = set(
-        Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None]).values_list(
-            "client_id", flat=True
-        )
+        Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None])
+        .order_by()
+        .values_list("client_id", flat=True)
     )
     known = {str(k) for k in known}
     outcomes = [None] * len(parsed)
