@@ -1,14 +1,31 @@
 """Gate figure (`bench/run.py --only checkpoints`): gate scans sustained, while pass quotas are checked.
 
-- gate_scans: GATES checkpoint gates, each with its own staff account (API token) and keep-alive
-  connection, scan one person at a time through the real HTTP API — a resident ID typed or read
-  by the card reader, posted as a batch of one to POST /api/v1/passages/batch/ (what the gate page
-  sends when it has signal) — while PASS_GATES more gates scan household passes at the demo's
-  controlled zone (POST /api/v1/pass-uses/scan/: every exit a claim on its pass's quota, most
-  refused once the window's exit is used). gunicorn serves the bench database with the shipped
-  gunicorn.conf.py. Goal: >= 200 scans a second with p95 < 100 ms (aim: twice the rate, half the
-  time). Baseline: a raw one-row INSERT (and commit) of a passage through psycopg, timed in the
-  same run after the load; `ratio_to_insert` = the request's p95 / the insert's p95.
+What one "scan" is, exactly:
+- a person scan: one POST /api/v1/passages/batch/ holding one passage whose person is the resident
+  ID as the card reader gives it (`{"doc_number": ...}`), green code, 36.5 °C, going in at a
+  community gate. Served, it is the whole of a scan: the ID number charged as a lookup (count and
+  audit row), the person read with their open entry and latest result, the zones over the home,
+  the suggestion, the passage and its change-log row, committed. The gate page does the same work
+  in two requests — `GET /api/v1/checkpoints/<id>/assess/` (the lookup and the assessment, what the
+  staff wait for) and then the queued passage with the signed token, sent at once when online, so
+  in batches of one — and in larger batches only when syncing a queue kept offline; one request per
+  scan is therefore the gate's usual batch size, and it carries the work of both.
+- a pass scan: one POST /api/v1/pass-uses/scan/ of a household pass at the demo's controlled zone
+  (every exit a claim on its pass's quota, most refused once the window's exit is used; a third are
+  returns).
+
+GATES checkpoint gates, each with its own staff account (API token) and keep-alive connection, scan
+persons one after another without pause (closed loop: a gate sends its next scan when the answer to
+the last one arrives), while PASS_GATES more gates scan passes the same way, for DURATION seconds,
+through gunicorn serving the bench database with the shipped gunicorn.conf.py. gate_scans.rate is
+the answered requests of both kinds per second over the load; p95 / p50 are of each request's round
+trip as the gate's client sees it (both kinds together; each kind's p95 is given too). Goal: >= 200
+scans a second with p95 < 100 ms (aim: twice the rate, half the time). Baseline: a raw one-row
+INSERT (and commit) of a passage through psycopg, timed in the same run after the load;
+`ratio_to_insert` = the request's p95 / the insert's p95. Beside them: the server's CPU per scan
+(the gunicorn processes' and the bench database's PostgreSQL backends' CPU time over the load, from
+/proc, divided by the scans), the cores that amounts to, and the load average before the load —
+on a machine shared with other work the rate says more about the machine than about the code.
 - Afterwards the database is checked: one passage per accepted scan, none lost, none doubled.
 
 Everything the bench adds (its checkpoints, staff accounts and tokens, passages, pass uses) is
