@@ -160,3 +160,17 @@ def test_a_protocol_or_zone_saved_reaches_the_next_scan(cast, g):
     twenty = Protocol.objects.get(code="twenty")
     control.activate(twenty)
     assert services.gate_protocol() == twenty
+
+
+def test_an_arrival_by_car_is_seen_by_the_later_scans_of_the_same_person(cast, g):
+    person = g.person()
+    car = {"client_id": "00000000-0000-4000-8000-0000000000c1", "plate": "沪A12345"}
+    arrival = g.scan(
+        g.entry, person, origin="上海市", origin_risk="high", destination=cast.community.code, vehicle=car
+    )
+    later, other = g.scan(g.entry, person), g.scan(g.entry, g.person(name="另一人"))
+    outcomes = g.record(g.entry_staff, arrival, later, other)
+    assert [o["outcome"] for o in outcomes] == ["accepted"] * 3
+    assert Passage.objects.get(client_id=arrival["client_id"]).vehicle.plate == "沪A12345"
+    findings = Passage.objects.get(client_id=later["client_id"]).findings
+    assert "measure" in {f["code"] for f in findings}

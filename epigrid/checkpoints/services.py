@@ -598,14 +598,17 @@ def _record_batch(user, todo, protocol, outcomes, known):
     """The batch's common case in a few statements: fills `outcomes` and `known` for the scans it
     records or refuses, returns the others [(index, scan, checkpoint, lookup charged)] for
     `_record_one`."""
-    slow, named, seen = [], [], set()
+    slow, named, seen, held_keys = [], [], set(), set()
     # 1. How each scan names its person (nothing read yet).
     for index, scan, checkpoint in todo:
-        if scan["client_id"] in seen or scan["vehicle"]:
+        given = scan["person"]
+        key = tuple(str(given.get(k) or "") for k in ("token", "id", "code", "doc_number"))
+        if scan["client_id"] in seen or scan["vehicle"] or key in held_keys:
             slow.append((index, scan, checkpoint, False))
+            if scan["vehicle"] and _may_enter_ledger(scan, checkpoint):
+                held_keys.add(key)  # their later scans must see the entry it may make
             continue
         seen.add(scan["client_id"])
-        given = scan["person"]
         try:
             if given.get("token"):
                 named.append((index, scan, checkpoint, "pk", _token_pk(given["token"])))
@@ -724,6 +727,12 @@ def _record_batch(user, todo, protocol, outcomes, known):
         known.add(scan["client_id"])
         outcomes[index] = _accepted(scan, passage)
     return slow
+
+
+def _may_enter_ledger(scan, checkpoint):
+    return (
+        scan["direction"] == Direction.IN and checkpoint.is_entry and scan["origin_risk"] in ARRIVAL_CATEGORY
+    )
 
 
 def _hands_over(passage, assessment):
