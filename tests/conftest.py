@@ -40,3 +40,13 @@ def _shipped_protocols_in_transactional_tests(request):
 
         if not Protocol.objects.filter(is_active=True).exists():
             importlib.import_module("epigrid.control.migrations.0002_shipped_protocols").load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _gate_caches_cleared():
+    """The gate's per-process protocol and zones (checkpoints.services) belong to one test's data."""
+    from epigrid.checkpoints.services import forget_cached
+
+    forget_cached()
+    yield
+    forget_cached()

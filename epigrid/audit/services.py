@@ -73,19 +73,28 @@ def actor_area_path(user, perm):
 
 def log_lookup(model, user, term, refused=False):
     """An exact number lookup by a role that may not reveal; `term` arrives masked."""
+    return log_lookups(model, user, [term], refused=refused)[0]
+
+
+def log_lookups(model, user, terms, refused=False):
+    """Exact number lookups (`terms` masked), one row each, written in one statement (a gate's
+    batch of ID scans)."""
     ctx, _user = _actor()
-    return ObjectChange.objects.create(
-        user=user,
-        user_name=user.get_username(),
-        request_id=ctx.request_id,
-        source=ctx.source,
-        action=Action.LOOKUP_LIMIT if refused else Action.LOOKUP,
-        content_type=ContentType.objects.get_for_model(model),
-        object_id=0,
-        object_repr=term[:200],
-        area_path=actor_area_path(user, f"{model._meta.app_label}.view_{model._meta.model_name}"),
-        postchange_data={"term": term, "refused": refused},
-    )
+    common = {
+        "user": user,
+        "user_name": user.get_username(),
+        "request_id": ctx.request_id,
+        "source": ctx.source,
+        "action": Action.LOOKUP_LIMIT if refused else Action.LOOKUP,
+        "content_type": ContentType.objects.get_for_model(model),
+        "object_id": 0,
+        "area_path": actor_area_path(user, f"{model._meta.app_label}.view_{model._meta.model_name}"),
+    }
+    rows = [
+        ObjectChange(**common, object_repr=term[:200], postchange_data={"term": term, "refused": refused})
+        for term in terms
+    ]
+    return ObjectChange.objects.bulk_create(rows)
 
 
 def count_lookups_since(user, recent, since):

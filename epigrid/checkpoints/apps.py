@@ -14,3 +14,16 @@ class CheckpointsConfig(AppConfig):
 
         # Arrivals handed to a community head its work list the minute the gate records them.
         panels.register_page(panels.TODAY, "checkpoints/_today_arrivals.html", today_arrivals)
+
+        # The gate keeps the active protocol, the zones in force and who is posted where a few
+        # seconds per process: a save here clears them at once (other processes follow on their own).
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from epigrid.checkpoints.models import Checkpoint
+        from epigrid.checkpoints.services import forget_cached
+        from epigrid.control.models import Protocol, Zone
+
+        for model in (Protocol, Zone, Checkpoint):
+            post_save.connect(forget_cached, sender=model, dispatch_uid=f"gate-cache-{model.__name__}")
+            post_delete.connect(forget_cached, sender=model, dispatch_uid=f"gate-cache-del-{model.__name__}")
+        m2m_changed.connect(forget_cached, sender=Checkpoint.staff.through, dispatch_uid="gate-cache-staff")

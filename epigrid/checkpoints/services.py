@@ -9,6 +9,8 @@ ledger of their destination (`control.services.register_key_person`); others are
 destination as an outsider's registration, which the community receives from today's work."""
 
 import datetime
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -17,16 +19,18 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from epigrid.areas.models import Area
+from epigrid.audit.services import log_bulk_create
 from epigrid.checkpoints.models import Checkpoint, Decision, Direction, Passage, VehicleCheck
 from epigrid.control import plans
 from epigrid.control import services as control
 from epigrid.control.models import FEVER_FROM, ControlMeasure, KeyPerson, MeasureKind
-from epigrid.control.panels import zones_covering
+from epigrid.control.panels import zones_covering_among, zones_in_force
 from epigrid.core import identity
 from epigrid.core.plates import normalise_plate
 from epigrid.core.scoping import may_at
@@ -45,6 +49,53 @@ MAX_BATCH = 200
 SEVERITY = [Decision.PASS, Decision.COMMUNITY, Decision.TESTING, Decision.REFUSE, Decision.ISOLATION]
 ARRIVAL_CATEGORY = {"high": "high_risk_arrival", "medium": "medium_risk_arrival", "low": "low_risk_arrival"}
 ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
+# What every scan reads and hardly ever changes — the active protocol, the zones in force, whether
+# a user is posted at a checkpoint — is kept per process for a few seconds (decision 0027,
+# addendum): a saved protocol, zone or checkpoint, or a change of a checkpoint's staff, clears it in
+# the process that saved it (signals in apps.py); a changed grant changes the key (the user's grant
+# rows are part of it); the other processes follow within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+CACHE_KEYS = 10_000
+_cache = {}
+_cache_lock = threading.Lock()
+_MISSING = object()
+
+
+def _cache_get(key):
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return _MISSING
+
+
+def _cache_put(key, value):
+    with _cache_lock:
+        if len(_cache) >= CACHE_KEYS:
+            _cache.clear()
+        _cache[key] = (time.monotonic(), value)
+
+
+def _cached(key, load):
+    value = _cache_get(key)
+    if value is _MISSING:
+        value = load()
+        _cache_put(key, value)
+    return value
+
+
+def forget_cached(*_args, **_kwargs):
+    """Drop what the gate keeps per process (a protocol, zone or checkpoint saved; between tests)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def gate_protocol():
+    """The active protocol, as the gate reads it: from the per-process cache."""
+    return _cached("protocol", control.active_protocol)
+
+
+def _zones():
+    return _cached("zones", zones_in_force)
 
 
 class BatchError(ValidationError):
@@ -74,12 +125,12 @@ class Assessment:
 # Finding the person
 
 
-def find_person(user, text):
+def find_person(user, text, charge=True):
     """The person of a scanned personal code or resident ID (card reader or typed), or None when
     the number is valid but not registered. Refused with the reason: a forged code, a number that
     fails its check digit or birth date. An ID number is an exact lookup (decision 0015): charged
     against the gate's own limits (EPIGRID_GATE_LOOKUP_LIMITS, a gate checks hundreds of persons a
-    shift), logged with the masked number."""
+    shift), logged with the masked number (`charge=False`: the batch charged it already)."""
     # A code is signed text: taken as scanned (upper-casing would break its signature).
     raw = "".join(str(text or "").split())
     if raw.startswith(codes.PREFIX):
@@ -89,16 +140,90 @@ def find_person(user, text):
             raise found
         return found
     number = identity.normalise_document(DocumentType.RESIDENT_ID, raw)
-    people.charge_lookups(user, [number], limits=settings.EPIGRID_GATE_LOOKUP_LIMITS)
-    # With the home and its areas, which the assessment reads next (one query, not three).
-    person = (
-        Person.objects.select_related("area", "household__area")
-        .filter(doc_type=DocumentType.RESIDENT_ID, doc_number=number)
-        .first()
-    )
+    if charge:
+        people.charge_lookups(user, [number], limits=settings.EPIGRID_GATE_LOOKUP_LIMITS)
+    # With the home, its areas, the open entry and the latest result, which the assessment reads
+    # next (one query, not five).
+    person = gate_persons().filter(doc_type=DocumentType.RESIDENT_ID, doc_number=number).first()
     if person is not None and person.merged_into_id:
         return people.find_by_document(DocumentType.RESIDENT_ID, number)
     return person
+
+
+def gate_persons():
+    """Persons with what the assessment reads beside each one, in the same query: home and areas,
+    the open key-person entry's id, the latest result and its sampling time."""
+    # Built once per process (its subqueries take longer to put together than to run): each use
+    # filters a clone.
+    return _cached("persons", _gate_persons)
+
+
+def _gate_persons():
+    persons = Person.objects.select_related("area", "household__area").annotate(
+        gate_entry_id=Subquery(
+            KeyPerson.objects.filter(person=OuterRef("pk"), status=KeyPerson.Status.OPEN)
+            .order_by()
+            .values("pk")[:1]
+        ),
+        **results.latest_result_columns(),
+    )
+    # Compiled once before any thread shares it, so that the subqueries' aliases are set up and
+    # later compilations of the clones only read them.
+    persons.query.sql_with_params()
+    return persons
+
+
+@dataclass
+class Facts:
+    """What the system knows of a person at the gate, read once per batch."""
+
+    entry: KeyPerson | None = None
+    measure: ControlMeasure | None = None
+    zones: list = field(default_factory=list)
+    result: str | None = None
+    sampled_at: datetime.datetime | None = None
+
+
+def gather_facts(persons):
+    """{person pk: Facts} for many persons in a few queries whatever their number: the persons
+    (re-read through `gate_persons` unless read so), the open entries with their running step
+    (only for key persons), the zones from the per-process map."""
+    persons = [p for p in persons if p is not None]
+    missing = [p.pk for p in persons if not hasattr(p, "gate_entry_id")]
+    if missing:
+        again = gate_persons().in_bulk(missing)
+        persons = [again.get(p.pk, p) if p.pk in again else p for p in persons]
+    entry_ids = {p.gate_entry_id for p in persons if getattr(p, "gate_entry_id", None)}
+    entries, measures = {}, {}
+    if entry_ids:
+        entries = {e.pk: e for e in KeyPerson.objects.filter(pk__in=entry_ids).select_related("protocol")}
+        for measure in ControlMeasure.objects.filter(
+            key_person_id__in=entry_ids, status__in=("active", "hospitalized")
+        ).order_by("-sequence"):
+            measures[measure.key_person_id] = measure  # the lowest sequence last, so it stays
+    zones = _zones()
+    out = {}
+    for person in persons:
+        entry = entries.get(getattr(person, "gate_entry_id", None))
+        household = person.household if person.household_id else None
+        place = household.area if household else (person.area if person.area_id else None)
+        out[person.pk] = Facts(
+            entry=entry,
+            measure=measures.get(entry.pk) if entry else None,
+            zones=(
+                zones_covering_among(
+                    zones,
+                    place,
+                    household.building_id if household else None,
+                    household.unit if household else "",
+                )
+                if place is not None
+                else []
+            ),
+            result=getattr(person, "latest_columns_result", None),
+            sampled_at=getattr(person, "latest_columns_sampled_at", None),
+        )
+    return out
 
 
 # What the system knows
@@ -114,23 +239,20 @@ def assess(
     temperature=None,
     at=None,
     protocol=None,
+    facts=None,
 ):
-    """The findings and the suggested decision for `person` at `checkpoint` (few queries: the open
-    entry with its running step, the zones over the home, the latest result)."""
+    """The findings and the suggested decision for `person` at `checkpoint`. `facts` (from
+    `gather_facts`, a batch's) is what the system knows of the person; read here when not given."""
     at = at or timezone.now()
     out = Assessment()
     protocol = protocol or control.active_protocol()
     if person is not None:
-        entry = (
-            KeyPerson.objects.filter(person=person, status=KeyPerson.Status.OPEN)
-            .select_related("protocol")
-            .first()
-        )
+        if facts is None:
+            facts = gather_facts([person])[person.pk]
+        entry = facts.entry
         if entry is not None:
             out.entry = entry
-            measure = (
-                entry.measures.filter(status__in=("active", "hospitalized")).order_by("sequence").first()
-            )
+            measure = facts.measure
             out.measure = measure
             kind = measure.kind if measure else None
             label = measure.get_kind_display() if measure else entry.get_category_display()
@@ -146,15 +268,10 @@ def assess(
                 )
             else:
                 out.add("measure", Decision.PASS, _("In the key-person ledger: %(what)s.") % {"what": label})
-        if person.household_id or person.area_id:
-            household = person.household
-            zones = zones_covering(
-                household.area if household else person.area,
-                household.building_id if household else None,
-                household.unit if household else "",
-            )
+        if facts.zones:
+            zones = facts.zones
             out.zones = zones
-            if zones and direction == Direction.OUT:
+            if direction == Direction.OUT:
                 zone = zones[0]
                 out.add(
                     "zone",
@@ -162,7 +279,9 @@ def assess(
                     _("Lives in a %(level)s zone: may go out only with a household pass.")
                     % {"level": zone.level_label},
                 )
-        latest = results.latest_result(person, now=at, hours=results.validity_hours(protocol))
+        latest = results.describe_result(
+            facts.result, facts.sampled_at, now=at, hours=results.validity_hours(protocol)
+        )
         out.latest = latest
         if latest is not None and latest["result"] in ("positive", "pooled_positive"):
             out.add("result", Decision.ISOLATION, _("Latest test: %(r)s.") % {"r": latest["result_display"]})
@@ -234,9 +353,24 @@ def person_summary(person, assessment):
 
 
 def postable_checkpoints(user, ids):
-    """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages."""
-    rows = Checkpoint.objects.restrict(user, perm=RECORD).filter(pk__in=ids, is_active=True)
-    return {c.pk: c for c in rows.select_related("area")}
+    """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages
+    (each answer kept CACHE_SECONDS per process, keyed by the user's grants)."""
+    grants = tuple(sorted(user._grant_rows())) if user.is_authenticated else ()
+    key = ("post", user.pk, user.is_superuser, user.is_active, grants)
+    out, missing = {}, []
+    for pk in ids:
+        found = _cache_get((*key, pk))
+        if found is _MISSING:
+            missing.append(pk)
+        elif found is not None:
+            out[pk] = found
+    if missing:
+        rows = Checkpoint.objects.restrict(user, perm=RECORD).filter(pk__in=missing, is_active=True)
+        found = {c.pk: c for c in rows.select_related("area")}
+        for pk in missing:
+            _cache_put((*key, pk), found.get(pk))
+        out.update(found)
+    return out
 
 
 def _parse(raw, now):
@@ -311,28 +445,26 @@ def _parse(raw, now):
     return scan, None
 
 
-def _resolve(user, scan, checkpoint, destination):
+def _resolve(user, scan, checkpoint, destination, charged=False):
     """The scan's person: by personal code, by a registered ID number, or registered now as a
-    person from elsewhere (name and number given, filed under the destination). (person, created)."""
+    person from elsewhere (name and number given, filed under the destination). (person, created).
+    `charged`: the batch has charged the number's lookup already."""
     given = scan["person"]
     if given.get("token"):
-        try:
-            pk = signing.loads(str(given["token"]), salt=TOKEN_SALT, max_age=TOKEN_HOURS * 3600)
-        except signing.BadSignature:
-            raise ValidationError(_("The check at the gate has expired: scan the person again.")) from None
+        pk = _token_pk(given["token"])
         person = Person.objects.select_related("area", "household__area").filter(pk=pk).first()
         if person is None:
             raise ValidationError(_("No such person in your area."))
         return person.merged_into or person, False
     if given.get("id"):
-        person = Person.objects.restrict(user, "view").filter(pk=given["id"]).first()
+        person = Person.objects.restrict(user, "view").filter(pk=_person_id(given["id"])).first()
         if person is None:
             raise ValidationError(_("No such person in your area."))
         return person.merged_into or person, False
     text = given.get("code") or given.get("doc_number") or ""
     if not text:
         raise ValidationError(_("Scan the resident ID or the personal code."))
-    person = find_person(user, text)
+    person = find_person(user, text, charge=not charged)
     if person is not None:
         return person, False
     name = str(given.get("name") or "").strip()
@@ -357,11 +489,30 @@ def _resolve(user, scan, checkpoint, destination):
     return new, True
 
 
+def _token_pk(token):
+    try:
+        return signing.loads(str(token), salt=TOKEN_SALT, max_age=TOKEN_HOURS * 3600)
+    except signing.BadSignature:
+        raise ValidationError(_("The check at the gate has expired: scan the person again.")) from None
+
+
+def _person_id(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(_("No such person in your area.")) from None
+
+
 def _destination(scan):
     code = scan.get("destination")
     if not code:
         return None
     return Area.objects.filter(code=code).first()
+
+
+def _refused(client_id, exc):
+    messages = getattr(exc, "messages", None) or [str(exc)]
+    return {"client_id": client_id, "outcome": REFUSED, "message": " ".join(messages)}
 
 
 def record(user, scans, now=None, posts=None):
@@ -370,7 +521,13 @@ def record(user, scans, now=None, posts=None):
     twice); a refused scan says why and writes nothing. An override of the suggestion needs a
     reason, except for scans made offline (kept as decided, the override listed for review).
     `posts` ({id: checkpoint}) is for the system (the demo, the bench): the checkpoints it records
-    at without a post of its own."""
+    at without a post of its own.
+
+    Set-based (decision 0027, addendum): the batch's persons, their open entries and latest results
+    are read together, its ID numbers charged as lookups in one go, its passages written with one
+    INSERT and one change-log write. A scan that writes more than its passage (a person registered
+    at the gate, a vehicle, an arrival put in the ledger), a person merged into another, a client id
+    repeated in the batch or a lookup limit reached takes the one-by-one way, after the others."""
     if not isinstance(scans, list):
         raise BatchError(_("scans must be a list."))
     if len(scans) > MAX_BATCH:
@@ -380,68 +537,262 @@ def record(user, scans, now=None, posts=None):
     ids = {scan["checkpoint"] for scan, error in parsed if error is None}
     posts = posts if posts is not None else postable_checkpoints(user, ids)
     known = set(
-        Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None]).values_list(
-            "client_id", flat=True
-        )
+        Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None])
+        .order_by()
+        .values_list("client_id", flat=True)
     )
     known = {str(k) for k in known}
-    protocol = control.active_protocol()
-    outcomes = []
-    for scan, error in parsed:
+    outcomes = [None] * len(parsed)
+    todo = []
+    for index, (scan, error) in enumerate(parsed):
         if error is not None:
-            outcomes.append({"client_id": scan, "outcome": REFUSED, "message": error})
-            continue
+            outcomes[index] = {"client_id": scan, "outcome": REFUSED, "message": error}
+        elif scan["client_id"] in known:
+            outcomes[index] = {
+                "client_id": scan["client_id"],
+                "outcome": DUPLICATE,
+                "message": _("Already received."),
+            }
+        elif scan["checkpoint"] not in posts:
+            outcomes[index] = {
+                "client_id": scan["client_id"],
+                "outcome": REFUSED,
+                "message": _("You are not posted at this checkpoint, or it does not exist."),
+            }
+        else:
+            todo.append((index, scan, posts[scan["checkpoint"]]))
+    if not todo:
+        return outcomes
+    protocol = gate_protocol()
+    slow = _record_batch(user, todo, protocol, outcomes, known)
+    for index, scan, checkpoint, charged in sorted(slow, key=lambda item: item[0]):
         if scan["client_id"] in known:
-            outcomes.append(
-                {"client_id": scan["client_id"], "outcome": DUPLICATE, "message": _("Already received.")}
-            )
-            continue
-        checkpoint = posts.get(scan["checkpoint"])
-        if checkpoint is None:
-            outcomes.append(
-                {
-                    "client_id": scan["client_id"],
-                    "outcome": REFUSED,
-                    "message": _("You are not posted at this checkpoint, or it does not exist."),
-                }
-            )
+            outcomes[index] = {
+                "client_id": scan["client_id"],
+                "outcome": DUPLICATE,
+                "message": _("Already received."),
+            }
             continue
         try:
-            passage, created = _record_one(user, scan, checkpoint, protocol)
+            passage, created = _record_one(user, scan, checkpoint, protocol, charged)
         except (ValidationError, PermissionDenied) as exc:
-            messages = getattr(exc, "messages", None) or [str(exc)]
-            outcomes.append(
-                {"client_id": scan["client_id"], "outcome": REFUSED, "message": " ".join(messages)}
-            )
+            outcomes[index] = _refused(scan["client_id"], exc)
             continue
         known.add(scan["client_id"])
-        outcomes.append(
-            {
-                "client_id": scan["client_id"],
-                "outcome": ACCEPTED if created else DUPLICATE,
-                "passage": passage.pk,
-                "decision": passage.decision,
-                "suggested": passage.suggested,
-                "handed_to": passage.handed_to.name if passage.handed_to_id else None,
-            }
-        )
+        outcomes[index] = _accepted(scan, passage, created)
     return outcomes
 
 
-def _record_one(user, scan, checkpoint, protocol):
+def _accepted(scan, passage, created=True):
+    return {
+        "client_id": scan["client_id"],
+        "outcome": ACCEPTED if created else DUPLICATE,
+        "passage": passage.pk,
+        "decision": passage.decision,
+        "suggested": passage.suggested,
+        "handed_to": passage.handed_to.name if passage.handed_to_id else None,
+    }
+
+
+def _record_batch(user, todo, protocol, outcomes, known):
+    """The batch's common case in a few statements: fills `outcomes` and `known` for the scans it
+    records or refuses, returns the others [(index, scan, checkpoint, lookup charged)] for
+    `_record_one`."""
+    slow, named, seen, held_keys = [], [], set(), set()
+    # 1. How each scan names its person (nothing read yet).
+    for index, scan, checkpoint in todo:
+        given = scan["person"]
+        key = tuple(str(given.get(k) or "") for k in ("token", "id", "code", "doc_number"))
+        if scan["client_id"] in seen or scan["vehicle"] or key in held_keys:
+            slow.append((index, scan, checkpoint, False))
+            if scan["vehicle"] and _may_enter_ledger(scan, checkpoint):
+                held_keys.add(key)  # their later scans must see the entry it may make
+            continue
+        seen.add(scan["client_id"])
+        try:
+            if given.get("token"):
+                named.append((index, scan, checkpoint, "pk", _token_pk(given["token"])))
+            elif given.get("id"):
+                named.append((index, scan, checkpoint, "id", _person_id(given["id"])))
+            else:
+                raw = "".join(str(given.get("code") or given.get("doc_number") or "").split())
+                if not raw:
+                    raise ValidationError(_("Scan the resident ID or the personal code."))
+                if raw.startswith(codes.PREFIX):
+                    named.append((index, scan, checkpoint, "code", raw))
+                else:
+                    number = identity.normalise_document(DocumentType.RESIDENT_ID, raw)
+                    named.append((index, scan, checkpoint, "doc", number))
+        except ValidationError as exc:
+            outcomes[index] = _refused(scan["client_id"], exc)
+    if not named:
+        return slow
+    # 2. The ID numbers are exact lookups (decision 0015), charged together; near the limit each
+    # scan is charged on its own way (those within the limit pass, the rest are refused).
+    numbers = [key for _i, _s, _c, how, key in named if how == "doc"]
+    if numbers:
+        try:
+            people.charge_lookups(user, numbers, limits=settings.EPIGRID_GATE_LOOKUP_LIMITS)
+        except people.LookupLimitReached:
+            slow += [(i, s, c, False) for i, s, c, how, _k in named if how == "doc"]
+            named = [item for item in named if item[3] != "doc"]
+    # 3. The persons with their open entries and latest results: one query (codes and ids in the
+    # user's scope one more each, when the batch has any).
+    texts = [key for *_rest, how, key in named if how == "code"]
+    by_code = codes.read_codes(texts) if texts else {}
+    visible = set()
+    ids = [key for *_rest, how, key in named if how == "id"]
+    if ids:
+        visible = set(Person.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", flat=True))
+    pks = {key for *_rest, how, key in named if how in ("pk", "id")}
+    pks |= {p.pk for p in by_code.values() if isinstance(p, Person)}
+    docs = [key for *_rest, how, key in named if how == "doc"]
+    rows = []
+    if pks or docs:
+        from django.db.models import Q
+
+        where = Q(pk__in=pks)
+        if docs:
+            where |= Q(doc_type=DocumentType.RESIDENT_ID, doc_number__in=docs)
+        rows = list(gate_persons().filter(where))
+    by_pk = {p.pk: p for p in rows}
+    by_doc = {p.doc_number: p for p in rows if p.doc_type == DocumentType.RESIDENT_ID}
+    found = []
+    for index, scan, checkpoint, how, key in named:
+        try:
+            if how == "code":
+                person = by_code[key]
+                if isinstance(person, ValidationError):
+                    raise person
+                person = by_pk.get(person.pk)
+            elif how == "id" and key not in visible:
+                raise ValidationError(_("No such person in your area."))
+            else:
+                person = by_doc.get(key) if how == "doc" else by_pk.get(key)
+                if person is None and how != "doc":
+                    raise ValidationError(_("No such person in your area."))
+        except ValidationError as exc:
+            outcomes[index] = _refused(scan["client_id"], exc)
+            continue
+        if person is None or person.merged_into_id:
+            # Not registered (registered at the gate, or refused) or merged: one by one.
+            slow.append((index, scan, checkpoint, how == "doc"))
+            continue
+        found.append((index, scan, checkpoint, person, how == "doc"))
+    # 4. Assess and decide each; the arrivals the ledger takes, one by one.
+    facts = gather_facts([person for _i, _s, _c, person, _d in found])
+    codes_wanted = {scan["destination"] for _i, scan, *_rest in found if scan.get("destination")}
+    destinations = {a.code: a for a in Area.objects.filter(code__in=codes_wanted)} if codes_wanted else {}
+    passages, made, held = [], [], set()
+    for index, scan, checkpoint, person, doc in found:
+        if person.pk in held:  # an earlier scan of theirs writes to the ledger first
+            slow.append((index, scan, checkpoint, doc))
+            continue
+        destination = destinations.get(scan.get("destination"))
+        assessment = assess(
+            person,
+            checkpoint,
+            scan["direction"],
+            origin_risk=scan["origin_risk"],
+            health_code=scan["health_code"],
+            temperature=scan["temperature"],
+            at=scan["at"],
+            protocol=protocol,
+            facts=facts[person.pk],
+        )
+        try:
+            passage = _passage(user, scan, checkpoint, person, assessment, destination, None)
+        except ValidationError as exc:
+            outcomes[index] = _refused(scan["client_id"], exc)
+            continue
+        if _hands_over(passage, assessment) and assessment.arrival_traced:
+            held.add(person.pk)
+            slow.append((index, scan, checkpoint, doc))
+            continue
+        passages.append(passage)
+        made.append((index, scan, doc))
+    if not passages:
+        return slow
     try:
-        return _record_new(user, scan, checkpoint, protocol), True
+        with transaction.atomic():
+            Passage.objects.bulk_create(passages)
+            log_bulk_create(passages)
+    except IntegrityError:
+        # A client id sent at the same moment by another request: one by one, the first one stands.
+        return slow + [
+            (index, scan, passage.checkpoint, doc)
+            for (index, scan, doc), passage in zip(made, passages, strict=True)
+        ]
+    for (index, scan, _doc), passage in zip(made, passages, strict=True):
+        known.add(scan["client_id"])
+        outcomes[index] = _accepted(scan, passage)
+    return slow
+
+
+def _may_enter_ledger(scan, checkpoint):
+    return (
+        scan["direction"] == Direction.IN and checkpoint.is_entry and scan["origin_risk"] in ARRIVAL_CATEGORY
+    )
+
+
+def _hands_over(passage, assessment):
+    return passage.decision in (Decision.PASS, Decision.COMMUNITY, Decision.TESTING) and bool(
+        assessment.arrival_category
+    )
+
+
+def _passage(user, scan, checkpoint, person, found, destination, vehicle):
+    """The passage the scan records (not saved): the decision checked against the suggestion, an
+    arrival the protocol no longer traces handed over as a registration."""
+    decision = scan["decision"] or found.suggested
+    findings = list(found.findings)
+    if decision != found.suggested:
+        if not scan["reason"] and not scan["offline"]:
+            raise ValidationError(
+                _("The rules suggest “%(s)s”: give the reason to decide otherwise.")
+                % {"s": Decision(found.suggested).label},
+                code="override",
+            )
+        findings.append(
+            {"code": "override", "decision": decision, "message": scan["reason"] or _("Decided offline.")}
+        )
+    passage = Passage(
+        checkpoint=checkpoint,
+        client_id=scan["client_id"],
+        at=scan["at"],
+        direction=scan["direction"],
+        person=person,
+        vehicle=vehicle,
+        origin=scan["origin"],
+        origin_risk=scan["origin_risk"],
+        destination=destination,
+        temperature=scan["temperature"],
+        health_code=scan["health_code"],
+        suggested=found.suggested,
+        findings=findings,
+        decision=decision,
+        reason=scan["reason"],
+        recorded_by=user,
+    )
+    if _hands_over(passage, found) and not found.arrival_traced:
+        _hand_over(passage, person, found, vehicle, destination, scan)
+    return passage
+
+
+def _record_one(user, scan, checkpoint, protocol, charged=False):
+    try:
+        return _record_new(user, scan, checkpoint, protocol, charged), True
     except IntegrityError:  # the same client id, sent twice at once: the first one stands
         return Passage.objects.get(client_id=scan["client_id"]), False
 
 
-def _record_new(user, scan, checkpoint, protocol):
+def _record_new(user, scan, checkpoint, protocol, charged=False):
     # One transaction, no savepoint around the insert: a duplicate client id rolls it all back
     # (a person registered on the way too) and the caller answers with the first passage.
     with transaction.atomic():
         # Once per scan: the new person's area and the hand-over both need it.
         destination = _destination(scan)
-        person, _created = _resolve(user, scan, checkpoint, destination)
+        person, _created = _resolve(user, scan, checkpoint, destination, charged)
         found = assess(
             person,
             checkpoint,
@@ -452,18 +803,6 @@ def _record_new(user, scan, checkpoint, protocol):
             at=scan["at"],
             protocol=protocol,
         )
-        decision = scan["decision"] or found.suggested
-        findings = list(found.findings)
-        if decision != found.suggested:
-            if not scan["reason"] and not scan["offline"]:
-                raise ValidationError(
-                    _("The rules suggest “%(s)s”: give the reason to decide otherwise.")
-                    % {"s": Decision(found.suggested).label},
-                    code="override",
-                )
-            findings.append(
-                {"code": "override", "decision": decision, "message": scan["reason"] or _("Decided offline.")}
-            )
         vehicle = None
         if scan["vehicle"]:
             vehicle, _new = VehicleCheck.objects.get_or_create(
@@ -478,25 +817,8 @@ def _record_new(user, scan, checkpoint, protocol):
                     "recorded_by": user,
                 },
             )
-        passage = Passage(
-            checkpoint=checkpoint,
-            client_id=scan["client_id"],
-            at=scan["at"],
-            direction=scan["direction"],
-            person=person,
-            vehicle=vehicle,
-            origin=scan["origin"],
-            origin_risk=scan["origin_risk"],
-            destination=destination,
-            temperature=scan["temperature"],
-            health_code=scan["health_code"],
-            suggested=found.suggested,
-            findings=findings,
-            decision=decision,
-            reason=scan["reason"],
-            recorded_by=user,
-        )
-        if decision in (Decision.PASS, Decision.COMMUNITY, Decision.TESTING) and found.arrival_category:
+        passage = _passage(user, scan, checkpoint, person, found, destination, vehicle)
+        if _hands_over(passage, found) and found.arrival_traced:
             _hand_over(passage, person, found, vehicle, destination, scan)
         passage.save()
     return passage

@@ -12,11 +12,18 @@ from epigrid.control import worklists
 from epigrid.control.models import ControlMeasure, KeyPerson, Zone
 
 
+def _prefixes(path):
+    return [path[: i + 1] for i, char in enumerate(path) if char == "/" and i > 0]
+
+
+def _narrowest_first(zone):
+    return (-len(zone.area.path), zone.building_id is None, not zone.unit, -zone.pk)
+
+
 def zones_covering(area, building_id=None, unit=""):
     """Zones in force (or being lifted) on `area` or an area above it, on the whole area or on
     `building_id` (the whole building or `unit`); the narrowest first. One query."""
-    path = area.path
-    prefixes = [path[: i + 1] for i, char in enumerate(path) if char == "/" and i > 0]
+    prefixes = _prefixes(area.path)
     where = Q(building__isnull=True)
     if building_id:
         where |= Q(building_id=building_id, unit="") | Q(building_id=building_id, unit=unit or "\0")
@@ -25,7 +32,28 @@ def zones_covering(area, building_id=None, unit=""):
         .exclude(status=Zone.Status.LIFTED)
         .select_related("area", "building")
     )
-    return sorted(zones, key=lambda z: (-len(z.area.path), z.building_id is None, not z.unit, -z.pk))
+    return sorted(zones, key=_narrowest_first)
+
+
+def zones_in_force():
+    """{area path: [zones]} of every zone not lifted (with area and building), for
+    `zones_covering_among`: a checkpoint keeps it a few seconds instead of asking per scan."""
+    by_path = {}
+    for zone in Zone.objects.exclude(status=Zone.Status.LIFTED).select_related("area", "building"):
+        by_path.setdefault(zone.area.path, []).append(zone)
+    return by_path
+
+
+def zones_covering_among(by_path, area, building_id=None, unit=""):
+    """`zones_covering` answered from `zones_in_force()`'s map: the same zones, no query."""
+    found = [
+        zone
+        for prefix in _prefixes(area.path)
+        for zone in by_path.get(prefix, ())
+        if zone.building_id is None
+        or (building_id and zone.building_id == building_id and (not zone.unit or zone.unit == unit))
+    ]
+    return sorted(found, key=_narrowest_first)
 
 
 def entry_summary(entry, measures, today):

@@ -219,7 +219,9 @@ def _run_import(resource, fileobj, filename, dry_run, progress, mapping_override
     # None to go the row-by-row way below (another database, a file it cannot take whole).
     bulk = getattr(resource, "bulk_import", None)
     if bulk is not None:
-        result = bulk(fileobj, filename, dry_run=dry_run, progress=progress, mapping_override=mapping_override)
+        result = bulk(
+            fileobj, filename, dry_run=dry_run, progress=progress, mapping_override=mapping_override
+        )
         if result is not None:
             return result
     rows = tabular.read_rows(fileobj, filename)
@@ -350,10 +352,13 @@ _PLAIN_FIELDS = {
 }
 
 
+COPY_FROM = 50
+
+
 def bulk_insert(model, objs, batch_size=2000):
     """Insert new objects like bulk_create (no signals, no save()) and set their primary keys.
 
-    On PostgreSQL the rows go in with COPY, their keys drawn from the table's sequence first:
+    On PostgreSQL, from COPY_FROM rows, they go in with COPY, their keys drawn from the table's sequence first:
     for the tens of thousands of rows of a ledger (and their audit rows) that is several times
     faster than bulk_create's INSERT, most of whose cost is preparing parameters in Python.
     Elsewhere (SQLite) it is bulk_create. auto_now / auto_now_add fields get the current time.
@@ -368,7 +373,13 @@ def bulk_insert(model, objs, batch_size=2000):
             obj.fill_derived_fields()
     connection = connections[router.db_for_write(model)]
     meta = model._meta
-    if connection.vendor != "postgresql" or not meta.pk.get_internal_type().endswith("AutoField"):
+    # A few rows (a gate's batch and its change log): one INSERT … RETURNING beats drawing keys
+    # and opening a COPY.
+    if (
+        connection.vendor != "postgresql"
+        or not meta.pk.get_internal_type().endswith("AutoField")
+        or len(objs) < COPY_FROM
+    ):
         return model.objects.bulk_create(objs, batch_size=batch_size)
     qn = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not getattr(f, "generated", False)]

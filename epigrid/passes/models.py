@@ -134,7 +134,7 @@ class HouseholdPass(WorkflowModel, ChangeLoggedModel):
 
 class PassWindow(models.Model):
     """The exits claimed in one quota window of a pass: the counter the atomic claim updates
-    (`UPDATE … SET used = used + 1 WHERE used < N`). Internal to passes.services; the uses are the
+    (`INSERT … ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < N RETURNING used`). Internal to passes.services; the uses are the
     record people read, this row only makes two gates' claims exclusive."""
 
     household_pass = models.ForeignKey(HouseholdPass, on_delete=models.CASCADE, related_name="+")

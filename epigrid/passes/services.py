@@ -1,9 +1,10 @@
 """The one way passes and their uses change (pages, API and demo call these).
 
-The quota is claimed in the database, not in Python: a window's counter row is created if missing
-(INSERT … ON CONFLICT DO NOTHING) and then `UPDATE … SET used = used + 1 WHERE used < N`; a row
-count of one is the claim. Two gates scanning the same household's last exit at once: the second
-UPDATE waits for the first transaction and then matches no row, so exactly one person goes out.
+The quota is claimed in the database, not in Python: one statement creates the window's counter
+row with this exit or moves its counter up while under N (`INSERT … ON CONFLICT DO UPDATE SET
+used = used + 1 WHERE used < N RETURNING used`); a row returned is the claim. Two gates scanning
+the same household's last exit at once: the second waits for the first transaction's row and
+then finds the window full, so exactly one person goes out.
 A scan also locks the person's row, so the same person cannot leave twice through two gates."""
 
 import datetime
@@ -11,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -286,16 +287,20 @@ def remaining(household_pass, at=None):
 
 
 def _claim(household_pass, starts_on):
-    """The atomic claim: one exit of the window, or False when none is left."""
-    PassWindow.objects.bulk_create(
-        [PassWindow(household_pass=household_pass, starts_on=starts_on)], ignore_conflicts=True
-    )
-    return (
-        PassWindow.objects.filter(
-            household_pass=household_pass, starts_on=starts_on, used__lt=household_pass.persons_per_window
-        ).update(used=F("used") + 1)
-        == 1
-    )
+    """The atomic claim: the exits used in the window after this one, or None when none is left.
+    One statement: the window's row is created with this exit, or its counter moves up while
+    under N (`INSERT … ON CONFLICT DO UPDATE … WHERE used < N RETURNING used`); a racing claim
+    waits on the row and then finds the window full."""
+    table = connection.ops.quote_name(PassWindow._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (household_pass_id, starts_on, used) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (household_pass_id, starts_on) DO UPDATE SET used = {table}.used + 1 "
+            f"WHERE {table}.used < %s RETURNING used",
+            [household_pass.pk, starts_on, household_pass.persons_per_window],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # People of a pass
@@ -351,7 +356,8 @@ def read_pass(user, code):
     the pass exists)."""
     pk, version = codes.parse_code(code)
     passes = HouseholdPass.objects.all() if user is None else HouseholdPass.objects.restrict(user, "view")
-    household_pass = passes.select_related("zone", "household").filter(pk=pk).first()
+    # With its area: the use's change-log row is filed under it (no query more per scan).
+    household_pass = passes.select_related("zone", "household", "area").filter(pk=pk).first()
     if household_pass is None:
         raise ValidationError(_("Unknown pass: not issued here, damaged or forged."), code="unknown")
     return household_pass, version
@@ -529,7 +535,8 @@ def _decide_exit(decision, household_pass, version, person, name, measure, at):
     if household_pass.has_quota:
         starts_on = window_start(household_pass, at)
         decision.next_window = next_window(household_pass, at)
-        if not _claim(household_pass, starts_on):
+        used = _claim(household_pass, starts_on)
+        if used is None:
             decision.remaining = 0
             return decision.refuse(
                 Reason.QUOTA_USED,
@@ -543,7 +550,7 @@ def _decide_exit(decision, household_pass, version, person, name, measure, at):
                 },
             )
         decision.window_starts_on = starts_on
-        decision.remaining = remaining(household_pass, at)
+        decision.remaining = household_pass.persons_per_window - used
     decision.allowed = True
     decision.message = _("%(name)s may go out.") % {"name": name}
     return decision

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.audit.models import Action
-from epigrid.audit.services import count_lookups_since, log_change, log_lookup, log_reveal
+from epigrid.audit.services import count_lookups_since, log_change, log_lookup, log_lookups, log_reveal
 from epigrid.core import identity, reasons
 from epigrid.people.models import Person
 from epigrid.people.search import exact_terms, search_persons
@@ -55,8 +55,7 @@ def charge_lookups(user, terms, limits=None):
             % {"hour": per_hour, "day": per_day},
             code="lookup_limit",
         )
-    for term in terms:
-        log_lookup(Person, user, identity.mask_lookup_term(term))
+    log_lookups(Person, user, [identity.mask_lookup_term(term) for term in terms])
 
 
 def near_misses(user, numbers):

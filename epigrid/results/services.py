@@ -742,28 +742,54 @@ def latest_result(person, now=None, hours=None):
     tube of theirs has a result yet."""
     now = now or timezone.now()
     hours = hours or validity_hours()
-    sample = (
-        Sample.objects.filter(person=person, status=Sample.Status.ACTIVE, tube__lab_result__isnull=False)
-        .select_related("tube__lab_result__lab")
-        .order_by("-scanned_at", "-id")
-        .first()
-    )
+    sample = _latest_samples(person).select_related("tube__lab_result__lab").first()
     if sample is None:
         return None
     tr = sample.tube.lab_result
-    valid_until = sample.scanned_at + datetime.timedelta(hours=hours)
-    valid = tr.result == Result.NEGATIVE and now <= valid_until
     return {
-        "result": tr.result,
-        "result_display": str(tr.get_result_display()),
-        "status": PERSON_STATUS[tr.result],
+        **describe_result(tr.result, sample.scanned_at, now=now, hours=hours),
         "tube": sample.tube.barcode,
         "lab": tr.lab.name,
-        "sampled_at": sample.scanned_at,
         "reported_at": tr.reported_at,
+    }
+
+
+def _latest_samples(person):
+    return Sample.objects.filter(
+        person=person, status=Sample.Status.ACTIVE, tube__lab_result__isnull=False
+    ).order_by("-scanned_at", "-id")
+
+
+def latest_result_columns(person_ref="pk"):
+    """Annotations for a Person queryset (`person_ref` names the person's key in it): the latest
+    result and its sampling time, as correlated subqueries, so that a checkpoint's batch reads the
+    persons and their latest results in one query. `latest_columns_result` / `latest_columns_sampled_at`
+    feed `describe_result`; both are None without a result."""
+    from django.db.models import Subquery
+
+    latest = _latest_samples(OuterRef(person_ref))
+    return {
+        "latest_columns_result": Subquery(latest.values("tube__lab_result__result")[:1]),
+        "latest_columns_sampled_at": Subquery(latest.values("scanned_at")[:1]),
+    }
+
+
+def describe_result(result, sampled_at, now=None, hours=None):
+    """A latest result's answer (as `latest_result`, without tube, lab and report time) with its
+    validity at `now`: a negative holds until sampling + `hours`. None without a result."""
+    if result is None:
+        return None
+    now = now or timezone.now()
+    hours = hours or validity_hours()
+    valid_until = sampled_at + datetime.timedelta(hours=hours)
+    return {
+        "result": result,
+        "result_display": str(Result(result).label),
+        "status": PERSON_STATUS[result],
+        "sampled_at": sampled_at,
         "validity_hours": hours,
-        "valid_until": valid_until if tr.result == Result.NEGATIVE else None,
-        "valid": valid,
+        "valid_until": valid_until if result == Result.NEGATIVE else None,
+        "valid": result == Result.NEGATIVE and now <= valid_until,
     }
 
 
