@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "epigrid.assistance",
     "epigrid.checkpoints",
     "epigrid.passes",
+    "epigrid.dashboard",
     "epigrid.demo",
 ]
 

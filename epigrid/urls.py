@@ -26,6 +26,7 @@ urlpatterns = [
     path("assistance/", include("epigrid.assistance.urls")),
     path("checkpoints/", include("epigrid.checkpoints.urls")),
     path("passes/", include("epigrid.passes.urls")),
+    path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
     # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).
