@@ -77,7 +77,16 @@ def test_a_tile_equals_the_count_of_its_list(db, desks, username, key):
 
 def test_the_demo_commander_sees_something_in_every_group(desks):
     groups = {row["group"] for row in desks["demo_commander"].values() if row["value"]}
-    assert groups == {"population", "key_persons", "by_category", "by_measure", "zones", "testing", "overdue", "resources"}
+    assert groups == {
+        "population",
+        "key_persons",
+        "by_category",
+        "by_measure",
+        "zones",
+        "testing",
+        "overdue",
+        "resources",
+    }
 
 
 def test_a_grid_worker_sees_no_lab_or_transport_tiles(desks):

@@ -19,7 +19,9 @@ class DashboardViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("area", str, description="Area code inside your subtree (default: your own level)."),
+            OpenApiParameter(
+                "area", str, description="Area code inside your subtree (default: your own level)."
+            ),
             OpenApiParameter("charts", bool, description="Include the charts' data (trends, coverage)."),
         ],
         responses={200: OpenApiTypes.OBJECT},

@@ -184,7 +184,9 @@ def _by_day(queryset, field, first, last, is_date=False):
     else:
         tz = timezone.get_current_timezone()
         start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
-        end = timezone.make_aware(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min))
+        end = timezone.make_aware(
+            datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min)
+        )
         rows = (
             queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
             .annotate(day=Trunc(field, "day", output_field=DateField(), tzinfo=tz))
@@ -270,4 +272,6 @@ def coverage(user, area=None):
 
 def categories(rows):
     """The by-category tiles as the chart's (label, value) pairs, zeros left out."""
-    return [{"key": r["key"], "label": r["label"], "value": r["value"]} for r in rows if r["group"] == BY_CATEGORY]
+    return [
+        {"key": r["key"], "label": r["label"], "value": r["value"]} for r in rows if r["group"] == BY_CATEGORY
+    ]

@@ -93,7 +93,13 @@ class Tile:
 
 def _keyperson(key, label, group, tone="", **params):
     return Tile(
-        key, label, group, "control:keyperson_list", KeyPersonFilterSet, KeyPerson, {"status": "open", **params},
+        key,
+        label,
+        group,
+        "control:keyperson_list",
+        KeyPersonFilterSet,
+        KeyPerson,
+        {"status": "open", **params},
         tone=tone,
     )
 
@@ -117,7 +123,10 @@ TILES = [
         _keyperson(f"keypersons_{value}", label, BY_CATEGORY, category=value)
         for value, label in Category.choices
     ],
-    *[_keyperson(f"measure_{value}", label, BY_MEASURE, measure=value) for value, label in MeasureKind.choices],
+    *[
+        _keyperson(f"measure_{value}", label, BY_MEASURE, measure=value)
+        for value, label in MeasureKind.choices
+    ],
     *[
         Tile(
             f"zones_{level}",
