@@ -75,7 +75,7 @@ def test_a_tile_equals_the_count_of_its_list(db, desks, username, key):
     assert row["value"] == _list_count(client, row["url"]), row["url"]
 
 
-def test_the_demo_commander_sees_something_in_every_group(desks):
+def test_the_demo_commander_sees_something_in_every_group(db, desks):
     groups = {row["group"] for row in desks["demo_commander"].values() if row["value"]}
     assert groups == {
         "population",
@@ -89,13 +89,13 @@ def test_the_demo_commander_sees_something_in_every_group(desks):
     }
 
 
-def test_a_grid_worker_sees_no_lab_or_transport_tiles(desks):
+def test_a_grid_worker_sees_no_lab_or_transport_tiles(db, desks):
     mine = desks["demo_grid"]
     assert "positives_today" not in mine and "boxes_late_today" not in mine and "tubes_today" not in mine
     assert "keypersons_open" in mine and "residents" in mine
 
 
-def test_drilled_down_tiles_equal_their_lists_too(desks):
+def test_drilled_down_tiles_equal_their_lists_too(db, desks):
     client = _client("demo_commander")
     community = User.objects.get(username="demo_community").grants.get().area
     response = client.get(f"/dashboard/?area={community.code}")
@@ -108,7 +108,7 @@ def test_drilled_down_tiles_equal_their_lists_too(desks):
         assert row["value"] == _list_count(client, row["url"]), row["url"]
 
 
-def test_the_brief_pdf_is_audited(desks):
+def test_the_brief_pdf_is_audited(db, desks):
     client = _client("demo_street")
     before = ObjectChange.objects.filter(action="export").count()
     response = client.get("/dashboard/brief.pdf")
@@ -119,7 +119,7 @@ def test_the_brief_pdf_is_audited(desks):
     assert "dashboard brief" in row.postchange_data["filters"]
 
 
-def test_the_api_answers_the_pages_figures(desks):
+def test_the_api_answers_the_pages_figures(db, desks):
     client = APIClient()
     client.force_authenticate(User.objects.get(username="demo_street"))
     response = client.get("/api/v1/dashboard/?charts=true")
@@ -133,7 +133,7 @@ def test_the_api_answers_the_pages_figures(desks):
     assert APIClient().get("/api/v1/dashboard/").status_code in (401, 403)
 
 
-def test_the_screen_and_the_charts_json(desks):
+def test_the_screen_and_the_charts_json(db, desks):
     client = _client("demo_commander")
     with translation.override("en"):
         screen = client.get("/dashboard/screen/", HTTP_ACCEPT_LANGUAGE="en")
@@ -148,3 +148,18 @@ def test_the_screen_and_the_charts_json(desks):
     today = timezone.localdate()
     assert series["data"][-1] == KeyPerson.objects.filter(identified_on=today).count()
     assert data["coverage"]["children"] and data["coverage"]["drill"] is True
+
+
+def test_the_demo_fills_every_tile_of_the_commanders_morning(db, desks):
+    """The demo's dashboard part: a pooled positive reported today (its follow-up open, persons to
+    hold) and a confirmed case; every tile the commander sees shows something but the zone levels
+    the demo has no zone of and the empty isolation rooms' street-level lists."""
+    from epigrid.demo.dashboard import dashboard_counts
+
+    counts = dashboard_counts()
+    assert counts["pooled_positives_today"] >= 1 and counts["confirmed_open"] == 1
+    mine = desks["demo_commander"]
+    assert mine["pooled_positives_today"]["value"] >= 1
+    assert mine["retest_tasks_to_hold"]["value"] >= 1
+    assert mine["keypersons_confirmed"]["value"] == 1
+    assert {key for key, row in mine.items() if row["value"] == 0} == set()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from epigrid.areas.models import Area, Level
-from epigrid.control.models import KeyPerson
+from epigrid.control.models import KeyPerson, Protocol
 from epigrid.core.scoping import collapse_paths, within
 from epigrid.dashboard.tiles import BY_CATEGORY, GROUPS, TILES
 from epigrid.results.models import Result, TubeResult
@@ -87,13 +87,23 @@ def children(area, tops):
 # -- tiles --------------------------------------------------------------------------------------
 
 
+def zone_levels():
+    """The zone levels of the protocol in force."""
+    rules = Protocol.objects.filter(is_active=True).values_list("rules", flat=True).first() or {}
+    return set(rules.get("zones", {}).get("levels", ()))
+
+
 def visible_tiles(user, area=None):
     """The tiles the user may open the list of; drilled into an area, only lists that filter by area."""
-    return [
+    shown = [
         tile
         for tile in TILES
         if user.has_scoped_perm(tile.perm) and (area is None or tile.area_param is not None)
     ]
+    if any(tile.zone_level for tile in shown):
+        levels = zone_levels()
+        shown = [tile for tile in shown if tile.zone_level is None or tile.zone_level in levels]
+    return shown
 
 
 def tile_queryset(request, tile, today, area=None):

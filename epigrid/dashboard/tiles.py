@@ -75,6 +75,9 @@ class Tile:
     area_param: str | None = "area"
     # "danger" and "warning" colour a figure that asks for action when it is not zero.
     tone: str = ""
+    # A zone level's tile shows while the protocol in force has that level (第九版: high, medium,
+    # low; 第八版: sealed, controlled, precaution).
+    zone_level: str | None = None
 
     @property
     def perm(self):
@@ -136,6 +139,7 @@ TILES = [
             ZoneFilterSet,
             Zone,
             {"level": level, "in_force": "true"},
+            zone_level=level,
         )
         for level, label in ZONE_LEVEL_LABELS.items()
     ],
