@@ -67,7 +67,8 @@ class KeyPersonFilterSet(PersonSearchMixin, django_filters.FilterSet):
 
 
 # A step a person is in now: started, or interrupted by a hospital stay.
-CURRENT_STEP = (ControlMeasure.Status.ACTIVE, ControlMeasure.Status.HOSPITALIZED)
+# Matching the partial indexes measure_current_kind / measure_current_end (control.models).
+CURRENT_STEP = ["active", "hospitalized"]
 
 
 class ControlMeasureFilterSet(django_filters.FilterSet):

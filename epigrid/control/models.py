@@ -218,6 +218,21 @@ class ControlMeasure(ChangeLoggedModel, WorkflowModel):
         verbose_name_plural = _("control measures")
         ordering = ["key_person", "sequence"]
         constraints = [models.UniqueConstraint(fields=["key_person", "sequence"], name="measure_step_unique")]
+        # The steps people are in now (in progress or in hospital), by kind and by planned end: the
+        # ledger's "current measure" filters and the dashboard's tiles read these small partial
+        # indexes instead of every step ever planned (decision 0032).
+        indexes = [
+            models.Index(
+                fields=["kind", "key_person"],
+                name="measure_current_kind",
+                condition=Q(status__in=["active", "hospitalized"]),
+            ),
+            models.Index(
+                fields=["planned_end", "key_person"],
+                name="measure_current_end",
+                condition=Q(status__in=["active", "hospitalized"]),
+            ),
+        ]
 
     def __str__(self):
         return (
