@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from epigrid.areas.models import Area
 from epigrid.dashboard import services
 from epigrid.dashboard.views import payload
 
@@ -15,6 +16,9 @@ from epigrid.dashboard.views import payload
 class DashboardViewSet(viewsets.ViewSet):
     """The dashboard's figures for the user's areas, or one area of their subtree (`area`)."""
 
+    # Reads no model of its own: each tile reads its list's model through restrict (the router and
+    # the schema want a queryset; the areas are what `area` names).
+    queryset = Area.objects.none()
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -16,9 +16,8 @@ from epigrid.control.models import Category, KeyPerson, Source
 from epigrid.control.services import register_key_person
 from epigrid.people.models import Person
 from epigrid.results import services as results_services
-from epigrid.results.models import Result
+from epigrid.results.models import Result, TubeResult
 from epigrid.results.models import Source as ResultSource
-from epigrid.results.models import TubeResult
 from epigrid.retests.models import PoolFollowUp
 from epigrid.testing.models import Campaign
 from epigrid.tracing.models import Case
@@ -66,7 +65,12 @@ def _confirmed_case():
     if case is not None:
         person, area = case.person, case.area
     else:
-        person = Person.objects.exclude(pk__in=open_entries).filter(merged_into__isnull=True).order_by("pk").first()
+        person = (
+            Person.objects.exclude(pk__in=open_entries)
+            .filter(merged_into__isnull=True)
+            .order_by("pk")
+            .first()
+        )
         if person is None:
             return
         area = person.area
