@@ -12,6 +12,9 @@ set-up of bench/run.py, removed afterwards), then:
   14-day trends and the running round's coverage by street).
 - dashboard_street_drilldown_commander: GET /dashboard/?area=<first street> (the same tiles with
   the lists' area filter).
+- dashboard_district_commander_cached: /dashboard/ again with the tiles kept per user for
+  DASHBOARD_CACHE_SECONDS (10 s, as served): the repeated reads of one commander (tabs, a
+  refresh storm). The three figures above are counted cold (the cache off), every request.
 
 Baseline of each, timed in the same run after each request: the page's main query, the one
 SELECT that counts every tile, run raw through psycopg — the floor of any page that shows these
@@ -86,6 +89,7 @@ def scale():
 
 
 def measure(args, results):
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -112,9 +116,13 @@ def measure(args, results):
             ("dashboard_district_commander", "/dashboard/"),
             ("dashboard_data_district_commander", "/dashboard/data/"),
             ("dashboard_street_drilldown_commander", f"/dashboard/?area={street.code}"),
+            ("dashboard_district_commander_cached", "/dashboard/"),
         ]
         slow = []
+        settings.DASHBOARD_CACHE_SECONDS = 0  # cold: every request counts every tile
         for figure, url in figures:
+            if figure == "dashboard_district_commander_cached":
+                settings.DASHBOARD_CACHE_SECONDS = services.CACHE_SECONDS
             samples, parts = time_page(figure, client, [url] * n, args.warmup, "people_person")
             extra = {"tiles": len(tiles), "rows": sizes}
             if emit_figure(figure, samples, parts, results, **extra):
@@ -123,6 +131,7 @@ def measure(args, results):
             log(f"bench: {figure} missed its aim (p95 < {GOAL_MS // 2} ms)")
             explain_slowest(client, url)
     finally:
+        settings.DASHBOARD_CACHE_SECONDS = services.CACHE_SECONDS
         remove_worklist_rows()
         analyze(WORKLIST_TABLES)
         connection.close()

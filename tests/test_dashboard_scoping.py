@@ -13,6 +13,13 @@ from epigrid.control.models import KeyPerson, Protocol
 from epigrid.people.models import Person
 from tests.scoping import make_person
 
+
+@pytest.fixture(autouse=True)
+def _counted_afresh(settings):
+    # Each test counts for itself: no user's figures kept from an earlier test.
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
 # -- scoping on the fixed cast: a community sees its own, a street its communities -------------
 
 
@@ -108,3 +115,21 @@ def test_measure_ending_today_follows_the_current_step(ledger):
     _r, values = _values(cast.client_for(cast.grid_worker))
     assert values["measures_ending_today"] == 1 and values["measure_home_isolation"] == 1
     assert values["measure_centralized"] == 0
+
+
+def test_a_users_figures_are_kept_for_a_few_seconds_only_and_only_for_them(ledger, settings):
+    from django.core.cache import cache
+
+    cast = ledger
+    settings.DASHBOARD_CACHE_SECONDS = 10
+    cache.clear()
+    officer, grid = cast.client_for(cast.community_officer), cast.client_for(cast.grid_worker)
+    assert _values(officer)[1]["keypersons_open"] == 3
+    _entry(cast.grid_a)
+    # Within the seconds the page states, the officer's own counts are kept; the grid worker, whose
+    # scope differs, counts afresh.
+    response, kept = _values(officer)
+    assert kept["keypersons_open"] == 3 and b"10" in response.content
+    assert _values(grid)[1]["keypersons_open"] == 3
+    cache.clear()  # the seconds have passed
+    assert _values(officer)[1]["keypersons_open"] == 4

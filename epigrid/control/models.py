@@ -141,7 +141,14 @@ class KeyPerson(ChangeLoggedModel, WorkflowModel):
         ]
         # The ledger's order: a page of a district's 5,000 entries is read off this index instead
         # of joining every resident first (243 ms → 3 ms at 1M residents).
-        indexes = [models.Index(fields=["-identified_on", "-id"], name="keyperson_ordering")]
+        indexes = [
+            models.Index(fields=["-identified_on", "-id"], name="keyperson_ordering"),
+            # Open entries by category and area: the dashboard's per-category counts (decision 0032)
+            # read a few thousand index entries instead of the whole ledger.
+            models.Index(
+                fields=["category", "area"], name="keyperson_open_category", condition=Q(status="open")
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person.name}（{self.get_category_display()}）"

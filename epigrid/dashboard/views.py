@@ -13,7 +13,8 @@ from epigrid.areas.models import Area
 from epigrid.audit.services import log_export
 from epigrid.dashboard import pdf, services
 
-# The wall screen re-reads its figures this often (seconds); nothing is cached in between.
+# The wall screen re-reads its figures this often (seconds); the counts are kept per user for at
+# most services.CACHE_SECONDS, so each re-read counts again.
 REFRESH_SECONDS = 30
 
 
@@ -25,8 +26,7 @@ def _scope(request):
 
 
 def _context(request, area, tops):
-    now = timezone.now()
-    rows = services.tiles(request, area, now=now)
+    rows = services.tiles(request, area)
     home = services.home_area(area, tops)
     return {
         "area": area,
@@ -35,7 +35,8 @@ def _context(request, area, tops):
         "trail": services.breadcrumbs(area, tops),
         "children": services.children(area, tops),
         "groups": services.grouped(rows),
-        "as_of": now,
+        "as_of": min((row["as_of"] for row in rows), default=timezone.now()),
+        "cache_seconds": services.cache_seconds(),
         "area_code": area.code if area is not None else "",
         "refresh_seconds": REFRESH_SECONDS,
         "chart_labels": chart_labels(),
@@ -74,9 +75,10 @@ def payload(request, area, tops, charts=True):
     now = timezone.now()
     rows = services.tiles(request, area, now=now)
     home = services.home_area(area, tops)
+    counted = min((row["as_of"] for row in rows), default=now)
     data = {
-        "as_of": now.isoformat(),
-        "cached": False,
+        "as_of": counted.isoformat(),
+        "cache_seconds": services.cache_seconds(),
         "area": {"code": home.code, "name": home.name, "level": home.level} if home is not None else None,
         "tiles": [{**row, "as_of": row["as_of"].isoformat()} for row in rows],
     }

@@ -11,6 +11,11 @@ from tests.scoping import make_person
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def _counted_afresh(settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
 def _entries(cast):
     protocol = Protocol.objects.get(is_active=True)
     for area, category in (
