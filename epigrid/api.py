@@ -21,6 +21,7 @@ from epigrid.control.api import (
     TestRecordViewSet,
     ZoneViewSet,
 )
+from epigrid.dashboard.api import DashboardViewSet
 from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet, WasteHandoverViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.passes.api import HouseholdPassViewSet, PassUseViewSet
@@ -104,3 +105,5 @@ router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.
 router.register(r"imports/(?P<ledger>[\w-]+)", ImportViewSet, basename="import")
 router.register(r"exports/(?P<name>[\w-]+)", ExportViewSet, basename="export")
+# The dashboard's tiles (decision 0032): every figure with the URL of the list behind it.
+router.register("dashboard", DashboardViewSet, basename="dashboard")

@@ -48,7 +48,13 @@ def test_the_demo_has_a_pooled_positive_tube_mid_retest_and_one_resolved():
     from epigrid.retests.models import Kind, PoolFollowUp, RetestTask
 
     built = build()
-    follow_ups = list(PoolFollowUp.objects.filter(kind=Kind.POOLED_POSITIVE).order_by("opened_at", "id"))
+    # The finished round's: the running round's pooled positive reported today is the dashboard
+    # part's (epigrid/demo/dashboard.py), its persons still to hold.
+    follow_ups = list(
+        PoolFollowUp.objects.filter(kind=Kind.POOLED_POSITIVE, tube__campaign__status="finished").order_by(
+            "opened_at", "id"
+        )
+    )
     assert 1 <= len(follow_ups) <= 2
     mid = RetestTask.objects.filter(follow_up=follow_ups[0])
     states = set(mid.values_list("status", flat=True))

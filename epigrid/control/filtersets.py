@@ -28,15 +28,47 @@ class KeyPersonFilterSet(PersonSearchMixin, django_filters.FilterSet):
     identified_before = django_filters.DateFilter(
         field_name="identified_on", lookup_expr="lte", label=_("Identified until")
     )
+    # The step an entry is in now (in progress or in hospital): the dashboard's "by measure" and
+    # "ending today" figures link here, so the ledger can show the same rows (decision 0032).
+    measure = django_filters.ChoiceFilter(
+        choices=MeasureKind.choices, method="filter_measure", label=_("Current measure")
+    )
+    measure_ends = django_filters.DateFilter(method="filter_measure_ends", label=_("Current measure ends on"))
 
     class Meta:
         model = KeyPerson
-        fields = ["q", "area", "category", "source", "status", "identified_after", "identified_before"]
+        fields = [
+            "q",
+            "area",
+            "category",
+            "source",
+            "status",
+            "identified_after",
+            "identified_before",
+            "measure",
+            "measure_ends",
+        ]
 
     def filter_q(self, queryset, name, value):
         from epigrid.people.models import Person
 
         return queryset.filter(person__in=self.search(Person.objects.all(), value).values("pk"))
+
+    def _current_steps(self, queryset, **lookups):
+        # A subquery, not a join: an entry is one row however many of its steps match.
+        steps = ControlMeasure.objects.filter(status__in=CURRENT_STEP, **lookups).values("key_person_id")
+        return queryset.filter(pk__in=steps)
+
+    def filter_measure(self, queryset, name, value):
+        return self._current_steps(queryset, kind=value) if value else queryset
+
+    def filter_measure_ends(self, queryset, name, value):
+        return self._current_steps(queryset, planned_end=value) if value else queryset
+
+
+# A step a person is in now: started, or interrupted by a hospital stay.
+# Matching the partial indexes measure_current_kind / measure_current_end (control.models).
+CURRENT_STEP = ["active", "hospitalized"]
 
 
 class ControlMeasureFilterSet(django_filters.FilterSet):

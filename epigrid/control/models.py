@@ -141,7 +141,14 @@ class KeyPerson(ChangeLoggedModel, WorkflowModel):
         ]
         # The ledger's order: a page of a district's 5,000 entries is read off this index instead
         # of joining every resident first (243 ms → 3 ms at 1M residents).
-        indexes = [models.Index(fields=["-identified_on", "-id"], name="keyperson_ordering")]
+        indexes = [
+            models.Index(fields=["-identified_on", "-id"], name="keyperson_ordering"),
+            # Open entries by category and area: the dashboard's per-category counts (decision 0032)
+            # read a few thousand index entries instead of the whole ledger.
+            models.Index(
+                fields=["category", "area"], name="keyperson_open_category", condition=Q(status="open")
+            ),
+        ]
 
     def __str__(self):
         return f"{self.person.name}（{self.get_category_display()}）"
@@ -218,6 +225,21 @@ class ControlMeasure(ChangeLoggedModel, WorkflowModel):
         verbose_name_plural = _("control measures")
         ordering = ["key_person", "sequence"]
         constraints = [models.UniqueConstraint(fields=["key_person", "sequence"], name="measure_step_unique")]
+        # The steps people are in now (in progress or in hospital), by kind and by planned end: the
+        # ledger's "current measure" filters and the dashboard's tiles read these small partial
+        # indexes instead of every step ever planned (decision 0032).
+        indexes = [
+            models.Index(
+                fields=["kind", "key_person"],
+                name="measure_current_kind",
+                condition=Q(status__in=["active", "hospitalized"]),
+            ),
+            models.Index(
+                fields=["planned_end", "key_person"],
+                name="measure_current_end",
+                condition=Q(status__in=["active", "hospitalized"]),
+            ),
+        ]
 
     def __str__(self):
         return (

@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 # Navigation by module; an entry shows when the user holds its permission somewhere.
 NAVIGATION = [
+    # The command dashboard: for whoever sees the key-person ledger (its tiles each check their own list).
+    (_("Dashboard"), "dashboard:desk", "control.view_keyperson"),
     (_("Areas"), "areas:area_tree", "areas.view_area"),
     (_("Households"), "areas:household_list", "areas.view_household"),
     (_("Persons"), "people:person_list", "people.view_person"),

@@ -33,6 +33,7 @@ from epigrid.demo.antigen import antigen_counts, build_antigen
 from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
+from epigrid.demo.dashboard import build_dashboard, dashboard_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.passes import build_passes, passes_counts
@@ -157,6 +158,7 @@ def module_counts():
         "reports": reports_counts(),
         "supervision": supervision_counts(),
         "rosters": rosters_counts(),
+        "dashboard": dashboard_counts(),
     }
 
 
@@ -280,6 +282,9 @@ class _Builder:
         build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
         build_results(self.testing.now)
         build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
+        # What would leave a dashboard tile at zero this morning (a pooled positive today, a
+        # confirmed case), through the modules' services; before the reports, which copy it.
+        build_dashboard(self.testing.now)
         # Last: the daily reports copy the ledger's key persons of each community.
         build_reports(self.users, self.control.today, seed=self.plan.seed)
         build_supervision(self.users)  # problems found around the showcase grid, in every state

@@ -34,10 +34,12 @@ class RoomFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Room.Status.choices, label=_("Status"))
     kind = django_filters.ChoiceFilter(choices=Room.Kind.choices, label=_("Kind"))
     floor = django_filters.NumberFilter(label=_("Floor"))
+    # The dashboard's free rooms per area link here (decision 0032).
+    area = ScopedAreaFilter(label=_("Area"), path_lookup="site__area__path")
 
     class Meta:
         model = Room
-        fields = ["number", "site", "status", "kind", "floor"]
+        fields = ["number", "site", "status", "kind", "floor", "area"]
 
 
 class StayFilterSet(django_filters.FilterSet):

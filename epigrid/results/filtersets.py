@@ -1,8 +1,11 @@
 """The one filterset of lab results: the list page, its export and the API share it. Choices come
 through `restrict`: a lab is offered its own rounds, a street its own points."""
 
+import datetime
+
 import django_filters
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
@@ -33,10 +36,18 @@ class TubeResultFilterSet(django_filters.FilterSet):
     result = django_filters.MultipleChoiceFilter(choices=Result.choices, label=_("Result"))
     area = ScopedAreaFilter(label=_("Area"), path_lookup="point__area__path")
     late = django_filters.BooleanFilter(method="filter_late", label=_("Late"))
+    # Reported on a day (the dashboard's "positives today" links here, decision 0032).
+    reported_on = django_filters.DateFilter(method="filter_reported_on", label=_("Reported on"))
 
     class Meta:
         model = TubeResult
-        fields = ["barcode", "campaign", "lab", "result", "area", "late"]
+        fields = ["barcode", "campaign", "lab", "result", "area", "late", "reported_on"]
+
+    def filter_reported_on(self, queryset, name, value):
+        if not value:
+            return queryset
+        start, end = day_range(value)
+        return queryset.filter(reported_at__gte=start, reported_at__lt=end)
 
     def filter_barcode(self, queryset, name, value):
         code = normalise_text(value)
@@ -49,3 +60,9 @@ class TubeResultFilterSet(django_filters.FilterSet):
         return (
             final.filter(reported_at__gt=F("due_at")) if value else final.filter(reported_at__lte=F("due_at"))
         )
+
+
+def day_range(day):
+    """[start, end) of a local calendar day: an index-friendly range instead of `__date`."""
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, start + datetime.timedelta(days=1)

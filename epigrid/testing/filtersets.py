@@ -2,7 +2,10 @@
 them). Choices of rounds, points and desks come through `restrict`, so a sampler is offered only
 their own posts."""
 
+import datetime
+
 import django_filters
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
@@ -70,10 +73,19 @@ class TubeFilterSet(django_filters.FilterSet):
     )
     desk = django_filters.ModelChoiceFilter(queryset=_desks, label=_("Desk"))
     status = django_filters.ChoiceFilter(choices=Tube.Status.choices, label=_("Status"))
+    # The dashboard's "tubes sampled today" links here (decision 0032): where and which day.
+    area = ScopedAreaFilter(label=_("Area"), path_lookup="point__area__path")
+    opened_on = django_filters.DateFilter(method="filter_opened_on", label=_("Sampled on"))
 
     class Meta:
         model = Tube
-        fields = ["barcode", "campaign", "point", "desk", "status"]
+        fields = ["barcode", "campaign", "point", "desk", "status", "area", "opened_on"]
+
+    def filter_opened_on(self, queryset, name, value):
+        if not value:
+            return queryset
+        start = timezone.make_aware(datetime.datetime.combine(value, datetime.time.min))
+        return queryset.filter(opened_at__gte=start, opened_at__lt=start + datetime.timedelta(days=1))
 
     def filter_barcode(self, queryset, name, value):
         # Barcodes are stored normalised (upper case, half-width): a typed or scanned code too.

@@ -46,10 +46,12 @@ class ContactFilterSet(django_filters.FilterSet):
     contact_class = django_filters.MultipleChoiceFilter(choices=Contact.Class.choices, label=_("Class"))
     status = django_filters.MultipleChoiceFilter(choices=Contact.Status.choices, label=_("Status"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Past a deadline"))
+    # The case's area: the dashboard's overdue contacts per area link here (decision 0032).
+    area = ScopedAreaFilter(label=_("Area"), path_lookup="case__area__path")
 
     class Meta:
         model = Contact
-        fields = ["q", "case", "cluster", "contact_class", "status", "overdue"]
+        fields = ["q", "case", "cluster", "contact_class", "status", "overdue", "area"]
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

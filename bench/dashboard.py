@@ -1,0 +1,140 @@
+"""Dashboard figures (`bench/run.py --only dashboard`): the command dashboard as the district
+commander at city scale (decision 0032).
+
+The demo's district (its residents, households, testing rounds with their tubes and samples, boxes,
+results, zones, isolation sites, cases) plus 50,000 open key persons with their plans (the work-list
+set-up of bench/run.py, removed afterwards), then:
+
+- dashboard_district_commander: GET /dashboard/ as the district commander: every tile counted as
+  its list counts it (one SELECT of scalar COUNT subqueries, see dashboard.services.count_all),
+  rendered server-side. Goal p95 < 500 ms (aim: half).
+- dashboard_data_district_commander: GET /dashboard/data/ (the charts' JSON: the tiles again, the
+  14-day trends and the running round's coverage by street).
+- dashboard_street_drilldown_commander: GET /dashboard/?area=<first street> (the same tiles with
+  the lists' area filter).
+- dashboard_district_commander_cached: /dashboard/ again with the tiles kept per user for
+  DASHBOARD_CACHE_SECONDS (10 s, as served): the repeated reads of one commander (tabs, a
+  refresh storm). The three figures above are counted cold (the cache off), every request.
+
+Baseline of each, timed in the same run after each request: the page's main query, the one
+SELECT that counts every tile, run raw through psycopg — the floor of any page that shows these
+counts exactly (for the cached figure: the user's grants look-up, the one query it still makes);
+<figure>.ratio_to_query is page p95 / query p95.
+"""
+
+from bench.run import (
+    WORKLIST_TABLES,
+    analyze,
+    build_worklist_rows,
+    emit,
+    explain_slowest,
+    log,
+    percentile,
+    remove_worklist_rows,
+    time_page,
+)
+
+GOAL_MS = 500
+
+
+def emit_figure(figure, samples, parts, results, **extra):
+    p50, p95 = percentile(samples, 50), percentile(samples, 95)
+    base50, base95 = percentile(parts["main"], 50), percentile(parts["main"], 95)
+    sql50, cpu50 = percentile(parts["sql"], 50), percentile(parts["cpu"], 50)
+    queries = sorted(parts["queries"])[len(parts["queries"]) // 2]
+    log(
+        f"bench: {figure}: p50 {p50:.1f} ms, p95 {p95:.1f} ms; the tiles' count query p95 {base95:.1f} ms; "
+        f"its {queries} SELECTs raw p50 {sql50:.1f} ms; Python CPU p50 {cpu50:.1f} ms"
+    )
+    emit(f"{figure}.p50", p50, "ms", None, results, requests=len(samples), **extra)
+    emit(
+        f"{figure}.p95",
+        p95,
+        "ms",
+        f"p95 < {GOAL_MS} ms",
+        results,
+        met=p95 < GOAL_MS,
+        aim=f"p95 < {GOAL_MS // 2} ms",
+        aim_met=p95 < GOAL_MS // 2,
+        requests=len(samples),
+        queries=queries,
+        sql_p50_ms=round(sql50, 2),
+        cpu_p50_ms=round(cpu50, 2),
+        baseline_p95_ms=round(base95, 2),
+        ratio_to_query=round(p95 / base95, 1) if base95 else None,
+        **extra,
+    )
+    emit(f"{figure}.baseline_query", base95, "ms", None, results, p50=round(base50, 2), requests=len(samples))
+    emit(f"{figure}.ratio_to_query", p95 / base95 if base95 else None, "x", None, results)
+    return p95 >= GOAL_MS // 2
+
+
+def scale():
+    """What the dashboard counts over, for the log and the figures' rows."""
+    from django.db import connection
+
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in (
+            "people_person",
+            "control_keyperson",
+            "testing_sample",
+            "testing_tube",
+            "results_tuberesult",
+            "transport_box",
+        ):
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+            row = cursor.fetchone()
+            counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def measure(args, results):
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from epigrid.areas.models import Area, Level
+    from epigrid.dashboard import services
+
+    commander = get_user_model().objects.get(username="demo_commander")
+    street = Area.objects.filter(level=Level.STREET).order_by("code").first()
+    n = args.warmup + args.requests
+    remove_worklist_rows()  # leftovers of an interrupted run
+    try:
+        build_worklist_rows(args, timezone.now())
+        analyze(WORKLIST_TABLES, verb="ANALYZE")
+        sizes = scale()
+        log(f"bench: dashboard over (estimated rows) {sizes}")
+        client = Client()
+        client.force_login(commander)
+        request = services.request_for(commander)
+        tiles = services.tiles(request)
+        log("bench: dashboard tiles " + ", ".join(f"{t['key']}={t['value']}" for t in tiles))
+        figures = [
+            ("dashboard_district_commander", "/dashboard/"),
+            ("dashboard_data_district_commander", "/dashboard/data/"),
+            ("dashboard_street_drilldown_commander", f"/dashboard/?area={street.code}"),
+            ("dashboard_district_commander_cached", "/dashboard/"),
+        ]
+        slow = []
+        settings.DASHBOARD_CACHE_SECONDS = 0  # cold: every request counts every tile
+        for figure, url in figures:
+            if figure == "dashboard_district_commander_cached":
+                settings.DASHBOARD_CACHE_SECONDS = services.CACHE_SECONDS
+            # A kept page reads no tile's table: its baseline is the grants look-up it still makes.
+            table = "accounts_grant" if figure.endswith("_cached") else "people_person"
+            samples, parts = time_page(figure, client, [url] * n, args.warmup, table)
+            extra = {"tiles": len(tiles), "rows": sizes}
+            if emit_figure(figure, samples, parts, results, **extra):
+                slow.append((figure, url))
+        for figure, url in slow:
+            log(f"bench: {figure} missed its aim (p95 < {GOAL_MS // 2} ms)")
+            explain_slowest(client, url)
+    finally:
+        settings.DASHBOARD_CACHE_SECONDS = services.CACHE_SECONDS
+        remove_worklist_rows()
+        analyze(WORKLIST_TABLES)
+        connection.close()

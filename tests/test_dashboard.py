@@ -1,0 +1,174 @@
+"""The command dashboard (issue #13, decision 0032): every tile equals the count of the list it links
+to, for the commander, a street officer and a grid worker; tiles without the right are not shown;
+drill-down stays inside the user's subtree; the charts' JSON, the brief PDF and the API are scoped
+the same way."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from django.utils import timezone, translation
+from rest_framework.test import APIClient
+
+from epigrid.accounts.models import User
+from epigrid.audit.models import ObjectChange
+from epigrid.control.models import KeyPerson
+from epigrid.dashboard import services
+from epigrid.dashboard.tiles import TILES
+
+ROLES = ["demo_commander", "demo_street", "demo_grid"]
+
+
+@pytest.fixture(autouse=True)
+def _counted_afresh(settings):
+    # Each test counts for itself: no user's figures kept from an earlier test.
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
+TILE_KEYS = [tile.key for tile in TILES]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo district, built once for the module inside a transaction rolled back at the end."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("demo", residents=400, seed=7, json=True, stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def desks(demo, django_db_blocker):
+    """Each role's dashboard tiles, read once from the page: {username: {key: row}}."""
+    pages = {}
+    with django_db_blocker.unblock(), override_settings(DASHBOARD_CACHE_SECONDS=0):
+        for username in ROLES:
+            client = _client(username)
+            response = client.get("/dashboard/")
+            assert response.status_code == 200
+            pages[username] = {row["key"]: row for _l, _k, rows in response.context["groups"] for row in rows}
+    return pages
+
+
+def _client(username):
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def _list_count(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.context["table"].paginator.count
+
+
+@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("key", TILE_KEYS)
+def test_a_tile_equals_the_count_of_its_list(db, desks, username, key):
+    """The figure a user sees links to a list that shows the same number; a tile the user has no
+    right to is not shown, and its list is forbidden to them."""
+    client = _client(username)
+    tile = next(t for t in TILES if t.key == key)
+    row = desks[username].get(key)
+    if row is None:
+        assert client.get(services.tile_url(tile, timezone.localdate())).status_code == 403
+        return
+    assert row["value"] == _list_count(client, row["url"]), row["url"]
+
+
+def test_the_demo_commander_sees_something_in_every_group(db, desks):
+    groups = {row["group"] for row in desks["demo_commander"].values() if row["value"]}
+    assert groups == {
+        "population",
+        "key_persons",
+        "by_category",
+        "by_measure",
+        "zones",
+        "testing",
+        "overdue",
+        "resources",
+    }
+
+
+def test_a_grid_worker_sees_no_lab_or_transport_tiles(db, desks):
+    mine = desks["demo_grid"]
+    assert "positives_today" not in mine and "boxes_late_today" not in mine and "tubes_today" not in mine
+    assert "keypersons_open" in mine and "residents" in mine
+
+
+def test_drilled_down_tiles_equal_their_lists_too(db, desks):
+    client = _client("demo_commander")
+    community = User.objects.get(username="demo_community").grants.get().area
+    response = client.get(f"/dashboard/?area={community.code}")
+    assert response.status_code == 200
+    rows = [row for _l, _k, group in response.context["groups"] for row in group]
+    assert rows and all(f"area={community.code}" in row["url"] for row in rows)
+    # The passage list has no area filter: its tile shows only at the user's own level.
+    assert "checkpoint_refusals_today" not in {row["key"] for row in rows}
+    for row in rows:
+        assert row["value"] == _list_count(client, row["url"]), row["url"]
+
+
+def test_the_brief_pdf_is_audited(db, desks):
+    client = _client("demo_street")
+    before = ObjectChange.objects.filter(action="export").count()
+    response = client.get("/dashboard/brief.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and b"FontFile" in response.content  # a font embedded
+    assert ObjectChange.objects.filter(action="export").count() == before + 1
+    row = ObjectChange.objects.filter(action="export").latest("pk")
+    assert "dashboard brief" in row.postchange_data["filters"]
+
+
+def test_the_api_answers_the_pages_figures(db, desks):
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="demo_street"))
+    response = client.get("/api/v1/dashboard/?charts=true")
+    assert response.status_code == 200
+    body = response.json()
+    assert {row["key"]: row["value"] for row in body["tiles"]} == {
+        key: row["value"] for key, row in desks["demo_street"].items()
+    }
+    assert all(row["url"].startswith("/") for row in body["tiles"])
+    assert {"trends", "coverage", "categories"} <= set(body)
+    assert APIClient().get("/api/v1/dashboard/").status_code in (401, 403)
+
+
+def test_the_screen_and_the_charts_json(db, desks, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 10
+    client = _client("demo_commander")
+    with translation.override("en"):
+        screen = client.get("/dashboard/screen/", HTTP_ACCEPT_LANGUAGE="en")
+    assert screen.status_code == 200 and b"dash-screen" in screen.content
+    assert b"each count is kept for at most 10 s" in screen.content
+    data = client.get("/dashboard/data/").json()
+    assert len(data["trends"]["days"]) == 14
+    keys = {s["key"] for s in data["trends"]["series"]}
+    assert keys == {"keypersons", "tubes", "positives", "pooled_positives"}
+    # The series count what the lists count: new key persons per day over the window.
+    series = next(s for s in data["trends"]["series"] if s["key"] == "keypersons")
+    today = timezone.localdate()
+    assert series["data"][-1] == KeyPerson.objects.filter(identified_on=today).count()
+    assert data["coverage"]["children"] and data["coverage"]["drill"] is True
+
+
+def test_the_demo_fills_every_tile_of_the_commanders_morning(db, desks):
+    """The demo's dashboard part: a pooled positive reported today (its follow-up open, persons to
+    hold) and a confirmed case; every tile the commander sees shows something but the zone levels
+    the demo has no zone of and the empty isolation rooms' street-level lists."""
+    from epigrid.demo.dashboard import dashboard_counts
+
+    counts = dashboard_counts()
+    assert counts["pooled_positives_today"] >= 1 and counts["confirmed_open"] == 1
+    mine = desks["demo_commander"]
+    assert mine["pooled_positives_today"]["value"] >= 1
+    assert mine["retest_tasks_to_hold"]["value"] >= 1
+    assert mine["keypersons_confirmed"]["value"] == 1
+    assert {key for key, row in mine.items() if row["value"] == 0} == set()
