@@ -5,6 +5,7 @@ The roll-up runs in SQL: one GROUP BY over the expected units and one over the d
 each grouped by the child area's path prefix, the numeric fields summed from the JSON values in
 the database (no side table to keep in step; 5,000 rows a day is a small scan of one index)."""
 
+import datetime
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -78,8 +79,6 @@ def load_shipped_forms(form_model=ReportForm, directory=FORMS_DIR):
 
 
 def _time(value):
-    import datetime
-
     return value if isinstance(value, datetime.time) else datetime.time.fromisoformat(value)
 
 
@@ -327,17 +326,9 @@ def missing_units(form, day, root_area, limit=None):
 
 def history(form, unit, days=14, until=None):
     """The unit's last `days` days, newest first: (day, submission or None, deadline)."""
-    import datetime
-
     until = until or timezone.localdate()
     since = until - datetime.timedelta(days=days - 1)
     rows = {s.day: s for s in Submission.objects.filter(form=form, unit=unit, day__range=(since, until))}
     return [
         (d, rows.get(d), form.deadline(d)) for d in (until - datetime.timedelta(days=n) for n in range(days))
     ]
-
-
-def report_day(form, now=None):
-    """The day a unit is reporting for right now: today (its deadline may have passed: then the
-    report is late, still today's)."""
-    return timezone.localdate(now or timezone.now())

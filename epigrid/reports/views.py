@@ -221,7 +221,7 @@ def rollup_page(request):
             "crumbs": crumbs,
             "rows": rows,
             "total": total,
-            "total_sums": [total["sums"][f["key"]] for f in numeric],
+            "total_sums": list(zip(labels, [total["sums"][f["key"]] for f in numeric], strict=True)),
             "numeric": labels,
             # A city's lists are long: the first ones here, every unit in the export.
             "missing": _unit_links(form, day, [m["area"] for m in missing], "history", missing),

@@ -67,7 +67,9 @@ def test_a_community_secretary_sends_the_daily_report(cast, page, log_in, shot):
 
     page.get_by_test_id("explain-new_arrivals").fill("已转往外地集中隔离")
     page.get_by_test_id("send-report").tap()
-    expect(page.get_by_test_id("status-on_time").or_(page.get_by_test_id("status-late")).first).to_be_visible()
+    expect(
+        page.get_by_test_id("status-on_time").or_(page.get_by_test_id("status-late")).first
+    ).to_be_visible()
     row = Submission.objects.get(form=r.daily)
     assert row.values["service_requests"] == 3 and row.explanations == {"new_arrivals": "已转往外地集中隔离"}
     assert row.live["new_arrivals"] == 1 and row.submitted_by == cast.community_officer
@@ -84,3 +86,20 @@ def test_a_community_secretary_sends_the_daily_report(cast, page, log_in, shot):
     expect(page.get_by_test_id("report-card")).to_have_count(2)  # back on today's page
     zero = Submission.objects.get(form=r.daily, day=yesterday)
     assert zero.zero and zero.late and zero.values["problems_found"] == 0
+
+
+def test_a_commander_drills_down_the_rollup_on_a_phone(cast, page, log_in, shot):
+    r = reports(cast)
+    today = timezone.localdate()
+    r.send(day=today, hour=0, service_requests=2)
+    log_in(cast.commander)
+    page.goto("/reports/rollup/")
+    expect(page.get_by_test_id("rollup-row")).to_have_count(2)  # the district's two streets
+    _no_sideways_scrolling(page)
+    shot(page, "reports_rollup_district")
+    page.get_by_test_id("drill").first.tap()
+    expect(page.get_by_test_id("rollup-row")).to_have_count(2)  # the street's two communities
+    expect(page.get_by_test_id("missing-unit")).to_have_count(1)
+    expect(page.get_by_test_id("missing")).to_contain_text("东岗社区")
+    _no_sideways_scrolling(page)
+    shot(page, "reports_rollup_street")
