@@ -78,6 +78,9 @@ def test_a_tile_equals_the_count_of_its_list(db, desks, username, key):
     tile = next(t for t in TILES if t.key == key)
     row = desks[username].get(key)
     if row is None:
+        if tile.zone_level:  # a level the protocol in force does not have: no tile, whatever the right
+            assert tile.zone_level not in services.zone_levels()
+            return
         assert client.get(services.tile_url(tile, timezone.localdate())).status_code == 403
         return
     assert row["value"] == _list_count(client, row["url"]), row["url"]
