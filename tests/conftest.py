@@ -44,7 +44,7 @@ def _shipped_protocols_in_transactional_tests(request):
 
 @pytest.fixture(autouse=True)
 def _gate_caches_cleared():
-    """The gate's per-process protocol and zones (checkpoints.services) belong to one test's data."""
+    """What the gate keeps per process (checkpoints.services: protocol, zones, posts) is one test's data."""
     from epigrid.checkpoints.services import forget_cached
 
     forget_cached()
