@@ -57,8 +57,12 @@ def build(residents=RESIDENTS, seed=SEED):
 
 def wipe():
     from epigrid.reports.models import Submission
+    from epigrid.rosters import models as rosters
 
     Submission.objects.all().delete()  # daily reports protect their units
+    # Rosters: assignments protect members and shifts, posts protect their areas.
+    for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
+        model.objects.all().delete()
     remove_testing()  # the rounds' samples and tubes protect persons, users' areas and rounds
     Lab.objects.all().delete()  # their boxes went with the rounds; labs protect their areas
     AntigenRound.objects.all().delete()  # kits, reports and follow-ups go with it
