@@ -35,6 +35,8 @@ from epigrid.isolation.models import Site, Stay, WasteHandover
 from epigrid.jobs.models import Job
 from epigrid.passes.models import HouseholdPass, PassUse
 from epigrid.people.models import Person
+from epigrid.rosters.models import Assignment, Post, StaffMember
+from epigrid.rosters.models import Team as RosterTeam
 from epigrid.tracing.models import Case, Cluster, Contact, Team
 from epigrid.transport.models import Lab
 from tests.test_demo_testing import remove_testing
@@ -55,6 +57,10 @@ def build(residents=RESIDENTS, seed=SEED):
 
 
 def wipe():
+    Assignment.objects.all().delete()  # assignments protect members; shifts go with their posts
+    Post.objects.all().delete()
+    RosterTeam.objects.all().delete()
+    StaffMember.objects.all().delete()  # members protect areas
     remove_testing()  # the rounds' samples and tubes protect persons, users' areas and rounds
     Lab.objects.all().delete()  # their boxes went with the rounds; labs protect their areas
     AntigenRound.objects.all().delete()  # kits, reports and follow-ups go with it
