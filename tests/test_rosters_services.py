@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from epigrid.audit.models import ObjectChange
 from epigrid.rosters import services
+from epigrid.rosters.filtersets import ShiftFilterSet
 from epigrid.rosters.models import Assignment, Post, Shift, StaffMember
 from tests.rosters_cast import duty, hours_from_now
 
@@ -227,6 +228,28 @@ def test_gaps_count_needed_minus_assigned_plus_the_absent_of_started_shifts(cast
     assert all(
         g["post"] != d.post_b
         for g in services.gaps(cast.grid_a, now, now + datetime.timedelta(hours=12), now)
+    )
+
+
+def test_the_short_of_staff_filter_finds_the_shifts_gaps_finds(cast, d):
+    """The shift list's "short" filter (and the dashboard tile reading it) agrees with `gaps`."""
+    now = timezone.now()
+    coming = d.shift(d.post_a, start=now + datetime.timedelta(hours=2), needed=3)
+    d.on(coming, d.volunteer)
+    full = d.shift(d.post_b, start=now + datetime.timedelta(hours=3), needed=1)
+    d.on(full, d.other)
+    started = d.shift(d.post_b, start=now - datetime.timedelta(hours=4), hours=8, needed=2)
+    Assignment.objects.create(shift=started, staff=d.cadre, status="on_duty", checked_in_at=started.start)
+    Assignment.objects.create(shift=started, staff=d.volunteer)  # no check-in after 4 h: absent
+    window = (now - datetime.timedelta(hours=6), now + datetime.timedelta(hours=24))
+    expected = {g["shift"].pk for g in services.gaps(cast.community, *window, now)}
+    shifts = Shift.objects.filter(start__lt=window[1], end__gt=window[0])
+    assert set(services.short_of_staff(shifts, now).values_list("pk", flat=True)) == expected
+    assert expected == {coming.pk, started.pk}
+    filtered = ShiftFilterSet({"short": "true", "upcoming": "true"}, queryset=Shift.objects.all()).qs
+    assert set(filtered.values_list("pk", flat=True)) == {coming.pk, started.pk}
+    assert full.pk in set(
+        ShiftFilterSet({"short": "false"}, queryset=Shift.objects.all()).qs.values_list("pk", flat=True)
     )
 
 

@@ -189,7 +189,11 @@ def tiles(request, area=None, now=None, keys=None):
 
 def _count_tiles(request, area, now, today, keys):
     shown = [t for t in visible_tiles(request.user, area) if keys is None or t.key in keys]
-    counts = count_all({t.key: tile_queryset(request, t, today, area) for t in shown})
+    counts = count_all({t.key: tile_queryset(request, t, today, area) for t in shown if t.counter is None})
+    for tile in shown:
+        if tile.counter is not None:
+            counts[tile.key] = tile.counter(request.user, today, area)
+    shown = [t for t in shown if counts[t.key] is not None]
     return [
         {
             "key": tile.key,

@@ -4,8 +4,11 @@ that list counts: `FilterSet(params, queryset=Model.objects.restrict(user, "view
 links to the list with the same query string, so the list shows the same number by construction
 (NetBox's ObjectCountsWidget). A tile shows only to a user who may open its list.
 
-Tiles for other modules (reports, supervision, rosters) are added by appending to TILES."""
+A tile whose list is not a filtered list of rows (the daily reports' roll-up: units that have not
+reported are not rows) names a `counter` instead: the function the list page itself counts with.
+"""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
@@ -27,10 +30,16 @@ from epigrid.isolation.filtersets import RoomFilterSet
 from epigrid.isolation.models import Room
 from epigrid.people.filtersets import PersonFilterSet
 from epigrid.people.models import Person
+from epigrid.reports import services as report_services
+from epigrid.reports.models import ReportForm, Submission
 from epigrid.results.filtersets import TubeResultFilterSet
 from epigrid.results.models import Result, TubeResult
 from epigrid.retests.filtersets import PoolFollowUpFilterSet, RetestTaskFilterSet
 from epigrid.retests.models import PoolFollowUp, RetestTask
+from epigrid.rosters.filtersets import ShiftFilterSet
+from epigrid.rosters.models import Shift
+from epigrid.supervision.filtersets import ItemFilterSet
+from epigrid.supervision.models import Item
 from epigrid.testing.filtersets import TubeFilterSet
 from epigrid.testing.models import Tube
 from epigrid.tracing.filtersets import CaseFilterSet, ContactFilterSet
@@ -47,6 +56,7 @@ ZONES = "zones"
 TESTING = "testing"
 OVERDUE = "overdue"
 RESOURCES = "resources"
+COMMAND = "command"
 GROUPS = {
     POPULATION: _("Population"),
     KEY_PERSONS: _("Key persons"),
@@ -56,6 +66,7 @@ GROUPS = {
     TESTING: _("Testing today"),
     OVERDUE: _("Overdue and open tasks"),
     RESOURCES: _("Isolation and checkpoints"),
+    COMMAND: _("Reports, supervision and duty"),
 }
 
 TODAY = object()  # a parameter's value: today's date, as the list's date filter reads it
@@ -78,6 +89,9 @@ class Tile:
     # A zone level's tile shows while the protocol in force has that level (第九版: high, medium,
     # low; 第八版: sealed, controlled, precaution).
     zone_level: str | None = None
+    # For a list that is not a filterset over rows: (user, today, area or None) -> the number the
+    # list page shows, or None when it has no single answer (a user over several separate areas).
+    counter: Callable | None = None
 
     @property
     def perm(self):
@@ -271,6 +285,79 @@ TILES = [
         # The passage list filters by checkpoint, not by area: shown at the user's own level only.
         area_param=None,
         tone="warning",
+    ),
+]
+
+
+
+def _daily_report_figure(name):
+    """Today's community daily reports under the area (or the user's one top area): the roll-up
+    page's total of `name` ("missing", "late"), counted by the same service the page uses."""
+
+    def count(user, today, area):
+        from epigrid.dashboard.services import own_areas  # the services import this registry
+
+        form = ReportForm.objects.filter(code=DAILY_REPORT, active=True).first()
+        roots = [area] if area is not None else own_areas(user)
+        if form is None or len(roots) != 1:
+            return None
+        return report_services.totals(report_services.rollup(form, today, roots[0]), form)[name]
+
+    return count
+
+
+DAILY_REPORT = "community_daily"
+
+TILES += [
+    Tile(
+        "reports_missing_today",
+        _("Daily reports not sent"),
+        COMMAND,
+        "reports:rollup",
+        None,
+        Submission,
+        {"form": DAILY_REPORT, "day": TODAY},
+        tone="warning",
+        counter=_daily_report_figure("missing"),
+    ),
+    Tile(
+        "reports_late_today",
+        _("Daily reports sent late"),
+        COMMAND,
+        "reports:rollup",
+        None,
+        Submission,
+        {"form": DAILY_REPORT, "day": TODAY},
+        counter=_daily_report_figure("late"),
+    ),
+    Tile(
+        "supervision_open",
+        _("Supervision items open"),
+        COMMAND,
+        "supervision:item_list",
+        ItemFilterSet,
+        Item,
+        {"open": "true"},
+    ),
+    Tile(
+        "supervision_overdue",
+        _("Supervision items overdue"),
+        COMMAND,
+        "supervision:item_list",
+        ItemFilterSet,
+        Item,
+        {"overdue": "true"},
+        tone="danger",
+    ),
+    Tile(
+        "roster_shifts_short",
+        _("Shifts short of staff, next 24 h"),
+        COMMAND,
+        "rosters:shift_list",
+        ShiftFilterSet,
+        Shift,
+        {"upcoming": "true", "short": "true"},
+        tone="danger",
     ),
 ]
 

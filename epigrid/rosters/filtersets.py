@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from epigrid.areas.filtersets import ScopedAreaFilter
 from epigrid.rosters.models import Assignment, Post, Shift, StaffMember, Team
+from epigrid.rosters.services import short_of_staff
 
 
 def _posts(request):
@@ -82,10 +83,25 @@ class ShiftFilterSet(_PeriodMixin, django_filters.FilterSet):
     since = django_filters.DateFilter(method="filter_since", label=_("From"))
     until = django_filters.DateFilter(method="filter_until", label=_("To"))
     area = ScopedAreaFilter(label=_("Area"), path_lookup="post__area__path")
+    upcoming = django_filters.BooleanFilter(method="filter_upcoming", label=_("In the next 24 hours"))
+    short = django_filters.BooleanFilter(method="filter_short", label=_("Short of staff"))
 
     class Meta:
         model = Shift
-        fields = ["post", "since", "until", "area"]
+        fields = ["post", "since", "until", "area", "upcoming", "short"]
+
+    def filter_upcoming(self, queryset, name, value):
+        if value is None:
+            return queryset
+        now = timezone.now()
+        window = Q(start__lt=now + datetime.timedelta(hours=24), end__gt=now)
+        return queryset.filter(window) if value else queryset.exclude(window)
+
+    def filter_short(self, queryset, name, value):
+        if value is None:
+            return queryset
+        short = short_of_staff(queryset)
+        return short if value else queryset.exclude(pk__in=short.values("pk"))
 
 
 class AssignmentFilterSet(_PeriodMixin, django_filters.FilterSet):

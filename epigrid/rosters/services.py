@@ -11,7 +11,8 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -368,6 +369,27 @@ def shift_figures(shifts, now=None):
             distinct=True,
         ),
     )
+
+
+def short_of_staff(shifts, now=None):
+    """The shifts of `shifts` at active posts with an empty place by the rule of `gaps` (needed −
+    assigned, + absent once started), as one filter: the shift list's "short" filter and the
+    dashboard's count read this, so they agree with the roster page."""
+    now = now or timezone.now()
+
+    def counted(condition):
+        rows = Assignment.objects.filter(condition, shift=OuterRef("pk")).order_by().values("shift")
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+    absent = Q(status=Assignment.Status.ABSENT) | Q(
+        status=Assignment.Status.PLANNED, shift__start__lte=now - ABSENT_AFTER
+    )
+    gap = (
+        F("needed")
+        - counted(Q())
+        + Case(When(start__lte=now, then=counted(absent)), default=Value(0), output_field=IntegerField())
+    )
+    return shifts.filter(post__is_active=True).alias(open_places=gap).filter(open_places__gt=0)
 
 
 def gaps(root_area, start, end, now=None, shifts=None):
