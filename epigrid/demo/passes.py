@@ -107,36 +107,29 @@ def _scan(user, household_pass, person, direction, gate, at):
 def _scans(passes, gate, scanner, start, today, now):
     """Every household goes out once a window, on alternate first days, and is back two and a half
     hours later; the first household's second member tries again within the window and is refused;
-    today, the last one out is not back yet."""
+    today one person went out half an hour ago (or half-way since midnight) and is not back yet.
+    Past days only at fixed hours, today only relative to now: the same seed gives the same uses
+    whatever the time of day the demo is built."""
     user = scanner
-    last_out = None
+    midnight = _at(today, 0)
     for offset in range((today - start).days + 1):
         day = start + datetime.timedelta(days=offset)
-        for index, household_pass in enumerate(passes):
+        eligible = [(i, p) for i, p in enumerate(passes) if not (i + offset) % 2 and _free_members(p)]
+        if day == today:
+            eligible = eligible[-1:]
+        for index, household_pass in eligible:
             members = _free_members(household_pass)
-            if not members or (index + offset) % 2:
-                continue
             person = members[(offset // 2) % len(members)]
-            out_at = _at(day, EXIT_HOUR, index * 7)
-            if out_at >= now:
-                continue
+            if day < today:
+                out_at = _at(day, EXIT_HOUR, index * 7)
+            else:
+                out_at = max(now - datetime.timedelta(minutes=30), midnight + (now - midnight) / 2)
             outcome = _scan(user, household_pass, person, "exit", gate, out_at)
-            back_at = out_at + datetime.timedelta(minutes=OUT_MINUTES)
-            if outcome.allowed and back_at < now and day < today:
-                _scan(user, household_pass, person, "return", gate, back_at)
-            elif outcome.allowed:
-                last_out = (household_pass, person, back_at)
+            if outcome.allowed and day < today:
+                _scan(user, household_pass, person, "return", gate, out_at + datetime.timedelta(minutes=OUT_MINUTES))
             if index == 0 and offset == 0 and len(members) > 1:
                 # A second person of the household within the window: refused, the quota is used.
                 _scan(user, household_pass, members[1], "exit", gate, out_at + datetime.timedelta(days=1))
-    # Today's other exits come back; the last one is still out.
-    for use in PassUse.objects.filter(direction="exit", outcome="allowed", return_use__isnull=True).order_by(
-        "at"
-    ):
-        back_at = use.at + datetime.timedelta(minutes=OUT_MINUTES)
-        if last_out and use.person_id == last_out[1].pk or back_at >= now:
-            continue
-        _scan(user, use.household_pass, use.person, "return", gate, back_at)
 
 
 def _medical(passes, today, now):
