@@ -33,7 +33,10 @@ def test_the_demo_reports_every_delivered_tube_of_the_finished_round():
     late = [r for r in results if r.is_late]
     assert late and len(late) < results.count()
     running = TubeResult.objects.exclude(campaign=finished)
-    assert running.filter(result="pending").exists() and running.filter(result="negative").exists()
+    # Still pending at the lab, or (the dashboard part took the last pending one at an early hour)
+    # reported pooled positive today.
+    assert running.filter(result__in=("pending", "pooled_positive")).exists()
+    assert running.filter(result="negative").exists()
     counts = built["counts"]["results"]
     assert counts["results"] == TubeResult.objects.count()
     assert counts["corrections"] == 1 and counts["late"] == len(late)
