@@ -2,7 +2,10 @@
 negative, a few invalid, pooled positives, one correction), the running round has pending ones,
 turnaround on time and late; the same seed gives the same results; the counts are in the JSON."""
 
+from unittest import mock
+
 import pytest
+from django.utils import timezone
 
 from epigrid.results.models import Result, ResultCorrection, TubeResult
 from epigrid.testing.models import Campaign
@@ -14,8 +17,16 @@ def _digest():
     return sorted(TubeResult.objects.values_list("tube__barcode", "result", "lab__code", "ct_n"))
 
 
+@pytest.fixture
+def one_moment():
+    """Both builds at one instant: the running round's arrivals at the labs follow the clock."""
+    moment = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
 @pytest.mark.django_db
-def test_the_demo_reports_every_delivered_tube_of_the_finished_round():
+def test_the_demo_reports_every_delivered_tube_of_the_finished_round(one_moment):
     built = build()
     finished = Campaign.objects.get(status=Campaign.Status.FINISHED)
     delivered = set(
