@@ -95,8 +95,12 @@ def test_it_reveals_the_full_id_after_a_reason_and_logs_the_reveal(cast, page, l
     # The community officer has no audit permission; the auditor reads the log. Log out through
     # the collapsed phone navigation.
     page.locator(".navbar-toggler").click()
-    page.locator("#nav").get_by_role("button", name=re.compile("Log out|退出")).click()
-    page.wait_for_url(re.compile(r"/login/"))
+    # The menu is long now (every module's entry): wait until it has opened, not mid-animation.
+    expect(page.locator("#nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    logout = page.locator("#nav").get_by_role("button", name=re.compile("Log out|退出"))
+    logout.scroll_into_view_if_needed()
+    with page.expect_navigation(url=re.compile(r"/login/"), timeout=30_000):
+        logout.click()
     log_in(cast.auditor)
     page.goto("/audit/?action=reveal")
     row = page.locator("main table tbody tr", has_text=reason)
