@@ -104,3 +104,25 @@ def test_the_rollup_action_answers_per_child_and_the_missing(cast):
         {"form": "community_daily", "day": DAY.isoformat(), "area": cast.district.code},
     )
     assert street.status_code == 404
+
+
+def test_the_missing_units_officers_phones_are_masked_without_the_reveal_right(cast):
+    """The officers to chase: the commander (reveal right) gets their numbers to call, the auditor
+    (none) a mask, on the API and the page alike."""
+    from django.test import Client
+
+    reports(cast).send()  # the cast's officer_2 of the community that has not reported
+    cast.officer_2.phone = "+8613912345678"
+    cast.officer_2.save(update_fields=["phone"])
+    query = {"form": "community_daily", "day": DAY.isoformat(), "area": cast.district.code}
+
+    def officer_phones(user):
+        data = api(user).get("/api/v1/reports/rollup/", query).json()
+        return [o["phone"] for m in data["missing"] for o in m["officers"] if o["username"] == "officer_2"]
+
+    assert officer_phones(cast.commander) == ["+8613912345678"]
+    assert officer_phones(cast.auditor) and "13912345678" not in officer_phones(cast.auditor)[0]
+    client = Client()
+    client.force_login(cast.auditor)
+    page = client.get("/reports/rollup/", query)
+    assert page.status_code == 200 and "13912345678" not in page.content.decode()

@@ -91,11 +91,11 @@ class SubmissionViewSet(ScopedModelViewSet):
                         "area": m["area"].code,
                         "name": m["area"].name,
                         "officers": [
-                            {"username": u.username, "name": u.get_full_name(), "phone": u.phone}
+                            {"username": u.username, "name": u.get_full_name(), "phone": u.shown_phone}
                             for u in m["officers"]
                         ],
                     }
-                    for m in services.missing_units(form, day, area)
+                    for m in services.missing_units(form, day, area, viewer=request.user)
                 ],
             }
         )

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from epigrid.accounts.models import Grant
 from epigrid.areas.models import Area
-from epigrid.core.scoping import within
+from epigrid.core import identity
+from epigrid.core.scoping import may_at, within
 from epigrid.reports import live, schema
 from epigrid.reports.models import ReportForm, Submission
 
@@ -301,10 +302,12 @@ def unit_rows(form, day, root_area):
     return [(u, rows.get(u.pk)) for u in units]
 
 
-def missing_units(form, day, root_area, limit=None):
+def missing_units(form, day, root_area, limit=None, viewer=None):
     """The units under `root_area` that have not sent the day's report, with the officers granted
     on each (name, phone) to chase: a list of dicts (area, officers), in path order (the first
-    `limit` of them when given)."""
+    `limit` of them when given). Each officer's `shown_phone` is the full number only for a
+    `viewer` holding the reveal right over the unit (None: a command or export job), else masked,
+    like every other phone (an auditor follows the roll-up without that right)."""
     sent = Submission.objects.filter(form=form, day=day, unit__path__startswith=root_area.path).values(
         "unit_id"
     )
@@ -321,6 +324,10 @@ def missing_units(form, day, root_area, limit=None):
         .order_by("user__username")
     ):
         officers.setdefault(grant.area_id, []).append(grant.user)
+    for unit in units:
+        full = may_at(viewer, "people.reveal_person", unit)
+        for officer in officers.get(unit.pk, []):
+            officer.shown_phone = officer.phone if full or not officer.phone else identity.mask_phone(officer.phone)
     return [{"area": u, "officers": officers.get(u.pk, [])} for u in units]
 
 

@@ -206,7 +206,7 @@ def rollup_page(request):
         .order_by("first_submitted_at")[:LIST_SHOWN]
     )
     late = list(late)
-    missing = services.missing_units(form, day, area, limit=LIST_SHOWN)
+    missing = services.missing_units(form, day, area, limit=LIST_SHOWN, viewer=request.user)
     crumbs = list(Area.objects.filter(path__in=_ancestors(area.path)).order_by("level"))
     crumbs = [a for a in crumbs if _in_scope(request.user, a)]
     query = f"form={form.code}&day={day.isoformat()}&area={area.code}"
