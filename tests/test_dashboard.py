@@ -13,9 +13,11 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from epigrid.accounts.models import User
+from epigrid.areas.models import Area, Level
 from epigrid.audit.models import ObjectChange
 from epigrid.control.models import KeyPerson
 from epigrid.dashboard import services
+from epigrid.dashboard.models import TileSnapshot
 from epigrid.dashboard.tiles import TILES
 
 ROLES = ["demo_commander", "demo_street", "demo_grid"]
@@ -48,13 +50,38 @@ def demo(django_db_setup, django_db_blocker):
 def desks(demo, django_db_blocker):
     """Each role's dashboard tiles, read once from the page: {username: {key: row}}."""
     pages = {}
-    with django_db_blocker.unblock(), override_settings(DASHBOARD_CACHE_SECONDS=0):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DASHBOARD_CACHE_SECONDS=0, DASHBOARD_SNAPSHOT_SECONDS=0),
+    ):
         for username in ROLES:
             client = _client(username)
             response = client.get("/dashboard/")
             assert response.status_code == 200
             pages[username] = {row["key"]: row for _l, _k, rows in response.context["groups"] for row in rows}
     return pages
+
+
+@pytest.fixture(scope="module")
+def snapshot_desks(demo, django_db_blocker):
+    """The same pages read from the city's per-area snapshot (decision 0032 addendum 2), and a
+    street drilled into, live and from the snapshot."""
+    pages = {}
+    with django_db_blocker.unblock():
+        street = Area.objects.filter(level=Level.STREET).order_by("path").first()
+        for seconds in (0, 3600):
+            with override_settings(DASHBOARD_CACHE_SECONDS=0, DASHBOARD_SNAPSHOT_SECONDS=seconds):
+                for username in ROLES + ["demo_commander@street"]:
+                    name, _at, drill = username.partition("@")
+                    url = f"/dashboard/?area={street.code}" if drill else "/dashboard/"
+                    response = _client(name).get(url)
+                    assert response.status_code == 200
+                    rows = {row["key"]: row for _l, _k, rows in response.context["groups"] for row in rows}
+                    pages[(username, seconds)] = rows
+                    charts = _client(name).get(url.replace("/dashboard/", "/dashboard/data/")).json()
+                    pages[(username, seconds, "charts")] = {k: charts[k] for k in ("trends", "coverage")}
+        snap = TileSnapshot.objects.get()
+    return pages, snap
 
 
 def _client(username):
@@ -183,3 +210,17 @@ def test_the_demo_fills_every_tile_of_the_commanders_morning(db, desks):
     assert mine["keypersons_confirmed"]["value"] == 1
     # The demo's reports of today come in before the deadline (its late ones are on earlier days).
     assert {key for key, row in mine.items() if row["value"] == 0} <= {"reports_late_today"}
+
+
+@pytest.mark.parametrize("username", ROLES + ["demo_commander@street"])
+def test_the_snapshot_sums_to_the_live_count_of_every_tile(db, snapshot_desks, username):
+    pages, snap = snapshot_desks
+    live = {key: row["value"] for key, row in pages[(username, 0)].items()}
+    summed = {key: row["value"] for key, row in pages[(username, 3600)].items()}
+    assert summed == live
+    # The big lists were read from the snapshot (their time is the snapshot's), not counted again.
+    assert {"residents", "households", "keypersons_open"} <= set(snap.counts)
+    assert pages[(username, 3600)]["residents"]["as_of"] == snap.taken_at
+    # The charts' trends and the round's coverage by child area, summed from it, equal too.
+    assert pages[(username, 3600, "charts")] == pages[(username, 0, "charts")]
+    assert snap.trends["keypersons"] and snap.coverage

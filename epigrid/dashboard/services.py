@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from epigrid.areas.models import Area, Level
 from epigrid.control.models import KeyPerson, Protocol
 from epigrid.core.scoping import collapse_paths, within
+from epigrid.dashboard import snapshot
 from epigrid.dashboard.tiles import BY_CATEGORY, BY_KEY, GROUPS, TILES
 from epigrid.results.models import Result, TubeResult
 from epigrid.testing import services as testing_services
@@ -188,11 +189,27 @@ def tiles(request, area=None, now=None, keys=None):
 
 
 def _count_tiles(request, area, now, today, keys):
-    shown = [t for t in visible_tiles(request.user, area) if keys is None or t.key in keys]
-    counts = count_all({t.key: tile_queryset(request, t, today, area) for t in shown if t.counter is None})
+    user = request.user
+    shown = [t for t in visible_tiles(user, area) if keys is None or t.key in keys]
+    # The city's per-area counts, summed over the user's scope (decision 0032 addendum 2); the
+    # rest counted live in one round trip.
+    snap = snapshot.current(now)
+    summed = {
+        t.key for t in shown if snap is not None and snapshot.summable_for(t, user) and t.key in snap.counts
+    }
+    counts = count_all(
+        {
+            t.key: tile_queryset(request, t, today, area)
+            for t in shown
+            if t.counter is None and t.key not in summed
+        }
+    )
     for tile in shown:
-        if tile.counter is not None:
-            counts[tile.key] = tile.counter(request.user, today, area)
+        if tile.key in summed:
+            bound = False if getattr(tile.model, "scope_binding", None) else None
+            counts[tile.key] = snapshot.figure(snap, tile, user.scope_paths(tile.perm, bound=bound), area)
+        elif tile.counter is not None:
+            counts[tile.key] = tile.counter(user, today, area)
     shown = [t for t in shown if counts[t.key] is not None]
     return [
         {
@@ -202,7 +219,7 @@ def _count_tiles(request, area, now, today, keys):
             "tone": tile.tone,
             "value": counts[tile.key],
             "url": tile_url(tile, today, area),
-            "as_of": now,
+            "as_of": snap.taken_at if tile.key in summed else now,
         }
         for tile in shown
     ]
@@ -245,32 +262,46 @@ def _by_day(queryset, field, first, last, is_date=False):
     return {r[key]: r["n"] for r in counted}
 
 
-def trends(user, area=None, today=None):
-    """New key persons, tubes sampled and positive results per day over TREND_DAYS days, each
-    series only for a user who may see its list; scoped as the lists are."""
-    today = today or timezone.localdate()
+# The trend series: (key, model, the path of the area its rows are filed under, the day's field,
+# whether it is a date, the rows counted).
+TREND_SPECS = [
+    ("keypersons", KeyPerson, "area__path", "identified_on", True, Q()),
+    ("tubes", Tube, "point__area__path", "opened_at", False, Q()),
+    ("positives", TubeResult, "point__area__path", "reported_at", False, Q(result=Result.POSITIVE)),
+    (
+        "pooled_positives",
+        TubeResult,
+        "point__area__path",
+        "reported_at",
+        False,
+        Q(result=Result.POOLED_POSITIVE),
+    ),
+]
+
+
+def trend_days(today):
     first = today - datetime.timedelta(days=TREND_DAYS - 1)
-    days = [first + datetime.timedelta(days=n) for n in range(TREND_DAYS)]
+    return [first + datetime.timedelta(days=n) for n in range(TREND_DAYS)]
+
+
+def trends(user, area=None, today=None, snap=None):
+    """New key persons, tubes sampled and positive results per day over TREND_DAYS days, each
+    series only for a user who may see its list; scoped as the lists are. Summed from the city
+    snapshot `snap` where it holds the series for this user's kind of scope, else counted."""
+    today = today or timezone.localdate()
+    days = trend_days(today)
     series = []
-    specs = [
-        ("keypersons", KeyPerson, "area__path", "identified_on", True, Q()),
-        ("tubes", Tube, "point__area__path", "opened_at", False, Q()),
-        ("positives", TubeResult, "point__area__path", "reported_at", False, Q(result=Result.POSITIVE)),
-        (
-            "pooled_positives",
-            TubeResult,
-            "point__area__path",
-            "reported_at",
-            False,
-            Q(result=Result.POOLED_POSITIVE),
-        ),
-    ]
-    for key, model, lookup, field_name, is_date, extra in specs:
-        if not user.has_scoped_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
+    for key, model, lookup, field_name, is_date, extra in TREND_SPECS:
+        perm = f"{model._meta.app_label}.view_{model._meta.model_name}"
+        if not user.has_scoped_perm(perm):
             continue
-        queryset = _within_area(model.objects.restrict(user, "view").filter(extra), lookup, area)
-        counts = _by_day(queryset, field_name, first, today, is_date=is_date)
-        series.append({"key": key, "data": [counts.get(day, 0) for day in days]})
+        if snap is not None and key in snap.trends and snapshot.model_summable_for(model, perm, user):
+            data = snapshot.series(snap, key, snapshot.paths_for(model, perm, user), area, days)
+        else:
+            queryset = _within_area(model.objects.restrict(user, "view").filter(extra), lookup, area)
+            counts = _by_day(queryset, field_name, days[0], today, is_date=is_date)
+            data = [counts.get(day, 0) for day in days]
+        series.append({"key": key, "data": data})
     return {"days": [day.isoformat() for day in days], "series": series}
 
 
@@ -299,13 +330,15 @@ def coverage_node(user, campaign, area):
         return None
 
 
-def coverage(user, area=None):
-    """The current round's coverage per child area: [{code, name, coverage, sampled, expected}]."""
+def coverage(user, area=None, snap=None):
+    """The current round's coverage per child area: [{code, name, coverage, sampled, expected}]
+    (the round's grid counts from the city snapshot `snap` when it holds them)."""
     found = current_round(user, area)
     if found is None:
         return None
     campaign, node = found
-    head, rows = testing_services.coverage(campaign, node)
+    counts = snap.coverage.get(str(campaign.pk)) if snap is not None else None
+    head, rows = testing_services.coverage(campaign, node, counts=counts)
     return {
         "round": campaign.name,
         "round_id": campaign.pk,

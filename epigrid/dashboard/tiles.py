@@ -289,7 +289,6 @@ TILES = [
 ]
 
 
-
 def _daily_report_figure(name):
     """Today's community daily reports under the area (or the user's one top area): the roll-up
     page's total of `name` ("missing", "late"), counted by the same service the page uses."""

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.areas.models import Area
 from epigrid.audit.services import log_export
-from epigrid.dashboard import pdf, services
+from epigrid.dashboard import pdf, services, snapshot
 
 # The wall screen re-reads its figures this often (seconds); the counts are kept per user for at
 # most services.CACHE_SECONDS, so each re-read counts again.
@@ -83,8 +83,9 @@ def payload(request, area, tops, charts=True):
         "tiles": [{**row, "as_of": row["as_of"].isoformat()} for row in rows],
     }
     if charts:
-        data["trends"] = services.trends(request.user, area, today=timezone.localdate(now))
-        data["coverage"] = services.coverage(request.user, area)
+        snap = snapshot.current(now, parts=("trends", "coverage"))
+        data["trends"] = services.trends(request.user, area, today=timezone.localdate(now), snap=snap)
+        data["coverage"] = services.coverage(request.user, area, snap=snap)
         data["categories"] = services.categories(rows)
     return data
 

@@ -44,6 +44,16 @@ def _pooled_positive_today(now):
         pending = running.filter(result=Result.NEGATIVE).order_by("-reported_at", "tube__barcode").first()
         reason = CORRECTION_REASON
     if pending is None:
+        # Early in the day no tube of the running round has reached a lab yet: the last finished
+        # round's latest negative is retested pooled positive instead.
+        pending = (
+            TubeResult.objects.filter(result=Result.NEGATIVE)
+            .select_related("tube", "lab")
+            .order_by("-reported_at", "tube__barcode")
+            .first()
+        )
+        reason = CORRECTION_REASON
+    if pending is None:
         return
     # Tested after it arrived, reported a few minutes ago: today, and never in the future.
     tested = max(pending.reported_at, now - datetime.timedelta(minutes=25))

@@ -776,11 +776,15 @@ def _row(key, residents, sampled, exempt, **extra):
     }
 
 
-def coverage(campaign, node):
+def coverage(campaign, node, counts=None):
     """The node's row and one per child area: expected, sampled, exempt, missed, coverage %.
-    Live: counted from the registry and the samples as they stand."""
+    Live: counted from the registry and the samples as they stand, unless `counts` gives
+    `grid_counts` of the round's grids already counted (the dashboard's snapshot of seconds ago)."""
     grids = scope_grids(campaign, node)
-    counts = grid_counts(campaign, grids)
+    if counts is None:
+        counts = grid_counts(campaign, grids)
+    else:
+        counts = {g: tuple(counts.get(g, counts.get(str(g), (0, 0, 0)))) for g in grids}
     children = list(Area.objects.filter(parent=node).order_by("code")) if node.level < Level.GRID else []
     sums = defaultdict(lambda: [0, 0, 0])
     for grid_id, path in grids.items():
