@@ -92,6 +92,9 @@ class Tile:
     # For a list that is not a filterset over rows: (user, today, area or None) -> the number the
     # list page shows, or None when it has no single answer (a user over several separate areas).
     counter: Callable | None = None
+    # A list of late rows whose each row becomes a supervision item (its category) until it is
+    # no longer late (dashboard.findings, decision 0030 addendum).
+    finding: str | None = None
 
     @property
     def perm(self):
@@ -234,6 +237,7 @@ TILES = [
         Case,
         {"overdue": "true"},
         tone="danger",
+        finding="key_persons",
     ),
     Tile(
         "tracing_contacts_overdue",
@@ -244,6 +248,7 @@ TILES = [
         Contact,
         {"overdue": "true"},
         tone="danger",
+        finding="key_persons",
     ),
     Tile(
         "assistance_overdue",
@@ -254,6 +259,7 @@ TILES = [
         AssistRequest,
         {"overdue": "true"},
         tone="danger",
+        finding="key_persons",
     ),
     Tile(
         "antigen_followups_open",

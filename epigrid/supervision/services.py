@@ -118,6 +118,18 @@ def open_item_for(source):
     return Item.objects.filter(source_type=content_type, source_id=pk, status__in=Item.OPEN).first()
 
 
+def open_system_items(model, category):
+    """{source id: item} of the open items the system raised from records of `model` in
+    `category` (a sweep resolves those whose record is no longer late)."""
+    content_type = ContentType.objects.get_for_model(model)
+    return {
+        item.source_id: item
+        for item in Item.objects.filter(
+            source_type=content_type, category=category, found_by=FoundBy.SYSTEM, status__in=Item.OPEN
+        )
+    }
+
+
 def raise_item(
     *,
     area,
@@ -335,6 +347,11 @@ def resolve_source(source, note):
     item = open_item_for(source)
     if item is None:
         return None
+    return resolve(item, note)
+
+
+def resolve(item, note):
+    """Sign off an item the system raised, its condition cleared (resolve_source by the item)."""
     with transaction.atomic():
         item = _lock(item)
         if not item.is_open:
