@@ -163,6 +163,11 @@ def cache_seconds():
     return getattr(settings, "DASHBOARD_CACHE_SECONDS", CACHE_SECONDS)
 
 
+def max_age_seconds():
+    """How old a figure shown may be: the snapshot's interval and the per-user cache on top."""
+    return cache_seconds() + snapshot.snapshot_seconds()
+
+
 def _cache_key(user, area, today, keys):
     """Per user (bound roles see their posts' rows, so a scope is a user, not a set of grants), their
     grants as they stand, the area, the day and the tiles asked for."""

@@ -36,7 +36,7 @@ def _context(request, area, tops):
         "children": services.children(area, tops),
         "groups": services.grouped(rows),
         "as_of": min((row["as_of"] for row in rows), default=timezone.now()),
-        "cache_seconds": services.cache_seconds(),
+        "cache_seconds": services.max_age_seconds(),
         "area_code": area.code if area is not None else "",
         "refresh_seconds": REFRESH_SECONDS,
         "chart_labels": chart_labels(),
@@ -78,7 +78,7 @@ def payload(request, area, tops, charts=True):
     counted = min((row["as_of"] for row in rows), default=now)
     data = {
         "as_of": counted.isoformat(),
-        "cache_seconds": services.cache_seconds(),
+        "cache_seconds": services.max_age_seconds(),
         "area": {"code": home.code, "name": home.name, "level": home.level} if home is not None else None,
         "tiles": [{**row, "as_of": row["as_of"].isoformat()} for row in rows],
     }
