@@ -5,16 +5,20 @@ The demo's district (its residents, households, testing rounds with their tubes 
 results, zones, isolation sites, cases) plus 50,000 open key persons with their plans (the work-list
 set-up of bench/run.py, removed afterwards), then:
 
-- dashboard_district_commander: GET /dashboard/ as the district commander: every tile counted as
-  its list counts it (one SELECT of scalar COUNT subqueries, see dashboard.services.count_all),
-  rendered server-side. Goal p95 < 500 ms (aim: half).
+- dashboard_snapshot_refresh: taking the city's per-area counts (dashboard.snapshot.refresh, what
+  `epigrid dashboard_snapshot --every 15` does): goal well inside its 15 s interval; baseline the
+  commander's live count SELECT.
+- dashboard_district_commander: GET /dashboard/ as the district commander, as served: tiles summed
+  from a fresh snapshot (bound roles' tiles and counters counted live), rendered server-side. Goal
+  p95 < 500 ms (aim: half).
 - dashboard_data_district_commander: GET /dashboard/data/ (the charts' JSON: the tiles again, the
-  14-day trends and the running round's coverage by street).
-- dashboard_street_drilldown_commander: GET /dashboard/?area=<first street> (the same tiles with
-  the lists' area filter).
+  14-day trends and the running round's coverage by street, from the snapshot).
+- dashboard_street_drilldown_commander: GET /dashboard/?area=<first street>.
 - dashboard_district_commander_cached: /dashboard/ again with the tiles kept per user for
-  DASHBOARD_CACHE_SECONDS (10 s, as served): the repeated reads of one commander (tabs, a
-  refresh storm). The three figures above are counted cold (the cache off), every request.
+  DASHBOARD_CACHE_SECONDS (10 s, as served): the repeated reads of one commander.
+- dashboard_district_commander_live: /dashboard/ with the snapshot off, every tile counted on each
+  request (one SELECT of scalar COUNT subqueries, dashboard.services.count_all): the reference the
+  snapshot is measured against, no goal. The cache is off for all but the _cached figure.
 
 Baseline of each, timed in the same run after each request: the page's main query, the one
 SELECT that counts every tile, run raw through psycopg — the floor of any page that shows these
@@ -47,15 +51,24 @@ def emit_figure(figure, samples, parts, results, **extra):
         f"its {queries} SELECTs raw p50 {sql50:.1f} ms; Python CPU p50 {cpu50:.1f} ms"
     )
     emit(f"{figure}.p50", p50, "ms", None, results, requests=len(samples), **extra)
+    # The live figure is the reference the snapshot is measured against (what a page would cost
+    # counting every tile on each request), not a page as served: it carries no goal.
+    goal = (
+        {}
+        if figure.endswith("_live")
+        else {
+            "met": p95 < GOAL_MS,
+            "aim": f"p95 < {GOAL_MS // 2} ms",
+            "aim_met": p95 < GOAL_MS // 2,
+        }
+    )
     emit(
         f"{figure}.p95",
         p95,
         "ms",
-        f"p95 < {GOAL_MS} ms",
+        None if figure.endswith("_live") else f"p95 < {GOAL_MS} ms",
         results,
-        met=p95 < GOAL_MS,
-        aim=f"p95 < {GOAL_MS // 2} ms",
-        aim_met=p95 < GOAL_MS // 2,
+        **goal,
         requests=len(samples),
         queries=queries,
         sql_p50_ms=round(sql50, 2),
@@ -202,7 +215,7 @@ def measure(args, results):
                 table = "dashboard_tilesnapshot"
             samples, parts = time_page(figure, client, [url] * n, args.warmup, table)
             extra = {"tiles": len(tiles), "rows": sizes}
-            if emit_figure(figure, samples, parts, results, **extra):
+            if emit_figure(figure, samples, parts, results, **extra) and not figure.endswith("_live"):
                 slow.append((figure, url))
         for figure, url in slow:
             log(f"bench: {figure} missed its aim (p95 < {GOAL_MS // 2} ms)")
