@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketsConfig(AppConfig):
+    name = "epigrid.markets"
+    label = "markets"
+    verbose_name = _("Shops and markets")
+
+    def ready(self):
+        # The exports and import ledgers register themselves with jobs when imported.
+        from epigrid.markets import exports, imports  # noqa: F401
