@@ -9,4 +9,7 @@ class MarketsConfig(AppConfig):
 
     def ready(self):
         # The exports and import ledgers register themselves with jobs when imported.
-        from epigrid.markets import exports, imports  # noqa: F401
+        from epigrid.markets import exports, imports, reporting  # noqa: F401
+
+        # Outlets send the daily supply-and-price report through the report forms (decision 0033).
+        reporting.register_sender()

@@ -93,15 +93,25 @@ def submit(user, outlet, day, values, note=""):
 
 
 def values_between(outlet_ids, since, until):
-    """{(outlet id, day): values} of the outlets' daily reports from `since` to `until` inclusive."""
-    from epigrid.reports.models import Submission
+    """{(outlet id, day): values} of the outlets' daily reports from `since` to `until` inclusive
+    (reports' named service `values_by_sender`)."""
+    import datetime
 
-    if not outlet_ids:
+    from epigrid.reports import services
+
+    form = report_form()
+    if form is None or not outlet_ids:
         return {}
-    rows = Submission.objects.filter(
-        form__code=FORM_CODE, sender_id__in=outlet_ids, day__gte=since, day__lte=until
-    ).values_list("sender_id", "day", "values")
-    return {(sender, day): values for sender, day, values in rows}
+    days = [since + datetime.timedelta(days=n) for n in range((until - since).days + 1)]
+    return services.values_by_sender(form, outlet_ids, days)
+
+
+def completeness(outlet_ids, since, until):
+    """Per outlet id: days due, received, on time, late (reports' named service)."""
+    from epigrid.reports import services
+
+    form = report_form()
+    return services.completeness(form, outlet_ids, since, until) if form is not None else {}
 
 
 def fill_url(form, outlet, day):

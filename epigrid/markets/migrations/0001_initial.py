@@ -5,7 +5,26 @@ import django.core.validators
 import django.db.models.deletion
 from decimal import Decimal
 from django.conf import settings
+from pathlib import Path
+
 from django.db import migrations, models
+
+
+FORMS = Path(__file__).resolve().parent.parent / "forms"
+
+
+def load_catalogue(apps, schema_editor):
+    """Ships the catalogue of the daily supply-and-price report (markets/catalogue.json)."""
+    from epigrid.markets.services import load_catalogue
+
+    load_catalogue(apps.get_model("markets", "Commodity"))
+
+
+def load_form(apps, schema_editor):
+    """Ships the outlet daily report (markets/forms/outlet_daily.json), sent by outlets (decision 0033)."""
+    from epigrid.reports.services import load_shipped_forms
+
+    load_shipped_forms(apps.get_model("reports", "ReportForm"), directory=FORMS)
 
 
 class Migration(migrations.Migration):
@@ -13,6 +32,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("reports", "0003_report_senders"),
         ('areas', '0003_building_name_key'),
         ('people', '0008_person_area_live'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -212,4 +232,6 @@ class Migration(migrations.Migration):
             model_name='wildlifecheck',
             constraint=models.UniqueConstraint(fields=('area', 'site', 'species', 'check_date'), name='markets_wildlife_once_per_check', violation_error_message='This species at this site is already recorded for this date.'),
         ),
+        migrations.RunPython(load_catalogue, migrations.RunPython.noop),
+        migrations.RunPython(load_form, migrations.RunPython.noop),
     ]
