@@ -108,6 +108,7 @@ class _PlainDetailView(ObjectDetailView):
 
 
 class OutletListView(ObjectListView):
+    template_name = "markets/list.html"
     model = Outlet
     table_class = OutletTable
     filterset_class = OutletFilterSet
@@ -224,6 +225,7 @@ def close(request, pk):
 
 
 class PriceAlertListView(ObjectListView):
+    template_name = "markets/list.html"
     model = PriceAlert
     table_class = PriceAlertTable
     filterset_class = PriceAlertFilterSet
@@ -330,6 +332,7 @@ def trend(request):
 
 
 class BaselineListView(ObjectListView):
+    template_name = "markets/list.html"
     model = Baseline
     table_class = BaselineTable
     filterset_class = BaselineFilterSet
@@ -405,6 +408,7 @@ def commodity_edit(request, pk=None):
 
 
 class ShopStaffListView(ObjectListView):
+    template_name = "markets/list.html"
     model = ShopStaff
     table_class = ShopStaffTable
     filterset_class = ShopStaffFilterSet
@@ -481,6 +485,7 @@ def add_staff(request):
 
 
 class InspectionListView(ObjectListView):
+    template_name = "markets/list.html"
     model = Inspection
     table_class = InspectionTable
     filterset_class = InspectionFilterSet
@@ -558,6 +563,7 @@ def inspect(request):
 
 
 class ClosureListView(ObjectListView):
+    template_name = "markets/list.html"
     model = Closure
     table_class = ClosureTable
     filterset_class = ClosureFilterSet
@@ -614,6 +620,7 @@ def reinspect(request, pk):
 
 
 class WildlifeCheckListView(ObjectListView):
+    template_name = "markets/list.html"
     model = WildlifeCheck
     table_class = WildlifeCheckTable
     filterset_class = WildlifeCheckFilterSet
