@@ -13,3 +13,10 @@ class MarketsConfig(AppConfig):
 
         # Outlets send the daily supply-and-price report through the report forms (decision 0033).
         reporting.register_sender()
+        from django.db.models.signals import post_save
+
+        from epigrid.markets.receivers import evaluate_outlet_report
+
+        post_save.connect(
+            evaluate_outlet_report, sender="reports.Submission", dispatch_uid="markets_evaluate_outlet_report"
+        )

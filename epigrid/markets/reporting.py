@@ -80,7 +80,7 @@ def report_form():
     return ReportForm.objects.filter(code=FORM_CODE).first()
 
 
-def submit(user, outlet, day, values, note=""):
+def submit(user, outlet, day, values, note="", now=None):
     """Send (or correct) the outlet's report for `day` through the report forms."""
     from django.core.exceptions import ValidationError
 
@@ -89,7 +89,7 @@ def submit(user, outlet, day, values, note=""):
     form = report_form()
     if form is None or not form.active:
         raise ValidationError(_("The outlet daily report form is not in use."))
-    return services.submit(user, form, None, day, values, note=note, sender=outlet)
+    return services.submit(user, form, None, day, values, note=note, sender=outlet, now=now)
 
 
 def values_between(outlet_ids, since, until):

@@ -215,9 +215,9 @@ def evaluate_day(day, outlets=None):
     return done
 
 
-def submit_report(user, outlet, day, values, note=""):
+def submit_report(user, outlet, day, values, note="", now=None):
     """Send the outlet's daily report through the report forms, then raise its alerts."""
-    submission = reporting.submit(user, outlet, day, values, note=note)
+    submission = reporting.submit(user, outlet, day, values, note=note, now=now)
     evaluate(outlet, day)
     return submission
 
