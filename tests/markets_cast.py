@@ -40,14 +40,23 @@ class Markets:
             load_shipped_forms(directory=FORM_FILE.parent)
         self.form = ReportForm.objects.get(code="outlet_daily")
         self.supermarket = Outlet.objects.create(
-            name="九州大润发超市", kind="supermarket", area=cast.grid_a, address="九州大道88号",
-            operator="大润发商业有限公司", contact="王经理", phone="+8613811112222",
+            name="九州大润发超市",
+            kind="supermarket",
+            area=cast.grid_a,
+            address="九州大道88号",
+            operator="大润发商业有限公司",
+            contact="王经理",
+            phone="+8613811112222",
         )
         self.market = Outlet.objects.create(
             name="二网格农贸市场", kind="farmers_market", area=cast.grid_b, phone="+8613833334444"
         )
         self.poultry = Outlet.objects.create(
-            name="九州活禽交易点", kind="live_poultry", area=cast.grid_a, monitored=False, phone="+8613855556666"
+            name="九州活禽交易点",
+            kind="live_poultry",
+            area=cast.grid_a,
+            monitored=False,
+            phone="+8613855556666",
         )
         self.inspector = User.objects.create_user("inspector", password="x")
         Grant.objects.create(user=self.inspector, role="market_inspector", area=cast.community)

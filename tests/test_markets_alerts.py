@@ -17,7 +17,9 @@ def v(**items):
 
 
 def test_it_reads_only_the_items_reported():
-    found = calc.item_values({"pork_price": "14.5", "pork_stock_days": 3, "eggs_price": None, "notes": "x"}, CODES)
+    found = calc.item_values(
+        {"pork_price": "14.5", "pork_stock_days": 3, "eggs_price": None, "notes": "x"}, CODES
+    )
     assert found == {"pork": {"supply": None, "price": D("14.5"), "stock_days": D("3")}}
 
 
@@ -26,7 +28,9 @@ def test_it_treats_an_unreadable_value_as_not_reported():
 
 
 def test_it_computes_the_change_against_yesterday_and_the_baseline():
-    c = calc.changes(v(pork=(500, "16.50", 5)), v(pork=(520, "15.00", 6)), {"pork": D("13.20")}, CODES)["pork"]
+    c = calc.changes(v(pork=(500, "16.50", 5)), v(pork=(520, "15.00", 6)), {"pork": D("13.20")}, CODES)[
+        "pork"
+    ]
     assert c.day_pct == D("10.0")
     assert c.baseline_pct == D("25.0")
     assert (c.price, c.yesterday, c.baseline) == (D("16.50"), D("15.00"), D("13.20"))
@@ -55,17 +59,23 @@ def test_it_raises_a_spike_against_the_baseline_though_yesterday_was_as_high():
 
 
 def test_a_fall_raises_no_alert():
-    found = calc.alerts(calc.changes(v(pork=(1, "8", 9)), v(pork=(1, "12", 9)), {"pork": D("12")}, CODES), THRESHOLDS)
+    found = calc.alerts(
+        calc.changes(v(pork=(1, "8", 9)), v(pork=(1, "12", 9)), {"pork": D("12")}, CODES), THRESHOLDS
+    )
     assert found == []
 
 
 def test_it_raises_short_stock_below_the_minimum_days():
     found = calc.alerts(calc.changes(v(pork=(1, "10", "2.5"), veg=(1, "3", 2)), None, {}, CODES), THRESHOLDS)
-    assert [(a.code, a.kind, a.value, a.reference) for a in found] == [("pork", calc.SHORT_STOCK, D("2.5"), D("3"))]
+    assert [(a.code, a.kind, a.value, a.reference) for a in found] == [
+        ("pork", calc.SHORT_STOCK, D("2.5"), D("3"))
+    ]
 
 
 def test_each_item_has_its_own_threshold():
-    changes = calc.changes(v(pork=(1, "11.2", 9), veg=(1, "3.4", 9)), v(pork=(1, "10", 9), veg=(1, "3", 9)), {}, CODES)
+    changes = calc.changes(
+        v(pork=(1, "11.2", 9), veg=(1, "3.4", 9)), v(pork=(1, "10", 9), veg=(1, "3", 9)), {}, CODES
+    )
     assert [(a.code, a.kind) for a in calc.alerts(changes, THRESHOLDS)] == [("pork", calc.DAY_SPIKE)]
 
 
@@ -75,8 +85,16 @@ def test_an_item_without_thresholds_raises_nothing():
 
 
 def test_the_trend_is_the_mean_low_and_high_per_day():
-    rows = [("d1", v(pork=(1, "10", 9))), ("d1", v(pork=(1, "12", 9))), ("d2", v(pork=(1, "11", 9))), ("d2", {})]
-    assert calc.trend(rows, "pork") == [("d1", D("11.00"), D("10"), D("12"), 2), ("d2", D("11.00"), D("11"), D("11"), 1)]
+    rows = [
+        ("d1", v(pork=(1, "10", 9))),
+        ("d1", v(pork=(1, "12", 9))),
+        ("d2", v(pork=(1, "11", 9))),
+        ("d2", {}),
+    ]
+    assert calc.trend(rows, "pork") == [
+        ("d1", D("11.00"), D("10"), D("12"), 2),
+        ("d2", D("11.00"), D("11"), D("11"), 1),
+    ]
 
 
 def test_percent_change_needs_a_positive_reference():

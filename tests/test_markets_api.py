@@ -54,7 +54,9 @@ class TestPriceAlertAPI(ScopedAPITests):
 
     def make_object(self, cast, grid):
         m = markets(cast)
-        return PriceAlert.objects.create(outlet=_outlet(cast, grid), commodity=m.pork, day=day(1), kind="short_stock", value=1, reference=3)
+        return PriceAlert.objects.create(
+            outlet=_outlet(cast, grid), commodity=m.pork, day=day(1), kind="short_stock", value=1, reference=3
+        )
 
     def write_data(self, cast, obj):
         return {"action_taken": "已处理"}
@@ -101,7 +103,9 @@ class TestWildlifeCheckAPI(ScopedAPITests):
     api_list_url = "/api/v1/market-wildlife/"
 
     def make_object(self, cast, grid):
-        return WildlifeCheck.objects.create(area=grid, site="养殖场", species="梅花鹿", count=5, checker="李四")
+        return WildlifeCheck.objects.create(
+            area=grid, site="养殖场", species="梅花鹿", count=5, checker="李四"
+        )
 
     def write_data(self, cast, obj):
         return {"count": 7}
@@ -121,7 +125,9 @@ def test_an_alert_is_handled_through_the_api_and_the_trend_answers(cast):
     m = markets(cast)
     m.send(m.supermarket, day(1), prices(pork=(500, "14.00", 1)))
     alert = PriceAlert.objects.get()
-    response = api(cast.community_officer).post(f"/api/v1/market-alerts/{alert.pk}/handle/", {"action_taken": "补货"}, format="json")
+    response = api(cast.community_officer).post(
+        f"/api/v1/market-alerts/{alert.pk}/handle/", {"action_taken": "补货"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["status"] == "handled"
     trend = api(cast.grid_worker).get("/api/v1/market-alerts/trend/", {"item": "pork", "days": 7}).json()
     assert trend[-1]["mean"] == "14.00" and trend[-1]["outlets"] == 1
@@ -130,7 +136,12 @@ def test_an_alert_is_handled_through_the_api_and_the_trend_answers(cast):
 def test_staff_are_added_by_document_through_the_api(cast):
     m = markets(cast)
     person = make_person(household=cast.household_a, name="吴员工")
-    data = {"outlet": m.supermarket.pk, "doc_type": "111", "doc_number": person.doc_number, "position": "保洁"}
+    data = {
+        "outlet": m.supermarket.pk,
+        "doc_type": "111",
+        "doc_number": person.doc_number,
+        "position": "保洁",
+    }
     response = api(cast.community_officer).post("/api/v1/market-staff/", data, format="json")
     assert response.status_code == 201
     assert response.json()["masked_doc_number"] != person.doc_number
@@ -142,10 +153,22 @@ def test_staff_are_added_by_document_through_the_api(cast):
 def test_an_inspection_closes_and_reinspect_reopens_through_the_api(cast):
     m = markets(cast)
     client = api(m.inspector)
-    response = client.post("/api/v1/market-inspections/", {"outlet": m.poultry.pk, "result": "closed", "findings": "违规"}, format="json")
+    response = client.post(
+        "/api/v1/market-inspections/",
+        {"outlet": m.poultry.pk, "result": "closed", "findings": "违规"},
+        format="json",
+    )
     assert response.status_code == 201
     closure = Closure.objects.get()
-    response = client.post(f"/api/v1/market-closures/{closure.pk}/reinspect/", {"findings": "合格", "reopen": True}, format="json")
+    response = client.post(
+        f"/api/v1/market-closures/{closure.pk}/reinspect/",
+        {"findings": "合格", "reopen": True},
+        format="json",
+    )
     assert response.status_code == 200 and response.json()["status"] == "reopened"
-    response = client.post(f"/api/v1/market-closures/{closure.pk}/reinspect/", {"findings": "合格", "reopen": True}, format="json")
+    response = client.post(
+        f"/api/v1/market-closures/{closure.pk}/reinspect/",
+        {"findings": "合格", "reopen": True},
+        format="json",
+    )
     assert response.status_code == 400

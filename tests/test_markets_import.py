@@ -33,7 +33,17 @@ def run(resource, user, area, fileobj, dry_run=False):
 
 def test_outlets_import_and_a_second_run_changes_nothing(cast):
     rows = [
-        ["620102001001001", "九州永辉超市", "超市", "九州大道1号", "永辉超市", "刘经理", "13912340000", "是", ""],
+        [
+            "620102001001001",
+            "九州永辉超市",
+            "超市",
+            "九州大道1号",
+            "永辉超市",
+            "刘经理",
+            "13912340000",
+            "是",
+            "",
+        ],
         ["620102001001002", "二网格菜市场", "农贸市场", "", "", "", "", "否", ""],
     ]
     first = run(OutletResource, cast.community_officer, cast.community, xlsx(OUTLET_HEADER, rows))
@@ -73,7 +83,12 @@ def test_the_outlet_export_masks_phones_and_reimports_unchanged(cast, django_cap
     mine = [r for r in rows[1:] if r[1] == m.supermarket.name][0]
     assert mine[6] == "138****2222"
     assert not any("13811112222" in str(c) for r in rows for c in r)
-    result = run(OutletResource, cast.community_officer, cast.community, xlsx(OUTLET_HEADER, [list(r[:9]) for r in rows[1:]]))
+    result = run(
+        OutletResource,
+        cast.community_officer,
+        cast.community,
+        xlsx(OUTLET_HEADER, [list(r[:9]) for r in rows[1:]]),
+    )
     assert (result.created, result.updated, result.rejected) == (0, 0, 0), result.errors
     m.supermarket.refresh_from_db()
     assert m.supermarket.phone == "+8613811112222"
@@ -83,7 +98,16 @@ def test_staff_import_links_registry_persons_and_refuses_strangers(cast):
     m = markets(cast)
     person = make_person(household=cast.household_a, name="郑收银")
     rows = [
-        ["620102001001001", m.supermarket.name, "郑收银", "", person.doc_number, "收银员", "正常", "2026-03-01"],
+        [
+            "620102001001001",
+            m.supermarket.name,
+            "郑收银",
+            "",
+            person.doc_number,
+            "收银员",
+            "正常",
+            "2026-03-01",
+        ],
         ["620102001001001", m.supermarket.name, "陌生人", "", "11010519491231002X", "收银员", "正常", ""],
         ["620102001001001", m.supermarket.name, "错名字", "", person.doc_number, "理货", "正常", ""],
         ["620102001001001", "不存在的店", "郑收银", "", person.doc_number, "", "", ""],
@@ -101,7 +125,18 @@ def test_staff_import_links_registry_persons_and_refuses_strangers(cast):
 def test_staff_import_writes_the_valid_rows_and_reruns_unchanged(cast):
     m = markets(cast)
     person = make_person(household=cast.household_a, name="郑收银")
-    rows = [["620102001001001", m.supermarket.name, "郑收银", "", person.doc_number, "收银员", "正常", "2026-03-01"]]
+    rows = [
+        [
+            "620102001001001",
+            m.supermarket.name,
+            "郑收银",
+            "",
+            person.doc_number,
+            "收银员",
+            "正常",
+            "2026-03-01",
+        ]
+    ]
     first = run(StaffResource, cast.community_officer, cast.community, xlsx(STAFF_HEADER, rows))
     assert first.created == 1, first.errors
     row = ShopStaff.objects.get()
@@ -140,4 +175,6 @@ def _export(client, name, capture):
         assert client.post(reverse("jobs:export_start", args=[name]), {"query": ""}).status_code == 302
     job = Job.objects.filter(kind="export").order_by("-created").first()
     assert job.status == "succeeded", job.result
-    return list(load_workbook(io.BytesIO(job.output_file.open("rb").read())).active.iter_rows(values_only=True))
+    return list(
+        load_workbook(io.BytesIO(job.output_file.open("rb").read())).active.iter_rows(values_only=True)
+    )

@@ -39,7 +39,13 @@ class TestOutletPages(ScopedViewTests):
         return obj.name
 
     def edit_data(self, cast, obj):
-        return {"name": obj.name, "kind": obj.kind, "area": obj.area.pk, "phone": obj.masked_phone, "monitored": "on"}
+        return {
+            "name": obj.name,
+            "kind": obj.kind,
+            "area": obj.area.pk,
+            "phone": obj.masked_phone,
+            "monitored": "on",
+        }
 
 
 class TestBaselinePages(ScopedViewTests):
@@ -78,7 +84,9 @@ class TestInspectionPages(ScopedViewTests):
     list_url = "/markets/inspections/"
 
     def make_object(self, cast, grid):
-        return Inspection.objects.create(outlet=_outlet(cast, grid), findings="顾客间距不足1.5米", result="rectify")
+        return Inspection.objects.create(
+            outlet=_outlet(cast, grid), findings="顾客间距不足1.5米", result="rectify"
+        )
 
     def list_text(self, obj):
         return obj.outlet.name
@@ -92,14 +100,22 @@ class TestWildlifeCheckPages(ScopedViewTests):
     list_url = "/markets/wildlife/"
 
     def make_object(self, cast, grid):
-        return WildlifeCheck.objects.create(area=grid, site=f"{grid.name}养殖场", species="梅花鹿", count=5, checker="李四")
+        return WildlifeCheck.objects.create(
+            area=grid, site=f"{grid.name}养殖场", species="梅花鹿", count=5, checker="李四"
+        )
 
     def list_text(self, obj):
         return obj.site
 
     def edit_data(self, cast, obj):
-        return {"area": obj.area.pk, "site": obj.site, "species": obj.species, "count": 6,
-                "check_date": obj.check_date.isoformat(), "checker": "李四"}
+        return {
+            "area": obj.area.pk,
+            "site": obj.site,
+            "species": obj.species,
+            "count": 6,
+            "check_date": obj.check_date.isoformat(),
+            "checker": "李四",
+        }
 
 
 def test_the_outlet_phone_is_masked_and_revealed_with_a_reason(m, cast):
@@ -129,10 +145,17 @@ def test_an_officer_handles_an_alert_from_its_page(m, cast):
     m.send(m.supermarket, day(1), prices(pork=(500, "14.00", 1)))
     alert = PriceAlert.objects.get()
     client = cast.client_for(cast.community_officer)
-    assert client.post(f"/markets/alerts/{alert.pk}/handle/", {"action_taken": "已协调补货"}).status_code == 302
+    assert (
+        client.post(f"/markets/alerts/{alert.pk}/handle/", {"action_taken": "已协调补货"}).status_code == 302
+    )
     alert.refresh_from_db()
     assert alert.status == "handled"
-    assert cast.client_for(cast.auditor).post(f"/markets/alerts/{alert.pk}/handle/", {"action_taken": "x"}).status_code == 403
+    assert (
+        cast.client_for(cast.auditor)
+        .post(f"/markets/alerts/{alert.pk}/handle/", {"action_taken": "x"})
+        .status_code
+        == 403
+    )
     assert cast.client_for(cast.grid_worker_b).get(alert.get_absolute_url()).status_code == 404
 
 
@@ -140,7 +163,9 @@ def test_the_alerts_list_filters_open_alerts(m, cast):
     m.send(m.supermarket, day(1), prices(pork=(500, "14.00", 1)))
     body = cast.client_for(cast.grid_worker).get("/markets/alerts/?status=open").content.decode()
     assert m.supermarket.name in body
-    assert m.supermarket.name not in cast.client_for(cast.grid_worker_b).get("/markets/alerts/").content.decode()
+    assert (
+        m.supermarket.name not in cast.client_for(cast.grid_worker_b).get("/markets/alerts/").content.decode()
+    )
 
 
 def test_the_trend_shows_the_mean_price_per_day_against_the_baseline(m, cast):
@@ -153,22 +178,32 @@ def test_the_trend_shows_the_mean_price_per_day_against_the_baseline(m, cast):
 def test_the_inspector_closes_a_point_and_reopens_it_from_the_phone_page(m, cast):
     client = cast.client_for(m.inspector)
     assert client.get("/markets/inspect/").status_code == 200
-    response = client.post("/markets/inspect/", {
-        "outlet": m.poultry.pk, "inspected_on": day(2).isoformat(), "result": "closed",
-        "findings": "违规销售活禽", "reinspect_due": day(0).isoformat(),
-    })
+    response = client.post(
+        "/markets/inspect/",
+        {
+            "outlet": m.poultry.pk,
+            "inspected_on": day(2).isoformat(),
+            "result": "closed",
+            "findings": "违规销售活禽",
+            "reinspect_due": day(0).isoformat(),
+        },
+    )
     assert response.status_code == 302
     closure = Closure.objects.get(outlet=m.poultry)
     assert 'data-testid="closure-card"' in client.get("/markets/inspect/").content.decode()
-    response = client.post(f"/markets/closures/{closure.pk}/reinspect/",
-                           {"findings": "已消毒，无活禽", "reopen": "1", "reason": "符合条件", "next": "inspect"})
+    response = client.post(
+        f"/markets/closures/{closure.pk}/reinspect/",
+        {"findings": "已消毒，无活禽", "reopen": "1", "reason": "符合条件", "next": "inspect"},
+    )
     assert response.status_code == 302 and response["Location"].endswith("/markets/inspect/")
     closure.refresh_from_db()
     assert closure.status == "reopened"
 
 
 def test_closing_needs_a_reason_on_the_phone_page(m, cast):
-    response = cast.client_for(m.inspector).post("/markets/inspect/", {"outlet": m.poultry.pk, "inspected_on": day(0).isoformat(), "result": "closed"})
+    response = cast.client_for(m.inspector).post(
+        "/markets/inspect/", {"outlet": m.poultry.pk, "inspected_on": day(0).isoformat(), "result": "closed"}
+    )
     assert response.status_code == 200
     assert not Closure.objects.exists()
 
@@ -180,20 +215,38 @@ def test_a_grid_worker_has_no_inspection_page(m, cast):
 def test_staff_are_added_by_document(m, cast):
     person = make_person(household=cast.household_a, name="孙理货")
     client = cast.client_for(cast.community_officer)
-    response = client.post("/markets/staff/add/", {"outlet": m.supermarket.pk, "doc_type": "111",
-                                                  "doc_number": person.doc_number, "health": "normal"})
+    response = client.post(
+        "/markets/staff/add/",
+        {"outlet": m.supermarket.pk, "doc_type": "111", "doc_number": person.doc_number, "health": "normal"},
+    )
     assert response.status_code == 302
     assert ShopStaff.objects.get().person == person
-    response = client.post("/markets/staff/add/", {"outlet": m.supermarket.pk, "doc_type": "111",
-                                                  "doc_number": "11010519491231002X", "health": "normal"})
+    response = client.post(
+        "/markets/staff/add/",
+        {
+            "outlet": m.supermarket.pk,
+            "doc_type": "111",
+            "doc_number": "11010519491231002X",
+            "health": "normal",
+        },
+    )
     assert response.status_code == 200 and ShopStaff.objects.count() == 1
 
 
 def test_the_catalogue_is_shown_and_edited_by_the_administrator(m, cast):
     assert "猪肉" in cast.client_for(cast.grid_worker).get("/markets/catalogue/").content.decode()
     assert cast.client_for(cast.grid_worker).get(f"/markets/catalogue/{m.pork.pk}/edit/").status_code == 403
-    response = cast.client_for(cast.admin).post(f"/markets/catalogue/{m.pork.pk}/edit/", {
-        "name": "猪肉", "unit": "斤", "spike_percent": "8", "short_stock_days": "3", "order": 4, "active": "on"})
+    response = cast.client_for(cast.admin).post(
+        f"/markets/catalogue/{m.pork.pk}/edit/",
+        {
+            "name": "猪肉",
+            "unit": "斤",
+            "spike_percent": "8",
+            "short_stock_days": "3",
+            "order": 4,
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     m.pork.refresh_from_db()
     assert (m.pork.code, m.pork.spike_percent) == ("pork", D("8.0"))

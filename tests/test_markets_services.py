@@ -28,7 +28,9 @@ def m(cast):
 
 def open_alerts(outlet, **filters):
     return sorted(
-        PriceAlert.objects.filter(outlet=outlet, status="open", **filters).values_list("commodity__code", "kind")
+        PriceAlert.objects.filter(outlet=outlet, status="open", **filters).values_list(
+            "commodity__code", "kind"
+        )
     )
 
 
@@ -102,7 +104,11 @@ def test_a_handled_alert_stays_handled_with_what_was_done(m, cast):
     alert = PriceAlert.objects.get()
     services.handle_alert(cast.community_officer, alert, "已电话督促补货")
     alert.refresh_from_db()
-    assert (alert.status, alert.action_taken, alert.handled_by) == ("handled", "已电话督促补货", cast.community_officer)
+    assert (alert.status, alert.action_taken, alert.handled_by) == (
+        "handled",
+        "已电话督促补货",
+        cast.community_officer,
+    )
     services.evaluate(m.supermarket, day(1))
     alert.refresh_from_db()
     assert alert.status == "handled"
@@ -154,7 +160,7 @@ def test_two_senders_at_once_raise_one_alert(cast):
     def send():
         try:
             m.send(m.supermarket, day(1), prices(pork=(500, "20.00", 5)))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -173,16 +179,24 @@ def test_two_senders_at_once_raise_one_alert(cast):
 
 
 def test_a_closure_is_reinspected_then_kept_closed_then_reopened(m):
-    closure = services.close_outlet(m.inspector, m.poultry, "活禽交易点按要求关停", closed_on=day(6), reinspect_due=day(3))
+    closure = services.close_outlet(
+        m.inspector, m.poultry, "活禽交易点按要求关停", closed_on=day(6), reinspect_due=day(3)
+    )
     m.poultry.refresh_from_db()
     assert not m.poultry.is_open
-    closure = services.reinspect(m.inspector, closure, "笼舍未清洗消毒", reopen=False, reason="消毒不到位", on=day(3), next_due=day(1))
+    closure = services.reinspect(
+        m.inspector, closure, "笼舍未清洗消毒", reopen=False, reason="消毒不到位", on=day(3), next_due=day(1)
+    )
     assert (closure.status, closure.reinspections, closure.reinspect_due) == ("kept_closed", 1, day(1))
-    closure = services.reinspect(m.inspector, closure, "已全面消毒，检测阴性", reopen=True, reason="符合复市条件", on=day(1))
+    closure = services.reinspect(
+        m.inspector, closure, "已全面消毒，检测阴性", reopen=True, reason="符合复市条件", on=day(1)
+    )
     m.poultry.refresh_from_db()
     assert (closure.status, closure.reopened_on, closure.reinspections) == ("reopened", day(1), 2)
     assert m.poultry.is_open
-    moves = list(Transition.objects.filter(object_id=closure.pk).order_by("pk").values_list("source", "target"))
+    moves = list(
+        Transition.objects.filter(object_id=closure.pk).order_by("pk").values_list("source", "target")
+    )
     assert moves == [
         ("closed", "reinspected"),
         ("reinspected", "kept_closed"),
@@ -212,9 +226,15 @@ def test_a_closed_outlet_cannot_be_closed_twice_nor_a_reopened_one_reinspected(m
 
 
 def test_an_inspection_with_result_closed_closes_the_outlet(m):
-    inspection = services.record_inspection(m.inspector, m.poultry, "closed", findings="违规宰杀活禽", reinspect_due=day(0))
+    inspection = services.record_inspection(
+        m.inspector, m.poultry, "closed", findings="违规宰杀活禽", reinspect_due=day(0)
+    )
     closure = Closure.objects.get(outlet=m.poultry)
-    assert (closure.reason, closure.closed_on, closure.closed_by) == ("违规宰杀活禽", inspection.inspected_on, m.inspector)
+    assert (closure.reason, closure.closed_on, closure.closed_by) == (
+        "违规宰杀活禽",
+        inspection.inspected_on,
+        m.inspector,
+    )
 
 
 def test_an_inspector_elsewhere_may_not_close(m, cast):
@@ -227,9 +247,13 @@ def test_an_inspector_elsewhere_may_not_close(m, cast):
 
 def test_staff_are_registry_persons_found_by_document(m, cast):
     person = make_person(household=cast.household_a, name="李收银", phone="+8613912345678")
-    row, created = services.add_staff(cast.community_officer, m.supermarket, person.doc_type, person.doc_number, position="收银员")
+    row, created = services.add_staff(
+        cast.community_officer, m.supermarket, person.doc_type, person.doc_number, position="收银员"
+    )
     assert created and row.person == person
-    again, created = services.add_staff(cast.community_officer, m.supermarket, person.doc_type, person.doc_number)
+    again, created = services.add_staff(
+        cast.community_officer, m.supermarket, person.doc_type, person.doc_number
+    )
     assert not created and again == row
 
 
@@ -256,12 +280,21 @@ def test_staff_carry_the_latest_test_and_key_person_status(m, cast):
 
 
 def test_the_same_outlet_name_in_an_area_is_the_same_outlet(m, cast):
-    outlet, created = services.save_outlet(cast.community_officer, name=" 九州大润发超市 ", area=cast.grid_a, kind="supermarket")
+    outlet, created = services.save_outlet(
+        cast.community_officer, name=" 九州大润发超市 ", area=cast.grid_a, kind="supermarket"
+    )
     assert not created and outlet == m.supermarket
 
 
 def test_a_wildlife_check_is_recorded_once(m, cast):
-    fields = {"area": cast.grid_a, "site": "九州养殖场", "species": "孔雀", "count": 12, "check_date": day(1), "checker": "李四"}
+    fields = {
+        "area": cast.grid_a,
+        "site": "九州养殖场",
+        "species": "孔雀",
+        "count": 12,
+        "check_date": day(1),
+        "checker": "李四",
+    }
     row, created = services.record_wildlife(m.inspector, **fields)
     again, created_again = services.record_wildlife(m.inspector, **fields)
     assert created and not created_again and row == again

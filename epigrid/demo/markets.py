@@ -45,10 +45,46 @@ BASE = {
 }
 # (name, kind, grid index, address, operator, contact, phone, size factor)
 OUTLETS = [
-    ("九州大润发超市", "supermarket", 0, "九州大道88号", "大润发商业有限公司", "王经理", "+8613800138001", "1.0"),
-    ("华联生活超市", "supermarket", 1, "北滨河路126号", "华联超市有限公司", "刘店长", "+8613800138002", "0.6"),
-    ("九州农贸市场", "farmers_market", 0, "九州中路20号", "九州市场管理有限公司", "张主任", "+8613800138003", "1.4"),
-    ("城关蔬菜批发市场", "wholesale", 1, "雁滩路300号", "城关农产品批发有限公司", "赵经理", "+8613800138004", "4.0"),
+    (
+        "九州大润发超市",
+        "supermarket",
+        0,
+        "九州大道88号",
+        "大润发商业有限公司",
+        "王经理",
+        "+8613800138001",
+        "1.0",
+    ),
+    (
+        "华联生活超市",
+        "supermarket",
+        1,
+        "北滨河路126号",
+        "华联超市有限公司",
+        "刘店长",
+        "+8613800138002",
+        "0.6",
+    ),
+    (
+        "九州农贸市场",
+        "farmers_market",
+        0,
+        "九州中路20号",
+        "九州市场管理有限公司",
+        "张主任",
+        "+8613800138003",
+        "1.4",
+    ),
+    (
+        "城关蔬菜批发市场",
+        "wholesale",
+        1,
+        "雁滩路300号",
+        "城关农产品批发有限公司",
+        "赵经理",
+        "+8613800138004",
+        "4.0",
+    ),
     ("社区便民店", "shop", 0, "九州小区3号楼底商", "个体户李某", "李老板", "+8613800138005", "0.2"),
 ]
 POULTRY = [
@@ -77,7 +113,9 @@ def _value(base, day_index, code, factor):
 
 def _values(outlet_index, factor, day_index, codes):
     # Wholesale a little cheaper, a small shop a little dearer: within the alerts' thresholds.
-    base = {0: Decimal("1"), 1: Decimal("1.01"), 2: Decimal("0.99"), 3: Decimal("0.97"), 4: Decimal("1.02")}[outlet_index]
+    base = {0: Decimal("1"), 1: Decimal("1.01"), 2: Decimal("0.99"), 3: Decimal("0.97"), 4: Decimal("1.02")}[
+        outlet_index
+    ]
     values = {}
     for code in codes:
         supply, price, stock = _value(base, day_index, code, factor)
@@ -94,8 +132,14 @@ def build_markets(showcase, users, today=None, now=None):
     outlets = []
     for name, kind, grid, address, operator, contact, phone, factor in OUTLETS:
         outlet, _created = services.save_outlet(
-            None, name=name, kind=kind, area=grids[grid % len(grids)], address=address,
-            operator=operator, contact=contact, phone=phone,
+            None,
+            name=name,
+            kind=kind,
+            area=grids[grid % len(grids)],
+            address=address,
+            operator=operator,
+            contact=contact,
+            phone=phone,
         )
         outlets.append((outlet, factor))
     _reports(outlets, officer, today, now)
@@ -106,8 +150,13 @@ def build_markets(showcase, users, today=None, now=None):
     _staff(outlets, showcase)
     for site, species, count in WILDLIFE:
         services.record_wildlife(
-            inspector, area=grids[0], site=site, species=species, count=count,
-            check_date=today - datetime.timedelta(days=2), checker="城关区市场监管局 刘检查",
+            inspector,
+            area=grids[0],
+            site=site,
+            species=species,
+            count=count,
+            check_date=today - datetime.timedelta(days=2),
+            checker="城关区市场监管局 刘检查",
         )
     return [o for o, _f in outlets]
 
@@ -136,10 +185,14 @@ def _baselines(district, today):
     for item in Commodity.objects.filter(active=True):
         try:
             services.set_baseline(
-                None, item, district, period_from=start, period_to=start + datetime.timedelta(days=6),
+                None,
+                item,
+                district,
+                period_from=start,
+                period_to=start + datetime.timedelta(days=6),
                 note="第一周均价",
             )
-        except Exception:  # noqa: BLE001 - an item nobody priced has no baseline
+        except Exception:
             continue
 
 
@@ -148,44 +201,80 @@ def _closures(grids, inspector, today):
     points = []
     for name, grid, address in POULTRY:
         outlet, _created = services.save_outlet(
-            None, name=name, kind="live_poultry", area=grids[grid % len(grids)], address=address, monitored=False
+            None,
+            name=name,
+            kind="live_poultry",
+            area=grids[grid % len(grids)],
+            address=address,
+            monitored=False,
         )
         points.append(outlet)
     kept = services.record_inspection(
-        inspector, points[0], "closed", findings="活禽交易点按疫情防控要求暂停营业", inspected_on=today - d(10),
+        inspector,
+        points[0],
+        "closed",
+        findings="活禽交易点按疫情防控要求暂停营业",
+        inspected_on=today - d(10),
         reinspect_due=today - d(3),
     )
     closure = Closure.objects.get(outlet=kept.outlet, status="closed")
     services.reinspect(
-        inspector, closure, "笼舍未彻底清洗消毒，环境样本待检", reopen=False, reason="消毒不到位，环境检测结果未出",
-        on=today - d(3), next_due=today + d(1),
+        inspector,
+        closure,
+        "笼舍未彻底清洗消毒，环境样本待检",
+        reopen=False,
+        reason="消毒不到位，环境检测结果未出",
+        on=today - d(3),
+        next_due=today + d(1),
     )
-    services.close_outlet(inspector, points[1], "环境样本检出阳性，立即关停消杀", closed_on=today - d(8), reinspect_due=today - d(2))
+    services.close_outlet(
+        inspector,
+        points[1],
+        "环境样本检出阳性，立即关停消杀",
+        closed_on=today - d(8),
+        reinspect_due=today - d(2),
+    )
     reopened = Closure.objects.get(outlet=points[1], status="closed")
     services.reinspect(
-        inspector, reopened, "已全面消毒，两次环境样本阴性", reopen=True, reason="符合恢复营业条件", on=today - d(2)
+        inspector,
+        reopened,
+        "已全面消毒，两次环境样本阴性",
+        reopen=True,
+        reason="符合恢复营业条件",
+        on=today - d(2),
     )
 
 
 def _inspections(outlets, inspector, today):
     d = datetime.timedelta
-    services.record_inspection(inspector, outlets[0][0], "compliant", findings="顾客间距1.5米标识齐全", inspected_on=today - d(1))
     services.record_inspection(
-        inspector, outlets[2][0], "rectify", findings="部分摊主未佩戴口罩，已当场督促", inspected_on=today - d(1),
+        inspector, outlets[0][0], "compliant", findings="顾客间距1.5米标识齐全", inspected_on=today - d(1)
+    )
+    services.record_inspection(
+        inspector,
+        outlets[2][0],
+        "rectify",
+        findings="部分摊主未佩戴口罩，已当场督促",
+        inspected_on=today - d(1),
         masks_ok=False,
     )
 
 
 def _staff(outlets, showcase):
     persons = list(
-        Person.objects.filter(area__path__startswith=showcase.path, merged_into__isnull=True)
-        .order_by("pk")[:8]
+        Person.objects.filter(area__path__startswith=showcase.path, merged_into__isnull=True).order_by("pk")[
+            :8
+        ]
     )
     positions = ["店长", "收银员", "理货员", "保洁员"]
     for i, person in enumerate(persons):
         outlet = outlets[i % 3][0]
         services.add_staff(
-            None, outlet, person.doc_type, person.doc_number, position=positions[i % len(positions)],
+            None,
+            outlet,
+            person.doc_type,
+            person.doc_number,
+            position=positions[i % len(positions)],
             last_contact_on=timezone.localdate(),
         )
 

@@ -166,7 +166,10 @@ class PriceAlertViewSet(ScopedReadOnlyModelViewSet):
             outlets, query.validated_data["item"], days=query.validated_data["days"]
         )
         return Response(
-            [{"day": d, "mean": str(m), "low": str(lo), "high": str(hi), "outlets": n} for d, m, lo, hi, n in points]
+            [
+                {"day": d, "mean": str(m), "low": str(lo), "high": str(hi), "outlets": n}
+                for d, m, lo, hi, n in points
+            ]
         )
 
 
