@@ -11,6 +11,7 @@ from epigrid.accounts.models import Grant, User
 from epigrid.markets import services
 from epigrid.markets.models import Commodity, Outlet
 from epigrid.reports.models import ReportForm
+from tests.scoping import PASSWORD
 
 
 def day(n):
@@ -58,7 +59,7 @@ class Markets:
             monitored=False,
             phone="+8613855556666",
         )
-        self.inspector = User.objects.create_user("inspector", password="x")
+        self.inspector = User.objects.create_user("inspector", password=PASSWORD)
         Grant.objects.create(user=self.inspector, role="market_inspector", area=cast.community)
         self.pork = Commodity.objects.get(code="pork")
         cast.markets = self
