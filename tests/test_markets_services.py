@@ -91,6 +91,18 @@ def test_a_corrected_report_clears_the_alert_and_a_second_correction_raises_it_a
     assert PriceAlert.objects.filter(outlet=m.supermarket).count() == 1
 
 
+def test_a_report_sent_through_the_reports_pages_raises_its_alerts_once_committed(
+    m, cast, django_capture_on_commit_callbacks
+):
+    from epigrid.reports import services as reports
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reports.submit(
+            cast.community_officer, m.form, None, day(1), prices(pork=(500, "14.00", 1)), sender=m.supermarket
+        )
+    assert open_alerts(m.supermarket) == [("pork", "short_stock")]
+
+
 def test_evaluating_twice_changes_nothing(m):
     m.send(m.supermarket, day(1), prices(pork=(500, "14.00", 1)))
     before = list(PriceAlert.objects.values_list("pk", "status", "value"))

@@ -114,6 +114,19 @@ def completeness(outlet_ids, since, until):
     return services.completeness(form, outlet_ids, since, until) if form is not None else {}
 
 
+def may_send(user, form, outlet):
+    """Whether `user` may send the outlet's report (the reports app's rule for senders)."""
+    from epigrid.reports import services
+
+    return bool(
+        form
+        and form.active
+        and outlet.monitored
+        and outlet.is_open
+        and services.may_send_for(user, form, outlet)
+    )
+
+
 def fill_url(form, outlet, day):
     """The reports app's page where the outlet's report for `day` is typed (or corrected)."""
     from django.urls import NoReverseMatch, reverse

@@ -150,7 +150,9 @@ class OutletDetailView(ObjectDetailView):
                 .filter(outlet=outlet)
                 .select_related("inspector")[:10],
                 "staff_count": ShopStaff.objects.restrict(user).filter(outlet=outlet, active=True).count(),
-                "report_url": reporting.fill_url(form, outlet, today) if form and outlet.monitored else "",
+                "report_url": reporting.fill_url(form, outlet, today)
+                if reporting.may_send(user, form, outlet)
+                else "",
                 "can_reveal": bool(outlet.phone) and user.has_scoped_perm("people.reveal_person"),
                 "reveal_form": RevealForm(),
                 "can_change": may(user, outlet, "change"),
