@@ -142,6 +142,8 @@ def test_the_outlet_page_shows_its_reports_changes_and_alerts(m, cast):
     assert 'data-testid="send-report"' not in body  # a grid worker does not send reports
     officer = cast.client_for(cast.community_officer).get(m.supermarket.get_absolute_url()).content.decode()
     assert f"/reports/outlet_daily/s/{m.supermarket.pk}/" in officer
+    fill = f"/reports/outlet_daily/s/{m.supermarket.pk}/{day(0).isoformat()}/"
+    assert "猪肉价格" in cast.client_for(cast.community_officer).get(fill).content.decode()
 
 
 def test_an_officer_handles_an_alert_from_its_page(m, cast):
