@@ -139,6 +139,7 @@ def test_the_outlet_page_shows_its_reports_changes_and_alerts(m, cast):
     assert "14.3%" in body
     assert body.count('data-testid="alert"') == 2
     assert "not reported" in body
+    assert 'data-testid="completeness"' in body
     assert 'data-testid="send-report"' not in body  # a grid worker does not send reports
     officer = cast.client_for(cast.community_officer).get(m.supermarket.get_absolute_url()).content.decode()
     assert f"/reports/outlet_daily/s/{m.supermarket.pk}/" in officer

@@ -6,6 +6,8 @@ ledger.
 Every write goes through markets.services; a refusal comes back as a message on the page. Reads go
 through `restrict`: out of scope → 404, in scope without the right → 403."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -150,6 +152,12 @@ class OutletDetailView(ObjectDetailView):
                 .filter(outlet=outlet)
                 .select_related("inspector")[:10],
                 "staff_count": ShopStaff.objects.restrict(user).filter(outlet=outlet, active=True).count(),
+                # The reports app's completeness over the history's two weeks (due, received, late).
+                "completeness": reporting.completeness(
+                    [outlet.pk], today - timedelta(days=services.TREND_DAYS - 1), today
+                ).get(outlet.pk)
+                if outlet.monitored
+                else None,
                 "report_url": reporting.fill_url(form, outlet, today)
                 if reporting.may_send(user, form, outlet)
                 else "",
