@@ -13,6 +13,7 @@ market inspector records: `Inspection`, `Closure` of a live-poultry point with i
 Writes go through `markets.services`; every row is filed under its outlet's or its own area."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -74,8 +75,6 @@ class Commodity(ChangeLoggedModel):
 
     def clean(self):
         super().clean()
-        import re
-
         if self.code and not re.match(ITEM_CODE, self.code):
             raise ValidationError({"code": _("Lower-case letters and digits, starting with a letter.")})
 

@@ -8,7 +8,9 @@ Each write locks the row it changes (or relies on a unique constraint), so two i
 retried request neither lose nor duplicate a record."""
 
 import datetime
+import json
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -439,22 +441,12 @@ def record_wildlife(user, **fields):
     return row, True
 
 
-def open_alert_count(user):
-    return PriceAlert.objects.restrict(user, "view").filter(status=PriceAlert.Status.OPEN).count()
-
-
-def as_decimal(value):
-    return calc._decimal(value) if not isinstance(value, Decimal) else value
-
-
-CATALOGUE_FILE = __import__("pathlib").Path(__file__).resolve().parent / "catalogue.json"
+CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.json"
 
 
 def load_catalogue(model=Commodity):
     """Ship the catalogue of `catalogue.json` (a data migration; items already there keep the
     thresholds an administrator set)."""
-    import json
-
     for order, item in enumerate(json.loads(CATALOGUE_FILE.read_text(encoding="utf-8")), start=1):
         model.objects.get_or_create(
             code=item["code"],

@@ -319,7 +319,6 @@ def trend(request):
             "high": hi,
             "n": n,
             "pct": calc.percent_change(m, baseline),
-            "bar": m,
             "top": top,
         }
         for d, m, lo, hi, n in points
