@@ -24,6 +24,16 @@ from epigrid.control.api import (
 from epigrid.dashboard.api import DashboardViewSet
 from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet, WasteHandoverViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
+from epigrid.markets.api import (
+    BaselineViewSet,
+    ClosureViewSet,
+    CommodityViewSet,
+    InspectionViewSet,
+    OutletViewSet,
+    PriceAlertViewSet,
+    ShopStaffViewSet,
+    WildlifeCheckViewSet,
+)
 from epigrid.passes.api import HouseholdPassViewSet, PassUseViewSet
 from epigrid.people.api import PersonViewSet
 from epigrid.reports.api import ReportFormViewSet, SubmissionViewSet
@@ -100,6 +110,14 @@ router.register("roster-teams", RosterTeamViewSet, basename="roster-team")
 router.register("roster-posts", RosterPostViewSet, basename="roster-post")
 router.register("roster-shifts", RosterShiftViewSet, basename="roster-shift")
 router.register("roster-assignments", RosterAssignmentViewSet, basename="roster-assignment")
+router.register("market-items", CommodityViewSet, basename="market-item")
+router.register("market-outlets", OutletViewSet, basename="market-outlet")
+router.register("market-baselines", BaselineViewSet, basename="market-baseline")
+router.register("market-alerts", PriceAlertViewSet, basename="market-alert")
+router.register("market-staff", ShopStaffViewSet, basename="market-staff")
+router.register("market-inspections", InspectionViewSet, basename="market-inspection")
+router.register("market-closures", ClosureViewSet, basename="market-closure")
+router.register("market-wildlife", WildlifeCheckViewSet, basename="market-wildlife")
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

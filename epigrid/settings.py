@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "epigrid.reports",
     "epigrid.supervision",
     "epigrid.rosters",
+    "epigrid.markets",
     "epigrid.dashboard",
     "epigrid.demo",
 ]

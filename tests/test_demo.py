@@ -61,6 +61,11 @@ def wipe():
     from epigrid.rosters import models as rosters
 
     Submission.objects.all().delete()  # daily reports protect their units
+    from epigrid.markets import models as markets
+
+    # Shops and markets: staff protect persons, closures and outlets protect areas.
+    for model in (markets.ShopStaff, markets.Closure, markets.Baseline, markets.WildlifeCheck, markets.Outlet):
+        model.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()

@@ -181,6 +181,38 @@ SUPERVISION_MODELS = ("supervision.item",)
 VIEW_SUPERVISION = ["view:supervision.item"]
 RAISE_ITEMS = ["add:supervision.item", "signoff:supervision.item"]
 RECTIFY_ITEMS = ["change:supervision.item"]
+# Shops and markets 保供稳价 (docs/decisions/0035): streets and communities keep their outlets, the
+# staff ledgers and the wildlife ledger and follow the price alerts; the command centre sets the
+# catalogue's thresholds and the baselines; the market inspector (市场监管员, area-granted) inspects,
+# closes live-poultry points and re-inspects them. Outlets send their daily report through reports.
+MARKET_MODELS = (
+    "markets.outlet",
+    "markets.baseline",
+    "markets.pricealert",
+    "markets.shopstaff",
+    "markets.inspection",
+    "markets.closure",
+    "markets.wildlifecheck",
+)
+VIEW_MARKETS = [f"view:{m}" for m in MARKET_MODELS]
+KEEP_OUTLETS = [
+    "add:markets.outlet",
+    "change:markets.outlet",
+    "add:markets.shopstaff",
+    "change:markets.shopstaff",
+    "add:markets.wildlifecheck",
+    "change:markets.wildlifecheck",
+    "change:markets.pricealert",
+]
+SET_BASELINES = ["add:markets.baseline", "change:markets.baseline", "change:markets.commodity", "add:markets.commodity"]
+INSPECT_MARKETS = [
+    "add:markets.inspection",
+    "change:markets.inspection",
+    "add:markets.closure",
+    "change:markets.closure",
+    "add:markets.wildlifecheck",
+    "change:markets.wildlifecheck",
+]
 
 ROLES = {
     "district_commander": (
@@ -220,6 +252,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_MARKETS,
+            *SET_BASELINES,
+            "change:markets.pricealert",
         ),
     ),
     "street_officer": (
@@ -259,6 +294,11 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_MARKETS,
+            *KEEP_OUTLETS,
+            *INSPECT_MARKETS,
+            "add:markets.baseline",
+            "change:markets.baseline",
         ),
     ),
     "community_officer": (
@@ -294,6 +334,8 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_MARKETS,
+            *KEEP_OUTLETS,
         ),
     ),
     "grid_worker": (
@@ -321,6 +363,8 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
+            *VIEW_MARKETS,
+            "change:markets.shopstaff",
         ),
     ),
     "checkpoint_staff": (
@@ -401,6 +445,12 @@ ROLES = {
         _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
     ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
+    # Area-granted (a street's or district's 市场监管所): outlets, inspections, closures and
+    # re-inspections, the wildlife ledger; the staff ledger and alerts to read.
+    "market_inspector": (
+        _("Market inspector"),
+        _perms("view:areas.area", *VIEW_MARKETS, *INSPECT_MARKETS, "change:markets.pricealert"),
+    ),
     "auditor": (
         _("Auditor"),
         _perms(
@@ -420,6 +470,7 @@ ROLES = {
             *VIEW_REPORTS,
             *VIEW_SUPERVISION,
             *VIEW_ROSTERS,
+            *VIEW_MARKETS,
         ),
     ),
     "system_admin": (
@@ -441,6 +492,8 @@ ROLES = {
                 + REPORT_MODELS
                 + SUPERVISION_MODELS
                 + ROSTER_MODELS
+                + MARKET_MODELS
+                + ("markets.commodity",)
             ],
             "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.

@@ -452,3 +452,21 @@ def end_centralized_step(measure, reason="", today=None):
         if later[0].status == "planned" and later[0].start <= today:
             later[0].transition("active", note=_("Started on leaving centralized isolation"))
         return later[0]
+
+
+def key_person_columns(person_ref="pk"):
+    """Annotations for a queryset holding a person key (`person_ref`, e.g. "person_id"): the category
+    of the person's open key-person entry (`key_person_category`, None when not under control), as
+    one correlated subquery — the seam other apps (shop and enterprise staff ledgers) read the
+    key-person status through, one query for a whole list."""
+    from django.db.models import OuterRef, Subquery
+
+    entries = KeyPerson.objects.filter(person=OuterRef(person_ref), status=KeyPerson.Status.OPEN)
+    return {"key_person_category": Subquery(entries.values("category")[:1])}
+
+
+def key_person_category_label(category):
+    """The display label of a key-person category value (None → "")."""
+    from epigrid.control.models import Category
+
+    return str(dict(Category.choices).get(category, category)) if category else ""

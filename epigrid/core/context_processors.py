@@ -40,6 +40,10 @@ NAVIGATION = [
     # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
     (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
     (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
+    # Shops and markets: the inspector lands on their phone page; the others on outlets and alerts.
+    (_("Market inspection"), "markets:inspect", "markets.add_inspection"),
+    (_("Outlets"), "markets:outlet_list", "markets.view_outlet"),
+    (_("Price alerts"), "markets:pricealert_list", "markets.view_pricealert"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -28,6 +28,8 @@ from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.core.scoping import perm_name
 from epigrid.isolation.filtersets import RoomFilterSet
 from epigrid.isolation.models import Room
+from epigrid.markets.filtersets import ClosureFilterSet, PriceAlertFilterSet
+from epigrid.markets.models import Closure, PriceAlert
 from epigrid.people.filtersets import PersonFilterSet
 from epigrid.people.models import Person
 from epigrid.reports import services as report_services
@@ -363,6 +365,26 @@ TILES += [
         Shift,
         {"upcoming": "true", "short": "true"},
         tone="danger",
+    ),
+    # Shops and markets (decision 0035): price spikes and short stock still to handle, closed points.
+    Tile(
+        "market_alerts_open",
+        _("Price and stock alerts open"),
+        COMMAND,
+        "markets:pricealert_list",
+        PriceAlertFilterSet,
+        PriceAlert,
+        {"status": "open"},
+        tone="warning",
+    ),
+    Tile(
+        "market_points_closed",
+        _("Outlets closed"),
+        COMMAND,
+        "markets:closure_list",
+        ClosureFilterSet,
+        Closure,
+        {"in_force": "true"},
     ),
 ]
 

@@ -36,6 +36,7 @@ from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
+from epigrid.demo.markets import build_markets, markets_counts
 from epigrid.demo.passes import build_passes, passes_counts
 from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.reports import build_reports, reports_counts
@@ -158,6 +159,7 @@ def module_counts():
         "reports": reports_counts(),
         "supervision": supervision_counts(),
         "rosters": rosters_counts(),
+        "markets": markets_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -295,6 +297,8 @@ class _Builder:
             self.users,
             self.control.today,
         )
+        # Outlets of the showcase community with two weeks of reports (one spike, one short stock).
+        build_markets(self.areas[self.plan.grids_list[0].code].parent, self.users, self.control.today)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

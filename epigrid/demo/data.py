@@ -169,6 +169,7 @@ DEMO_USERS = {
     "isolation_staff": ("demo_isolation", "district"),
     "tracer": ("demo_tracer", "district"),
     "enterprise_contact": ("demo_enterprise", "community"),
+    "market_inspector": ("demo_market", "street"),
     "auditor": ("demo_auditor", "district"),
     "system_admin": ("demo_admin", "city"),
 }
