@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "epigrid.reports",
     "epigrid.supervision",
     "epigrid.rosters",
+    "epigrid.supplies",
     "epigrid.dashboard",
     "epigrid.demo",
 ]
@@ -229,6 +230,9 @@ SPECTACULAR_SETTINGS = {
         "KeyPersonCategoryEnum": "epigrid.control.models.Category",
         "SupervisionFoundByEnum": "epigrid.supervision.models.FoundBy",
         "SupervisionPhotoKindEnum": "epigrid.supervision.models.ItemPhoto.Kind",
+        "SupplyMovementKindEnum": "epigrid.supplies.models.Movement.Kind",
+        "RequisitionStatusEnum": "epigrid.supplies.models.Requisition.Status",
+        "DonationLineKindEnum": "epigrid.supplies.models.DonationLine.Kind",
     },
 }
 
