@@ -234,3 +234,99 @@ def test_the_certificate_is_a_pdf_naming_the_donor(cast):
     donation = s.donation(money=10000)
     pdf = certificate(donation)
     assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+
+
+# -- concurrency (PostgreSQL) ---------------------------------------------------------------------
+
+
+def _race(workers):
+    """Run the callables at once (a barrier), each on its own connection; their outcomes."""
+    import threading
+
+    from django.db import connection as conn
+
+    barrier = threading.Barrier(len(workers))
+    outcomes = [None] * len(workers)
+
+    def run(index, fn):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = fn()
+        except (ValidationError, PermissionDenied) as exc:
+            outcomes[index] = exc
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+postgres_only = pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"
+)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_allocations_never_over_allocate_and_keep_the_identity(cast):
+    from epigrid.supplies.models import Allocation, DonationLine
+
+    s = supplies(cast)
+    donation = s.donation(quantity=1000, money=10000)
+    goods = donation.lines.get(kind="goods")
+    money = donation.lines.get(kind="money")
+    officers = [cast.street_officer, s.street_b, cast.commander]
+
+    def goods_to(n):
+        return lambda: services.allocate(
+            officers[n % 3], DonationLine.objects.get(pk=goods.pk), 300, f"第{n}卡口", "并发分配"
+        )
+
+    def money_to(n):
+        return lambda: services.allocate(
+            officers[n % 3], DonationLine.objects.get(pk=money.pk), 4000, f"第{n}社区", "并发分配"
+        )
+
+    outcomes = _race([goods_to(n) for n in range(6)] + [money_to(n) for n in range(4)])
+    made = [o for o in outcomes if isinstance(o, Allocation)]
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(made) == 3 + 2 and len(refused) == 3 + 2, outcomes
+    assert {e.code for e in refused} == {"over"}
+    rows = {row["line"].pk: row for row in services.allocation_table(donation.lines.all())}
+    assert rows[goods.pk]["allocated"] == D("900") and rows[goods.pk]["in_stock"] == D("100")
+    assert rows[money.pk]["allocated"] == D("8000") and rows[money.pk]["in_stock"] == D("2000")
+    for row in rows.values():
+        assert row["received"] == row["allocated"] + row["in_stock"]
+        assert row["line"].allocated == row["allocated"]
+    level = StockLevel.objects.get(store=s.warehouse, item=s.mask)
+    assert level.reserved == D("100") == level.on_hand == services.balance_from_ledger(s.warehouse, s.mask)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issues_cannot_take_the_same_last_boxes(cast):
+    s = supplies(cast)
+    s.stocked(on_hand=50)
+    outcomes = _race([lambda: services.issue(s.keeper, s.gate, s.mask, 30, reason="领用") for _ in range(3)])
+    assert sum(isinstance(o, Movement) for o in outcomes) == 1, outcomes
+    assert StockLevel.objects.get(store=s.gate, item=s.mask).on_hand == D("20")
+    assert services.balance_from_ledger(s.gate, s.mask) == D("20")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_approvers_cannot_both_decide_a_requisition(cast):
+    s = supplies(cast)
+    req = s.requisition()
+    outcomes = _race(
+        [
+            lambda: services.approve(cast.street_officer, Requisition.objects.get(pk=req.pk), s.warehouse),
+            lambda: services.reject(s.street_b, Requisition.objects.get(pk=req.pk), "库存不足"),
+        ]
+    )
+    assert sum(isinstance(o, Requisition) for o in outcomes) == 1, outcomes
+    assert history(Requisition.objects.get(pk=req.pk)).count() == 2
