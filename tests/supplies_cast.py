@@ -18,8 +18,12 @@ class Supplies:
         self.mask = Item.objects.create(
             code="MASK-19083", name="医用防护口罩", spec="GB 19083-2010", unit="只", area=cast.city
         )
-        self.kn95 = Item.objects.create(code="MASK-KN95", name="KN95口罩", spec="GB 2626-2019", unit="只", area=cast.city)
-        self.gown = Item.objects.create(code="GOWN", name="医用防护服", spec="GB 19082-2009", unit="套", area=cast.city)
+        self.kn95 = Item.objects.create(
+            code="MASK-KN95", name="KN95口罩", spec="GB 2626-2019", unit="只", area=cast.city
+        )
+        self.gown = Item.objects.create(
+            code="GOWN", name="医用防护服", spec="GB 19082-2009", unit="套", area=cast.city
+        )
         self.warehouse = Store.objects.create(
             code="W-STREET", name="九州街道物资库", kind=Store.Kind.WAREHOUSE, area=cast.street
         )
@@ -36,7 +40,10 @@ class Supplies:
     def store(self, grid, code=None, name=None):
         """A checkpoint's store in `grid`, kept by keeper_b when it is grid B's."""
         store = Store.objects.create(
-            code=code or f"S-{grid.code}", name=name or f"{grid.name}卡口", kind=Store.Kind.CHECKPOINT, area=grid
+            code=code or f"S-{grid.code}",
+            name=name or f"{grid.name}卡口",
+            kind=Store.Kind.CHECKPOINT,
+            area=grid,
         )
         keeper_b = getattr(self, "keeper_b", None)
         if grid == self.cast.grid_b and keeper_b is not None:
@@ -54,7 +61,9 @@ class Supplies:
 
     def donation(self, number="JZ-001", quantity=1000, money=None, directed_to="", **fields):
         cast = self.cast
-        lines = [{"kind": DonationLine.Kind.GOODS, "item": self.mask, "quantity": quantity, "value": quantity * 5}]
+        lines = [
+            {"kind": DonationLine.Kind.GOODS, "item": self.mask, "quantity": quantity, "value": quantity * 5}
+        ]
         if money:
             lines.append({"kind": DonationLine.Kind.MONEY, "quantity": money})
         donation, _created = services.register_donation(

@@ -91,7 +91,12 @@ def test_a_requisition_goes_from_request_to_receipt_writing_the_ledger(cast):
     assert services.balance_from_ledger(s.gate, s.mask) == D("190")
     kinds = list(req.movements.order_by("id").values_list("kind", flat=True))
     assert kinds == ["delivery", "requisition_in"]
-    assert [h.target for h in history(req).order_by("pk")] == ["submitted", "approved", "delivered", "received"]
+    assert [h.target for h in history(req).order_by("pk")] == [
+        "submitted",
+        "approved",
+        "delivered",
+        "received",
+    ]
 
 
 def test_only_the_level_above_approves(cast):

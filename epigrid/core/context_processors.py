@@ -40,6 +40,10 @@ NAVIGATION = [
     # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
     (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
     (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
+    # Supplies: the stock board with days of cover (stores, requisitions, ledger linked from it),
+    # and the donation register for those who see donations.
+    (_("Supplies"), "supplies:board", "supplies.view_stocklevel"),
+    (_("Donations"), "supplies:donation_list", "supplies.view_donation"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -90,7 +90,7 @@ class Item(ChangeLoggedModel):
         return f"{self.name}（{self.spec}）" if self.spec else self.name
 
     def get_absolute_url(self):
-        return reverse("supplies:item_edit", args=[self.pk])
+        return reverse("supplies:item_detail", args=[self.pk])
 
 
 class Store(ChangeLoggedModel):

@@ -43,14 +43,22 @@ def certificate(donation):
     pdf.ln(4)
     widths = (58, 24, 28, 28, 28)
     pdf.set_font(SANS, size=10)
-    for width, head in zip(widths, ("款物（规格）", "数量", "价值（元）", "已分配", "库存/结余"), strict=True):
+    for width, head in zip(
+        widths, ("款物（规格）", "数量", "价值（元）", "已分配", "库存/结余"), strict=True
+    ):
         pdf.cell(width, 8, head, border=1, align="C")
     pdf.ln()
     pdf.set_font(SERIF, size=10)
     for row in rows:
         line = row["line"]
         label = "资金" if line.kind == "money" else str(line.item)
-        cells = (label, f"{_n(line.quantity)} {line.unit}", _n(line.value), _n(row["allocated"]), _n(row["in_stock"]))
+        cells = (
+            label,
+            f"{_n(line.quantity)} {line.unit}",
+            _n(line.value),
+            _n(row["allocated"]),
+            _n(row["in_stock"]),
+        )
         for width, text in zip(widths, cells, strict=True):
             pdf.cell(width, 8, text[:30], border=1, align="L" if width == widths[0] else "R")
         pdf.ln()

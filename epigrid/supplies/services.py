@@ -649,3 +649,14 @@ def below_minimum(user):
 
 def open_requisitions_q():
     return Q(status__in=Requisition.OPEN)
+
+
+def to_decide_q(user):
+    """Submitted requisitions of stores below the user's approval grants (the level above's list)."""
+    paths = user.scope_paths(APPROVE)
+    if paths is None:
+        return Q(status=S.SUBMITTED)
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(store__area__path__startswith=path) & ~Q(store__area__path=path)
+    return Q(status=S.SUBMITTED) & q
