@@ -23,7 +23,7 @@ from epigrid.core.imports import Outcome, Resource, RowCheck
 from epigrid.core.tabular import CellError, Column, cell_date, cell_text
 from epigrid.jobs.imports import register_ledger
 from epigrid.supplies import services
-from epigrid.supplies.models import Donation, DonationLine, Item, StockLevel, Store
+from epigrid.supplies.models import Donation, DonationLine, Item, Movement, StockLevel, Store
 
 
 def cell_quantity(value, required=True):
@@ -68,7 +68,7 @@ class StockCountResource(Resource):
 
     def __init__(self, user, area, **params):
         super().__init__(user, area, **params)
-        self.books = {}
+        self.books, self.booked = {}, set()
 
     def clean_row(self, raw):
         check = RowCheck(self, raw)
@@ -94,6 +94,13 @@ class StockCountResource(Resource):
             (lvl.store.code, lvl.item.code): lvl
             for lvl in StockLevel.objects.filter(store__in=stores.values()).select_related("store", "item")
         }
+        # Items with a ledger at their store: a first count opens the books, others explain a difference.
+        self.booked = set(
+            Movement.objects.filter(store__in=stores.values())
+            .values_list("store__code", "item__code")
+            .distinct()
+            .order_by()
+        )
         outcomes, problems = [], []
         for row, data in cleaned_rows:
             found = self._problems(data, stores, items, levels)
@@ -130,7 +137,8 @@ class StockCountResource(Resource):
             return found
         level = levels.get(self.key(data))
         on_hand = level.on_hand if level else decimal.Decimal(0)
-        if data["counted"] != on_hand and sum(ch.isalnum() for ch in data["reason"]) < 2:
+        opening = self.key(data) not in self.booked
+        if data["counted"] != on_hand and not opening and sum(ch.isalnum() for ch in data["reason"]) < 2:
             found.append((self.header_of("reason"), _("Say why the count differs from the books.")))
         if level is not None and data["counted"] < level.reserved:
             found.append(

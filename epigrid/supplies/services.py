@@ -161,6 +161,10 @@ def count(user, store, item, counted, reason="", at=None):
         delta = counted - level.on_hand
         movement = None
         if delta:
+            # The first count of an item at a store opens its books: nothing to explain.
+            opening = not Movement.objects.filter(store=store, item=item).exists()
+            if opening and not (reason or "").strip():
+                reason = _("Opening count")
             reason = _needs_text(reason, _("Say why the count differs from the books."))
             movement = post(level, delta, K.ADJUSTMENT, user, reason=reason, at=at)
         level.counted_at = at or timezone.now()
