@@ -61,6 +61,19 @@ def wipe():
     from epigrid.rosters import models as rosters
 
     Submission.objects.all().delete()  # daily reports protect their units
+    from epigrid.supplies import models as supplies
+
+    # Supplies: the ledger protects stores, items, requisitions and donation lines; allocations
+    # protect their approvers; stores and items protect their areas.
+    for model in (
+        supplies.Movement,
+        supplies.Allocation,
+        supplies.Requisition,
+        supplies.Donation,
+        supplies.Store,
+        supplies.Item,
+    ):
+        model.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()
