@@ -39,6 +39,8 @@ from epigrid.retests.models import PoolFollowUp, RetestTask
 from epigrid.rosters.filtersets import ShiftFilterSet
 from epigrid.rosters.models import Shift
 from epigrid.supervision.filtersets import ItemFilterSet
+from epigrid.supplies.filtersets import RequisitionFilterSet, StockLevelFilterSet
+from epigrid.supplies.models import Requisition, StockLevel
 from epigrid.supervision.models import Item
 from epigrid.testing.filtersets import TubeFilterSet
 from epigrid.testing.models import Tube
@@ -358,6 +360,27 @@ TILES += [
         Shift,
         {"upcoming": "true", "short": "true"},
         tone="danger",
+    ),
+    # Supplies (decision 0037): stock under its minimum in days, requisitions awaiting approval.
+    Tile(
+        "supplies_below_min",
+        _("Stocks below their minimum"),
+        COMMAND,
+        "supplies:board",
+        StockLevelFilterSet,
+        StockLevel,
+        {"below_min": "true"},
+        tone="danger",
+    ),
+    Tile(
+        "requisitions_waiting",
+        _("Requisitions awaiting approval"),
+        COMMAND,
+        "supplies:requisition_list",
+        RequisitionFilterSet,
+        Requisition,
+        {"status": "submitted"},
+        tone="warning",
     ),
 ]
 
