@@ -39,9 +39,9 @@ from epigrid.retests.models import PoolFollowUp, RetestTask
 from epigrid.rosters.filtersets import ShiftFilterSet
 from epigrid.rosters.models import Shift
 from epigrid.supervision.filtersets import ItemFilterSet
+from epigrid.supervision.models import Item
 from epigrid.supplies.filtersets import RequisitionFilterSet, StockLevelFilterSet
 from epigrid.supplies.models import Requisition, StockLevel
-from epigrid.supervision.models import Item
 from epigrid.testing.filtersets import TubeFilterSet
 from epigrid.testing.models import Tube
 from epigrid.tracing.filtersets import CaseFilterSet, ContactFilterSet
