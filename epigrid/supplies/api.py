@@ -34,23 +34,23 @@ from epigrid.supplies.models import (
     Store,
 )
 from epigrid.supplies.serializers import (
-    AllocateSerializer,
-    AllocationSerializer,
-    ApproveSerializer,
-    DeliverSerializer,
+    AllocationTableRowSerializer,
+    DonationAllocateSerializer,
+    DonationAllocationSerializer,
     DonationSerializer,
-    ItemSerializer,
-    LevelsSerializer,
-    MovementSerializer,
-    MoveSerializer,
-    ReasonSerializer,
-    ReceiveSerializer,
     RegisterDonationSerializer,
-    RequestSerializer,
+    RequisitionApproveSerializer,
+    RequisitionDeliverSerializer,
+    RequisitionReceiveSerializer,
+    RequisitionRequestSerializer,
     RequisitionSerializer,
     StockLevelSerializer,
-    StoreSerializer,
-    TableRowSerializer,
+    StockLevelsSerializer,
+    StockMovementSerializer,
+    StockMoveSerializer,
+    SupplyItemSerializer,
+    SupplyReasonSerializer,
+    SupplyStoreSerializer,
     table_rows,
 )
 
@@ -66,7 +66,7 @@ class ItemViewSet(ScopedModelViewSet):
     """The catalogue: one item per specification (GB 19083 and KN95 are two)."""
 
     queryset = Item.objects.all()
-    serializer_class = ItemSerializer
+    serializer_class = SupplyItemSerializer
     filterset_class = ItemFilterSet
     select_related = ("area",)
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -76,7 +76,7 @@ class StoreViewSet(ScopedModelViewSet):
     """Stores at posts: checkpoints, sampling points, isolation sites, communities, warehouses."""
 
     queryset = Store.objects.all()
-    serializer_class = StoreSerializer
+    serializer_class = SupplyStoreSerializer
     filterset_class = StoreFilterSet
     select_related = ("area",)
     prefetch_related = ("keepers",)
@@ -91,11 +91,11 @@ class StockLevelViewSet(_Data, ScopedReadOnlyModelViewSet):
     filterset_class = StockLevelFilterSet
     select_related = ("store", "item")
 
-    @extend_schema(request=LevelsSerializer, responses={200: StockLevelSerializer})
+    @extend_schema(request=StockLevelsSerializer, responses={200: StockLevelSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def levels(self, request, pk=None):
         level = self.get_object()
-        values = self._data(LevelsSerializer)
+        values = self._data(StockLevelsSerializer)
         level = call_service(
             services.set_levels,
             request.user,
@@ -113,13 +113,13 @@ class MovementViewSet(_Data, ScopedReadOnlyModelViewSet):
     allocation and count adjustment. POST records a receipt, issue, count or transfer."""
 
     queryset = Movement.objects.all()
-    serializer_class = MovementSerializer
+    serializer_class = StockMovementSerializer
     filterset_class = MovementFilterSet
     select_related = ("area", "store", "item", "counterpart", "by")
 
-    @extend_schema(request=MoveSerializer, responses={201: MovementSerializer, 200: None})
+    @extend_schema(request=StockMoveSerializer, responses={201: StockMovementSerializer, 200: None})
     def create(self, request, *args, **kwargs):
-        v = self._data(MoveSerializer)
+        v = self._data(StockMoveSerializer)
         user, store, item, quantity, reason = request.user, v["store"], v["item"], v["quantity"], v["reason"]
         if v["kind"] == "transfer" and v.get("target") is None:
             raise ValidationError({"target": "Name the store to transfer to."})
@@ -132,7 +132,7 @@ class MovementViewSet(_Data, ScopedReadOnlyModelViewSet):
         movement = call_service(calls[v["kind"]])
         if movement is None:  # a count that agrees with the books
             return Response(status=status.HTTP_200_OK)
-        return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+        return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
 def _by_line(values):
@@ -152,55 +152,55 @@ class RequisitionViewSet(_Data, ScopedReadOnlyModelViewSet):
         fresh = self.get_queryset().get(pk=req.pk)
         return Response(RequisitionSerializer(fresh).data, status=code)
 
-    @extend_schema(request=RequestSerializer, responses={201: RequisitionSerializer})
+    @extend_schema(request=RequisitionRequestSerializer, responses={201: RequisitionSerializer})
     def create(self, request, *args, **kwargs):
-        v = self._data(RequestSerializer)
+        v = self._data(RequisitionRequestSerializer)
         lines = [(line["item"], line["quantity"]) for line in v["lines"]]
         req = call_service(
             services.request, request.user, v["store"], lines, v["purpose"], v["needed_by"], v["priority"]
         )
         return self._answer(req, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ApproveSerializer, responses={200: RequisitionSerializer})
+    @extend_schema(request=RequisitionApproveSerializer, responses={200: RequisitionSerializer})
     @action(detail=True, methods=["post"], object_action="approve")
     def approve(self, request, pk=None):
         req = self.get_object()
-        v = self._data(ApproveSerializer)
+        v = self._data(RequisitionApproveSerializer)
         return self._answer(
             call_service(services.approve, request.user, req, v["supplier"], _by_line(v["lines"]), v["note"])
         )
 
-    @extend_schema(request=ReasonSerializer, responses={200: RequisitionSerializer})
+    @extend_schema(request=SupplyReasonSerializer, responses={200: RequisitionSerializer})
     @action(detail=True, methods=["post"], object_action="approve")
     def reject(self, request, pk=None):
         req = self.get_object()
         return self._answer(
-            call_service(services.reject, request.user, req, self._data(ReasonSerializer)["reason"])
+            call_service(services.reject, request.user, req, self._data(SupplyReasonSerializer)["reason"])
         )
 
-    @extend_schema(request=DeliverSerializer, responses={200: RequisitionSerializer})
+    @extend_schema(request=RequisitionDeliverSerializer, responses={200: RequisitionSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def deliver(self, request, pk=None):
         req = self.get_object()
-        v = self._data(DeliverSerializer)
+        v = self._data(RequisitionDeliverSerializer)
         return self._answer(
             call_service(services.deliver, request.user, req, _by_line(v["lines"]), v["carrier"])
         )
 
-    @extend_schema(request=ReceiveSerializer, responses={200: RequisitionSerializer})
+    @extend_schema(request=RequisitionReceiveSerializer, responses={200: RequisitionSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def receive(self, request, pk=None):
         req = self.get_object()
-        v = self._data(ReceiveSerializer)
+        v = self._data(RequisitionReceiveSerializer)
         received = {row["line"]: (row["quantity"], row["reason"]) for row in v["lines"]}
         return self._answer(call_service(services.receive, request.user, req, received))
 
-    @extend_schema(request=ReasonSerializer, responses={200: RequisitionSerializer})
+    @extend_schema(request=SupplyReasonSerializer, responses={200: RequisitionSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def cancel(self, request, pk=None):
         req = self.get_object()
         return self._answer(
-            call_service(services.cancel, request.user, req, self._data(ReasonSerializer)["reason"])
+            call_service(services.cancel, request.user, req, self._data(SupplyReasonSerializer)["reason"])
         )
 
 
@@ -225,11 +225,11 @@ class DonationViewSet(_Data, ScopedReadOnlyModelViewSet):
             DonationSerializer(fresh).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
-    @extend_schema(request=AllocateSerializer, responses={201: AllocationSerializer})
+    @extend_schema(request=DonationAllocateSerializer, responses={201: DonationAllocationSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def allocate(self, request, pk=None):
         donation = self.get_object()
-        v = self._data(AllocateSerializer)
+        v = self._data(DonationAllocateSerializer)
         line = get_object_or_404(DonationLine, pk=v["line"], donation=donation)
         allocation = call_service(
             services.allocate,
@@ -240,9 +240,9 @@ class DonationViewSet(_Data, ScopedReadOnlyModelViewSet):
             v["reason"],
             v["recipient_store"],
         )
-        return Response(AllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
+        return Response(DonationAllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: TableRowSerializer(many=True)})
+    @extend_schema(responses={200: AllocationTableRowSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def table(self, request):
         lines = DonationLine.objects.restrict(request.user, perm="supplies.view_donation")
@@ -250,7 +250,7 @@ class DonationViewSet(_Data, ScopedReadOnlyModelViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return Response(
-            TableRowSerializer(table_rows(services.allocation_table(filterset.qs)), many=True).data
+            AllocationTableRowSerializer(table_rows(services.allocation_table(filterset.qs)), many=True).data
         )
 
 
@@ -258,6 +258,6 @@ class AllocationViewSet(ScopedReadOnlyModelViewSet):
     """Allocations of donations: to whom, how much, why, approved by whom."""
 
     queryset = Allocation.objects.all()
-    serializer_class = AllocationSerializer
+    serializer_class = DonationAllocationSerializer
     filterset_class = AllocationFilterSet
     select_related = ("line__donation", "recipient_store", "approved_by")

@@ -18,7 +18,7 @@ from epigrid.supplies.models import (
 )
 
 
-class ItemSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class SupplyItemSerializer(ModelCleanMixin, serializers.ModelSerializer):
     area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), scope_action="view")
 
     class Meta:
@@ -26,7 +26,7 @@ class ItemSerializer(ModelCleanMixin, serializers.ModelSerializer):
         fields = ["id", "code", "name", "spec", "category", "unit", "area", "is_active"]
 
 
-class StoreSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class SupplyStoreSerializer(ModelCleanMixin, serializers.ModelSerializer):
     area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), scope_action="view")
     keepers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
 
@@ -72,13 +72,13 @@ class StockLevelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LevelsSerializer(serializers.Serializer):
+class StockLevelsSerializer(serializers.Serializer):
     daily_use = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     min_days = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
     max_days = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
 
 
-class MovementSerializer(serializers.ModelSerializer):
+class StockMovementSerializer(serializers.ModelSerializer):
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -107,7 +107,7 @@ class MovementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MoveSerializer(serializers.Serializer):
+class StockMoveSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["receipt", "issue", "count", "transfer"])
     store = ScopedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
     item = ScopedSlugRelatedField(slug_field="code", queryset=Item.objects.all())
@@ -172,14 +172,14 @@ class RequisitionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RequestLineSerializer(serializers.Serializer):
+class RequisitionRequestLineSerializer(serializers.Serializer):
     item = ScopedSlugRelatedField(slug_field="code", queryset=Item.objects.all())
     quantity = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
 
-class RequestSerializer(serializers.Serializer):
+class RequisitionRequestSerializer(serializers.Serializer):
     store = ScopedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
-    lines = RequestLineSerializer(many=True)
+    lines = RequisitionRequestLineSerializer(many=True)
     purpose = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     needed_by = serializers.DateField(required=False, allow_null=True, default=None)
     priority = serializers.ChoiceField(
@@ -187,28 +187,28 @@ class RequestSerializer(serializers.Serializer):
     )
 
 
-class LineQuantitySerializer(serializers.Serializer):
+class RequisitionLineQuantitySerializer(serializers.Serializer):
     line = serializers.IntegerField()
     quantity = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class ApproveSerializer(serializers.Serializer):
+class RequisitionApproveSerializer(serializers.Serializer):
     supplier = ScopedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
-    lines = LineQuantitySerializer(many=True, required=False, default=list)
+    lines = RequisitionLineQuantitySerializer(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
-class DeliverSerializer(serializers.Serializer):
-    lines = LineQuantitySerializer(many=True, required=False, default=list)
+class RequisitionDeliverSerializer(serializers.Serializer):
+    lines = RequisitionLineQuantitySerializer(many=True, required=False, default=list)
     carrier = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
-class ReceiveSerializer(serializers.Serializer):
-    lines = LineQuantitySerializer(many=True, required=False, default=list)
+class RequisitionReceiveSerializer(serializers.Serializer):
+    lines = RequisitionLineQuantitySerializer(many=True, required=False, default=list)
 
 
-class ReasonSerializer(serializers.Serializer):
+class SupplyReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
@@ -281,7 +281,7 @@ class RegisterDonationSerializer(serializers.Serializer):
     lines = NewDonationLineSerializer(many=True)
 
 
-class AllocationSerializer(serializers.ModelSerializer):
+class DonationAllocationSerializer(serializers.ModelSerializer):
     donation = serializers.CharField(source="line.donation.number", read_only=True)
     recipient_store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -303,7 +303,7 @@ class AllocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AllocateSerializer(serializers.Serializer):
+class DonationAllocateSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     quantity = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     recipient_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
@@ -313,7 +313,7 @@ class AllocateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class TableRowSerializer(serializers.Serializer):
+class AllocationTableRowSerializer(serializers.Serializer):
     donation = serializers.CharField()
     donor = serializers.CharField()
     directed_to = serializers.CharField()
@@ -324,7 +324,7 @@ class TableRowSerializer(serializers.Serializer):
     received = serializers.DecimalField(max_digits=14, decimal_places=2)
     allocated = serializers.DecimalField(max_digits=14, decimal_places=2)
     in_stock = serializers.DecimalField(max_digits=14, decimal_places=2)
-    allocations = AllocationSerializer(many=True)
+    allocations = DonationAllocationSerializer(many=True)
 
 
 def table_rows(rows):
