@@ -55,6 +55,15 @@ from epigrid.rosters.api import (
     TeamViewSet as RosterTeamViewSet,
 )
 from epigrid.supervision.api import ItemViewSet
+from epigrid.supplies.api import (
+    AllocationViewSet,
+    DonationViewSet,
+    MovementViewSet,
+    RequisitionViewSet,
+    StockLevelViewSet,
+)
+from epigrid.supplies.api import ItemViewSet as SupplyItemViewSet
+from epigrid.supplies.api import StoreViewSet as SupplyStoreViewSet
 from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, SamplingPointViewSet, TubeViewSet
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
@@ -118,6 +127,13 @@ router.register("market-staff", ShopStaffViewSet, basename="market-staff")
 router.register("market-inspections", InspectionViewSet, basename="market-inspection")
 router.register("market-closures", ClosureViewSet, basename="market-closure")
 router.register("market-wildlife", WildlifeCheckViewSet, basename="market-wildlife")
+router.register("supply-items", SupplyItemViewSet, basename="supply-item")
+router.register("supply-stores", SupplyStoreViewSet, basename="supply-store")
+router.register("stock-levels", StockLevelViewSet, basename="stock-level")
+router.register("stock-movements", MovementViewSet, basename="stock-movement")
+router.register("requisitions", RequisitionViewSet, basename="requisition")
+router.register("donations", DonationViewSet, basename="donation")
+router.register("allocations", AllocationViewSet, basename="allocation")
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

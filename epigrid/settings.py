@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "epigrid.supervision",
     "epigrid.rosters",
     "epigrid.markets",
+    "epigrid.supplies",
     "epigrid.dashboard",
     "epigrid.demo",
 ]
@@ -230,6 +231,9 @@ SPECTACULAR_SETTINGS = {
         "KeyPersonCategoryEnum": "epigrid.control.models.Category",
         "SupervisionFoundByEnum": "epigrid.supervision.models.FoundBy",
         "SupervisionPhotoKindEnum": "epigrid.supervision.models.ItemPhoto.Kind",
+        "SupplyMovementKindEnum": "epigrid.supplies.models.Movement.Kind",
+        "RequisitionStatusEnum": "epigrid.supplies.models.Requisition.Status",
+        "DonationLineKindEnum": "epigrid.supplies.models.DonationLine.Kind",
     },
 }
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("supervision/", include("epigrid.supervision.urls")),
     path("rosters/", include("epigrid.rosters.urls")),
     path("markets/", include("epigrid.markets.urls")),
+    path("supplies/", include("epigrid.supplies.urls")),
     path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),

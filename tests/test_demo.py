@@ -66,6 +66,19 @@ def wipe():
     # Shops and markets: staff protect persons, closures and outlets protect areas.
     for model in (markets.ShopStaff, markets.Closure, markets.Baseline, markets.WildlifeCheck, markets.Outlet):
         model.objects.all().delete()
+    from epigrid.supplies import models as supplies
+
+    # Supplies: the ledger protects stores, items, requisitions and donation lines; allocations
+    # protect their approvers; stores and items protect their areas.
+    for model in (
+        supplies.Movement,
+        supplies.Allocation,
+        supplies.Requisition,
+        supplies.Donation,
+        supplies.Store,
+        supplies.Item,
+    ):
+        model.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()

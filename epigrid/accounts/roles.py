@@ -59,7 +59,17 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff"})
+BOUND_ROLES = frozenset(
+    {
+        "sampler",
+        "lab_staff",
+        "isolation_staff",
+        "tracer",
+        "checkpoint_staff",
+        "duty_staff",
+        "warehouse_keeper",
+    }
+)
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -143,13 +153,22 @@ RUN_TEAMS = ["add:tracing.team", "change:tracing.team"]
 # import the list); streets, communities and grid workers find each person and answer.
 ASSIST_MODELS = ("assistance.assistrequest", "assistance.assistperson")
 VIEW_ASSIST = [f"view:{m}" for m in ASSIST_MODELS]
-RECEIVE_ASSIST = ["add:assistance.assistrequest", "change:assistance.assistrequest", "add:assistance.assistperson"]
+RECEIVE_ASSIST = [
+    "add:assistance.assistrequest",
+    "change:assistance.assistrequest",
+    "add:assistance.assistperson",
+]
 ANSWER_ASSIST = ["change:assistance.assistperson"]
 
 # Checkpoints 卡口 (docs/decisions/0027): staff posted at a checkpoint (bound: only the posts they
 # staff) record passages of persons and vehicles; the command centre and streets set checkpoints and
 # shifts up; communities receive the arrivals handed to them (through the key-person ledger's rights).
-CHECKPOINT_MODELS = ("checkpoints.checkpoint", "checkpoints.shift", "checkpoints.vehiclecheck", "checkpoints.passage")
+CHECKPOINT_MODELS = (
+    "checkpoints.checkpoint",
+    "checkpoints.shift",
+    "checkpoints.vehiclecheck",
+    "checkpoints.passage",
+)
 VIEW_CHECKPOINTS = [f"view:{m}" for m in CHECKPOINT_MODELS]
 RUN_CHECKPOINTS = [f"{a}:checkpoints.{m}" for a in ("add", "change") for m in ("checkpoint", "shift")]
 RECORD_PASSAGES = ["add:checkpoints.passage", "add:checkpoints.vehiclecheck"]
@@ -214,6 +233,34 @@ INSPECT_MARKETS = [
     "change:markets.wildlifecheck",
 ]
 
+# Supplies and donations 物资与捐赠 (docs/decisions/0037): a warehouse keeper (bound: only the stores
+# they keep) receives, issues, counts and transfers stock, asks for supplies (申领), delivers from and
+# receives at their stores; communities run their posts' stores the same way; the level above
+# approves requisitions (district and street officers); districts and streets register donations and
+# allocate them with a reason; grid workers and auditors follow.
+SUPPLY_MODELS = (
+    "supplies.item",
+    "supplies.store",
+    "supplies.stocklevel",
+    "supplies.movement",
+    "supplies.requisition",
+    "supplies.donation",
+    "supplies.allocation",
+)
+VIEW_SUPPLIES = [f"view:{m}" for m in SUPPLY_MODELS if m not in ("supplies.donation", "supplies.allocation")]
+VIEW_DONATIONS = ["view:supplies.donation", "view:supplies.allocation"]
+KEEP_STORES = [
+    "add:supplies.movement",
+    "change:supplies.stocklevel",
+    "add:supplies.requisition",
+    "change:supplies.requisition",
+    "deliver:supplies.requisition",
+    "receive:supplies.requisition",
+]
+RUN_STORES = ["add:supplies.store", "change:supplies.store", "add:supplies.item", "change:supplies.item"]
+APPROVE_REQUISITIONS = ["approve:supplies.requisition"]
+TAKE_DONATIONS = ["add:supplies.donation", "add:supplies.allocation"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -255,6 +302,12 @@ ROLES = {
             *VIEW_MARKETS,
             *SET_BASELINES,
             "change:markets.pricealert",
+            *VIEW_SUPPLIES,
+            *VIEW_DONATIONS,
+            *RUN_STORES,
+            *KEEP_STORES,
+            *APPROVE_REQUISITIONS,
+            *TAKE_DONATIONS,
         ),
     ),
     "street_officer": (
@@ -299,6 +352,12 @@ ROLES = {
             *INSPECT_MARKETS,
             "add:markets.baseline",
             "change:markets.baseline",
+            *VIEW_SUPPLIES,
+            *VIEW_DONATIONS,
+            *RUN_STORES,
+            *KEEP_STORES,
+            *APPROVE_REQUISITIONS,
+            *TAKE_DONATIONS,
         ),
     ),
     "community_officer": (
@@ -336,6 +395,9 @@ ROLES = {
             *PLAN_ROSTERS,
             *VIEW_MARKETS,
             *KEEP_OUTLETS,
+            *VIEW_SUPPLIES,
+            *VIEW_DONATIONS,
+            *KEEP_STORES,
         ),
     ),
     "grid_worker": (
@@ -365,6 +427,7 @@ ROLES = {
             *VIEW_ROSTERS,
             *VIEW_MARKETS,
             "change:markets.shopstaff",
+            *VIEW_SUPPLIES,
         ),
     ),
     "checkpoint_staff": (
@@ -444,6 +507,12 @@ ROLES = {
         _("Duty staff"),
         _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
     ),
+    # Bound to the stores they keep (supplies.Store.keepers): those stores' stock, ledger, requisitions
+    # and the donated goods kept there.
+    "warehouse_keeper": (
+        _("Warehouse keeper"),
+        _perms("view:areas.area", *VIEW_SUPPLIES, *VIEW_DONATIONS, *KEEP_STORES),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     # Area-granted (a street's or district's 市场监管所): outlets, inspections, closures and
     # re-inspections, the wildlife ledger; the staff ledger and alerts to read.
@@ -471,6 +540,8 @@ ROLES = {
             *VIEW_SUPERVISION,
             *VIEW_ROSTERS,
             *VIEW_MARKETS,
+            *VIEW_SUPPLIES,
+            *VIEW_DONATIONS,
         ),
     ),
     "system_admin": (
@@ -494,7 +565,11 @@ ROLES = {
                 + ROSTER_MODELS
                 + MARKET_MODELS
                 + ("markets.commodity",)
+                + SUPPLY_MODELS
             ],
+            "approve:supplies.requisition",
+            "deliver:supplies.requisition",
+            "receive:supplies.requisition",
             "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

@@ -44,6 +44,10 @@ NAVIGATION = [
     (_("Market inspection"), "markets:inspect", "markets.add_inspection"),
     (_("Outlets"), "markets:outlet_list", "markets.view_outlet"),
     (_("Price alerts"), "markets:pricealert_list", "markets.view_pricealert"),
+    # Supplies: the stock board with days of cover (stores, requisitions, ledger linked from it),
+    # and the donation register for those who see donations.
+    (_("Supplies"), "supplies:board", "supplies.view_stocklevel"),
+    (_("Donations"), "supplies:donation_list", "supplies.view_donation"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

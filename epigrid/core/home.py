@@ -14,6 +14,8 @@ LANDINGS = (
     # Couriers and lab staff start on their scan page: pick up, or receive.
     ("transport.pickup_box", "transport:pickup"),
     ("transport.receive_box", "transport:receive"),
+    # Warehouse keepers start on the stock board of the stores they keep.
+    ("supplies.deliver_requisition", "supplies:board"),
 )
 
 

@@ -42,6 +42,8 @@ from epigrid.rosters.filtersets import ShiftFilterSet
 from epigrid.rosters.models import Shift
 from epigrid.supervision.filtersets import ItemFilterSet
 from epigrid.supervision.models import Item
+from epigrid.supplies.filtersets import RequisitionFilterSet, StockLevelFilterSet
+from epigrid.supplies.models import Requisition, StockLevel
 from epigrid.testing.filtersets import TubeFilterSet
 from epigrid.testing.models import Tube
 from epigrid.tracing.filtersets import CaseFilterSet, ContactFilterSet
@@ -385,6 +387,27 @@ TILES += [
         ClosureFilterSet,
         Closure,
         {"in_force": "true"},
+    ),
+    # Supplies (decision 0037): stock under its minimum in days, requisitions awaiting approval.
+    Tile(
+        "supplies_below_min",
+        _("Stocks below their minimum"),
+        COMMAND,
+        "supplies:board",
+        StockLevelFilterSet,
+        StockLevel,
+        {"below_min": "true"},
+        tone="danger",
+    ),
+    Tile(
+        "requisitions_waiting",
+        _("Requisitions awaiting approval"),
+        COMMAND,
+        "supplies:requisition_list",
+        RequisitionFilterSet,
+        Requisition,
+        {"status": "submitted"},
+        tone="warning",
     ),
 ]
 

@@ -44,6 +44,7 @@ from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
 from epigrid.demo.rosters import build_rosters, rosters_counts
 from epigrid.demo.supervision import build_supervision, supervision_counts
+from epigrid.demo.supplies import build_supplies, supplies_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
 from epigrid.demo.tracing import build_tracing, tracing_counts
 from epigrid.demo.transport import build_transport, transport_counts
@@ -160,6 +161,7 @@ def module_counts():
         "supervision": supervision_counts(),
         "rosters": rosters_counts(),
         "markets": markets_counts(),
+        "supplies": supplies_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -299,6 +301,11 @@ class _Builder:
         )
         # Outlets of the showcase community with two weeks of reports (one spike, one short stock).
         build_markets(self.areas[self.plan.grids_list[0].code].parent, self.users, self.control.today)
+        # After checkpoints, testing and isolation: their places get stores; stock, requisitions
+        # in every state, donations with allocations.
+        build_supplies(
+            self.areas[self.plan.district.code], self.areas[self.plan.grids_list[0].code].parent, self.users
+        )
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

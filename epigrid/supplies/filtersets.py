@@ -1,0 +1,218 @@
+"""One filterset per supplies list, shared by the pages, the API and the exports."""
+
+import django_filters
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from epigrid.areas.filtersets import ScopedAreaFilter
+from epigrid.core.widgets import AutocompleteSelect
+from epigrid.supplies import services
+from epigrid.supplies.models import (
+    Allocation,
+    Category,
+    Donation,
+    DonationLine,
+    Item,
+    Movement,
+    Requisition,
+    StockLevel,
+    Store,
+    below_min_q,
+)
+
+
+def _stores(request):
+    return Store.objects.restrict(request.user, "view") if request is not None else Store.objects.none()
+
+
+def _items(request):
+    return Item.objects.restrict(request.user, "view") if request is not None else Item.objects.none()
+
+
+class ItemFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Name, code or specification"))
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, label=pgettext_lazy("supplies", "Category")
+    )
+    is_active = django_filters.BooleanFilter(label=_("In use"))
+
+    class Meta:
+        model = Item
+        fields = ["q", "category", "is_active"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__contains=value) | Q(code__startswith=value) | Q(spec__contains=value))
+
+
+class StoreFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Store"))
+    kind = django_filters.MultipleChoiceFilter(choices=Store.Kind.choices, label=_("Kind"))
+    area = ScopedAreaFilter(label=_("Area"))
+    below_min = django_filters.BooleanFilter(method="filter_below_min", label=_("Below minimum"))
+
+    class Meta:
+        model = Store
+        fields = ["q", "kind", "area", "below_min"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__contains=value) | Q(code__startswith=value)) if value else queryset
+
+    def filter_below_min(self, queryset, name, value):
+        if value is None:
+            return queryset
+        low = Store.objects.filter(below_min_q("levels__")).values("pk")
+        return queryset.filter(pk__in=low) if value else queryset.exclude(pk__in=low)
+
+
+class StockLevelFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Store or item"))
+    store = django_filters.ModelChoiceFilter(
+        queryset=_stores, label=_("Store"), widget=AutocompleteSelect("supplies.store")
+    )
+    item = django_filters.ModelChoiceFilter(
+        queryset=_items, label=_("Item"), widget=AutocompleteSelect("supplies.item")
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        field_name="store__kind", choices=Store.Kind.choices, label=_("Post kind")
+    )
+    area = ScopedAreaFilter(label=_("Area"), path_lookup="store__area__path")
+    below_min = django_filters.BooleanFilter(method="filter_below_min", label=_("Below minimum"))
+
+    class Meta:
+        model = StockLevel
+        fields = ["q", "below_min", "store", "item", "kind", "area"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(store__name__contains=value) | Q(item__name__contains=value) | Q(item__spec__contains=value)
+        )
+
+    def filter_below_min(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(below_min_q()) if value else queryset.exclude(below_min_q())
+
+
+class MovementFilterSet(django_filters.FilterSet):
+    store = django_filters.ModelChoiceFilter(
+        queryset=_stores, label=_("Store"), widget=AutocompleteSelect("supplies.store")
+    )
+    item = django_filters.ModelChoiceFilter(
+        queryset=_items, label=_("Item"), widget=AutocompleteSelect("supplies.item")
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=Movement.Kind.choices, label=_("Kind"))
+    area = ScopedAreaFilter(label=_("Area"))
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("Until"))
+    requisition = django_filters.NumberFilter(field_name="requisition_id", label=_("Requisition"))
+
+    class Meta:
+        model = Movement
+        fields = ["store", "item", "kind", "area", "since", "until", "requisition"]
+
+
+class RequisitionFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Requisition.Status.choices, label=_("Status"))
+    open = django_filters.BooleanFilter(method="filter_open", label=pgettext_lazy("requisition", "Open"))
+    to_decide = django_filters.BooleanFilter(method="filter_to_decide", label=_("Awaiting my approval"))
+    store = django_filters.ModelChoiceFilter(
+        queryset=_stores, label=_("Store"), widget=AutocompleteSelect("supplies.store")
+    )
+    priority = django_filters.ChoiceFilter(choices=Requisition.Priority.choices, label=_("Priority"))
+    area = ScopedAreaFilter(label=_("Area"), path_lookup="store__area__path")
+    discrepancy = django_filters.BooleanFilter(
+        field_name="has_discrepancy", label=_("Discrepancy on receipt")
+    )
+
+    class Meta:
+        model = Requisition
+        fields = ["status", "open", "to_decide", "store", "priority", "area", "discrepancy"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        q = services.open_requisitions_q()
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_to_decide(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        return queryset.filter(services.to_decide_q(user))
+
+
+class DonationFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Number or donor"))
+    kind = django_filters.ChoiceFilter(
+        choices=DonationLine.Kind.choices, method="filter_kind", label=_("Money or goods")
+    )
+    directed = django_filters.BooleanFilter(label=_("Directed"))
+    area = ScopedAreaFilter(label=_("Receiving level"))
+    since = django_filters.DateFilter(field_name="received_on", lookup_expr="gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="received_on", lookup_expr="lte", label=_("Until"))
+    unallocated = django_filters.BooleanFilter(method="filter_unallocated", label=_("Not fully allocated"))
+
+    class Meta:
+        model = Donation
+        fields = ["q", "kind", "directed", "area", "since", "until", "unallocated"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return (
+            queryset.filter(Q(number__startswith=value) | Q(donor_name__contains=value))
+            if value
+            else queryset
+        )
+
+    def filter_kind(self, queryset, name, value):
+        return (
+            queryset.filter(pk__in=DonationLine.objects.filter(kind=value).values("donation"))
+            if value
+            else queryset
+        )
+
+    def filter_unallocated(self, queryset, name, value):
+        if value is None:
+            return queryset
+        open_lines = DonationLine.objects.filter(allocated__lt=F("quantity")).values("donation")
+        return queryset.filter(pk__in=open_lines) if value else queryset.exclude(pk__in=open_lines)
+
+
+class AllocationFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Recipient or donor"))
+    area = ScopedAreaFilter(label=_("Receiving level"), path_lookup="line__donation__area__path")
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("Until"))
+
+    class Meta:
+        model = Allocation
+        fields = ["q", "area", "since", "until"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(recipient_name__contains=value) | Q(line__donation__donor_name__contains=value)
+        )
+
+
+class DonationLineFilterSet(django_filters.FilterSet):
+    """The public allocation table's rows (donation lines), filtered as the donations are."""
+
+    area = ScopedAreaFilter(label=_("Receiving level"), path_lookup="donation__area__path")
+    since = django_filters.DateFilter(field_name="donation__received_on", lookup_expr="gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="donation__received_on", lookup_expr="lte", label=_("Until"))
+    kind = django_filters.ChoiceFilter(choices=DonationLine.Kind.choices, label=_("Money or goods"))
+
+    class Meta:
+        model = DonationLine
+        fields = ["area", "since", "until", "kind"]

@@ -1,0 +1,36 @@
+"""supplies pages (/supplies/, app "supplies")."""
+
+from django.urls import path
+
+from epigrid.supplies import views
+
+app_name = "supplies"
+urlpatterns = [
+    path("", views.StockBoardView.as_view(), name="board"),
+    path("stores/", views.StoreListView.as_view(), name="store_list"),
+    path("stores/add/", views.StoreEditView.as_view(), name="store_add"),
+    path("stores/<int:pk>/", views.StoreDetailView.as_view(), name="store_detail"),
+    path("stores/<int:pk>/edit/", views.StoreEditView.as_view(), name="store_edit"),
+    path("stores/<int:pk>/move/", views.move, name="move"),
+    path("stores/<int:pk>/levels/", views.set_levels, name="levels"),
+    path("items/", views.ItemListView.as_view(), name="item_list"),
+    path("items/add/", views.ItemEditView.as_view(), name="item_add"),
+    path("items/<int:pk>/", views.ItemDetailView.as_view(), name="item_detail"),
+    path("items/<int:pk>/edit/", views.ItemEditView.as_view(), name="item_edit"),
+    path("movements/", views.MovementListView.as_view(), name="movement_list"),
+    path("requisitions/", views.RequisitionListView.as_view(), name="requisition_list"),
+    path("requisitions/add/", views.requisition_add, name="requisition_add"),
+    path("requisitions/<int:pk>/", views.RequisitionDetailView.as_view(), name="requisition_detail"),
+    path("requisitions/<int:pk>/approve/", views.approve, name="approve"),
+    path("requisitions/<int:pk>/reject/", views.reject, name="reject"),
+    path("requisitions/<int:pk>/deliver/", views.deliver, name="deliver"),
+    path("requisitions/<int:pk>/receive/", views.receive, name="receive"),
+    path("requisitions/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("donations/", views.DonationListView.as_view(), name="donation_list"),
+    path("donations/add/", views.donation_add, name="donation_add"),
+    path("donations/<int:pk>/", views.DonationDetailView.as_view(), name="donation_detail"),
+    path("donations/<int:pk>/allocate/", views.allocate, name="allocate"),
+    path("donations/<int:pk>/certificate.pdf", views.donation_certificate, name="certificate"),
+    path("allocations/", views.AllocationListView.as_view(), name="allocation_list"),
+    path("allocations/table/", views.public_table, name="public_table"),
+]
