@@ -59,7 +59,9 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff"})
+BOUND_ROLES = frozenset(
+    {"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff", "volunteer"}
+)
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -181,6 +183,20 @@ SUPERVISION_MODELS = ("supervision.item",)
 VIEW_SUPERVISION = ["view:supervision.item"]
 RAISE_ITEMS = ["add:supervision.item", "signoff:supervision.item"]
 RECTIFY_ITEMS = ["change:supervision.item"]
+# Resident services for sealed homes 居民服务 (docs/decisions/0038): grid workers and communities take
+# requests, work on them and keep the special-groups register with its visits and calls;
+# communities, streets and the command centre assign them; a volunteer (bound: only the requests
+# assigned to them) does the work from the phone page.
+HOMESERVICE_MODELS = ("homeservices.servicerequest", "homeservices.specialcare", "homeservices.proactivecheck")
+VIEW_HOMESERVICES = [f"view:{m}" for m in HOMESERVICE_MODELS]
+TAKE_REQUESTS = [
+    "add:homeservices.servicerequest",
+    "change:homeservices.servicerequest",
+    "add:homeservices.specialcare",
+    "change:homeservices.specialcare",
+    "change:homeservices.proactivecheck",
+]
+ASSIGN_REQUESTS = ["assign:homeservices.servicerequest"]
 
 ROLES = {
     "district_commander": (
@@ -220,6 +236,8 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_HOMESERVICES,
+            *ASSIGN_REQUESTS,
         ),
     ),
     "street_officer": (
@@ -259,6 +277,8 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_HOMESERVICES,
+            *ASSIGN_REQUESTS,
         ),
     ),
     "community_officer": (
@@ -294,6 +314,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_HOMESERVICES,
+            *TAKE_REQUESTS,
+            *ASSIGN_REQUESTS,
         ),
     ),
     "grid_worker": (
@@ -321,6 +344,8 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
+            *VIEW_HOMESERVICES,
+            *TAKE_REQUESTS,
         ),
     ),
     "checkpoint_staff": (
@@ -400,6 +425,12 @@ ROLES = {
         _("Duty staff"),
         _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
     ),
+    # Bound to the requests assigned to them (homeservices.ServiceRequest.assignee): they do the
+    # shopping, bring the medicine, record the evidence and the resident's confirmation at the door.
+    "volunteer": (
+        _("Volunteer"),
+        _perms("view:areas.area", "view:homeservices.servicerequest", "change:homeservices.servicerequest"),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     "auditor": (
         _("Auditor"),
@@ -420,6 +451,7 @@ ROLES = {
             *VIEW_REPORTS,
             *VIEW_SUPERVISION,
             *VIEW_ROSTERS,
+            *VIEW_HOMESERVICES,
         ),
     ),
     "system_admin": (
@@ -441,8 +473,10 @@ ROLES = {
                 + REPORT_MODELS
                 + SUPERVISION_MODELS
                 + ROSTER_MODELS
+                + HOMESERVICE_MODELS
             ],
             "signoff:supervision.item",
+            *ASSIGN_REQUESTS,
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,
             *RUN_LABS,

@@ -40,6 +40,10 @@ NAVIGATION = [
     # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
     (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
     (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
+    # Resident services: volunteers land on their own requests; officers on the open requests board.
+    (_("My service requests"), "homeservices:mine", "homeservices.change_servicerequest"),
+    (_("Resident services"), "homeservices:board", "homeservices.view_servicerequest"),
+    (_("Special groups"), "homeservices:specialcare_list", "homeservices.view_specialcare"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
