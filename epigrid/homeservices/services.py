@@ -228,7 +228,7 @@ def _submit_once(
         if photo is not None:
             request.prescription_photo.save(photo.name or "prescription.jpg", photo, save=True)
         log_transition(request, "", request.status, request.get_kind_display())
-    return request
+    return Submitted(request, "created")
 
 
 def _add(user, request, person, details, description, client_id, urgency, now):
