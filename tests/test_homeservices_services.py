@@ -68,11 +68,18 @@ def test_type_specific_fields_are_checked(cast, h):
     assert farming.details == {"crop": "小麦", "mu": "12.5"}
     hospital = h.request(
         kind="hospital",
-        details={"destination": "兰大二院", "appointment_at": "2031-04-08T09:30", "car": "社区专车", "reentry": True},
+        details={
+            "destination": "兰大二院",
+            "appointment_at": "2031-04-08T09:30",
+            "car": "社区专车",
+            "reentry": True,
+        },
     )
     assert hospital.details["appointment_at"].startswith("2031-04-08T09:30")
     medicine = h.request(
-        kind="medicine", details={"medicines": "二甲双胍", "prescription": "处方 3 个月"}, prescription_photo=png()
+        kind="medicine",
+        details={"medicines": "二甲双胍", "prescription": "处方 3 个月"},
+        prescription_photo=png(),
     )
     assert medicine.prescription_photo
 
@@ -80,7 +87,11 @@ def test_type_specific_fields_are_checked(cast, h):
 def test_the_person_must_live_in_the_household(cast, h):
     with pytest.raises(ValidationError):
         services.submit(
-            cast.grid_worker, household=cast.household_a, person=h.resident_b, kind="other", description="帮忙"
+            cast.grid_worker,
+            household=cast.household_a,
+            person=h.resident_b,
+            kind="other",
+            description="帮忙",
         )
 
 
@@ -91,7 +102,12 @@ def test_deadlines_follow_the_urgency(cast, h, settings):
         details = {"species": "鸡", "count": 20} if kind == "animals" else ({} if kind == "other" else None)
         req = h.request(kind=kind, urgency=urgency, details=details, description="其他需求", now=now)
         assert req.due_at == now + datetime.timedelta(hours=hours)
-    overdue = h.request(kind="psychological", details={"concern": "失眠焦虑"}, urgency="urgent", now=now - datetime.timedelta(hours=3))
+    overdue = h.request(
+        kind="psychological",
+        details={"concern": "失眠焦虑"},
+        urgency="urgent",
+        now=now - datetime.timedelta(hours=3),
+    )
     assert list(ServiceRequest.objects.filter(services.overdue_q())) == [overdue]
 
 
@@ -166,7 +182,11 @@ def test_a_dialysis_patient_in_a_sealed_home_gets_the_trip_of_the_next_treatment
     today = timezone.localdate()
     tomorrow = (today + datetime.timedelta(days=1)).isoweekday()
     care = services.register_care(
-        cast.grid_worker, h.resident_a, "dialysis", treatment_days=str(tomorrow), hospital="市一院",
+        cast.grid_worker,
+        h.resident_a,
+        "dialysis",
+        treatment_days=str(tomorrow),
+        hospital="市一院",
         treatment_time=datetime.time(7, 30),
     )
     h.seal(cast.grid_a)
