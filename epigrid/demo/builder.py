@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
+from epigrid.demo.homeservices import build_homeservices, homeservices_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.passes import build_passes, passes_counts
@@ -158,6 +159,7 @@ def module_counts():
         "reports": reports_counts(),
         "supervision": supervision_counts(),
         "rosters": rosters_counts(),
+        "homeservices": homeservices_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -295,6 +297,9 @@ class _Builder:
             self.users,
             self.control.today,
         )
+
+        # After control's zones: the sealed building's special groups and their requests.
+        build_homeservices(self.users, self.testing.now)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
