@@ -19,9 +19,11 @@ def _assignee_choices(request):
 
 class ServiceRequestFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Request no."))
-    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices, label=_("Service"))
-    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
-    status = django_filters.MultipleChoiceFilter(choices=ServiceRequest.Status.choices, label=_("Status"))
+    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices, label=_("Service"), distinct=False)
+    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, label=_("Urgency"), distinct=False)
+    status = django_filters.MultipleChoiceFilter(
+        choices=ServiceRequest.Status.choices, label=_("Status"), distinct=False
+    )
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     area = ScopedAreaFilter(label=_("Area"))
@@ -75,7 +77,7 @@ class ServiceRequestFilterSet(django_filters.FilterSet):
 
 
 class SpecialCareFilterSet(django_filters.FilterSet):
-    group = django_filters.MultipleChoiceFilter(choices=Group.choices, label=_("Group"))
+    group = django_filters.MultipleChoiceFilter(choices=Group.choices, label=_("Group"), distinct=False)
     active = django_filters.BooleanFilter(label=_("Active"))
     area = ScopedAreaFilter(label=_("Area"))
 

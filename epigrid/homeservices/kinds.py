@@ -104,36 +104,35 @@ class Field:
         return timezone.localtime(moment).isoformat(timespec="minutes")
 
 
-L = gettext_lazy
 FIELDS = {
-    Kind.SHOPPING: [Field("items", L("Shopping list"), required=True, max_length=2000)],
+    Kind.SHOPPING: [Field("items", gettext_lazy("Shopping list"), required=True, max_length=2000)],
     Kind.MEDICINE: [
-        Field("medicines", L("Medicines"), required=True, max_length=1000),
-        Field("prescription", L("Prescription"), required=True, max_length=1000),
-        Field("pharmacy", L("Pharmacy or hospital"), max_length=100),
+        Field("medicines", gettext_lazy("Medicines"), required=True, max_length=1000),
+        Field("prescription", gettext_lazy("Prescription"), required=True, max_length=1000),
+        Field("pharmacy", gettext_lazy("Pharmacy or hospital"), max_length=100),
     ],
     Kind.HOSPITAL: [
-        Field("destination", L("Destination hospital"), required=True, max_length=100),
-        Field("appointment_at", L("Appointment time"), type="datetime", required=True),
-        Field("reason", L("Reason for the visit"), max_length=200),
-        Field("car", L("Car"), max_length=100),
-        Field("escort", L("Escort"), max_length=100),
-        Field("return_at", L("Return time"), type="datetime"),
-        Field("reentry", L("Re-entry arranged (test, gate)"), type="bool"),
+        Field("destination", gettext_lazy("Destination hospital"), required=True, max_length=100),
+        Field("appointment_at", gettext_lazy("Appointment time"), type="datetime", required=True),
+        Field("reason", gettext_lazy("Reason for the visit"), max_length=200),
+        Field("car", gettext_lazy("Car"), max_length=100),
+        Field("escort", gettext_lazy("Escort"), max_length=100),
+        Field("return_at", gettext_lazy("Return time"), type="datetime"),
+        Field("reentry", gettext_lazy("Re-entry arranged (test, gate)"), type="bool"),
     ],
     Kind.FARMING: [
-        Field("crop", L("Crop"), required=True, max_length=50),
-        Field("mu", L("Area (mu)"), type="decimal", required=True),
-        Field("task", L("Work (sowing, watering, harvest)"), max_length=100),
+        Field("crop", gettext_lazy("Crop"), required=True, max_length=50),
+        Field("mu", gettext_lazy("Area (mu)"), type="decimal", required=True),
+        Field("task", gettext_lazy("Work (sowing, watering, harvest)"), max_length=100),
     ],
     Kind.ANIMALS: [
-        Field("species", L("Species"), required=True, max_length=50),
-        Field("count", L("Head"), type="count", required=True),
-        Field("task", L("Care needed (feed, water, milking)"), max_length=100),
+        Field("species", gettext_lazy("Species"), required=True, max_length=50),
+        Field("count", gettext_lazy("Head"), type="count", required=True),
+        Field("task", gettext_lazy("Care needed (feed, water, milking)"), max_length=100),
     ],
     Kind.PSYCHOLOGICAL: [
-        Field("concern", L("Concern"), required=True, max_length=500),
-        Field("referral", L("Referred to"), max_length=100),
+        Field("concern", gettext_lazy("Concern"), required=True, max_length=500),
+        Field("referral", gettext_lazy("Referred to"), max_length=100),
     ],
     Kind.OTHER: [],
 }
