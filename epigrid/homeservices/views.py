@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -49,6 +48,7 @@ from epigrid.homeservices.tables import (
 )
 
 S = ServiceRequest.Status
+BOARD_COUNT_CAP = 1000
 RELATED = ("household__area__parent", "household__building", "assignee", "person")
 
 
@@ -87,16 +87,15 @@ class BoardView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        # One pass over the open rows (the partial index) for both figures.
-        counts = (
-            ServiceRequest.objects.restrict(self.request.user)
-            .filter(status__in=ServiceRequest.OPEN)
-            .aggregate(
-                overdue=Count("pk", filter=Q(due_at__lt=timezone.now())),
-                unassigned=Count("pk", filter=Q(status=S.NEW)),
-            )
-        )
-        ctx["overdue_count"], ctx["unassigned_count"] = counts["overdue"], counts["unassigned"]
+        # Capped like the list's own count (core.paginators): a city's 50,000 open requests are
+        # not counted on every load; up to BOARD_COUNT_CAP + 1 rows each, read along the indexes.
+        visible = ServiceRequest.objects.restrict(self.request.user)
+        for name, rows in (
+            ("overdue", visible.filter(services.overdue_q())),
+            ("unassigned", visible.filter(status=S.NEW)),
+        ):
+            found = rows.order_by()[: BOARD_COUNT_CAP + 1].count()
+            ctx[f"{name}_count"], ctx[f"{name}_capped"] = min(found, BOARD_COUNT_CAP), found > BOARD_COUNT_CAP
         return ctx
 
 
