@@ -8,15 +8,15 @@ from django.utils import timezone
 
 from epigrid.accounts.models import Grant, User
 from epigrid.homeservices import services
-from tests.scoping import make_person
+from tests.scoping import PASSWORD, make_person
 
 
 class Homes:
     def __init__(self, cast):
         self.cast = cast
-        self.volunteer = User.objects.create_user("volunteer", password="x")
+        self.volunteer = User.objects.create_user("volunteer", password=PASSWORD)
         Grant.objects.create(user=self.volunteer, role="volunteer", area=cast.community)
-        self.volunteer_b = User.objects.create_user("volunteer_b", password="x")
+        self.volunteer_b = User.objects.create_user("volunteer_b", password=PASSWORD)
         Grant.objects.create(user=self.volunteer_b, role="volunteer", area=cast.community)
         self.resident_a = make_person(household=cast.household_a, name="王秀英", phone="+8613912345678")
         self.resident_b = make_person(household=cast.household_b, name="李建国", phone="+8613812340000")
