@@ -128,6 +128,8 @@ def test_the_form_warns_of_an_open_request_and_adds_to_it(cast, h):
     assert client.post("/homeservices/add/", {**data, "add_to_open": "true"}).status_code == 302  # a retry
     first.refresh_from_db()
     assert first.additions == 1 and "酱油" in first.details["items"]
+    detail = client.get(first.get_absolute_url()).content.decode()
+    assert 'data-testid="additions"' in detail and "酱油" in detail
 
 
 def test_the_board_shows_open_requests_and_filters_overdue(cast, h):

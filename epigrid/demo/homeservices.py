@@ -22,58 +22,85 @@ from epigrid.people.models import Person
 H = datetime.timedelta(hours=1)
 
 
-def _sealed_persons():
-    zones = (
-        Zone.objects.filter(level__in=services.SEALED_LEVELS)
-        .exclude(status=Zone.Status.LIFTED)
+GROUP_TAG_ORDER = [
+    ("elderly_alone", "elderly_alone"),
+    ("disabled", "disabled"),
+    ("pregnant", "pregnant"),
+    ("dialysis", "chronic"),
+    ("chemotherapy", "chronic"),
+]
+
+
+def _pick(zone_households_ids, area_path):
+    """{group: person} of residents already tagged in the registry (the register builds on the
+    tags, adding none), those at home in the sealed zone first; then untagged sealed residents
+    for the other requests. One person a household, so each home's requests stay its own."""
+    tagged = (
+        Person.objects.filter(
+            merged_into__isnull=True, household__isnull=False, area__path__startswith=area_path
+        )
+        .select_related("household__area", "household__building")
+        .prefetch_related("tags")
         .order_by("pk")
     )
-    for zone in zones:
-        households = zone_households(zone).order_by("pk").values("pk")[:40]
-        persons = list(
-            Person.objects.filter(household__in=households, merged_into__isnull=True)
-            .select_related("household__area", "household__building")
-            .order_by("household_id", "pk")
-        )
-        # One person a household: each entry and its requests stay in a home of their own.
-        firsts, seen = [], set()
-        for person in persons:
-            if person.household_id not in seen:
-                seen.add(person.household_id)
-                firsts.append(person)
-        if len(firsts) >= 7:
-            return firsts
-    return []
+    sealed = list(tagged.filter(household__in=zone_households_ids))
+    others = list(tagged.filter(tags__code__in=[t for _g, t in GROUP_TAG_ORDER]).distinct()[:400])
+    used, chosen = set(), {}
+    for group, tag in GROUP_TAG_ORDER:
+        for person in sealed + others:
+            if person.household_id not in used and tag in {t.code for t in person.tags.all()}:
+                chosen[group] = person
+                used.add(person.household_id)
+                break
+    pool = list(chosen.values())
+    for person in sealed:
+        if person.household_id not in used:
+            used.add(person.household_id)
+            pool.append(person)
+    return chosen, pool
+
+
+def _sealed():
+    zones = Zone.objects.filter(level__in=services.SEALED_LEVELS).exclude(status=Zone.Status.LIFTED)
+    zone = zones.select_related("area").order_by("pk").first()
+    if zone is None:
+        return {}, []
+    return _pick(zone_households(zone).values("pk"), zone.area.path)
 
 
 def build_homeservices(users, now=None):
     now = now or timezone.now()
     worker, officer = users.get("grid_worker"), users.get("community_officer")
     volunteer = users.get("volunteer")
-    persons = _sealed_persons()
-    if worker is None or officer is None or not persons:
+    chosen, pool = _sealed()
+    if worker is None or officer is None or len(pool) < 7:
         return
-    if volunteer is None or not services.may_work(volunteer, persons[0].household.area):
+    if volunteer is None or not services.may_work(volunteer, pool[0].household.area):
         volunteer = worker
     today = timezone.localdate(now)
-    elderly, disabled, pregnant, dialysis, chemo, other_a, other_b = persons[:7]
-    register = services.register_care
-    register(worker, elderly, "elderly_alone", notes="子女在外地，每日电话问候")
-    register(worker, disabled, "disabled", visit_every_days=2, notes="轮椅，行动不便")
-    register(
-        worker, pregnant, "pregnant", due_date=today + datetime.timedelta(days=38), hospital="市妇幼保健院"
-    )
+    details = {
+        "elderly_alone": {"notes": "子女在外地，每日电话问候"},
+        "disabled": {"visit_every_days": 2, "notes": "轮椅，行动不便"},
+        "pregnant": {"due_date": today + datetime.timedelta(days=38), "hospital": "市妇幼保健院"},
+    }
     tomorrow = (today + datetime.timedelta(days=1)).isoweekday()
     days = ",".join(str(d) for d in sorted({tomorrow, (tomorrow + 1) % 7 + 1, (tomorrow + 3) % 7 + 1}))
-    register(
-        worker,
-        dialysis,
-        "dialysis",
-        treatment_days=days,
-        treatment_time=datetime.time(7, 30),
-        hospital="兰大二院血透室",
+    details["dialysis"] = {
+        "treatment_days": days,
+        "treatment_time": datetime.time(7, 30),
+        "hospital": "兰大二院血透室",
+    }
+    details["chemotherapy"] = {"treatment_days": str((tomorrow + 2) % 7 + 1), "hospital": "省肿瘤医院"}
+    for group, person in chosen.items():
+        services.register_care(None, person, group, **details[group])
+    elderly, disabled, pregnant, chemo, other_a, other_b = (
+        pool[0],
+        pool[1],
+        pool[2],
+        pool[3],
+        pool[5],
+        pool[6],
     )
-    register(worker, chemo, "chemotherapy", treatment_days=str((tomorrow + 2) % 7 + 1), hospital="省肿瘤医院")
     services.generate_checks(today, now=now)  # today's calls and visits; tomorrow's dialysis trip
     for check in ProactiveCheck.objects.filter(day=today, kind="call").order_by("pk")[:3]:
         services.record_check(worker, check, "well", "电话问候，情况良好", now=now - 2 * H)

@@ -213,6 +213,10 @@ class RequestAddition(ChangeLoggedModel):
     def __str__(self):
         return f"{self.request_id}+{self.pk}"
 
+    @property
+    def summary(self):
+        return summary(self.request.kind, self.details or {})
+
 
 class Group(models.TextChoices):
     ELDERLY_ALONE = "elderly_alone", _("Elderly living alone")

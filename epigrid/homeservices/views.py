@@ -117,7 +117,7 @@ class RequestDetailView(ObjectDetailView):
             {
                 "req": req,
                 "phone": mask_phone(req.person.phone) if req.person.phone else "",
-                "additions": list(req.added.select_related("added_by").order_by("added_at", "pk")),
+                "additions": list(req.added.select_related("added_by", "request").order_by("added_at", "pk")),
                 "history_rows": [
                     {
                         "time": h.time,
