@@ -75,7 +75,7 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,audit,worklists,testing,transport,dashboard,results,results_import,import,export]
+                                  [--only pages,audit,worklists,testing,transport,dashboard,homeservices,results,results_import,import,export]
                                   [--import-rows 100000] [--testing-scans 60000]
 """
 
@@ -115,6 +115,7 @@ FIGURES = (
     "reports",
     "checkpoints",
     "dashboard",
+    "homeservices",
     "results",
     "results_import",
     "export",
@@ -1269,6 +1270,10 @@ def main():
             from bench import dashboard
 
             dashboard.measure(args, results)
+        if "homeservices" in only:  # the open requests board with 50,000 open requests
+            from bench import homeservices
+
+            homeservices.measure(args, results)
         if "results" in only:  # a pooled-positive tube's persons
             from bench import results as lab_results
 

@@ -22,6 +22,7 @@ from epigrid.control.api import (
     ZoneViewSet,
 )
 from epigrid.dashboard.api import DashboardViewSet
+from epigrid.homeservices.api import ProactiveCheckViewSet, ServiceRequestViewSet, SpecialCareViewSet
 from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet, WasteHandoverViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
 from epigrid.markets.api import (
@@ -141,3 +142,6 @@ router.register(r"imports/(?P<ledger>[\w-]+)", ImportViewSet, basename="import")
 router.register(r"exports/(?P<name>[\w-]+)", ExportViewSet, basename="export")
 # The dashboard's tiles (decision 0032): every figure with the URL of the list behind it.
 router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("service-requests", ServiceRequestViewSet)
+router.register("special-groups", SpecialCareViewSet)
+router.register("proactive-checks", ProactiveCheckViewSet)

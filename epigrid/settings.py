@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "epigrid.rosters",
     "epigrid.markets",
     "epigrid.supplies",
+    "epigrid.homeservices",
     "epigrid.dashboard",
     "epigrid.demo",
 ]
@@ -234,6 +235,9 @@ SPECTACULAR_SETTINGS = {
         "SupplyMovementKindEnum": "epigrid.supplies.models.Movement.Kind",
         "RequisitionStatusEnum": "epigrid.supplies.models.Requisition.Status",
         "DonationLineKindEnum": "epigrid.supplies.models.DonationLine.Kind",
+        "ServiceRequestStatusEnum": "epigrid.homeservices.models.ServiceRequest.Status",
+        "ServiceKindEnum": "epigrid.homeservices.kinds.Kind",
+        "ProactiveCheckKindEnum": "epigrid.homeservices.models.ProactiveCheck.Kind",
     },
 }
 
@@ -353,3 +357,11 @@ EPIGRID_SUPERVISION_GRACE_HOURS = env_int("EPIGRID_SUPERVISION_GRACE_HOURS", 24)
 # a shift's end a forgotten check-out is closed (crediting only the planned hours).
 EPIGRID_ROSTER_MIN_REST_HOURS = env_int("EPIGRID_ROSTER_MIN_REST_HOURS", 8)
 EPIGRID_ROSTER_CHECKOUT_GRACE_HOURS = env_int("EPIGRID_ROSTER_CHECKOUT_GRACE_HOURS", 2)
+# Resident services for sealed homes (decision 0038): hours from a request to its deadline, by
+# urgency (urgent: a medicine running out today; low: farming that can wait for the weekend).
+EPIGRID_SERVICE_SLA_HOURS = {
+    "urgent": env_int("EPIGRID_SERVICE_SLA_URGENT_HOURS", 2),
+    "high": env_int("EPIGRID_SERVICE_SLA_HIGH_HOURS", 6),
+    "normal": env_int("EPIGRID_SERVICE_SLA_NORMAL_HOURS", 24),
+    "low": env_int("EPIGRID_SERVICE_SLA_LOW_HOURS", 72),
+}

@@ -31,6 +31,7 @@ urlpatterns = [
     path("rosters/", include("epigrid.rosters.urls")),
     path("markets/", include("epigrid.markets.urls")),
     path("supplies/", include("epigrid.supplies.urls")),
+    path("homeservices/", include("epigrid.homeservices.urls")),
     path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),

@@ -57,6 +57,7 @@ def build(residents=RESIDENTS, seed=SEED):
 
 
 def wipe():
+    from epigrid.homeservices.models import ServiceRequest, SpecialCare
     from epigrid.reports.models import Submission
     from epigrid.rosters import models as rosters
 
@@ -99,6 +100,8 @@ def wipe():
     Cluster.objects.all().delete()
     AssistRequest.objects.all().delete()  # its persons go with it; they protect persons and areas
     Item.objects.all().delete()  # supervision items protect areas and users; photos go with them
+    ServiceRequest.objects.all().delete()  # requests protect households, persons, areas and users
+    SpecialCare.objects.all().delete()  # entries protect persons; their checks go with them
     Stay.objects.all().delete()  # stays protect persons and sites; rooms go with their site
     Site.objects.all().delete()
     Job.objects.all().delete()

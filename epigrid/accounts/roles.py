@@ -68,6 +68,7 @@ BOUND_ROLES = frozenset(
         "checkpoint_staff",
         "duty_staff",
         "warehouse_keeper",
+        "volunteer",
     }
 )
 
@@ -260,6 +261,20 @@ KEEP_STORES = [
 RUN_STORES = ["add:supplies.store", "change:supplies.store", "add:supplies.item", "change:supplies.item"]
 APPROVE_REQUISITIONS = ["approve:supplies.requisition"]
 TAKE_DONATIONS = ["add:supplies.donation", "add:supplies.allocation"]
+# Resident services for sealed homes 居民服务 (docs/decisions/0038): grid workers and communities take
+# requests, work on them and keep the special-groups register with its visits and calls;
+# communities, streets and the command centre assign them; a volunteer (bound: only the requests
+# assigned to them) does the work from the phone page.
+HOMESERVICE_MODELS = ("homeservices.servicerequest", "homeservices.specialcare", "homeservices.proactivecheck")
+VIEW_HOMESERVICES = [f"view:{m}" for m in HOMESERVICE_MODELS]
+TAKE_REQUESTS = [
+    "add:homeservices.servicerequest",
+    "change:homeservices.servicerequest",
+    "add:homeservices.specialcare",
+    "change:homeservices.specialcare",
+    "change:homeservices.proactivecheck",
+]
+ASSIGN_REQUESTS = ["assign:homeservices.servicerequest"]
 
 ROLES = {
     "district_commander": (
@@ -308,6 +323,8 @@ ROLES = {
             *KEEP_STORES,
             *APPROVE_REQUISITIONS,
             *TAKE_DONATIONS,
+            *VIEW_HOMESERVICES,
+            *ASSIGN_REQUESTS,
         ),
     ),
     "street_officer": (
@@ -358,6 +375,8 @@ ROLES = {
             *KEEP_STORES,
             *APPROVE_REQUISITIONS,
             *TAKE_DONATIONS,
+            *VIEW_HOMESERVICES,
+            *ASSIGN_REQUESTS,
         ),
     ),
     "community_officer": (
@@ -398,6 +417,9 @@ ROLES = {
             *VIEW_SUPPLIES,
             *VIEW_DONATIONS,
             *KEEP_STORES,
+            *VIEW_HOMESERVICES,
+            *TAKE_REQUESTS,
+            *ASSIGN_REQUESTS,
         ),
     ),
     "grid_worker": (
@@ -428,6 +450,8 @@ ROLES = {
             *VIEW_MARKETS,
             "change:markets.shopstaff",
             *VIEW_SUPPLIES,
+            *VIEW_HOMESERVICES,
+            *TAKE_REQUESTS,
         ),
     ),
     "checkpoint_staff": (
@@ -513,6 +537,12 @@ ROLES = {
         _("Warehouse keeper"),
         _perms("view:areas.area", *VIEW_SUPPLIES, *VIEW_DONATIONS, *KEEP_STORES),
     ),
+    # Bound to the requests assigned to them (homeservices.ServiceRequest.assignee): they do the
+    # shopping, bring the medicine, record the evidence and the resident's confirmation at the door.
+    "volunteer": (
+        _("Volunteer"),
+        _perms("view:areas.area", "view:homeservices.servicerequest", "change:homeservices.servicerequest"),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     # Area-granted (a street's or district's 市场监管所): outlets, inspections, closures and
     # re-inspections, the wildlife ledger; the staff ledger and alerts to read.
@@ -542,6 +572,7 @@ ROLES = {
             *VIEW_MARKETS,
             *VIEW_SUPPLIES,
             *VIEW_DONATIONS,
+            *VIEW_HOMESERVICES,
         ),
     ),
     "system_admin": (
@@ -566,11 +597,13 @@ ROLES = {
                 + MARKET_MODELS
                 + ("markets.commodity",)
                 + SUPPLY_MODELS
+                + HOMESERVICE_MODELS
             ],
             "approve:supplies.requisition",
             "deliver:supplies.requisition",
             "receive:supplies.requisition",
             "signoff:supervision.item",
+            *ASSIGN_REQUESTS,
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,
             *RUN_LABS,

@@ -48,6 +48,10 @@ NAVIGATION = [
     # and the donation register for those who see donations.
     (_("Supplies"), "supplies:board", "supplies.view_stocklevel"),
     (_("Donations"), "supplies:donation_list", "supplies.view_donation"),
+    # Resident services: volunteers land on their own requests; officers on the open requests board.
+    (_("My service requests"), "homeservices:mine", "homeservices.change_servicerequest"),
+    (_("Resident services"), "homeservices:board", "homeservices.view_servicerequest"),
+    (_("Special groups"), "homeservices:specialcare_list", "homeservices.view_specialcare"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
+from epigrid.demo.homeservices import build_homeservices, homeservices_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.markets import build_markets, markets_counts
@@ -162,6 +163,7 @@ def module_counts():
         "rosters": rosters_counts(),
         "markets": markets_counts(),
         "supplies": supplies_counts(),
+        "homeservices": homeservices_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -306,6 +308,9 @@ class _Builder:
         build_supplies(
             self.areas[self.plan.district.code], self.areas[self.plan.grids_list[0].code].parent, self.users
         )
+
+        # After control's zones: the sealed building's special groups and their requests.
+        build_homeservices(self.users, self.testing.now)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

@@ -168,6 +168,7 @@ DEMO_USERS = {
     "courier": ("demo_courier", "street"),
     "isolation_staff": ("demo_isolation", "district"),
     "tracer": ("demo_tracer", "district"),
+    "volunteer": ("demo_volunteer", "community"),
     "enterprise_contact": ("demo_enterprise", "community"),
     "market_inspector": ("demo_market", "street"),
     "auditor": ("demo_auditor", "district"),
