@@ -1,13 +1,17 @@
 """Live figures (decision 0029): a name a form's field may carry as `live` → a function of (area,
 day) returning a number. Each calls a named figure function of the app that holds the data, so
-reports imports no other app's models. Service requests and supervision problems are not held by
-epigrid yet: those fields are typed only."""
+reports imports no other app's models."""
 
+import datetime
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.assistance import figures as assistance_figures
 from epigrid.control import figures as control_figures
 from epigrid.control.models import Category
+from epigrid.homeservices import figures as homeservices_figures
+from epigrid.supervision import figures as supervision_figures
 from epigrid.testing import figures as testing_figures
 
 REGISTRY = {}
@@ -37,6 +41,21 @@ register("sweep_visits", _("Sweep visits on the day"))(testing_figures.sweep_vis
 register("assist_answered", _("Assistance-request persons answered on the day"))(
     assistance_figures.persons_answered
 )
+
+
+register("problems_raised", _("Supervision problems raised on the day"))(supervision_figures.items_raised)
+
+
+def _service_requests(name):
+    def figure(area, day):
+        start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        return homeservices_figures.requests_in_window(area, start, start + datetime.timedelta(days=1))[name]
+
+    return figure
+
+
+register("service_requests_opened", _("Resident service requests opened on the day"))(_service_requests("opened"))
+register("service_requests_closed", _("Resident service requests closed on the day"))(_service_requests("closed"))
 
 
 @register("new_fever_or_suspected", _("New fever or suspected cases in the ledger"))
