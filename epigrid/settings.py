@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "epigrid.reports",
     "epigrid.supervision",
     "epigrid.rosters",
+    "epigrid.enterprises",
     "epigrid.dashboard",
     "epigrid.demo",
 ]

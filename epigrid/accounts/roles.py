@@ -59,7 +59,9 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff"})
+BOUND_ROLES = frozenset(
+    {"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff", "enterprise_contact"}
+)
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -182,6 +184,30 @@ VIEW_SUPERVISION = ["view:supervision.item"]
 RAISE_ITEMS = ["add:supervision.item", "signoff:supervision.item"]
 RECTIFY_ITEMS = ["change:supervision.item"]
 
+# Enterprises and sites back to work 复工复产 (docs/decisions/0034): an enterprise's contact (bound:
+# only the enterprises whose contacts they are) keeps its roster, cards, gate temperatures and PPE
+# and applies; communities and streets keep the register and review the applications of their
+# subtree (conditional approval, on-site check, permit, refusal); the command centre follows and
+# reviews; grid workers and auditors follow.
+ENTERPRISE_MODELS = (
+    "enterprises.enterprise",
+    "enterprises.application",
+    "enterprises.employee",
+    "enterprises.employeecard",
+    "enterprises.temperaturereading",
+    "enterprises.ppestock",
+)
+VIEW_ENTERPRISES = [f"view:{m}" for m in ENTERPRISE_MODELS]
+# The enterprise's own work: roster, cards, temperatures at the gate, PPE, its application.
+RUN_ENTERPRISE = [
+    "change:enterprises.enterprise",
+    *[f"{a}:{m}" for a in ("add", "change") for m in ENTERPRISE_MODELS[1:]],
+]
+KEEP_ENTERPRISES = ["add:enterprises.enterprise", "change:enterprises.enterprise", *RUN_ENTERPRISE]
+REVIEW_APPLICATIONS = ["review:enterprises.application"]
+# The phases of the return (class → earliest date) are the command centre's rule.
+SET_PHASES = ["add:enterprises.phase", "change:enterprises.phase"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -220,6 +246,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_ENTERPRISES,
+            *REVIEW_APPLICATIONS,
+            *SET_PHASES,
         ),
     ),
     "street_officer": (
@@ -259,6 +288,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_ENTERPRISES,
+            *KEEP_ENTERPRISES,
+            *REVIEW_APPLICATIONS,
         ),
     ),
     "community_officer": (
@@ -294,6 +326,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_ENTERPRISES,
+            *KEEP_ENTERPRISES,
+            *REVIEW_APPLICATIONS,
         ),
     ),
     "grid_worker": (
@@ -321,6 +356,7 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
+            *VIEW_ENTERPRISES,
         ),
     ),
     "checkpoint_staff": (
@@ -400,7 +436,11 @@ ROLES = {
         _("Duty staff"),
         _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
     ),
-    "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
+    # Bound to the enterprises whose contacts they are (enterprises.Enterprise.contacts).
+    "enterprise_contact": (
+        _("Enterprise contact"),
+        _perms("view:areas.area", *VIEW_ENTERPRISES, *RUN_ENTERPRISE, "contact:enterprises.enterprise"),
+    ),
     "auditor": (
         _("Auditor"),
         _perms(
@@ -420,6 +460,7 @@ ROLES = {
             *VIEW_REPORTS,
             *VIEW_SUPERVISION,
             *VIEW_ROSTERS,
+            *VIEW_ENTERPRISES,
         ),
     ),
     "system_admin": (
@@ -441,7 +482,10 @@ ROLES = {
                 + REPORT_MODELS
                 + SUPERVISION_MODELS
                 + ROSTER_MODELS
+                + ENTERPRISE_MODELS
             ],
+            *REVIEW_APPLICATIONS,
+            *SET_PHASES,
             "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.
             *VIEW_TRANSPORT,

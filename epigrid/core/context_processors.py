@@ -40,6 +40,9 @@ NAVIGATION = [
     # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
     (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
     (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
+    # Enterprises back to work: the contact's own enterprise on the phone; the register for the others.
+    (_("My enterprise"), "enterprises:mine", "enterprises.contact_enterprise"),
+    (_("Enterprises"), "enterprises:enterprise_list", "enterprises.view_enterprise"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -1,0 +1,65 @@
+"""Tables of the enterprise and application lists (below 576 px the shared template turns rows
+into cards)."""
+
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from epigrid.enterprises.models import Application, Enterprise
+
+STAGE_BADGES = {
+    None: "text-bg-light",
+    Application.Status.DRAFT: "text-bg-light",
+    Application.Status.SUBMITTED: "text-bg-warning",
+    Application.Status.CONDITIONAL: "text-bg-info",
+    Application.Status.CHECKED: "text-bg-primary",
+    Application.Status.PERMITTED: "text-bg-success",
+    Application.Status.REFUSED: "text-bg-danger",
+}
+
+
+def stage_badge(status):
+    label = dict(Application.Status.choices).get(status) if status else _("Not applied")
+    return format_html(
+        '<span class="badge {}" data-testid="stage">{}</span>', STAGE_BADGES.get(status, ""), label
+    )
+
+
+class EnterpriseTable(tables.Table):
+    name = tables.Column(linkify=lambda record: record.get_absolute_url())
+    uscc = tables.Column()
+    kind = tables.Column()
+    size = tables.Column()
+    area = tables.Column(order_by=("area__path",))
+    staff = tables.Column(verbose_name=gettext_lazy("staff"), orderable=False)
+    stage = tables.Column(verbose_name=pgettext_lazy("return to work", "stage"), orderable=False)
+
+    class Meta:
+        model = Enterprise
+        fields = ["name", "uscc", "kind", "size", "area", "staff", "stage"]
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+    def render_area(self, value):
+        return value.full_label()
+
+    def render_stage(self, record):
+        return stage_badge(getattr(record, "stage", None))
+
+
+class ApplicationTable(tables.Table):
+    enterprise = tables.Column(
+        linkify=lambda record: record.get_absolute_url(), order_by=("enterprise__name",)
+    )
+    planned_start = tables.Column()
+    staff_count = tables.Column()
+    submitted_at = tables.DateTimeColumn(format="m-d H:i")
+    status = tables.Column()
+
+    class Meta:
+        model = Application
+        fields = ["enterprise", "planned_start", "staff_count", "submitted_at", "status"]
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+    def render_status(self, record):
+        return stage_badge(record.status)
