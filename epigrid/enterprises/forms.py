@@ -162,7 +162,7 @@ def card_form(questions, data=None, initial=None):
                 label=q["label"], choices=[(c, c) for c in q.get("choices", [])], widget=forms.RadioSelect
             )
         elif kind == "date":
-            field = forms.DateField(label=q["label"], widget=DATE, max_value=datetime.date(2100, 1, 1))
+            field = forms.DateField(label=q["label"], widget=DATE)
         else:
             field = forms.CharField(label=q["label"], max_length=200)
         form.fields[q["key"]] = field

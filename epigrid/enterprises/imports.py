@@ -94,7 +94,7 @@ class EnterpriseResource(Resource):
     columns = ENTERPRISE_COLUMNS
     example = [
         "兰州九州建材有限公司",
-        "91620102MA71234567",
+        "91620102MA7123456T",
         "企业",
         "规上",
         "建材",

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from epigrid.enterprises.models import Application, Enterprise
+from epigrid.enterprises.models import Application, Employee, Enterprise
 
 STAGE_BADGES = {
     None: "text-bg-light",
@@ -63,3 +63,22 @@ class ApplicationTable(tables.Table):
 
     def render_status(self, record):
         return stage_badge(record.status)
+
+
+class EmployeeTable(tables.Table):
+    name = tables.Column(
+        accessor="person__name", linkify=lambda record: record.get_absolute_url(), order_by=("person__name_key",)
+    )
+    doc = tables.Column(accessor="person__doc_number", verbose_name=gettext_lazy("document"), orderable=False)
+    enterprise = tables.Column(order_by=("enterprise__name",))
+    department = tables.Column()
+    is_active = tables.BooleanColumn()
+
+    class Meta:
+        model = Employee
+        fields = ["name", "doc", "enterprise", "department", "is_active"]
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+    def render_doc(self, record):
+        # Masked for everyone in the list: the full number is the registry's, behind its reveal.
+        return record.person.masked_doc_number

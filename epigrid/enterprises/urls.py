@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/ppe/", views.set_ppe, name="set_ppe"),
     path("<int:pk>/apply/", views.start_application, name="apply"),
     path("<int:pk>/gate/", views.gate, name="gate"),
+    path("employees/", views.EmployeeListView.as_view(), name="employee_list"),
     path("employees/<int:pk>/", views.EmployeeDetailView.as_view(), name="employee_detail"),
     path("employees/<int:pk>/edit/", views.EmployeeEditView.as_view(), name="employee_edit"),
     path("employees/<int:pk>/card/", views.fill_card, name="fill_card"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from epigrid.audit.services import history
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
 from epigrid.enterprises import services
-from epigrid.enterprises.filtersets import ApplicationFilterSet, EnterpriseFilterSet, with_stage
+from epigrid.enterprises.filtersets import ApplicationFilterSet, EmployeeFilterSet, EnterpriseFilterSet, with_stage
 from epigrid.enterprises.forms import (
     AddEmployeeForm,
     ApplicationForm,
@@ -34,7 +34,7 @@ from epigrid.enterprises.forms import (
     card_form,
 )
 from epigrid.enterprises.models import PPE_RULE_DAYS, Application, Employee, Enterprise, Phase
-from epigrid.enterprises.tables import ApplicationTable, EnterpriseTable, stage_badge
+from epigrid.enterprises.tables import ApplicationTable, EmployeeTable, EnterpriseTable, stage_badge
 from epigrid.people.forms import RevealForm
 
 S = Application.Status
@@ -192,6 +192,17 @@ def start_application(request, pk):
     else:
         messages.error(request, _("Give the planned return date."))
     return redirect(enterprise.get_absolute_url())
+
+
+class EmployeeListView(ObjectListView):
+    model = Employee
+    table_class = EmployeeTable
+    filterset_class = EmployeeFilterSet
+    export_name = "enterprise-staff"
+    import_name = "enterprise-staff"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("person", "enterprise")
 
 
 class EmployeeDetailView(ObjectDetailView):
