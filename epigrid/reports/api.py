@@ -43,18 +43,28 @@ class SubmissionViewSet(ScopedModelViewSet):
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if not within(v["unit"].path, request.user.scope_paths("reports.view_submission")):
+        form, sender = v["form"], None
+        if form.sender_kind:
+            kind = form.senders
+            sender = kind.visible(request.user).select_related(kind.area_field).filter(pk=v["sender"]).first()
+            if sender is None:
+                raise NotFound
+            unit = kind.area_of(sender)
+        else:
+            unit = v["unit"]
+        if not within(unit.path, request.user.scope_paths("reports.view_submission")):
             raise NotFound
-        existed = Submission.objects.filter(form=v["form"], unit=v["unit"], day=v["day"]).exists()
+        existed = services.submission_for(form, unit, sender.pk if sender else None, v["day"]).exists()
         row = call_service(
             services.submit,
             request.user,
-            v["form"],
-            v["unit"],
+            form,
+            unit,
             v["day"],
             v["values"],
             v["explanations"],
             zero=v["zero"],
+            sender=sender,
         )
         row = self.get_queryset().get(pk=row.pk)
         return Response(
@@ -90,6 +100,7 @@ class SubmissionViewSet(ScopedModelViewSet):
                     {
                         "area": m["area"].code,
                         "name": m["area"].name,
+                        **({"sender": m["sender"].pk, "sender_name": str(m["sender"])} if "sender" in m else {}),
                         "officers": [
                             {"username": u.username, "name": u.get_full_name(), "phone": u.shown_phone}
                             for u in m["officers"]

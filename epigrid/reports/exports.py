@@ -61,10 +61,12 @@ class RollupExport(Export):
             f"截止时间：{deadline:%H:%M}",
             f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}",
         ]
+        # A form sent by records (enterprises, outlets) names the record after its area.
+        by_record = bool(self.form.sender_kind)
         yield [
             "序号",
-            "街道",
-            "社区",
+            "所在区域" if by_record else "街道",
+            "报送单位" if by_record else "社区",
             "状态",
             "报送时间",
             "修改次数",
@@ -86,10 +88,11 @@ class RollupExport(Export):
             counts["sent" if row else "missing"] += 1
             counts["late"] += bool(row and row.late)
             counts["zero"] += bool(row and row.zero)
+            place = self.form.senders.area_of(unit) if by_record else unit.parent
             yield [
                 number,
-                unit.parent.name if unit.parent_id else "",
-                unit.name,
+                place.name if place else "",
+                str(unit) if by_record else unit.name,
                 STATUS[status],
                 timezone.localtime(row.first_submitted_at).strftime("%m-%d %H:%M") if row else "",
                 row.revision - 1 if row else "",

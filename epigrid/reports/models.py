@@ -38,6 +38,14 @@ class ReportForm(ChangeLoggedModel):
     unit_level = models.PositiveSmallIntegerField(
         _("units that send it"), choices=Level.choices, default=Level.COMMUNITY
     )
+    # Empty: every area of `unit_level` sends it. Otherwise a kind registered in reports.senders
+    # (an enterprise, an outlet): every such record expected that day sends it (decision 0033).
+    sender_kind = models.CharField(
+        _("sent by records of kind"),
+        max_length=40,
+        blank=True,
+        help_text=_("Empty: the areas of the level send it; otherwise the kind of record that sends it."),
+    )
     due_time = models.TimeField(_("due by (time of day)"), default=datetime.time(16, 0))
     period = models.CharField(
         _("covering"), max_length=16, choices=Period.choices, default=Period.PREVIOUS_24H
@@ -63,6 +71,13 @@ class ReportForm(ChangeLoggedModel):
 
     def get_absolute_url(self):
         return reverse("reports:reportform_edit", args=[self.pk])
+
+    @property
+    def senders(self):
+        """The registered sender kind (reports.senders) of a form sent by records, else None."""
+        from epigrid.reports import senders
+
+        return senders.get(self.sender_kind) if self.sender_kind else None
 
     @property
     def allows_zero(self):
@@ -95,6 +110,8 @@ class Submission(ChangeLoggedModel):
         ReportForm, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("form")
     )
     unit = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    # The record that sent it, for a form with a sender kind (its area is `unit`); null otherwise.
+    sender_id = models.PositiveBigIntegerField(_("sender"), null=True, blank=True)
     day = models.DateField(_("report day"))
     values = models.JSONField(_("reported values"), default=dict)
     live = models.JSONField(_("live figures at submission"), default=dict)
@@ -122,7 +139,16 @@ class Submission(ChangeLoggedModel):
         verbose_name_plural = _("reports")
         ordering = ["-day", "unit__path"]
         constraints = [
-            models.UniqueConstraint(fields=["form", "unit", "day"], name="report_submission_once_a_day")
+            models.UniqueConstraint(
+                fields=["form", "unit", "day"],
+                condition=models.Q(sender_id__isnull=True),
+                name="report_submission_once_a_day",
+            ),
+            models.UniqueConstraint(
+                fields=["form", "sender_id", "day"],
+                condition=models.Q(sender_id__isnull=False),
+                name="report_submission_sender_once_a_day",
+            ),
         ]
         # The roll-up reads one form's day across a subtree.
         indexes = [models.Index(fields=["form", "day"], name="report_submission_form_day")]
@@ -131,6 +157,8 @@ class Submission(ChangeLoggedModel):
         return f"{self.form.name} {self.unit.name} {self.day:%Y-%m-%d}"
 
     def get_absolute_url(self):
+        if self.sender_id is not None:
+            return reverse("reports:fill_sender", args=[self.form.code, self.sender_id, self.day.isoformat()])
         return reverse("reports:fill", args=[self.form.code, self.unit.code, self.day.isoformat()])
 
     @property

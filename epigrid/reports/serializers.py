@@ -1,5 +1,6 @@
 """Serializers of the daily-report API."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from epigrid.areas.models import Area
@@ -16,6 +17,7 @@ class ReportFormSerializer(serializers.ModelSerializer):
             "name_en",
             "kind",
             "unit_level",
+            "sender_kind",
             "due_time",
             "period",
             "fields",
@@ -37,6 +39,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "form",
             "unit",
             "unit_name",
+            "sender_id",
             "day",
             "values",
             "live",
@@ -52,14 +55,24 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class SubmitSerializer(serializers.Serializer):
-    """A report to send: the same (form, unit, day) again updates it (idempotent)."""
+    """A report to send: the same (form, unit, day) again updates it (idempotent). A form sent by
+    records (an enterprise, an outlet) names the record by `sender` (its id) instead of `unit`."""
 
     form = serializers.SlugRelatedField(slug_field="code", queryset=ReportForm.objects.filter(active=True))
-    unit = serializers.SlugRelatedField(slug_field="code", queryset=Area.objects.all())
+    unit = serializers.SlugRelatedField(slug_field="code", queryset=Area.objects.all(), required=False)
+    sender = serializers.IntegerField(required=False, min_value=1)
     day = serializers.DateField()
     values = serializers.DictField(child=serializers.JSONField(), default=dict)
     explanations = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
     zero = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        form = data["form"]
+        if form.sender_kind and "sender" not in data:
+            raise serializers.ValidationError({"sender": _("This form is sent by a record: give its id.")})
+        if not form.sender_kind and "unit" not in data:
+            raise serializers.ValidationError({"unit": _("This field is required.")})
+        return data
 
 
 class RollupQuerySerializer(serializers.Serializer):

@@ -58,6 +58,9 @@ def today(request):
     day, now = timezone.localdate(), timezone.now()
     cards = []
     for form in ReportForm.objects.filter(active=True).order_by("kind", "code"):
+        if form.sender_kind:
+            cards.extend(_sender_cards(user, form, day, now))
+            continue
         units = list(services.submitting_units(user, form)[:50])
         sent = {s.unit_id: s for s in Submission.objects.filter(form=form, day=day, unit__in=units)}
         for unit in units:
@@ -70,9 +73,30 @@ def today(request):
                     "status": services.status_of(row, form, day, now),
                     "deadline": form.deadline(day),
                     "url": reverse("reports:fill", args=[form.code, unit.code, day.isoformat()]),
+                    "history_url": reverse("reports:history", args=[form.code, unit.code]),
                 }
             )
     return render(request, "reports/today.html", {"cards": cards, "day": day})
+
+
+def _sender_cards(user, form, day, now):
+    """Today's cards of a form sent by records: one per record the user may send it for."""
+    found = list(services.submitting_senders(user, form, day)[:50])
+    sent = {
+        s.sender_id: s for s in Submission.objects.filter(form=form, day=day, sender_id__in=[r.pk for r in found])
+    }
+    return [
+        {
+            "form": form,
+            "unit": r,
+            "row": sent.get(r.pk),
+            "status": services.status_of(sent.get(r.pk), form, day, now),
+            "deadline": form.deadline(day),
+            "url": reverse("reports:fill_sender", args=[form.code, r.pk, day.isoformat()]),
+            "history_url": reverse("reports:history_sender", args=[form.code, r.pk]),
+        }
+        for r in found
+    ]
 
 
 def _field_rows(form, values, figures, explanations, errors, zero):
@@ -113,13 +137,41 @@ def _prefill(form, row, figures):
 def fill(request, code, unit_code, day):
     """A unit's report for a day: GET shows it (pre-filled), POST sends it."""
     user = request.user
-    form = get_object_or_404(ReportForm, code=code)
+    form = get_object_or_404(ReportForm, code=code, sender_kind="")
     unit = get_object_or_404(Area, code=unit_code, level=form.unit_level)
     day = parse_date(day)
     if day is None or not _in_scope(user, unit):
         raise Http404
     may_send = form.active and _in_scope(user, unit, services.SUBMIT)
-    row = Submission.objects.filter(form=form, unit=unit, day=day).first()
+    row = Submission.objects.filter(form=form, unit=unit, day=day, sender_id__isnull=True).first()
+    return _fill(request, form, unit, day, may_send, row, None)
+
+
+def _sender_of(user, form, sender_id):
+    """The record behind a sender form's page, if the user may see it and its area (else 404)."""
+    kind = form.senders
+    sender = kind.visible(user).select_related(kind.area_field).filter(pk=sender_id).first()
+    if sender is None or not _in_scope(user, kind.area_of(sender)):
+        raise Http404
+    return sender
+
+
+@login_required
+def fill_sender(request, code, sender_id, day):
+    """A record's report for a day (an enterprise's, an outlet's): the same page as a unit's."""
+    user = request.user
+    form = get_object_or_404(ReportForm, code=code, sender_kind__gt="")
+    sender = _sender_of(user, form, sender_id)
+    day = parse_date(day)
+    if day is None:
+        raise Http404
+    may_send = form.active and services.may_send_for(user, form, sender)
+    row = Submission.objects.filter(form=form, sender_id=sender.pk, day=day).first()
+    return _fill(request, form, form.senders.area_of(sender), day, may_send, row, sender)
+
+
+def _fill(request, form, unit, day, may_send, row, sender):
+    user = request.user
     zero = form.kind == ReportForm.Kind.ZERO or (
         form.allows_zero and (request.GET.get("zero") == "1" or request.POST.get("zero") == "1")
     )
@@ -131,25 +183,34 @@ def fill(request, code, unit_code, day):
         explanations = {f["key"]: request.POST.get(f"explain_{f['key']}", "") for f in form.fields}
         try:
             services.submit(
-                user, form, unit, day, values, explanations, zero=zero, note=request.POST.get("note", "")
+                user,
+                form,
+                unit,
+                day,
+                values,
+                explanations,
+                zero=zero,
+                note=request.POST.get("note", ""),
+                sender=sender,
             )
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             errors = {k: " ".join(v) if isinstance(v, list) else v for k, v in errors.items()}
-            figures = live.figures(form, unit, day)
+            figures = services.live_figures(form, unit, day, sender)
         else:
             messages.success(
-                request, _("Report sent: %(form)s, %(unit)s.") % {"form": form.name, "unit": unit.name}
+                request, _("Report sent: %(form)s, %(unit)s.") % {"form": form.name, "unit": sender or unit.name}
             )
             return redirect(request.POST.get("next") or reverse("reports:today"))
     else:
-        figures = live.figures(form, unit, day) if may_send else (row.live if row else {})
+        figures = services.live_figures(form, unit, day, sender) if may_send else (row.live if row else {})
         values, explanations = _prefill(form, row, figures)
     if zero and request.method != "POST":
         values.update({f["key"]: 0 for f in form.fields if f.get("event")})
     context = {
         "form": form,
         "unit": unit,
+        "sender": sender,
         "day": day,
         "row": row,
         "zero": zero,
@@ -159,7 +220,11 @@ def fill(request, code, unit_code, day):
         "rows": _field_rows(form, values, figures, explanations, errors, zero),
         "general_errors": errors.get("__all__", ""),
         "note": request.POST.get("note", row.note if row else ""),
-        "history_url": reverse("reports:history", args=[form.code, unit.code]),
+        "history_url": (
+            reverse("reports:history_sender", args=[form.code, sender.pk])
+            if sender
+            else reverse("reports:history", args=[form.code, unit.code])
+        ),
     }
     return render(request, "reports/fill.html", context, status=400 if errors else 200)
 
@@ -197,7 +262,7 @@ def rollup_page(request):
     labels = [schema.label(f) for f in numeric]
     for row in rows:
         row["sum_cells"] = list(zip(labels, [row["sums"][f["key"]] for f in numeric], strict=True))
-        row["drill"] = row["area"].level < form.unit_level and row["area"] != area
+        row["drill"] = row["area"] != area and (bool(form.sender_kind) or row["area"].level < form.unit_level)
     total = services.totals(rows, form)
     late = (
         Submission.objects.restrict(request.user)
@@ -238,6 +303,8 @@ def rollup_page(request):
 
 def _unit_links(form, day, units, page, rows):
     """Label and link of each unit of a list (formatted here, not by {% url %} per row)."""
+    if form.sender_kind:
+        return _sender_links(form, day, units, page, rows)
     if page == "history":
         base = reverse("reports:history", args=[form.code, "UNIT"])
     else:
@@ -246,6 +313,21 @@ def _unit_links(form, day, units, page, rows):
     for unit, row in zip(units, rows, strict=False):
         label = f"{unit.parent.name} · {unit.name}" if unit.parent_id else unit.name
         out.append({"label": label, "url": base.replace("UNIT", unit.code), "row": row})
+    return out
+
+
+def _sender_links(form, day, units, page, rows):
+    """The same for a form sent by records: "area · record", to its history or its report."""
+    ids = [r["sender"].pk if page == "history" else r.sender_id for r in rows]
+    found = form.senders.model.objects.in_bulk(ids)
+    out = []
+    for unit, row, pk in zip(units, rows, ids, strict=False):
+        url = (
+            reverse("reports:history_sender", args=[form.code, pk])
+            if page == "history"
+            else reverse("reports:fill_sender", args=[form.code, pk, day.isoformat()])
+        )
+        out.append({"label": f"{unit.name} · {found.get(pk, pk)}", "url": url, "row": row})
     return out
 
 
@@ -258,24 +340,40 @@ def _ancestors(path):
 def history_page(request, code, unit_code):
     user = request.user
     _require(user, VIEW)
-    form = get_object_or_404(ReportForm, code=code)
+    form = get_object_or_404(ReportForm, code=code, sender_kind="")
     unit = get_object_or_404(Area, code=unit_code)
     if not _in_scope(user, unit):
         raise Http404
+    return _history(request, form, unit, None)
+
+
+@login_required
+def history_sender(request, code, sender_id):
+    _require(request.user, VIEW)
+    form = get_object_or_404(ReportForm, code=code, sender_kind__gt="")
+    sender = _sender_of(request.user, form, sender_id)
+    return _history(request, form, form.senders.area_of(sender), sender)
+
+
+def _history(request, form, unit, sender):
     try:
         days = min(max(int(request.GET.get("days", HISTORY_DAYS)), 1), 90)
     except ValueError:
         days = HISTORY_DAYS
     fields = [f for f in form.fields if f["type"] != "text"]
     entries = []
-    for day, row, _deadline in services.history(form, unit, days):
+    for day, row, _deadline in services.history(form, unit, days, sender=sender):
         entries.append(
             {
                 "day": day,
                 "row": row,
                 "status": services.status_of(row, form, day),
                 "values": [row.values.get(f["key"]) if row else None for f in fields],
-                "url": reverse("reports:fill", args=[form.code, unit.code, day.isoformat()]),
+                "url": (
+                    reverse("reports:fill_sender", args=[form.code, sender.pk, day.isoformat()])
+                    if sender
+                    else reverse("reports:fill", args=[form.code, unit.code, day.isoformat()])
+                ),
             }
         )
     return render(
@@ -284,6 +382,7 @@ def history_page(request, code, unit_code):
         {
             "form": form,
             "unit": unit,
+            "sender": sender,
             "entries": entries,
             "labels": [schema.label(f) for f in fields],
             "days": days,
