@@ -44,7 +44,12 @@ class Works:
         )
         self.a.contacts.add(self.contact)
         self.b = Enterprise.objects.create(
-            name="雁滩物流园工地", uscc=USCC_B, kind="site", size="below", area=cast.grid_b, contact_phone="+8613700001111"
+            name="雁滩物流园工地",
+            uscc=USCC_B,
+            kind="site",
+            size="below",
+            area=cast.grid_b,
+            contact_phone="+8613700001111",
         )
         self.b.contacts.add(self.contact_b)
         self.worker = make_person(household=cast.household_a, name="张工", phone="+8613811112222")
@@ -90,7 +95,7 @@ class Works:
             (Application.Status.CHECKED, lambda a: services.pass_check(officer, a, "五到位")),
             (Application.Status.PERMITTED, lambda a: services.issue_permit(officer, a)),
         ]
-        for status, move in order:
+        for _status, move in order:
             if app.status == step:
                 break
             app = move(app)
@@ -98,7 +103,9 @@ class Works:
 
     def phase(self, days_ahead=10):
         return Phase.objects.create(
-            code="above", name="其他规上企业", earliest_on=datetime.date.today() + datetime.timedelta(days=days_ahead)
+            code="above",
+            name="其他规上企业",
+            earliest_on=datetime.date.today() + datetime.timedelta(days=days_ahead),
         )
 
 

@@ -78,7 +78,11 @@ class TestApplicationPages(ScopedViewTests):
         return obj.enterprise.name
 
     def edit_data(self, cast, obj):
-        return {"planned_start": obj.planned_start.isoformat(), "prevention_plan": "新预案", "emergency_plan": "x"}
+        return {
+            "planned_start": obj.planned_start.isoformat(),
+            "prevention_plan": "新预案",
+            "emergency_plan": "x",
+        }
 
 
 def test_an_enterprise_contact_sees_and_edits_only_their_enterprise(cast, w):
@@ -97,7 +101,9 @@ def test_an_enterprise_contact_sees_and_edits_only_their_enterprise(cast, w):
 def test_a_community_sees_only_its_own_subtree(cast, w):
     from epigrid.areas.models import Area, Level
 
-    other = Area.objects.create(code="620102001002", name="雁滩社区", level=Level.COMMUNITY, parent=cast.street)
+    other = Area.objects.create(
+        code="620102001002", name="雁滩社区", level=Level.COMMUNITY, parent=cast.street
+    )
     grid = Area.objects.create(code="620102001002001", name="雁滩一网格", level=Level.GRID, parent=other)
     far = Enterprise.objects.create(name="雁滩食品厂", uscc="91620100MA72UQ8D5M", area=grid)
     body = cast.client_for(cast.community_officer).get("/enterprises/").content.decode()
@@ -109,7 +115,9 @@ def test_the_contact_phone_is_masked_and_revealed_with_a_reason(cast, w):
     body = cast.client_for(cast.grid_worker).get(w.a.get_absolute_url()).content.decode()
     assert "139****5678" in body and "13912345678" not in body
     client = cast.client_for(cast.community_officer)
-    response = client.post(f"/enterprises/{w.a.pk}/reveal/", {"reason_choice": "", "reason": "联系企业复工核查"})
+    response = client.post(
+        f"/enterprises/{w.a.pk}/reveal/", {"reason_choice": "", "reason": "联系企业复工核查"}
+    )
     assert "139 1234 5678" in response.content.decode() or "13912345678" in response.content.decode()
 
 
@@ -156,7 +164,9 @@ def test_the_workflow_buttons_move_the_application(cast, w):
 
 def test_a_refusal_shows_its_reason_to_the_enterprise(cast, w):
     app = w.at(S.SUBMITTED)
-    cast.client_for(cast.street_officer).post(f"/enterprises/applications/{app.pk}/refuse/", {"reason": "承诺书未签字"})
+    cast.client_for(cast.street_officer).post(
+        f"/enterprises/applications/{app.pk}/refuse/", {"reason": "承诺书未签字"}
+    )
     body = cast.client_for(w.contact).get(w.a.get_absolute_url()).content.decode()
     assert "承诺书未签字" in body
 
@@ -166,7 +176,9 @@ def test_the_phase_error_comes_back_as_a_message(cast, w):
     w.a.save()
     w.ready()
     app = w.draft()
-    response = cast.client_for(w.contact).post(f"/enterprises/applications/{app.pk}/submit/", follow=True, **EN)
+    response = cast.client_for(w.contact).post(
+        f"/enterprises/applications/{app.pk}/submit/", follow=True, **EN
+    )
     assert "at the earliest" in response.content.decode()
 
 
@@ -175,7 +187,9 @@ def test_the_gate_page_records_who_measured(cast, w):
     client = cast.client_for(w.contact)
     page = client.get(f"/enterprises/{w.a.pk}/gate/", **EN)
     assert page.status_code == 200 and 'data-testid="gate-employee"' in page.content.decode()
-    response = client.post(f"/enterprises/employees/{employee.pk}/temperature/", {"temperature": "37.5", "back": "gate"})
+    response = client.post(
+        f"/enterprises/employees/{employee.pk}/temperature/", {"temperature": "37.5", "back": "gate"}
+    )
     assert response.status_code == 302 and response.url.endswith(f"/enterprises/{w.a.pk}/gate/")
     reading = TemperatureReading.objects.get()
     assert reading.measured_by == w.contact and reading.fever
@@ -193,8 +207,17 @@ def test_the_card_form_comes_from_the_protocol(cast, w):
     client = cast.client_for(w.contact)
     body = client.get(employee.get_absolute_url()).content.decode()
     assert "近14天是否到过中高风险区所在县（市、区、旗）" in body
-    data = {"left_city": "no", "places": "兰州", "risk_area": "yes", "contact": "no", "symptoms": "no",
-            "family_ill": "no", "returned_on": "2022-11-01", "transport": "自驾", "health_code": "绿码"}
+    data = {
+        "left_city": "no",
+        "places": "兰州",
+        "risk_area": "yes",
+        "contact": "no",
+        "symptoms": "no",
+        "family_ill": "no",
+        "returned_on": "2022-11-01",
+        "transport": "自驾",
+        "health_code": "绿码",
+    }
     client.post(f"/enterprises/employees/{employee.pk}/card/", data)
     assert employee.cards.get().answers["risk_area"] == "yes"
     assert 'data-testid="card-flags"' in client.get(employee.get_absolute_url()).content.decode()
@@ -223,23 +246,38 @@ def test_the_enterprise_import_refuses_a_bad_code_and_writes_the_rest(cast, w):
         ["九州建材有限公司（改）", USCC_A, "企业", "规上", cast.grid_a.code, ""],
     ]
     with translation.override("en"):
-        result = run_import(EnterpriseResource(cast.community_officer, cast.community), _xlsx(header, rows), "企业.xlsx", dry_run=False)
+        result = run_import(
+            EnterpriseResource(cast.community_officer, cast.community),
+            _xlsx(header, rows),
+            "企业.xlsx",
+            dry_run=False,
+        )
     assert result.created == 1 and result.updated == 1 and result.rejected == 1
     assert result.errors[0]["row"] == 3 and "credit code" in result.errors[0]["message"]
-    assert Enterprise.objects.get(uscc=USCC_A).name == "九州建材有限公司(改)"  # full-width brackets normalised
+    assert (
+        Enterprise.objects.get(uscc=USCC_A).name == "九州建材有限公司(改)"
+    )  # full-width brackets normalised
 
 
 def test_the_staff_import_links_registry_persons_and_explains_unknown_documents(cast, w):
     other = make_person(household=cast.household_b, name="王五")
     unknown = make_resident_id("620102", datetime.date(1992, 3, 4), 888)
     header = ["姓名", "证件号码", "部门岗位"]
-    rows = [["张工", w.worker.doc_number, "一班"], ["王五", other.doc_number, "二班"], ["赵六", unknown, "三班"], ["李四", other.doc_number[:-1] + "0", ""]]
+    rows = [
+        ["张工", w.worker.doc_number, "一班"],
+        ["王五", other.doc_number, "二班"],
+        ["赵六", unknown, "三班"],
+        ["李四", other.doc_number[:-1] + "0", ""],
+    ]
     with translation.override("en"):
         result = run_import(StaffResource(w.contact, w.a), _xlsx(header, rows), "名录.xlsx", dry_run=False)
     assert result.created == 2 and result.rejected == 2
     messages = {e["row"]: e["message"] for e in result.errors}
     assert "not in the resident registry" in messages[4] and unknown not in messages[4]
-    assert set(Employee.objects.filter(enterprise=w.a).values_list("person__name", flat=True)) == {"张工", "王五"}
+    assert set(Employee.objects.filter(enterprise=w.a).values_list("person__name", flat=True)) == {
+        "张工",
+        "王五",
+    }
 
 
 def test_exports_are_masked(cast, w, django_capture_on_commit_callbacks):
@@ -259,7 +297,9 @@ def test_exports_are_masked(cast, w, django_capture_on_commit_callbacks):
 def test_the_application_export_runs(cast, w, django_capture_on_commit_callbacks):
     w.at(S.CONDITIONAL)
     with django_capture_on_commit_callbacks(execute=True):
-        cast.client_for(cast.street_officer).post("/jobs/export/enterprise-applications/", {"query": "", "back": "/"})
+        cast.client_for(cast.street_officer).post(
+            "/jobs/export/enterprise-applications/", {"query": "", "back": "/"}
+        )
     assert Job.objects.filter(kind="export").latest("pk").status == "succeeded"
 
 

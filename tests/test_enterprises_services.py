@@ -15,7 +15,14 @@ from django.utils import translation
 from epigrid.audit.models import ObjectChange
 from epigrid.control.models import Protocol
 from epigrid.enterprises import services
-from epigrid.enterprises.models import Application, Employee, EmployeeCard, Enterprise, clean_uscc, days_of_cover
+from epigrid.enterprises.models import (
+    Application,
+    Employee,
+    EmployeeCard,
+    Enterprise,
+    clean_uscc,
+    days_of_cover,
+)
 from tests.enterprises_cast import ANSWERS, USCC_A, works
 from tests.scoping import make_person
 
@@ -47,7 +54,9 @@ def test_it_takes_an_application_from_draft_to_permit(cast, w):
     assert app.status == S.CHECKED
     app = services.issue_permit(cast.street_officer, app)
     assert app.status == S.PERMITTED and app.permit_number and app.permitted_from == datetime.date.today()
-    history = [(h.source, h.target) for h in __import__("epigrid.audit.services", fromlist=["x"]).history(app)]
+    history = [
+        (h.source, h.target) for h in __import__("epigrid.audit.services", fromlist=["x"]).history(app)
+    ]
     assert ("checked", "permitted") in history
 
 
@@ -250,9 +259,20 @@ def test_a_new_protocol_version_asks_again_and_keeps_the_old_answers(cast, w):
     employee = w.employee()
     old = services.fill_card(w.contact, employee, ANSWERS)
     v9 = Protocol.objects.get(code="v9")
-    rules = {**v9.rules, "code": "v10", "employee_card": [{"key": "vaccinated", "label": "是否完成疫苗接种", "type": "yes_no"}]}
+    rules = {
+        **v9.rules,
+        "code": "v10",
+        "employee_card": [{"key": "vaccinated", "label": "是否完成疫苗接种", "type": "yes_no"}],
+    }
     Protocol.objects.filter(is_active=True).update(is_active=False)
-    Protocol.objects.create(code="v10", name="第十版", short_name="第十版", published=datetime.date(2023, 1, 7), rules=rules, is_active=True)
+    Protocol.objects.create(
+        code="v10",
+        name="第十版",
+        short_name="第十版",
+        published=datetime.date(2023, 1, 7),
+        rules=rules,
+        is_active=True,
+    )
     assert services.roster(w.a)[0]["card"] is False  # not answered under the version in force
     new = services.fill_card(w.contact, employee, {"vaccinated": "yes"})
     assert new.pk != old.pk and EmployeeCard.objects.get(pk=old.pk).answers == old.answers
@@ -263,7 +283,12 @@ def test_a_new_protocol_version_asks_again_and_keeps_the_old_answers(cast, w):
 
 @pytest.mark.parametrize(
     ("stock", "staff", "use", "days"),
-    [(600, 100, 2, Decimal("3.0")), (500, 100, 2, Decimal("2.5")), (10, 0, 2, None), (7, 3, Decimal("0.5"), Decimal("4.7"))],
+    [
+        (600, 100, 2, Decimal("3.0")),
+        (500, 100, 2, Decimal("2.5")),
+        (10, 0, 2, None),
+        (7, 3, Decimal("0.5"), Decimal("4.7")),
+    ],
 )
 def test_days_of_cover_are_stock_over_staff_times_daily_use(stock, staff, use, days):
     assert days_of_cover(stock, staff, use) == days
@@ -326,3 +351,30 @@ def test_staff_coverage_counts_the_rounds_covering_the_staff(cast, w):
     rows = services.testing_coverage(w.a)
     assert rows[0]["name"] == "第3轮全员核酸"
     assert rows[0]["expected"] == 2 and rows[0]["sampled"] == 0 and rows[0]["coverage"] == 0
+
+
+# -- the daily report (reports' sender kinds, decision 0033) ----------------------------------------
+
+
+def test_a_permitted_enterprise_sends_the_daily_report_and_completeness_counts_it(cast, w):
+    from django.utils import timezone
+
+    from epigrid.enterprises import daily
+    from epigrid.reports import services as reports
+
+    form = daily.daily_form()
+    assert form is not None and form.sender_kind == "enterprise"
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    app = w.at(S.CHECKED)
+    services.issue_permit(cast.community_officer, app, yesterday)
+    assert list(daily.expected(yesterday)) == [w.a]
+    assert not daily.expected(yesterday - datetime.timedelta(days=1)).exists()
+    services.record_temperature(w.contact, Employee.objects.get(), "36.5", measured_at=timezone.now() - datetime.timedelta(days=1))
+    live = daily.live(form, w.a, yesterday)
+    assert live["staff_on_roster"] == 1 and live["temperatures_taken"] == 1 and live["fevers"] == 0
+    raw = {"staff_on_roster": 1, "staff_on_duty": 1, "temperatures_taken": 1, "fevers": 0, "from_risk_areas": 0,
+           "disinfections": 3, "mask_days": live["mask_days"], "isolation_room_ready": True}
+    reports.submit(cast.community_officer, form, None, yesterday, raw, sender=w.a)
+    row = daily.completeness([w.a.pk, w.b.pk])
+    assert row[w.a.pk]["expected"] == 1 and row[w.a.pk]["received"] == 1
+    assert row[w.b.pk]["expected"] == 0  # no permit: nothing due

@@ -9,4 +9,7 @@ class EnterprisesConfig(AppConfig):
 
     def ready(self):
         # The exports (jobs.exports) and the import ledgers (jobs.imports) register themselves.
-        from epigrid.enterprises import exports, imports  # noqa: F401
+        from epigrid.enterprises import daily, exports, imports  # noqa: F401
+
+        # Enterprises send the daily report through the report forms (decision 0033).
+        daily.register()

@@ -1,8 +1,6 @@
 """Forms of the enterprise pages. The register and the roster's department are plain edits (the
 generic scoped edit view); everything else goes through `enterprises.services`."""
 
-import datetime
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError

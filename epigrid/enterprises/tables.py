@@ -34,10 +34,13 @@ class EnterpriseTable(tables.Table):
     area = tables.Column(order_by=("area__path",))
     staff = tables.Column(verbose_name=gettext_lazy("staff"), orderable=False)
     stage = tables.Column(verbose_name=pgettext_lazy("return to work", "stage"), orderable=False)
+    reports = tables.Column(
+        verbose_name=gettext_lazy("daily reports (7 days)"), empty_values=(), orderable=False
+    )
 
     class Meta:
         model = Enterprise
-        fields = ["name", "uscc", "kind", "size", "area", "staff", "stage"]
+        fields = ["name", "uscc", "kind", "size", "area", "staff", "stage", "reports"]
         attrs = {"class": "table table-sm table-hover align-middle"}
 
     def render_area(self, value):
@@ -45,6 +48,21 @@ class EnterpriseTable(tables.Table):
 
     def render_stage(self, record):
         return stage_badge(getattr(record, "stage", None))
+
+    def render_reports(self, record):
+        # Filled per page by the view (enterprises.daily.completeness, one query for the page).
+        return completeness_text(getattr(self, "completeness", {}).get(record.pk))
+
+
+def completeness_text(row):
+    if not row or not row["expected"]:
+        return "—"
+    return format_html(
+        '<span class="{}" data-testid="report-completeness">{}</span>',
+        "text-danger" if row["received"] < row["expected"] else "",
+        _("%(received)d/%(expected)d received, %(on_time)d on time")
+        % {"received": row["received"], "expected": row["expected"], "on_time": row["on_time"]},
+    )
 
 
 class ApplicationTable(tables.Table):
@@ -67,7 +85,9 @@ class ApplicationTable(tables.Table):
 
 class EmployeeTable(tables.Table):
     name = tables.Column(
-        accessor="person__name", linkify=lambda record: record.get_absolute_url(), order_by=("person__name_key",)
+        accessor="person__name",
+        linkify=lambda record: record.get_absolute_url(),
+        order_by=("person__name_key",),
     )
     doc = tables.Column(accessor="person__doc_number", verbose_name=gettext_lazy("document"), orderable=False)
     enterprise = tables.Column(order_by=("enterprise__name",))

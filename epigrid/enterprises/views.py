@@ -18,8 +18,13 @@ from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import history
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
-from epigrid.enterprises import services
-from epigrid.enterprises.filtersets import ApplicationFilterSet, EmployeeFilterSet, EnterpriseFilterSet, with_stage
+from epigrid.enterprises import daily, services
+from epigrid.enterprises.filtersets import (
+    ApplicationFilterSet,
+    EmployeeFilterSet,
+    EnterpriseFilterSet,
+    with_stage,
+)
 from epigrid.enterprises.forms import (
     AddEmployeeForm,
     ApplicationForm,
@@ -63,6 +68,11 @@ class EnterpriseListView(ObjectListView):
 
     def get_queryset(self):
         return _staffed(with_stage(super().get_queryset().select_related("area__parent")))
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        table.completeness = daily.completeness([row.pk for row in table.page.object_list])
+        return table
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -108,6 +118,11 @@ class EnterpriseDetailView(ObjectDetailView):
                 "cover": cover,
                 "rule_days": PPE_RULE_DAYS,
                 "coverage": services.testing_coverage(enterprise),
+                "reporting": daily.completeness([enterprise.pk]).get(enterprise.pk),
+                "report_form": daily.daily_form(),
+                "may_see_reports": user.has_scoped_perm("reports.view_submission"),
+                "may_send_report": user.has_scoped_perm("reports.add_submission"),
+                "today": timezone.localdate().isoformat(),
                 "fever_count": sum(1 for r in rows if r["fever"]),
                 "carded": sum(1 for r in rows if r["card"]),
                 "add_employee_form": AddEmployeeForm(),
