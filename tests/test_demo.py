@@ -61,6 +61,10 @@ def wipe():
     from epigrid.rosters import models as rosters
 
     Submission.objects.all().delete()  # daily reports protect their units
+    from epigrid.enterprises.models import Enterprise, Phase
+
+    Enterprise.objects.all().delete()  # employees protect persons; applications, readings go with them
+    Phase.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()

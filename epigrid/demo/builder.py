@@ -41,6 +41,7 @@ from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.reports import build_reports, reports_counts
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
+from epigrid.demo.enterprises import build_enterprises, enterprises_counts
 from epigrid.demo.rosters import build_rosters, rosters_counts
 from epigrid.demo.supervision import build_supervision, supervision_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json
@@ -158,6 +159,7 @@ def module_counts():
         "reports": reports_counts(),
         "supervision": supervision_counts(),
         "rosters": rosters_counts(),
+        "enterprises": enterprises_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -295,6 +297,9 @@ class _Builder:
             self.users,
             self.control.today,
         )
+        # After control and reports: staff are the showcase community's residents (some under
+        # management), the permitted enterprises send their daily reports.
+        build_enterprises(self.users, self.control.today)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}
