@@ -305,3 +305,24 @@ def test_the_application_export_runs(cast, w, django_capture_on_commit_callbacks
 
 def test_services_import_is_not_a_name_clash():
     assert services.PPE_RULE_DAYS == 3
+
+
+def test_daily_report_completeness_shows_on_the_list_and_the_page(cast, w):
+    from django.utils import timezone
+
+    from epigrid.enterprises import daily
+    from epigrid.reports import services as reports
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    services.issue_permit(cast.community_officer, w.at(S.CHECKED), yesterday - datetime.timedelta(days=1))
+    form = daily.daily_form()
+    figures = daily.live(form, w.a, yesterday)
+    raw = {"staff_on_duty": 1, "from_risk_areas": 0, "disinfections": 3, "isolation_room_ready": True, **figures}
+    sent = form.deadline(yesterday) - datetime.timedelta(hours=1)
+    reports.submit(cast.community_officer, form, None, yesterday, raw, sender=w.a, now=sent)
+    client = cast.client_for(cast.community_officer)
+    # Two days due (three once today's deadline has passed), one received on time.
+    due = 2 + (timezone.now() >= form.deadline(timezone.localdate()))
+    assert f"1/{due} received, 1 on time" in client.get("/enterprises/", **EN).content.decode()
+    body = client.get(w.a.get_absolute_url(), **EN).content.decode()
+    assert f"Last 7 days: 1 of {due} reports received, 1 on time, 0 late." in body

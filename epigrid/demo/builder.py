@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
+from epigrid.demo.enterprises import build_enterprises, enterprises_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.passes import build_passes, passes_counts
@@ -41,7 +42,6 @@ from epigrid.demo.plan import DistrictPlan
 from epigrid.demo.reports import build_reports, reports_counts
 from epigrid.demo.results import build_results, results_counts
 from epigrid.demo.retests import build_retests, retests_counts
-from epigrid.demo.enterprises import build_enterprises, enterprises_counts
 from epigrid.demo.rosters import build_rosters, rosters_counts
 from epigrid.demo.supervision import build_supervision, supervision_counts
 from epigrid.demo.testing import TestingBuilder, testing_counts, testing_json

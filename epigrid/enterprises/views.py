@@ -71,7 +71,7 @@ class EnterpriseListView(ObjectListView):
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
-        table.completeness = daily.completeness([row.pk for row in table.page.object_list])
+        table.completeness = daily.completeness([row.record.pk for row in table.page.object_list])
         return table
 
     def get_context_data(self, **kwargs):
