@@ -174,3 +174,8 @@ def test_ppe_counted_through_the_api_gives_days_of_cover(cast, w):
     assert response.status_code == 200 and response.json()["days_of_cover"] == "2.5"
     short = api(cast.community_officer).get("/api/v1/enterprises/?ppe_short=true").json()["results"]
     assert [row["id"] for row in short] == [w.a.pk]
+
+
+def test_the_contact_cannot_patch_the_phase_through_the_api(cast, w):
+    assert api(w.contact).patch(f"/api/v1/enterprises/{w.a.pk}/", {"phase": None}, format="json").status_code == 403
+    assert api(w.contact).patch(f"/api/v1/enterprises/{w.a.pk}/", {"industry": "建材"}, format="json").status_code == 200

@@ -326,3 +326,14 @@ def test_daily_report_completeness_shows_on_the_list_and_the_page(cast, w):
     assert f"1/{due} received, 1 on time" in client.get("/enterprises/", **EN).content.decode()
     body = client.get(w.a.get_absolute_url(), **EN).content.decode()
     assert f"Last 7 days: 1 of {due} reports received, 1 on time, 0 late." in body
+
+
+def test_the_contact_cannot_change_the_phase_area_or_code(cast, w):
+    client = cast.client_for(w.contact)
+    body = client.get(f"/enterprises/{w.a.pk}/edit/").content.decode()
+    assert 'name="phase"' not in body and 'name="area"' not in body and 'name="name"' in body
+    response = client.post(f"/enterprises/{w.a.pk}/edit/", {"name": "九州建材", "area": cast.grid_b.pk, "phase": ""})
+    assert response.status_code == 302
+    w.a.refresh_from_db()
+    assert w.a.name == "九州建材" and w.a.area == cast.grid_a
+    assert list(w.a.contacts.all()) == [w.contact]

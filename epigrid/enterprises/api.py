@@ -5,9 +5,11 @@ reading as measured by the caller), applications (POST starts a draft; `submit/`
 refusal is a 400 with its message, no right a 403, out of scope 404."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, call_service
@@ -52,6 +54,12 @@ class EnterpriseViewSet(ScopedModelViewSet):
 
     def get_queryset(self):
         return with_stage(super().get_queryset())
+
+    def perform_update(self, serializer):
+        kept = set(services.REGISTER_FIELDS) & set(self.request.data)
+        if kept and not self.request.user.has_scoped_perm("enterprises.add_enterprise"):
+            raise PermissionDenied(_("Only the community changes %(fields)s.") % {"fields": ", ".join(sorted(kept))})
+        super().perform_update(serializer)
 
     @extend_schema(request=EnterpriseAddEmployeeSerializer, responses={200: EnterpriseEmployeeSerializer})
     @action(detail=True, methods=["post"], object_action="view")

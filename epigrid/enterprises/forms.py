@@ -68,7 +68,7 @@ class EnterpriseForm(StyledFormMixin, forms.ModelForm):
 
     def save(self, commit=True):
         enterprise = super().save(commit=commit)
-        if commit:
+        if commit and "contact_logins" in self.fields:  # the contact's own form has no such field
             enterprise.contacts.set(self.cleaned_data.get("contact_logins") or [])
         return enterprise
 

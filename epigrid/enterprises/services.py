@@ -54,6 +54,8 @@ CHANGE_EMPLOYEE = "enterprises.change_employee"
 MEASURE = "enterprises.add_temperaturereading"
 CARD = "enterprises.add_employeecard"
 PPE = "enterprises.change_ppestock"
+# Fields of the register only its keepers (communities, streets) change, not the enterprise's contact.
+REGISTER_FIELDS = ("uscc", "kind", "size", "phase", "area", "contact_logins")
 
 
 def _check(user, obj, perm):

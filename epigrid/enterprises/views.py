@@ -90,6 +90,15 @@ class EnterpriseEditView(ObjectEditView):
     model = Enterprise
     form_class = EnterpriseForm
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if not self.request.user.has_scoped_perm("enterprises.add_enterprise"):
+            # An enterprise's contact keeps its details, not what the rules hang on (the phase, the
+            # area, the code) nor who else may act for it: those are the community's.
+            for name in services.REGISTER_FIELDS:
+                form.fields.pop(name, None)
+        return form
+
 
 class EnterpriseDetailView(ObjectDetailView):
     model = Enterprise
