@@ -337,3 +337,8 @@ def test_the_contact_cannot_change_the_phase_area_or_code(cast, w):
     w.a.refresh_from_db()
     assert w.a.name == "九州建材" and w.a.area == cast.grid_a
     assert list(w.a.contacts.all()) == [w.contact]
+
+
+def test_the_contact_lands_on_their_enterprise(cast, w):
+    response = cast.client_for(w.contact).get("/")
+    assert response.status_code == 302 and response.url == "/enterprises/mine/"

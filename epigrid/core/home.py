@@ -14,6 +14,8 @@ LANDINGS = (
     # Couriers and lab staff start on their scan page: pick up, or receive.
     ("transport.pickup_box", "transport:pickup"),
     ("transport.receive_box", "transport:receive"),
+    # An enterprise's contact starts on their enterprise's phone page (gate temperatures, roster).
+    ("enterprises.contact_enterprise", "enterprises:mine"),
 )
 
 
