@@ -57,14 +57,16 @@ def _code(index):
     return base + uscc.calc_check_digit(base)
 
 
-def _phases(today):
+def _phases(today, district):
     rows = [
         ("essential", "保障类（水电气、防疫物资、商超）", today - 30 * D),
         ("above", "其他规上企业", today - 10 * D),
         ("rest", "其余企业", today + 5 * D),
     ]
     return {
-        code: Phase.objects.get_or_create(code=code, defaults={"name": name, "earliest_on": day})[0]
+        code: Phase.objects.get_or_create(
+            code=code, defaults={"name": name, "earliest_on": day, "area": district}
+        )[0]
         for code, name, day in rows
     }
 
@@ -84,7 +86,7 @@ def build_enterprises(users, today=None, now=None):
             :wanted
         ]
     )
-    phases = _phases(today)
+    phases = _phases(today, community.parent.parent or community)
     made = []
     for index, (name, kind, size, industry, phase, stage, staff, is_contact) in enumerate(
         ENTERPRISES, start=1

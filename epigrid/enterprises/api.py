@@ -58,7 +58,9 @@ class EnterpriseViewSet(ScopedModelViewSet):
     def perform_update(self, serializer):
         kept = set(services.REGISTER_FIELDS) & set(self.request.data)
         if kept and not self.request.user.has_scoped_perm("enterprises.add_enterprise"):
-            raise PermissionDenied(_("Only the community changes %(fields)s.") % {"fields": ", ".join(sorted(kept))})
+            raise PermissionDenied(
+                _("Only the community changes %(fields)s.") % {"fields": ", ".join(sorted(kept))}
+            )
         super().perform_update(serializer)
 
     @extend_schema(request=EnterpriseAddEmployeeSerializer, responses={200: EnterpriseEmployeeSerializer})

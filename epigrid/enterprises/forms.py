@@ -143,8 +143,8 @@ class PPEForm(StyledFormMixin, forms.Form):
 class PhaseForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Phase
-        fields = ["code", "name", "earliest_on", "notes"]
-        widgets = {"earliest_on": DATE}
+        fields = ["code", "name", "earliest_on", "area", "notes"]
+        widgets = {"earliest_on": DATE, "area": AutocompleteSelect("areas.area")}
 
 
 def card_form(questions, data=None, initial=None):

@@ -64,6 +64,15 @@ class Phase(ChangeLoggedModel):
     name = models.CharField(_("name"), max_length=100)
     earliest_on = models.DateField(_("earliest return date"))
     notes = models.CharField(_("notes"), max_length=200, blank=True)
+    # The command that set the rule (a district, a city): its change rows are filed there.
+    area = models.ForeignKey(
+        "areas.Area",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
 
     class Meta:
         verbose_name = _("return phase")
@@ -72,6 +81,12 @@ class Phase(ChangeLoggedModel):
 
     def __str__(self):
         return f"{self.name}（{self.earliest_on:%Y-%m-%d}）"
+
+    @property
+    def scope_area_path(self):
+        # Not a scoped list (every officer reads the phases), but its audit rows belong to the
+        # command that set it, so that command's auditors see them.
+        return self.area.path if self.area_id else ""
 
 
 class Enterprise(ChangeLoggedModel):
