@@ -22,6 +22,11 @@ from epigrid.control.api import (
     ZoneViewSet,
 )
 from epigrid.dashboard.api import DashboardViewSet
+from epigrid.enterprises.api import ApplicationViewSet as EnterpriseApplicationViewSet
+from epigrid.enterprises.api import EmployeeViewSet as EnterpriseEmployeeViewSet
+from epigrid.enterprises.api import EnterpriseViewSet
+from epigrid.enterprises.api import PPEStockViewSet as EnterprisePPEStockViewSet
+from epigrid.enterprises.api import TemperatureViewSet as EnterpriseTemperatureViewSet
 from epigrid.homeservices.api import ProactiveCheckViewSet, ServiceRequestViewSet, SpecialCareViewSet
 from epigrid.isolation.api import ReadingViewSet, RoomViewSet, SiteViewSet, StayViewSet, WasteHandoverViewSet
 from epigrid.jobs.api import ExportViewSet, ImportViewSet, JobViewSet
@@ -135,6 +140,11 @@ router.register("stock-movements", MovementViewSet, basename="stock-movement")
 router.register("requisitions", RequisitionViewSet, basename="requisition")
 router.register("donations", DonationViewSet, basename="donation")
 router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("enterprises", EnterpriseViewSet)
+router.register("enterprise-employees", EnterpriseEmployeeViewSet)
+router.register("enterprise-applications", EnterpriseApplicationViewSet)
+router.register("enterprise-temperatures", EnterpriseTemperatureViewSet)
+router.register("enterprise-ppe", EnterprisePPEStockViewSet)
 router.register("audit-log", ObjectChangeViewSet, basename="objectchange")
 router.register("jobs", JobViewSet, basename="job")
 # POST only, on the ledger's or list's own URL: imports/residents/, exports/persons/.

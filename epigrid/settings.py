@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "epigrid.markets",
     "epigrid.supplies",
     "epigrid.homeservices",
+    "epigrid.enterprises",
     "epigrid.dashboard",
     "epigrid.demo",
 ]

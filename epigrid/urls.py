@@ -32,6 +32,7 @@ urlpatterns = [
     path("markets/", include("epigrid.markets.urls")),
     path("supplies/", include("epigrid.supplies.urls")),
     path("homeservices/", include("epigrid.homeservices.urls")),
+    path("enterprises/", include("epigrid.enterprises.urls")),
     path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),

@@ -80,6 +80,10 @@ def wipe():
         supplies.Item,
     ):
         model.objects.all().delete()
+    from epigrid.enterprises.models import Enterprise, Phase
+
+    Enterprise.objects.all().delete()  # employees protect persons; applications, readings go with them
+    Phase.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()

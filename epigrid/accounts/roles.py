@@ -69,6 +69,7 @@ BOUND_ROLES = frozenset(
         "duty_staff",
         "warehouse_keeper",
         "volunteer",
+        "enterprise_contact",
     }
 )
 
@@ -276,6 +277,30 @@ TAKE_REQUESTS = [
 ]
 ASSIGN_REQUESTS = ["assign:homeservices.servicerequest"]
 
+# Enterprises and sites back to work 复工复产 (docs/decisions/0034): an enterprise's contact (bound:
+# only the enterprises whose contacts they are) keeps its roster, cards, gate temperatures and PPE
+# and applies; communities and streets keep the register and review the applications of their
+# subtree (conditional approval, on-site check, permit, refusal); the command centre follows and
+# reviews; grid workers and auditors follow.
+ENTERPRISE_MODELS = (
+    "enterprises.enterprise",
+    "enterprises.application",
+    "enterprises.employee",
+    "enterprises.employeecard",
+    "enterprises.temperaturereading",
+    "enterprises.ppestock",
+)
+VIEW_ENTERPRISES = [f"view:{m}" for m in ENTERPRISE_MODELS]
+# The enterprise's own work: roster, cards, temperatures at the gate, PPE, its application.
+RUN_ENTERPRISE = [
+    "change:enterprises.enterprise",
+    *[f"{a}:{m}" for a in ("add", "change") for m in ENTERPRISE_MODELS[1:]],
+]
+KEEP_ENTERPRISES = ["add:enterprises.enterprise", "change:enterprises.enterprise", *RUN_ENTERPRISE]
+REVIEW_APPLICATIONS = ["review:enterprises.application"]
+# The phases of the return (class → earliest date) are the command centre's rule.
+SET_PHASES = ["add:enterprises.phase", "change:enterprises.phase"]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -325,6 +350,9 @@ ROLES = {
             *TAKE_DONATIONS,
             *VIEW_HOMESERVICES,
             *ASSIGN_REQUESTS,
+            *VIEW_ENTERPRISES,
+            *REVIEW_APPLICATIONS,
+            *SET_PHASES,
         ),
     ),
     "street_officer": (
@@ -377,6 +405,9 @@ ROLES = {
             *TAKE_DONATIONS,
             *VIEW_HOMESERVICES,
             *ASSIGN_REQUESTS,
+            *VIEW_ENTERPRISES,
+            *KEEP_ENTERPRISES,
+            *REVIEW_APPLICATIONS,
         ),
     ),
     "community_officer": (
@@ -420,6 +451,9 @@ ROLES = {
             *VIEW_HOMESERVICES,
             *TAKE_REQUESTS,
             *ASSIGN_REQUESTS,
+            *VIEW_ENTERPRISES,
+            *KEEP_ENTERPRISES,
+            *REVIEW_APPLICATIONS,
         ),
     ),
     "grid_worker": (
@@ -452,6 +486,7 @@ ROLES = {
             *VIEW_SUPPLIES,
             *VIEW_HOMESERVICES,
             *TAKE_REQUESTS,
+            *VIEW_ENTERPRISES,
         ),
     ),
     "checkpoint_staff": (
@@ -543,12 +578,16 @@ ROLES = {
         _("Volunteer"),
         _perms("view:areas.area", "view:homeservices.servicerequest", "change:homeservices.servicerequest"),
     ),
-    "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     # Area-granted (a street's or district's 市场监管所): outlets, inspections, closures and
     # re-inspections, the wildlife ledger; the staff ledger and alerts to read.
     "market_inspector": (
         _("Market inspector"),
         _perms("view:areas.area", *VIEW_MARKETS, *INSPECT_MARKETS, "change:markets.pricealert"),
+    ),
+    # Bound to the enterprises whose contacts they are (enterprises.Enterprise.contacts).
+    "enterprise_contact": (
+        _("Enterprise contact"),
+        _perms("view:areas.area", *VIEW_ENTERPRISES, *RUN_ENTERPRISE, "contact:enterprises.enterprise"),
     ),
     "auditor": (
         _("Auditor"),
@@ -573,6 +612,7 @@ ROLES = {
             *VIEW_SUPPLIES,
             *VIEW_DONATIONS,
             *VIEW_HOMESERVICES,
+            *VIEW_ENTERPRISES,
         ),
     ),
     "system_admin": (
@@ -598,10 +638,13 @@ ROLES = {
                 + ("markets.commodity",)
                 + SUPPLY_MODELS
                 + HOMESERVICE_MODELS
+                + ENTERPRISE_MODELS
             ],
             "approve:supplies.requisition",
             "deliver:supplies.requisition",
             "receive:supplies.requisition",
+            *REVIEW_APPLICATIONS,
+            *SET_PHASES,
             "signoff:supervision.item",
             *ASSIGN_REQUESTS,
             # The list of labs and a box's destination; the custody steps stay with those who sign.

@@ -470,3 +470,33 @@ def key_person_category_label(category):
     from epigrid.control.models import Category
 
     return str(dict(Category.choices).get(category, category)) if category else ""
+# For other apps (enterprises, decision 0034): what the ledger and the protocol say, by name.
+
+
+def open_entries(person_ids):
+    """{person id: {"category", "category_display", "since", "entry_id"}} for the persons with an
+    open key-person entry (one query): a roster shows who is under management without reading the
+    ledger's models."""
+    labels = dict(KeyPerson._meta.get_field("category").flatchoices)
+    rows = KeyPerson.objects.filter(person_id__in=list(person_ids), status=KeyPerson.Status.OPEN).values_list(
+        "person_id", "pk", "category", "identified_on"
+    )
+    return {
+        person: {
+            "entry_id": pk,
+            "category": category,
+            "category_display": str(labels.get(category, category)),
+            "since": since,
+        }
+        for person, pk, category, since in rows
+    }
+
+
+def employee_card_questions(protocol=None):
+    """(protocol, questions) of the employee card 一人一卡 under `protocol` (by default the active
+    one): the questions are the protocol's data ("employee_card" in its rules), not code. Each
+    question: {"key", "label", "type": "yes_no" | "text" | "date" | "choice", "choices"?,
+    "flag"? — the answer that needs attention}. A protocol without the list asks nothing."""
+    protocol = protocol or active_protocol()
+    questions = (protocol.rules or {}).get("employee_card") or []
+    return protocol, [q for q in questions if isinstance(q, dict) and q.get("key") and q.get("label")]

@@ -52,6 +52,9 @@ NAVIGATION = [
     (_("My service requests"), "homeservices:mine", "homeservices.change_servicerequest"),
     (_("Resident services"), "homeservices:board", "homeservices.view_servicerequest"),
     (_("Special groups"), "homeservices:specialcare_list", "homeservices.view_specialcare"),
+    # Enterprises back to work: the contact's own enterprise on the phone; the register for the others.
+    (_("My enterprise"), "enterprises:mine", "enterprises.contact_enterprise"),
+    (_("Enterprises"), "enterprises:enterprise_list", "enterprises.view_enterprise"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

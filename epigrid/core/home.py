@@ -16,6 +16,8 @@ LANDINGS = (
     ("transport.receive_box", "transport:receive"),
     # Warehouse keepers start on the stock board of the stores they keep.
     ("supplies.deliver_requisition", "supplies:board"),
+    # An enterprise's contact starts on their enterprise's phone page (gate temperatures, roster).
+    ("enterprises.contact_enterprise", "enterprises:mine"),
 )
 
 

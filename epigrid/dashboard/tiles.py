@@ -26,6 +26,8 @@ from epigrid.control.filtersets import KeyPersonFilterSet
 from epigrid.control.models import ZONE_LEVEL_LABELS, Category, KeyPerson, MeasureKind, Zone
 from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.core.scoping import perm_name
+from epigrid.enterprises.filtersets import ApplicationFilterSet, EnterpriseFilterSet
+from epigrid.enterprises.models import Application, Enterprise
 from epigrid.isolation.filtersets import RoomFilterSet
 from epigrid.isolation.models import Room
 from epigrid.markets.filtersets import ClosureFilterSet, PriceAlertFilterSet
@@ -408,6 +410,39 @@ TILES += [
         Requisition,
         {"status": "submitted"},
         tone="warning",
+    ),
+]
+
+# Enterprises back to work (decision 0034): how many are back, what waits for review, who is short of PPE.
+TILES += [
+    Tile(
+        "enterprises_permitted",
+        _("Enterprises back at work"),
+        COMMAND,
+        "enterprises:enterprise_list",
+        EnterpriseFilterSet,
+        Enterprise,
+        {"stage": "permitted"},
+    ),
+    Tile(
+        "enterprises_to_review",
+        _("Return-to-work applications to review"),
+        COMMAND,
+        "enterprises:application_list",
+        ApplicationFilterSet,
+        Application,
+        {"status": ["submitted", "conditional", "checked"]},
+        tone="warning",
+    ),
+    Tile(
+        "enterprises_ppe_short",
+        _("Enterprises below 3 days of PPE"),
+        COMMAND,
+        "enterprises:enterprise_list",
+        EnterpriseFilterSet,
+        Enterprise,
+        {"ppe_short": "true"},
+        tone="danger",
     ),
 ]
 

@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
+from epigrid.demo.enterprises import build_enterprises, enterprises_counts
 from epigrid.demo.homeservices import build_homeservices, homeservices_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
@@ -164,6 +165,7 @@ def module_counts():
         "markets": markets_counts(),
         "supplies": supplies_counts(),
         "homeservices": homeservices_counts(),
+        "enterprises": enterprises_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -311,6 +313,9 @@ class _Builder:
 
         # After control's zones: the sealed building's special groups and their requests.
         build_homeservices(self.users, self.testing.now)
+        # After control and reports: staff are the showcase community's residents (some under
+        # management), the permitted enterprises send their daily reports.
+        build_enterprises(self.users, self.control.today)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

@@ -838,6 +838,50 @@ def missed(campaign, grid=None, building=None):
     )
 
 
+def persons_coverage(person_ids, limit=5):
+    """Coverage of a set of persons (an enterprise's staff) in the latest `limit` rounds that
+    cover any of their areas, newest first: per round the usual row (expected = those of them whose
+    area the round covers, less the exempt; sampled; missed; coverage %), three queries a round.
+    For other apps (enterprises, decision 0034), which name persons, not areas."""
+    paths = dict(Person.objects.filter(pk__in=list(person_ids)).values_list("pk", "area__path"))
+    if not paths:
+        return []
+    above = {p for path in paths.values() for p in _prefixes(path)}
+    rounds = (
+        Campaign.objects.filter(areas__path__in=above)
+        .distinct()
+        .order_by("-starts_at", "-pk")[:limit]
+    )
+    rows = []
+    for campaign in rounds:
+        covers = list(campaign.areas.values_list("path", flat=True))
+        expected = [pk for pk, path in paths.items() if any(path.startswith(c) for c in covers)]
+        sampled = set(
+            SampledPerson.objects.filter(campaign=campaign, person_id__in=expected).values_list("person_id", flat=True)
+        )
+        exempt = set(
+            Exemption.objects.filter(campaign=campaign, person_id__in=expected).values_list("person_id", flat=True)
+        ) - sampled
+        rows.append(
+            _row(
+                campaign.pk,
+                len(expected),
+                len(sampled),
+                len(exempt),
+                campaign_id=campaign.pk,
+                name=campaign.name,
+                starts_at=campaign.starts_at,
+                missed_ids=sorted(set(expected) - sampled - exempt),
+            )
+        )
+    return rows
+
+
+def _prefixes(path):
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+
+
 # Sweeps, exemptions, finds, home sampling
 
 
