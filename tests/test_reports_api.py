@@ -44,7 +44,10 @@ def _body(r, cast, unit=None, **values):
 def test_it_lists_the_forms(cast):
     reports(cast)
     data = api(cast.community_officer).get("/api/v1/report-forms/").json()
-    assert {f["code"] for f in data["results"]} == {"community_daily", "community_zero"}
+    forms = {f["code"]: f for f in data["results"]}
+    assert {"community_daily", "community_zero"} <= set(forms)
+    # Forms sent by records (an outlet's, an enterprise's) say by which kind.
+    assert {f["sender_kind"] for f in forms.values()} >= {"", "outlet", "enterprise"}
     one = api(cast.auditor).get("/api/v1/report-forms/community_daily/").json()
     assert one["fields"][0]["key"] == "kp_close_contact"
 
