@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "epigrid.reports",
     "epigrid.supervision",
     "epigrid.rosters",
+    "epigrid.disinfection",
     "epigrid.dashboard",
     "epigrid.demo",
 ]

@@ -29,6 +29,7 @@ urlpatterns = [
     path("reports/", include("epigrid.reports.urls")),
     path("supervision/", include("epigrid.supervision.urls")),
     path("rosters/", include("epigrid.rosters.urls")),
+    path("disinfection/", include("epigrid.disinfection.urls")),
     path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),

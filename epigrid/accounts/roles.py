@@ -59,7 +59,9 @@ RUN_ANTIGEN_ROUNDS = ["add:antigen.antigenround", "change:antigen.antigenround"]
 # Roles posted somewhere: on models that declare a `scope_binding` (core.scoping) their grants
 # reach only the posts the user is on (a sampler scans only at the points they staff, a lab's
 # staff see only the boxes heading to their lab).
-BOUND_ROLES = frozenset({"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff"})
+BOUND_ROLES = frozenset(
+    {"sampler", "lab_staff", "isolation_staff", "tracer", "checkpoint_staff", "duty_staff", "disinfection_leader"}
+)
 
 VIEW_REGISTRY = [f"view:{m}" for m in FOUNDATION_MODELS]
 EDIT_RESIDENTS = [f"{a}:{m}" for a in ("add", "change") for m in FOUNDATION_MODELS[1:]]
@@ -182,6 +184,29 @@ VIEW_SUPERVISION = ["view:supervision.item"]
 RAISE_ITEMS = ["add:supervision.item", "signoff:supervision.item"]
 RECTIFY_ITEMS = ["change:supervision.item"]
 
+# Disinfection 消杀 (docs/decisions/0036): the command centre, streets and communities keep the sites,
+# rules, teams and vehicles, generate rounds and plan terminal disinfections; a team leader (role
+# `disinfection_leader`, bound to the teams they lead) completes their team's tasks, records their
+# vehicles' trips and handovers and works their terminal disinfections; grid workers follow.
+DISINFECTION_MODELS = (
+    "disinfection.team",
+    "disinfection.site",
+    "disinfection.rule",
+    "disinfection.round",
+    "disinfection.task",
+    "disinfection.vehicle",
+    "disinfection.trip",
+    "disinfection.terminal",
+)
+VIEW_DISINFECTION = [f"view:{m}" for m in DISINFECTION_MODELS]
+PLAN_DISINFECTION = [f"{a}:{m}" for a in ("add", "change") for m in DISINFECTION_MODELS if m != "disinfection.task"]
+DISINFECTION_WORK = [
+    "change:disinfection.task",
+    "add:disinfection.trip",
+    "change:disinfection.trip",
+    "change:disinfection.terminal",
+]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -220,6 +245,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_DISINFECTION,
+            *PLAN_DISINFECTION,
+            *DISINFECTION_WORK,
         ),
     ),
     "street_officer": (
@@ -259,6 +287,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_DISINFECTION,
+            *PLAN_DISINFECTION,
+            *DISINFECTION_WORK,
         ),
     ),
     "community_officer": (
@@ -294,6 +325,9 @@ ROLES = {
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
             *PLAN_ROSTERS,
+            *VIEW_DISINFECTION,
+            *PLAN_DISINFECTION,
+            *DISINFECTION_WORK,
         ),
     ),
     "grid_worker": (
@@ -321,6 +355,7 @@ ROLES = {
             *VIEW_SUPERVISION,
             *RECTIFY_ITEMS,
             *VIEW_ROSTERS,
+            *VIEW_DISINFECTION,
         ),
     ),
     "checkpoint_staff": (
@@ -400,6 +435,21 @@ ROLES = {
         _("Duty staff"),
         _perms("view:areas.area", *VIEW_ROSTERS, *CHECK_IN_DUTY),
     ),
+    # Bound to the disinfection teams they lead (disinfection.Team.leader): their rounds and tasks,
+    # vehicles and trips, terminal disinfections.
+    "disinfection_leader": (
+        _("Disinfection team leader"),
+        _perms(
+            "view:areas.area",
+            "view:disinfection.team",
+            "view:disinfection.round",
+            "view:disinfection.task",
+            "view:disinfection.vehicle",
+            "view:disinfection.trip",
+            "view:disinfection.terminal",
+            *DISINFECTION_WORK,
+        ),
+    ),
     "enterprise_contact": (_("Enterprise contact"), _perms("view:areas.area")),
     "auditor": (
         _("Auditor"),
@@ -420,6 +470,7 @@ ROLES = {
             *VIEW_REPORTS,
             *VIEW_SUPERVISION,
             *VIEW_ROSTERS,
+            *VIEW_DISINFECTION,
         ),
     ),
     "system_admin": (
@@ -441,6 +492,7 @@ ROLES = {
                 + REPORT_MODELS
                 + SUPERVISION_MODELS
                 + ROSTER_MODELS
+                + DISINFECTION_MODELS
             ],
             "signoff:supervision.item",
             # The list of labs and a box's destination; the custody steps stay with those who sign.

@@ -40,6 +40,9 @@ NAVIGATION = [
     # Duty staff land on their own shifts; planners and viewers on the roster of the next 24 h.
     (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
     (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
+    # Disinfection: team leaders land on their sites of the day; planners on the rounds' coverage.
+    (_("My sites today"), "disinfection:my_tasks", "disinfection.change_task"),
+    (_("Disinfection"), "disinfection:round_list", "disinfection.view_round"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)
