@@ -61,6 +61,19 @@ def wipe():
     from epigrid.rosters import models as rosters
 
     Submission.objects.all().delete()  # daily reports protect their units
+    from epigrid.disinfection import models as disinfection
+
+    # Disinfection: rounds (tasks go with them) protect rules and teams, tasks protect sites.
+    for model in (
+        disinfection.Terminal,
+        disinfection.Trip,
+        disinfection.Vehicle,
+        disinfection.Round,
+        disinfection.Rule,
+        disinfection.Site,
+        disinfection.Team,
+    ):
+        model.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()

@@ -447,6 +447,7 @@ ROLES = {
             "view:disinfection.vehicle",
             "view:disinfection.trip",
             "view:disinfection.terminal",
+            "lead:disinfection.team",
             *DISINFECTION_WORK,
         ),
     ),

@@ -41,7 +41,7 @@ NAVIGATION = [
     (_("My shifts"), "rosters:my_shifts", "rosters.checkin_assignment"),
     (_("Duty roster"), "rosters:roster", "rosters.view_shift"),
     # Disinfection: team leaders land on their sites of the day; planners on the rounds' coverage.
-    (_("My sites today"), "disinfection:my_tasks", "disinfection.change_task"),
+    (_("My sites today"), "disinfection:my_tasks", "disinfection.lead_team"),
     (_("Disinfection"), "disinfection:round_list", "disinfection.view_round"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),

@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
+from epigrid.demo.disinfection import build_disinfection, disinfection_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
 from epigrid.demo.jobs import JobError, job_counts, run_jobs
 from epigrid.demo.passes import build_passes, passes_counts
@@ -158,6 +159,7 @@ def module_counts():
         "reports": reports_counts(),
         "supervision": supervision_counts(),
         "rosters": rosters_counts(),
+        "disinfection": disinfection_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -290,6 +292,13 @@ class _Builder:
         build_supervision(self.users)  # problems found around the showcase grid, in every state
         # After checkpoints, testing and isolation: their places get duty posts and shifts.
         build_rosters(
+            self.areas[self.plan.district.code],
+            self.areas[self.plan.grids_list[0].code].parent,
+            self.users,
+            self.control.today,
+        )
+        # After tracing and control's zones: sites, rounds half done, trips, a case's terminal disinfection.
+        build_disinfection(
             self.areas[self.plan.district.code],
             self.areas[self.plan.grids_list[0].code].parent,
             self.users,

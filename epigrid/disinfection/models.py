@@ -75,6 +75,8 @@ class Team(ChangeLoggedModel):
         verbose_name = _("disinfection team")
         verbose_name_plural = _("disinfection teams")
         ordering = ["area__path", "name"]
+        # Held by team leaders only: their phone page heads their menu.
+        permissions = [("lead_team", "Can lead a disinfection team")]
         constraints = [models.UniqueConstraint(fields=["area", "name"], name="disinfection_team_name")]
 
     def __str__(self):

@@ -39,6 +39,7 @@ WORK_TERMINAL = "disinfection.change_terminal"
 
 MAX_CONCENTRATION = 100_000  # mg/L: above any working dilution (the stock itself is ~50,000)
 MAX_CONTACT_MINUTES = 24 * 60
+SIX = Decimal("0.000001")
 
 
 def _require(user, obj, action="change"):
@@ -175,7 +176,8 @@ def complete(
         task.operator = user
         task.disinfectant, task.concentration, task.contact_minutes = disinfectant, concentration, minutes
         task.area_treated_m2 = treated if treated is not None else task.site.size_m2
-        task.latitude, task.longitude = lat, lon
+        # Six decimals (about 0.1 m) is what the columns keep: the saved row equals the returned one.
+        task.latitude, task.longitude = (None if v is None else v.quantize(SIX) for v in (lat, lon))
         task.note = (note or "")[:200]
         task.photo.save(photo.name or "photo.jpg", photo, save=False)
         task.save()
@@ -307,10 +309,12 @@ def plan_terminal(user, case, team=None, now=None):
     return list(Terminal.objects.filter(case=case).order_by("kind", "pk")), created
 
 
-def _step(user, terminal, target, done_states, **fields):
+def _step(user, terminal, target, done_states, refuse=None, **fields):
     with transaction.atomic():
         terminal = Terminal.objects.select_for_update().get(pk=terminal.pk)
         _require(user, terminal)
+        if refuse and terminal.status in refuse:
+            raise ValidationError(refuse[terminal.status])
         if terminal.status in done_states:
             return terminal  # repeated: the first record stands
         return terminal.transition(target, **fields)
@@ -337,13 +341,12 @@ def record_terminal(
     disinfectant, concentration, minutes, treated = _evidence(
         disinfectant, concentration, contact_minutes, area_treated_m2
     )
-    if terminal.status == S.PLANNED:
-        raise ValidationError(_("Tell the residents first."))
     return _step(
         user,
         terminal,
         S.DISINFECTED,
         {S.DISINFECTED, S.CLOSED},
+        refuse={S.PLANNED: _("Tell the residents first.")},
         done_at=at or timezone.now(),
         operator=user,
         disinfectant=disinfectant,
