@@ -237,7 +237,7 @@ def test_two_generators_at_once_write_each_task_once(cast):
         try:
             barrier.wait()
             services.generate_rounds(user, cast.community, timezone.localdate())
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -42,12 +42,20 @@ class SiteFilterSet(django_filters.FilterSet):
 
 class RuleFilterSet(django_filters.FilterSet):
     site_type = django_filters.ChoiceFilter(choices=SiteType.choices, label=_("Site type"))
-    zone_level = django_filters.ChoiceFilter(choices=ZONE_CHOICES, label=_("Zone level"), null_value="")
+    # "none" stands for the rules of sites under no zone (an empty value means no filter).
+    zone_level = django_filters.ChoiceFilter(
+        choices=[("none", _("No zone")), *ZONE_CHOICES[1:]], label=_("Zone level"), method="filter_zone"
+    )
     area = ScopedAreaFilter(label=_("Area"))
 
     class Meta:
         model = Rule
         fields = ["site_type", "zone_level", "area", "active"]
+
+    def filter_zone(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(zone_level="" if value == "none" else value)
 
 
 class RoundFilterSet(django_filters.FilterSet):

@@ -148,7 +148,7 @@ class RoundDetailView(ObjectDetailView):
                 "root": root,
                 "rows": rows,
                 "total": total,
-                "tasks": TaskTable(tasks[:500]),
+                "tasks": TaskTable(list(tasks[:500]), orderable=False),
                 "more": total["due"] > 500,
                 "breadcrumbs": _crumbs(rnd.area, root),
             }
