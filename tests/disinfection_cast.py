@@ -12,6 +12,7 @@ from PIL import Image
 from epigrid.accounts.models import Grant, User
 from epigrid.disinfection import services
 from epigrid.disinfection.models import Rule, Site, Team
+from tests.scoping import PASSWORD
 
 
 def png(name="site.png", size=(8, 8), color=(0, 128, 0)):
@@ -29,7 +30,7 @@ class Disinfection:
         self.team_b = Team.objects.create(area=cast.community, name="消杀二队", leader=cast.other_leader)
 
     def _user(self, username, area):
-        user = User.objects.create_user(username, password="x")
+        user = User.objects.create_user(username, password=PASSWORD)
         Grant.objects.create(user=user, role="disinfection_leader", area=area)
         return user
 
