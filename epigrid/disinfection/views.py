@@ -55,6 +55,9 @@ from epigrid.disinfection.tables import (
     VehicleTable,
 )
 
+# The round page lists its first sites; the full list (filtered by round) pages through all.
+SHOWN_TASKS = 100
+
 
 def _error(request, exc):
     messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
@@ -148,8 +151,8 @@ class RoundDetailView(ObjectDetailView):
                 "root": root,
                 "rows": rows,
                 "total": total,
-                "tasks": TaskTable(list(tasks[:500]), orderable=False),
-                "more": total["due"] > 500,
+                "tasks": TaskTable(list(tasks[:SHOWN_TASKS]), orderable=False),
+                "more": total["due"] > SHOWN_TASKS,
                 "breadcrumbs": _crumbs(rnd.area, root),
             }
         )
