@@ -49,10 +49,18 @@ def add_sites():
     from decimal import Decimal
 
     from epigrid.areas.models import Area, Level
+    from epigrid.control import panels as control_zones
+    from epigrid.disinfection import services
     from epigrid.disinfection.models import Site
 
     district = Area.objects.filter(level=Level.DISTRICT).order_by("code").first()
-    grids = list(Area.objects.filter(path__startswith=district.path, level=Level.GRID).order_by("path"))
+    by_path = control_zones.zones_in_force()
+    # Grids under no zone: every site then falls to the bench's rule (sites under no zone).
+    grids = [
+        g
+        for g in Area.objects.filter(path__startswith=district.path, level=Level.GRID).order_by("path")
+        if services.zone_level(by_path, g.path) == ""
+    ]
     Site.objects.bulk_create(
         [
             Site(area=grids[n % len(grids)], name=f"{PREFIX}{n:05d}", site_type="bin", size_m2=Decimal(12))

@@ -50,11 +50,20 @@ def _require(user, obj, action="change"):
 # -- rounds ----------------------------------------------------------------------------------------
 
 
-def zone_level(by_path, site):
-    """The level of the narrowest zone in force over the site (its area, or its building), or
+def zone_level(by_path, area_path, building_id=None):
+    """The level of the narrowest zone in force over a site (its area, or its building), or
     NO_ZONE; `by_path` is `control.panels.zones_in_force()`, read once per generation."""
-    zones = control_zones.zones_covering_among(by_path, site.area, building_id=site.building_id)
+    zones = control_zones.zones_covering_among(by_path, _PathOnly(area_path), building_id=building_id)
     return zones[0].level if zones else NO_ZONE
+
+
+class _PathOnly:
+    """What control's zone reader needs of an area: its path."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
 
 
 def generate_rounds(user, area, day, now=None):
@@ -67,7 +76,7 @@ def generate_rounds(user, area, day, now=None):
     with transaction.atomic():
         # One generator at a time per rule: the second finds the first's rounds and tasks.
         rules = list(
-            Rule.objects.select_for_update()
+            Rule.objects.select_for_update(of=("self",))
             .filter(area__path__startswith=area.path, active=True)
             .select_related("area")
             .order_by("pk")
@@ -76,14 +85,18 @@ def generate_rounds(user, area, day, now=None):
         for rule in rules:
             if user is not None and not may_at(user, PLAN, rule.area):
                 continue
-            sites = [
-                s
-                for s in Site.objects.filter(
+            # Plain tuples, not model instances: a district's rule may cover tens of thousands.
+            candidates = (
+                Site.objects.filter(
                     area__path__startswith=rule.area.path, site_type=rule.site_type, active=True
                 )
-                .select_related("area")
                 .order_by("pk")
-                if _level(levels, by_path, s) == rule.zone_level
+                .values_list("pk", "area_id", "building_id", "area__path")
+            )
+            sites = [
+                (pk, area_id)
+                for pk, area_id, building_id, path in candidates.iterator(chunk_size=5000)
+                if _level(levels, by_path, pk, path, building_id) == rule.zone_level
             ]
             for period in range(1, rule.per_day + 1):
                 rnd, _new = Round.objects.get_or_create(
@@ -100,7 +113,9 @@ def generate_rounds(user, area, day, now=None):
                     },
                 )
                 have = set(rnd.tasks.values_list("site_id", flat=True))
-                new = [Task(round=rnd, site=s, area_id=s.area_id) for s in sites if s.pk not in have]
+                new = [
+                    Task(round=rnd, site_id=pk, area_id=area_id) for pk, area_id in sites if pk not in have
+                ]
                 if new:
                     bulk_insert(Task, new)
                     log_bulk_create(new)
@@ -109,10 +124,10 @@ def generate_rounds(user, area, day, now=None):
     return rounds, created
 
 
-def _level(cache, by_path, site):
-    if site.pk not in cache:
-        cache[site.pk] = zone_level(by_path, site)
-    return cache[site.pk]
+def _level(cache, by_path, pk, path, building_id):
+    if pk not in cache:
+        cache[pk] = zone_level(by_path, path, building_id)
+    return cache[pk]
 
 
 def _decimal(value, label, low, high):

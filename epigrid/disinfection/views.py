@@ -56,7 +56,7 @@ from epigrid.disinfection.tables import (
 )
 
 # The round page lists its first sites; the full list (filtered by round) pages through all.
-SHOWN_TASKS = 100
+SHOWN_TASKS = 50
 
 
 def _error(request, exc):
@@ -144,7 +144,7 @@ class RoundDetailView(ObjectDetailView):
             Task.objects.restrict(user)
             .filter(round=rnd, area__path__startswith=root.path)
             .select_related("site", "area__parent", "operator")
-            .order_by("status", "site__name")
+            .order_by("-status", "pk")  # the sites still due first
         )
         ctx.update(
             {
