@@ -98,6 +98,7 @@ def generate_rounds(user, area, day, now=None):
                 for pk, area_id, building_id, path in candidates.iterator(chunk_size=5000)
                 if _level(levels, by_path, pk, path, building_id) == rule.zone_level
             ]
+            loaded = None
             for period in range(1, rule.per_day + 1):
                 rnd, _new = Round.objects.get_or_create(
                     area=rule.area,
@@ -113,9 +114,11 @@ def generate_rounds(user, area, day, now=None):
                     },
                 )
                 have = set(rnd.tasks.values_list("site_id", flat=True))
-                new = [
-                    Task(round=rnd, site_id=pk, area_id=area_id) for pk, area_id in sites if pk not in have
-                ]
+                missing = [pk for pk, _area in sites if pk not in have]
+                if missing and loaded is None:
+                    # The new tasks' sites and areas in one query: the change log names each.
+                    loaded = Site.objects.select_related("area").in_bulk([pk for pk, _area in sites])
+                new = [Task(round=rnd, site=loaded[pk], area=loaded[pk].area) for pk in missing]
                 if new:
                     bulk_insert(Task, new)
                     log_bulk_create(new)
