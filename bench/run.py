@@ -48,6 +48,7 @@ list (baselines: their raw queries); the rows it adds are removed afterwards.
 Then the daily-report roll-up (--only reports, bench/reports.py): 5,000 synthetic communities with
 14 days of reports under the demo city, the roll-up service and page timed against their raw SQL
 (rolled back).
+A disinfection round's live coverage over 20,000 sites (--only disinfection, bench/disinfection.py).
 The command dashboard (--only dashboard, bench/dashboard.py): /dashboard/, its charts' JSON and a
 street's drill-down as the district commander with 50,000 open key persons added (removed
 afterwards); baseline the one SELECT that counts every tile.
@@ -75,7 +76,7 @@ The database is dropped at the end unless --keep or --reuse is given. It only ev
 database it created itself (marked with a COMMENT); any other database is left alone.
 
     .venv/bin/python bench/run.py [--residents N] [--seed S] [--reuse] [--keep] [--requests 60]
-                                  [--only pages,audit,worklists,testing,transport,dashboard,homeservices,results,results_import,import,export]
+                                  [--only pages,audit,worklists,testing,transport,dashboard,homeservices,disinfection,results,results_import,import,export]
                                   [--import-rows 100000] [--testing-scans 60000]
 """
 
@@ -116,6 +117,7 @@ FIGURES = (
     "checkpoints",
     "dashboard",
     "homeservices",
+    "disinfection",
     "results",
     "results_import",
     "export",
@@ -1274,6 +1276,10 @@ def main():
             from bench import homeservices
 
             homeservices.measure(args, results)
+        if "disinfection" in only:  # a round's live coverage over 20,000 sites
+            from bench import disinfection
+
+            disinfection.measure(args, results)
         if "results" in only:  # a pooled-positive tube's persons
             from bench import results as lab_results
 

@@ -22,6 +22,16 @@ from epigrid.control.api import (
     ZoneViewSet,
 )
 from epigrid.dashboard.api import DashboardViewSet
+from epigrid.disinfection.api import (
+    DisinfectionRoundViewSet,
+    DisinfectionRuleViewSet,
+    DisinfectionSiteViewSet,
+    DisinfectionTaskViewSet,
+    DisinfectionTeamViewSet,
+    DisinfectionTerminalViewSet,
+    DisinfectionTripViewSet,
+    DisinfectionVehicleViewSet,
+)
 from epigrid.enterprises.api import ApplicationViewSet as EnterpriseApplicationViewSet
 from epigrid.enterprises.api import EmployeeViewSet as EnterpriseEmployeeViewSet
 from epigrid.enterprises.api import EnterpriseViewSet
@@ -120,6 +130,14 @@ router.register("pass-uses", PassUseViewSet)
 router.register("report-forms", ReportFormViewSet)
 router.register("reports", SubmissionViewSet)
 router.register("supervision-items", ItemViewSet)
+router.register("disinfection-teams", DisinfectionTeamViewSet, basename="disinfection-team")
+router.register("disinfection-sites", DisinfectionSiteViewSet, basename="disinfection-site")
+router.register("disinfection-rules", DisinfectionRuleViewSet, basename="disinfection-rule")
+router.register("disinfection-rounds", DisinfectionRoundViewSet, basename="disinfection-round")
+router.register("disinfection-tasks", DisinfectionTaskViewSet, basename="disinfection-task")
+router.register("disinfection-vehicles", DisinfectionVehicleViewSet, basename="disinfection-vehicle")
+router.register("disinfection-trips", DisinfectionTripViewSet, basename="disinfection-trip")
+router.register("disinfection-terminals", DisinfectionTerminalViewSet, basename="disinfection-terminal")
 router.register("roster-staff", RosterStaffViewSet, basename="roster-staff")
 router.register("roster-teams", RosterTeamViewSet, basename="roster-team")
 router.register("roster-posts", RosterPostViewSet, basename="roster-post")

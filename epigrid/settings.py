@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "epigrid.supplies",
     "epigrid.homeservices",
     "epigrid.enterprises",
+    "epigrid.disinfection",
     "epigrid.dashboard",
     "epigrid.demo",
 ]

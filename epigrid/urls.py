@@ -33,6 +33,7 @@ urlpatterns = [
     path("supplies/", include("epigrid.supplies.urls")),
     path("homeservices/", include("epigrid.homeservices.urls")),
     path("enterprises/", include("epigrid.enterprises.urls")),
+    path("disinfection/", include("epigrid.disinfection.urls")),
     path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),

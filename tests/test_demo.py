@@ -84,6 +84,19 @@ def wipe():
 
     Enterprise.objects.all().delete()  # employees protect persons; applications, readings go with them
     Phase.objects.all().delete()
+    from epigrid.disinfection import models as disinfection
+
+    # Disinfection: rounds (tasks go with them) protect rules and teams, tasks protect sites.
+    for model in (
+        disinfection.Terminal,
+        disinfection.Trip,
+        disinfection.Vehicle,
+        disinfection.Round,
+        disinfection.Rule,
+        disinfection.Site,
+        disinfection.Team,
+    ):
+        model.objects.all().delete()
     # Rosters: assignments protect members and shifts, posts protect their areas.
     for model in (rosters.Assignment, rosters.Shift, rosters.Post, rosters.Team, rosters.StaffMember):
         model.objects.all().delete()

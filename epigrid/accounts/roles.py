@@ -70,6 +70,7 @@ BOUND_ROLES = frozenset(
         "warehouse_keeper",
         "volunteer",
         "enterprise_contact",
+        "disinfection_leader",
     }
 )
 
@@ -301,6 +302,29 @@ REVIEW_APPLICATIONS = ["review:enterprises.application"]
 # The phases of the return (class → earliest date) are the command centre's rule.
 SET_PHASES = ["add:enterprises.phase", "change:enterprises.phase"]
 
+# Disinfection 消杀 (docs/decisions/0036): the command centre, streets and communities keep the sites,
+# rules, teams and vehicles, generate rounds and plan terminal disinfections; a team leader (role
+# `disinfection_leader`, bound to the teams they lead) completes their team's tasks, records their
+# vehicles' trips and handovers and works their terminal disinfections; grid workers follow.
+DISINFECTION_MODELS = (
+    "disinfection.team",
+    "disinfection.site",
+    "disinfection.rule",
+    "disinfection.round",
+    "disinfection.task",
+    "disinfection.vehicle",
+    "disinfection.trip",
+    "disinfection.terminal",
+)
+VIEW_DISINFECTION = [f"view:{m}" for m in DISINFECTION_MODELS]
+PLAN_DISINFECTION = [f"{a}:{m}" for a in ("add", "change") for m in DISINFECTION_MODELS if m != "disinfection.task"]
+DISINFECTION_WORK = [
+    "change:disinfection.task",
+    "add:disinfection.trip",
+    "change:disinfection.trip",
+    "change:disinfection.terminal",
+]
+
 ROLES = {
     "district_commander": (
         _("District commander"),
@@ -353,6 +377,9 @@ ROLES = {
             *VIEW_ENTERPRISES,
             *REVIEW_APPLICATIONS,
             *SET_PHASES,
+            *VIEW_DISINFECTION,
+            *PLAN_DISINFECTION,
+            *DISINFECTION_WORK,
         ),
     ),
     "street_officer": (
@@ -408,6 +435,9 @@ ROLES = {
             *VIEW_ENTERPRISES,
             *KEEP_ENTERPRISES,
             *REVIEW_APPLICATIONS,
+            *VIEW_DISINFECTION,
+            *PLAN_DISINFECTION,
+            *DISINFECTION_WORK,
         ),
     ),
     "community_officer": (
@@ -454,6 +484,9 @@ ROLES = {
             *VIEW_ENTERPRISES,
             *KEEP_ENTERPRISES,
             *REVIEW_APPLICATIONS,
+            *VIEW_DISINFECTION,
+            *PLAN_DISINFECTION,
+            *DISINFECTION_WORK,
         ),
     ),
     "grid_worker": (
@@ -487,6 +520,7 @@ ROLES = {
             *VIEW_HOMESERVICES,
             *TAKE_REQUESTS,
             *VIEW_ENTERPRISES,
+            *VIEW_DISINFECTION,
         ),
     ),
     "checkpoint_staff": (
@@ -589,6 +623,22 @@ ROLES = {
         _("Enterprise contact"),
         _perms("view:areas.area", *VIEW_ENTERPRISES, *RUN_ENTERPRISE, "contact:enterprises.enterprise"),
     ),
+    # Bound to the disinfection teams they lead (disinfection.Team.leader): their rounds and tasks,
+    # vehicles and trips, terminal disinfections.
+    "disinfection_leader": (
+        _("Disinfection team leader"),
+        _perms(
+            "view:areas.area",
+            "view:disinfection.team",
+            "view:disinfection.round",
+            "view:disinfection.task",
+            "view:disinfection.vehicle",
+            "view:disinfection.trip",
+            "view:disinfection.terminal",
+            "lead:disinfection.team",
+            *DISINFECTION_WORK,
+        ),
+    ),
     "auditor": (
         _("Auditor"),
         _perms(
@@ -613,6 +663,7 @@ ROLES = {
             *VIEW_DONATIONS,
             *VIEW_HOMESERVICES,
             *VIEW_ENTERPRISES,
+            *VIEW_DISINFECTION,
         ),
     ),
     "system_admin": (
@@ -639,6 +690,7 @@ ROLES = {
                 + SUPPLY_MODELS
                 + HOMESERVICE_MODELS
                 + ENTERPRISE_MODELS
+                + DISINFECTION_MODELS
             ],
             "approve:supplies.requisition",
             "deliver:supplies.requisition",

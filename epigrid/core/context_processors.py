@@ -55,6 +55,9 @@ NAVIGATION = [
     # Enterprises back to work: the contact's own enterprise on the phone; the register for the others.
     (_("My enterprise"), "enterprises:mine", "enterprises.contact_enterprise"),
     (_("Enterprises"), "enterprises:enterprise_list", "enterprises.view_enterprise"),
+    # Disinfection: team leaders land on their sites of the day; planners on the rounds' coverage.
+    (_("My sites today"), "disinfection:my_tasks", "disinfection.lead_team"),
+    (_("Disinfection"), "disinfection:round_list", "disinfection.view_round"),
     (_("Audit log"), "audit:objectchange_list", "audit.view_objectchange"),
     (_("My jobs"), "jobs:job_list", None),
     (_("API"), "api-docs", "epigrid.use_api"),  # command centre and administrators (accounts.roles)

@@ -34,6 +34,7 @@ from epigrid.demo.assistance import assistance_counts, build_assistance
 from epigrid.demo.checkpoints import build_checkpoints, checkpoint_counts
 from epigrid.demo.control import ControlBuilder, ControlError, control_counts
 from epigrid.demo.dashboard import build_dashboard, dashboard_counts
+from epigrid.demo.disinfection import build_disinfection, disinfection_counts
 from epigrid.demo.enterprises import build_enterprises, enterprises_counts
 from epigrid.demo.homeservices import build_homeservices, homeservices_counts
 from epigrid.demo.isolation import build_isolation, isolation_counts
@@ -166,6 +167,7 @@ def module_counts():
         "supplies": supplies_counts(),
         "homeservices": homeservices_counts(),
         "enterprises": enterprises_counts(),
+        "disinfection": disinfection_counts(),
         "dashboard": dashboard_counts(),
     }
 
@@ -316,6 +318,13 @@ class _Builder:
         # After control and reports: staff are the showcase community's residents (some under
         # management), the permitted enterprises send their daily reports.
         build_enterprises(self.users, self.control.today)
+        # After tracing and control's zones: sites, rounds half done, trips, a case's terminal disinfection.
+        build_disinfection(
+            self.areas[self.plan.district.code],
+            self.areas[self.plan.grids_list[0].code].parent,
+            self.users,
+            self.control.today,
+        )
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

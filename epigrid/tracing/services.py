@@ -471,3 +471,57 @@ def find_or_register(user, case, *, name, doc_type, doc_number, phone="", note="
     except IntegrityError:  # registered concurrently under the same document
         return people.find_by_document(person.doc_type, person.doc_number), False
     return person, True
+
+
+# Reads for other apps
+
+
+def case_addresses(case):
+    """Where a case lived and went, for the terminal disinfection 终末消毒 of each: the home (the
+    person's household, or their area when no household is registered) and every place of the
+    trajectory not spent at home, once per address. A list of dicts: kind ("home" / "place"),
+    key (stable per address), area, building (or None), address (text), date (None for the home).
+    The places are filed under the case's responsible area: a trajectory names no area node."""
+    person = case.person
+    found = []
+    if person.household_id:
+        household = person.household
+        found.append(
+            {
+                "kind": "home",
+                "key": f"household:{household.pk}",
+                "area": household.area,
+                "building": household.building,
+                "address": f"{household.area.full_label()} {household.address}",
+                "date": None,
+            }
+        )
+    else:
+        found.append(
+            {
+                "kind": "home",
+                "key": f"area:{person.area_id}",
+                "area": person.area,
+                "building": None,
+                "address": person.area.full_label(),
+                "date": None,
+            }
+        )
+    seen = set()
+    stops = TrajectoryEntry.objects.filter(case=case, stayed_home=False).order_by("date", "pk")
+    for stop in stops:
+        text = " ".join(part for part in (stop.place, stop.venue, stop.address) if part).strip()
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        found.append(
+            {
+                "kind": "place",
+                "key": f"stop:{stop.pk}",
+                "area": case.area,
+                "building": None,
+                "address": text[:200],
+                "date": stop.date,
+            }
+        )
+    return found
