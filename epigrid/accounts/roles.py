@@ -621,7 +621,16 @@ ROLES = {
     # Bound to the enterprises whose contacts they are (enterprises.Enterprise.contacts).
     "enterprise_contact": (
         _("Enterprise contact"),
-        _perms("view:areas.area", *VIEW_ENTERPRISES, *RUN_ENTERPRISE, "contact:enterprises.enterprise"),
+        _perms(
+            "view:areas.area",
+            *VIEW_ENTERPRISES,
+            *RUN_ENTERPRISE,
+            "contact:enterprises.enterprise",
+            # Their enterprise's daily report (reports: a bound grant sends only its records' forms).
+            "view:reports.reportform",
+            "add:reports.submission",
+            "change:reports.submission",
+        ),
     ),
     # Bound to the disinfection teams they lead (disinfection.Team.leader): their rounds and tasks,
     # vehicles and trips, terminal disinfections.

@@ -94,3 +94,11 @@ def completeness(enterprise_ids, until=None):
         )
         row["expected"] = max(row["expected"] - not_due, 0)
     return rows
+
+
+def may_send(user, enterprise):
+    """Whether `user` may send the enterprise's daily report (its contact, or an officer over it)."""
+    from epigrid.reports import services as report_services
+
+    form = daily_form()
+    return form is not None and report_services.may_send_for(user, form, enterprise)

@@ -129,8 +129,10 @@ class EnterpriseDetailView(ObjectDetailView):
                 "coverage": services.testing_coverage(enterprise),
                 "reporting": daily.completeness([enterprise.pk]).get(enterprise.pk),
                 "report_form": daily.daily_form(),
-                "may_see_reports": user.has_scoped_perm("reports.view_submission"),
-                "may_send_report": user.has_scoped_perm("reports.add_submission"),
+                "may_send_report": (may_send := daily.may_send(user, enterprise)),
+                # The history is the reports app's page: open to who follows the area's reports
+                # and to who sends the enterprise's (its contact).
+                "may_see_reports": may_send or user.has_scoped_perm("reports.view_submission"),
                 "today": timezone.localdate().isoformat(),
                 "fever_count": sum(1 for r in rows if r["fever"]),
                 "carded": sum(1 for r in rows if r["card"]),
@@ -461,9 +463,15 @@ def mine(request):
                 "fevers": sum(1 for r in rows if r["fever"]),
                 "short": [c for c in services.ppe_cover(enterprise, staff=len(rows)) if c["short"]],
                 "carded": sum(1 for r in rows if r["card"]),
+                "may_send_report": daily.may_send(request.user, enterprise),
             }
         )
-    return render(request, "enterprises/mine.html", {"cards": cards})
+    form = daily.daily_form()
+    return render(
+        request,
+        "enterprises/mine.html",
+        {"cards": cards, "report_form": form, "today": timezone.localdate().isoformat()},
+    )
 
 
 @login_required

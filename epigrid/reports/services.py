@@ -91,8 +91,9 @@ def forms_due(unit):
 
 
 def submitting_units(user, form):
-    """The units of the form's level where the user may send it."""
-    paths = user.scope_paths(SUBMIT)
+    """The units of the form's level where the user may send it (an area's report is sent on an
+    area grant: a bound role, posted to a record, sends only that record's reports)."""
+    paths = user.scope_paths(SUBMIT, bound=False)
     if form.sender_kind:
         return Area.objects.none()
     units = Area.objects.filter(level=form.unit_level)
@@ -113,6 +114,10 @@ def submitting_senders(user, form, day):
         return []
     qs = kind.within_paths(kind.expected_queryset(day), user.scope_paths(SUBMIT))
     return qs.filter(pk__in=kind.visible(user).values("pk")).select_related(kind.area_field)
+
+
+def may_send_area(user, unit):
+    return within(unit.path, user.scope_paths(SUBMIT, bound=False))
 
 
 def may_send_for(user, form, sender):
@@ -183,7 +188,7 @@ def submit(user, form, unit, day, raw, explanations=None, zero=False, note="", n
         sender = None
         if not form.active or unit is None or unit.level != form.unit_level:
             raise ValidationError(_("This unit does not send this report."))
-        if user is not None and not within(unit.path, user.scope_paths(SUBMIT)):
+        if user is not None and not may_send_area(user, unit):
             raise PermissionDenied(_("You may not send reports for this unit."))
     now = now or timezone.now()
     if day > timezone.localdate(now):

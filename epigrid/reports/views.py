@@ -142,16 +142,19 @@ def fill(request, code, unit_code, day):
     day = parse_date(day)
     if day is None or not _in_scope(user, unit):
         raise Http404
-    may_send = form.active and _in_scope(user, unit, services.SUBMIT)
+    may_send = form.active and services.may_send_area(user, unit)
     row = Submission.objects.filter(form=form, unit=unit, day=day, sender_id__isnull=True).first()
     return _fill(request, form, unit, day, may_send, row, None)
 
 
 def _sender_of(user, form, sender_id):
-    """The record behind a sender form's page, if the user may see it and its area (else 404)."""
+    """The record behind a sender form's page, if the user may see it and either follows the
+    reports of its area or sends its reports (an enterprise's contact), else 404."""
     kind = form.senders
     sender = kind.visible(user).select_related(kind.area_field).filter(pk=sender_id).first()
-    if sender is None or not _in_scope(user, kind.area_of(sender)):
+    if sender is None:
+        raise Http404
+    if not (_in_scope(user, kind.area_of(sender)) or services.may_send_for(user, form, sender)):
         raise Http404
     return sender
 
@@ -349,7 +352,6 @@ def history_page(request, code, unit_code):
 
 @login_required
 def history_sender(request, code, sender_id):
-    _require(request.user, VIEW)
     form = get_object_or_404(ReportForm, code=code, sender_kind__gt="")
     sender = _sender_of(request.user, form, sender_id)
     return _history(request, form, form.senders.area_of(sender), sender)
