@@ -190,3 +190,38 @@ def mask_name(name):
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+class PhoneFields:
+    """For a model holding phone numbers (a staff member's, an outlet's, an enterprise contact's):
+    `clean()` normalises each of `phone_fields` through `normalise_phone` (errors by field, with
+    whatever else the model's own clean finds) and `masked(field)` is what a role without the reveal
+    right sees. One mechanism instead of the same dozen lines on every such model."""
+
+    phone_fields = ("phone",)
+
+    def phone_errors(self):
+        """Normalise the phone fields in place; {field: messages} of those that are not phones."""
+        errors = {}
+        for name in self.phone_fields:
+            value = getattr(self, name)
+            if value:
+                try:
+                    setattr(self, name, normalise_phone(value))
+                except ValidationError as exc:
+                    errors[name] = exc.messages
+        return errors
+
+    def clean(self):
+        super().clean()
+        errors = self.phone_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def masked(self, name="phone"):
+        value = getattr(self, name)
+        return mask_phone(value) if value else ""
+
+    @property
+    def masked_phone(self):
+        return self.masked(self.phone_fields[0])

@@ -89,7 +89,7 @@ class Phase(ChangeLoggedModel):
         return self.area.path if self.area_id else ""
 
 
-class Enterprise(ChangeLoggedModel):
+class Enterprise(identity.PhoneFields, ChangeLoggedModel):
     class Kind(models.TextChoices):
         ENTERPRISE = "enterprise", _("Enterprise")
         SITE = "site", _("Construction site")
@@ -138,23 +138,21 @@ class Enterprise(ChangeLoggedModel):
     def get_absolute_url(self):
         return reverse("enterprises:enterprise_detail", args=[self.pk])
 
+    phone_fields = ("contact_phone",)
+
     @property
     def masked_contact_phone(self):
-        return identity.mask_phone(self.contact_phone) if self.contact_phone else ""
+        return self.masked("contact_phone")
 
     def clean(self):
-        super().clean()
-        errors = {}
+        # The next clean after the mixin's: the phone's errors are reported with the code's.
+        super(identity.PhoneFields, self).clean()
+        errors = self.phone_errors()
         if self.uscc:
             try:
                 self.uscc = clean_uscc(self.uscc)
             except ValidationError as exc:
                 errors["uscc"] = exc.messages
-        if self.contact_phone:
-            try:
-                self.contact_phone = identity.normalise_phone(self.contact_phone)
-            except ValidationError as exc:
-                errors["contact_phone"] = exc.messages
         if errors:
             raise ValidationError(errors)
 

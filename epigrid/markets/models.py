@@ -79,7 +79,7 @@ class Commodity(ChangeLoggedModel):
             raise ValidationError({"code": _("Lower-case letters and digits, starting with a letter.")})
 
 
-class Outlet(ChangeLoggedModel):
+class Outlet(identity.PhoneFields, ChangeLoggedModel):
     class Kind(models.TextChoices):
         SUPERMARKET = "supermarket", _("Supermarket")
         FARMERS_MARKET = "farmers_market", _("Farmers' market")
@@ -126,17 +126,6 @@ class Outlet(ChangeLoggedModel):
     def get_absolute_url(self):
         return reverse("markets:outlet_detail", args=[self.pk])
 
-    @property
-    def masked_phone(self):
-        return identity.mask_phone(self.phone) if self.phone else ""
-
-    def clean(self):
-        super().clean()
-        if self.phone:
-            try:
-                self.phone = identity.normalise_phone(self.phone)
-            except ValidationError as exc:
-                raise ValidationError({"phone": exc.messages}) from None
 
 
 class Baseline(ChangeLoggedModel):

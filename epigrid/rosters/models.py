@@ -78,7 +78,7 @@ SHIFT_BINDING = {"duty_staff": "assignments__staff__user"}
 ASSIGNMENT_BINDING = {"duty_staff": "staff__user"}
 
 
-class StaffMember(ChangeLoggedModel):
+class StaffMember(identity.PhoneFields, ChangeLoggedModel):
     class Kind(models.TextChoices):
         CADRE = "cadre", _("Cadre sent down")
         VOLUNTEER = "volunteer", _("Volunteer")
@@ -139,17 +139,6 @@ class StaffMember(ChangeLoggedModel):
     def get_absolute_url(self):
         return reverse("rosters:staffmember_detail", args=[self.pk])
 
-    @property
-    def masked_phone(self):
-        return identity.mask_phone(self.phone) if self.phone else ""
-
-    def clean(self):
-        super().clean()
-        if self.phone:
-            try:
-                self.phone = identity.normalise_phone(self.phone)
-            except ValidationError as exc:
-                raise ValidationError({"phone": exc.messages}) from None
         if self.active_to and self.active_from and self.active_to < self.active_from:
             raise ValidationError({"active_to": _("The end of service is before its start.")})
 
