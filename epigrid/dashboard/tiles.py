@@ -28,6 +28,8 @@ from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.core.scoping import perm_name
 from epigrid.enterprises.filtersets import ApplicationFilterSet, EnterpriseFilterSet
 from epigrid.enterprises.models import Application, Enterprise
+from epigrid.homeservices.filtersets import ServiceRequestFilterSet
+from epigrid.homeservices.models import ServiceRequest
 from epigrid.isolation.filtersets import RoomFilterSet
 from epigrid.isolation.models import Room
 from epigrid.markets.filtersets import ClosureFilterSet, PriceAlertFilterSet
@@ -442,6 +444,29 @@ TILES += [
         EnterpriseFilterSet,
         Enterprise,
         {"ppe_short": "true"},
+        tone="danger",
+    ),
+]
+
+# Resident services for sealed homes (decision 0038): what residents asked for and still wait for.
+TILES += [
+    Tile(
+        "service_requests_open",
+        _("Resident service requests open"),
+        OVERDUE,
+        "homeservices:board",
+        ServiceRequestFilterSet,
+        ServiceRequest,
+        {"open": "true"},
+    ),
+    Tile(
+        "service_requests_overdue",
+        _("Resident service requests overdue"),
+        OVERDUE,
+        "homeservices:board",
+        ServiceRequestFilterSet,
+        ServiceRequest,
+        {"overdue": "true"},
         tone="danger",
     ),
 ]
