@@ -227,6 +227,8 @@ SPECTACULAR_SETTINGS = {
         "PassageOutcomeEnum": ["accepted", "duplicate", "refused"],
         "PassUseOutcomeEnum": "epigrid.passes.models.PassUse.Outcome",
         "CheckInOutcomeEnum": "epigrid.control.models.CheckIn.Outcome",
+        "ProactiveCheckOutcomeEnum": "epigrid.homeservices.models.ProactiveCheck.Outcome",
+        "ConfirmedHowEnum": "epigrid.homeservices.models.ConfirmedHow",
         # Areas' levels, also the level of the units that send a report form (reports.ReportForm).
         "AreaLevelEnum": "epigrid.areas.models.Level",
         "SupervisionStatusEnum": "epigrid.supervision.models.Item.Status",

@@ -28,14 +28,14 @@ from epigrid.disinfection.filtersets import (
 from epigrid.disinfection.models import Round, Rule, Site, Task, Team, Terminal, Trip, Vehicle
 from epigrid.disinfection.serializers import (
     CompleteSerializer,
+    DisinfectionHandOverSerializer,
+    DisinfectionReasonSerializer,
+    DisinfectionSiteSerializer,
+    DisinfectionTeamSerializer,
     GenerateSerializer,
-    HandOverSerializer,
-    ReasonSerializer,
     RoundSerializer,
     RuleSerializer,
-    SiteSerializer,
     TaskSerializer,
-    TeamSerializer,
     TerminalPlanSerializer,
     TerminalRecordSerializer,
     TerminalSerializer,
@@ -55,7 +55,7 @@ class DisinfectionTeamViewSet(ScopedModelViewSet):
     """Disinfection teams 消杀队 with their leader."""
 
     queryset = Team.objects.all()
-    serializer_class = TeamSerializer
+    serializer_class = DisinfectionTeamSerializer
     filterset_class = TeamFilterSet
     select_related = ("area", "leader")
 
@@ -64,7 +64,7 @@ class DisinfectionSiteViewSet(ScopedModelViewSet):
     """Disinfection sites 消杀点位 per area node, with type and size."""
 
     queryset = Site.objects.all()
-    serializer_class = SiteSerializer
+    serializer_class = DisinfectionSiteSerializer
     filterset_class = SiteFilterSet
     select_related = ("area",)
 
@@ -159,13 +159,13 @@ class DisinfectionTripViewSet(ScopedReadOnlyModelViewSet):
         trip = call_service(services.record_trip, request.user, vehicle, **values)
         return Response(TripSerializer(trip).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=HandOverSerializer, responses={200: TripSerializer})
+    @extend_schema(request=DisinfectionHandOverSerializer, responses={200: TripSerializer})
     @action(detail=True, methods=["post"], url_path="hand-over", object_action="change")
     def hand_over(self, request, pk=None):
         trip = self.get_object()
         return Response(
             TripSerializer(
-                call_service(services.hand_over, request.user, trip, **_data(self, HandOverSerializer))
+                call_service(services.hand_over, request.user, trip, **_data(self, DisinfectionHandOverSerializer))
             ).data
         )
 
@@ -210,7 +210,7 @@ class DisinfectionTerminalViewSet(ScopedReadOnlyModelViewSet):
     def post_notice(self, request, pk=None):
         return self._step(services.post_notice)
 
-    @extend_schema(request=ReasonSerializer, responses={200: TerminalSerializer})
+    @extend_schema(request=DisinfectionReasonSerializer, responses={200: TerminalSerializer})
     @action(detail=True, methods=["post"], object_action="change")
     def cancel(self, request, pk=None):
-        return self._step(services.cancel_terminal, note=_data(self, ReasonSerializer)["note"])
+        return self._step(services.cancel_terminal, note=_data(self, DisinfectionReasonSerializer)["note"])

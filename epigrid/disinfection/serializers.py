@@ -14,7 +14,7 @@ def _area(**kwargs):
     return ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all(), **kwargs)
 
 
-class TeamSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class DisinfectionTeamSerializer(ModelCleanMixin, serializers.ModelSerializer):
     area = _area()
     leader = serializers.SlugRelatedField(**USER)
 
@@ -23,7 +23,7 @@ class TeamSerializer(ModelCleanMixin, serializers.ModelSerializer):
         fields = ["id", "area", "name", "leader", "members", "active"]
 
 
-class SiteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class DisinfectionSiteSerializer(ModelCleanMixin, serializers.ModelSerializer):
     area = _area()
     building = ScopedPrimaryKeyRelatedField(queryset=Building.objects.all(), required=False, allow_null=True)
 
@@ -154,7 +154,7 @@ class TripCreateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class HandOverSerializer(serializers.Serializer):
+class DisinfectionHandOverSerializer(serializers.Serializer):
     received_by = serializers.CharField(max_length=50)
     received_unit = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
@@ -205,5 +205,5 @@ class TerminalRecordSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class DisinfectionReasonSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=200)

@@ -19,15 +19,15 @@ from epigrid.homeservices.filtersets import (
 )
 from epigrid.homeservices.models import ProactiveCheck, ServiceRequest, SpecialCare
 from epigrid.homeservices.serializers import (
-    AssignSerializer,
     CheckOutcomeSerializer,
-    ConfirmSerializer,
     DoneSerializer,
     ProactiveCheckSerializer,
-    ReasonSerializer,
+    ServiceRequestAssignSerializer,
+    ServiceRequestConfirmSerializer,
+    ServiceRequestReasonSerializer,
     ServiceRequestSerializer,
+    ServiceRequestSubmitSerializer,
     SpecialCareSerializer,
-    SubmitSerializer,
 )
 
 RELATED = ("area", "household__building", "person", "assignee", "confirmed_by")
@@ -52,10 +52,10 @@ class ServiceRequestViewSet(ScopedReadOnlyModelViewSet):
         return data.validated_data
 
     @extend_schema(
-        request=SubmitSerializer, responses={201: ServiceRequestSerializer, 200: ServiceRequestSerializer}
+        request=ServiceRequestSubmitSerializer, responses={201: ServiceRequestSerializer, 200: ServiceRequestSerializer}
     )
     def create(self, request, *args, **kwargs):
-        values = self._data(SubmitSerializer)
+        values = self._data(ServiceRequestSubmitSerializer)
         result = call_service(
             services.submit,
             request.user,
@@ -77,13 +77,13 @@ class ServiceRequestViewSet(ScopedReadOnlyModelViewSet):
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return self._answer(result.request, code, **extra)
 
-    @extend_schema(request=AssignSerializer, responses={200: ServiceRequestSerializer})
+    @extend_schema(request=ServiceRequestAssignSerializer, responses={200: ServiceRequestSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def assign(self, request, pk=None):
         req = self.get_object()
         if not services.may_assign(request.user, req):
             raise PermissionDenied()
-        values = self._data(AssignSerializer)
+        values = self._data(ServiceRequestAssignSerializer)
         return self._answer(call_service(services.assign, request.user, req, values["assignee"]))
 
     @extend_schema(request=None, responses={200: ServiceRequestSerializer})
@@ -100,27 +100,27 @@ class ServiceRequestViewSet(ScopedReadOnlyModelViewSet):
             call_service(services.complete, request.user, req, values["note"], values["photo"])
         )
 
-    @extend_schema(request=ConfirmSerializer, responses={200: ServiceRequestSerializer})
+    @extend_schema(request=ServiceRequestConfirmSerializer, responses={200: ServiceRequestSerializer})
     @action(detail=True, methods=["post"], object_action="change")
     def confirm(self, request, pk=None):
         req = self.get_object()
-        values = self._data(ConfirmSerializer)
+        values = self._data(ServiceRequestConfirmSerializer)
         return self._answer(call_service(services.confirm, request.user, req, values["how"], values["note"]))
 
-    @extend_schema(request=ReasonSerializer, responses={200: ServiceRequestSerializer})
+    @extend_schema(request=ServiceRequestReasonSerializer, responses={200: ServiceRequestSerializer})
     @action(detail=True, methods=["post"], object_action="change")
     def reopen(self, request, pk=None):
         req = self.get_object()
         return self._answer(
-            call_service(services.reopen, request.user, req, self._data(ReasonSerializer)["reason"])
+            call_service(services.reopen, request.user, req, self._data(ServiceRequestReasonSerializer)["reason"])
         )
 
-    @extend_schema(request=ReasonSerializer, responses={200: ServiceRequestSerializer})
+    @extend_schema(request=ServiceRequestReasonSerializer, responses={200: ServiceRequestSerializer})
     @action(detail=True, methods=["post"], object_action="view")
     def cancel(self, request, pk=None):
         req = self.get_object()
         return self._answer(
-            call_service(services.cancel, request.user, req, self._data(ReasonSerializer)["reason"])
+            call_service(services.cancel, request.user, req, self._data(ServiceRequestReasonSerializer)["reason"])
         )
 
 

@@ -73,7 +73,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
         return obj.summary
 
 
-class SubmitSerializer(serializers.Serializer):
+class ServiceRequestSubmitSerializer(serializers.Serializer):
     household = ScopedPrimaryKeyRelatedField(queryset=Household.objects.all(), scope_action="add")
     person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.filter(merged_into__isnull=True))
     kind = serializers.ChoiceField(choices=Kind.choices)
@@ -85,7 +85,7 @@ class SubmitSerializer(serializers.Serializer):
     add_to_open = serializers.BooleanField(required=False, default=False)
 
 
-class AssignSerializer(serializers.Serializer):
+class ServiceRequestAssignSerializer(serializers.Serializer):
     assignee = serializers.SlugRelatedField(
         slug_field="username",
         queryset=ServiceRequest._meta.get_field("assignee").related_model.objects.filter(is_active=True),
@@ -97,12 +97,12 @@ class DoneSerializer(serializers.Serializer):
     photo = serializers.ImageField(required=False, allow_null=True, default=None)
 
 
-class ConfirmSerializer(serializers.Serializer):
+class ServiceRequestConfirmSerializer(serializers.Serializer):
     how = serializers.ChoiceField(choices=ConfirmedHow.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ServiceRequestReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 

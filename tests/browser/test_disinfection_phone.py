@@ -59,5 +59,10 @@ def test_a_team_leader_completes_a_site_with_a_photo_from_a_phone(cast, page, lo
     # The site's page shows the photo, served through the scoped view.
     page.get_by_test_id("done-site").first.tap()
     expect(page.get_by_test_id("photo").locator("img")).to_have_count(1)
-    assert page.get_by_test_id("photo").locator("img").evaluate("img => img.naturalWidth") == 64
+    # Read once the image has loaded (a slow machine may still be fetching it).
+    width = page.get_by_test_id("photo").locator("img").evaluate(
+        "img => img.complete && img.naturalWidth ? img.naturalWidth"
+        " : new Promise(done => { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"
+    )
+    assert width == 64
     _no_sideways_scrolling(page)

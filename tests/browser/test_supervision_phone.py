@@ -53,7 +53,12 @@ def test_the_responsible_person_submits_a_fix_with_a_photo_from_a_phone(
     # The item's page shows the photo, served through the scoped view.
     page.goto(f"{live_server.url}{item.get_absolute_url()}")
     expect(page.get_by_test_id("photos").locator("img")).to_have_count(1)
-    assert page.get_by_test_id("photos").locator("img").evaluate("img => img.naturalWidth") == 64
+    # Read once the image has loaded (a slow machine may still be fetching it).
+    width = page.get_by_test_id("photos").locator("img").evaluate(
+        "img => img.complete && img.naturalWidth ? img.naturalWidth"
+        " : new Promise(done => { img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"
+    )
+    assert width == 64
     _no_sideways_scrolling(page)
 
     # The list becomes cards on the phone.
