@@ -21,6 +21,21 @@ def _tasks_run_inline(settings):
 
 
 @pytest.fixture(autouse=True)
+def _connection_in_autocommit(django_db_blocker):
+    """Outside any transaction the test connection must be in autocommit: a live server shares
+    the in-memory SQLite connection with the test's thread, and a request cut short by the end of
+    an earlier test can leave it in manual mode, failing the next test's first on_commit(). The
+    leak is the harness's (production requests get their own connections), so it is repaired
+    here rather than in the code."""
+    from django.db import connection
+
+    if connection.connection is not None and not connection.in_atomic_block and not connection.autocommit:
+        with django_db_blocker.unblock():
+            connection.set_autocommit(True)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _dashboard_counted_live(settings):
     # A test reads the figures of the data it just wrote: no city snapshot seconds old (the
     # snapshot's own tests turn it on).
