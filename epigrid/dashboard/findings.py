@@ -80,7 +80,8 @@ def _missing_reports(now, deadline):
     today = timezone.localdate(now)
     open_items = supervision.open_system_items(Area, Category.REPORTING)
     missing = []
-    if now > form.deadline(today):
+    due = now > form.deadline(today)
+    if due:
         for root in Area.objects.filter(parent__isnull=True):
             missing += [m["area"] for m in report_services.missing_units(form, today, root, limit=LIMIT)]
     raised = resolved = 0
@@ -99,7 +100,7 @@ def _missing_reports(now, deadline):
         raised += 1
     sent = {u.pk for u in missing}
     for source_id, item in open_items.items():
-        if source_id not in sent and now > form.deadline(today):
+        if source_id not in sent and due:
             supervision.resolve(item, _("The daily report has been sent."))
             resolved += 1
     return raised, resolved

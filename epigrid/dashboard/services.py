@@ -211,8 +211,7 @@ def _count_tiles(request, area, now, today, keys):
     )
     for tile in shown:
         if tile.key in summed:
-            bound = False if getattr(tile.model, "scope_binding", None) else None
-            counts[tile.key] = snapshot.figure(snap, tile, user.scope_paths(tile.perm, bound=bound), area)
+            counts[tile.key] = snapshot.figure(snap, tile, snapshot.paths_for(tile.model, tile.perm, user), area)
         elif tile.counter is not None:
             counts[tile.key] = tile.counter(user, today, area)
     shown = [t for t in shown if counts[t.key] is not None]

@@ -36,17 +36,13 @@ def snapshot_seconds():
     return getattr(settings, "DASHBOARD_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)
 
 
-def area_path_lookup(model):
-    """ "area__path" / "point__area__path": the path of the area a row is filed under."""
-    return model.scope_lookup
-
-
 def summable(tile):
     """Whether the tile's rows can be counted once per area and summed for anyone's scope."""
     return (
         tile.counter is None
         and not getattr(tile.model, "scope_upward", False)
-        and area_path_lookup(tile.model).endswith("__path")
+        # "area__path" / "point__area__path": the path of the area a row is filed under.
+        and tile.model.scope_lookup.endswith("__path")
     )
 
 
@@ -90,7 +86,7 @@ def _tiles(today):
         if not summable(tile):
             continue
         queryset = tile_queryset(request, tile, today).order_by()
-        lookup = area_path_lookup(tile.model)
+        lookup = tile.model.scope_lookup
         if queryset.query.distinct:
             # A filter across a many-valued relation repeats rows: count each row once per area.
             queryset = queryset._chain()

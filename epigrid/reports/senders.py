@@ -33,8 +33,7 @@ class SenderKind:
         return apps.get_model(self.model_label)
 
     def expected_queryset(self, day):
-        qs = self.expected(day) if self.expected else self.model.objects.all()
-        return qs
+        return self.expected(day) if self.expected else self.model.objects.all()
 
     def under(self, queryset, root_path):
         return queryset.filter(**{f"{self.area_field}__path__startswith": root_path})
