@@ -271,3 +271,34 @@ def test_a_file_the_lane_cannot_take_whole_goes_the_row_path(rl):
     result = run(rl, text.encode(), "lis.csv")
     assert (result.created, result.rejected) == (2, 0)
     assert TubeResult.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_tube_another_writer_stored_after_the_plan_is_kept_and_the_rest_written(cast, rl, monkeypatch):
+    """The file lane plans, then inserts without ON CONFLICT; a tube whose result another writer
+    stored in between makes that INSERT fail: the lane inserts the rest, keeps the other writer's
+    result and decides that row again the row path's way (here: a contradiction, refused)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the file lane is PostgreSQL's")
+    from epigrid.results import filelane
+
+    tubes = rl.delivered(tubes=3)
+    decide = filelane._Lane._decide
+
+    def decide_then_another_writer(self):
+        counts = decide(self)
+        rl.record(tubes[1], "阳性")  # as the batch API would, between the plan and the write
+        return counts
+
+    monkeypatch.setattr(filelane._Lane, "_decide", decide_then_another_writer)
+    rows = [(t.barcode, "阴性", "", "", "", "") for t in tubes]
+    result = run(rl, lis_xlsx(rows))
+    assert dict(TubeResult.objects.values_list("tube__barcode", "result")) == {
+        tubes[0].barcode: "negative",
+        tubes[1].barcode: "positive",
+        tubes[2].barcode: "negative",
+    }
+    assert (result.created, result.rejected) == (2, 1)
+    assert result.errors[0]["row"] == 4  # the title row, the header, then the tubes

@@ -81,6 +81,7 @@ class DemoResult:
     residents: int = 0
     seed: int | None = None
     testing: dict | None = None  # the rounds (with their ids) and the demo sampler's post
+    stages: dict | None = None  # seconds per build step (residents, users, each module)
 
     def as_json(self):
         return {
@@ -89,6 +90,7 @@ class DemoResult:
             "users": self.users,
             "testing": self.testing,
             "seconds": round(self.seconds, 3),
+            "stages": self.stages,
         }
 
 
@@ -131,6 +133,7 @@ def build_demo(residents, seed, *, batch_size=BATCH_SIZE, progress=None, audit=T
         residents=residents,
         seed=seed,
         testing=testing,
+        stages=builder.stages,
     )
 
 
@@ -244,6 +247,7 @@ class _Builder:
         self.control = None
         self.testing = None
         self.users = {}
+        self.stages = {"residents": 0.0}  # step -> seconds
 
     def build(self):
         self.tags = {t.code: t for t in Tag.objects.filter(code__in=TAG_CODES)}
@@ -262,69 +266,80 @@ class _Builder:
                 batch, pending = [], 0
         if batch:
             self.flush(batch)
+        self.stages["residents"] = round(time.monotonic() - self.started, 2)
+        started = time.monotonic()
         self.build_users()
+        self.stages["users"] = round(time.monotonic() - started, 2)
         self.build_modules()
 
     def build_modules(self):
         """Key persons, zones, testing rounds and jobs: every operation module's part of the
-        district (testing after control: the persons in centralized isolation are exempt)."""
-        self.control.build(self.areas, self.users, reason=self.reason())
-        self.control.build_zones(self.areas, self.users)
-        self.testing.build(self.areas, self.users)
-        showcase = self.areas[self.plan.grids_list[0].code]
-        listed = self.control.unlisted_showcase_persons()
-        run_jobs(
-            self.users, showcase.parent, listed, self.control.rules, self.control.rng, self.control.today
-        )
-        build_antigen(self.plan, self.areas, self.users, audit=self.audit)
-        # After control, before isolation: the persons found for the requests join the key-person
-        # ledger, and those sent to centralized isolation get their rooms with the others.
-        build_assistance(self.areas[self.plan.district.code], self.users, self.control.today)
-        # After control, before isolation: confirmed close contacts join the key-person ledger (or
-        # keep their open entry), and those in centralized isolation get rooms with the others.
-        build_tracing(self.areas[self.plan.district.code], self.users, self.control.today)
-        # After control's zones: gates for the controlled zones' communities; arrivals into the ledger.
-        build_checkpoints(self.plan, self.areas, self.users, self.control.today, seed=self.plan.seed)
-        # After the checkpoints: a controlled zone's passes, scanned at its community's gate.
-        build_passes(self.users, self.control.today)
-        # After control: the persons in centralized isolation are the sites' guests.
-        build_isolation(self.areas[self.plan.district.code], self.users, self.control.today)
-        build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)
-        build_results(self.testing.now)
-        build_retests()  # the pooled-positive tubes' follow-ups, opened by the results above
-        # What would leave a dashboard tile at zero this morning (a pooled positive today, a
-        # confirmed case), through the modules' services; before the reports, which copy it.
-        build_dashboard(self.testing.now)
-        # Last: the daily reports copy the ledger's key persons of each community.
-        build_reports(self.users, self.control.today, seed=self.plan.seed)
-        build_supervision(self.users)  # problems found around the showcase grid, in every state
-        # After checkpoints, testing and isolation: their places get duty posts and shifts.
-        build_rosters(
-            self.areas[self.plan.district.code],
-            self.areas[self.plan.grids_list[0].code].parent,
-            self.users,
-            self.control.today,
-        )
-        # Outlets of the showcase community with two weeks of reports (one spike, one short stock).
-        build_markets(self.areas[self.plan.grids_list[0].code].parent, self.users, self.control.today)
-        # After checkpoints, testing and isolation: their places get stores; stock, requisitions
-        # in every state, donations with allocations.
-        build_supplies(
-            self.areas[self.plan.district.code], self.areas[self.plan.grids_list[0].code].parent, self.users
-        )
-
-        # After control's zones: the sealed building's special groups and their requests.
-        build_homeservices(self.users, self.testing.now)
-        # After control and reports: staff are the showcase community's residents (some under
-        # management), the permitted enterprises send their daily reports.
-        build_enterprises(self.users, self.control.today)
-        # After tracing and control's zones: sites, rounds half done, trips, a case's terminal disinfection.
-        build_disinfection(
-            self.areas[self.plan.district.code],
-            self.areas[self.plan.grids_list[0].code].parent,
-            self.users,
-            self.control.today,
-        )
+        district, in order (each step's comment says what it needs before it). Each step's
+        seconds are kept in `self.stages` (the demo command prints them, the bench logs them)."""
+        district = self.areas[self.plan.district.code]
+        showcase_grid = self.areas[self.plan.grids_list[0].code]
+        community = showcase_grid.parent
+        today = lambda: self.control.today  # noqa: E731 (set by control's step)
+        steps = [
+            ("control", lambda: self.control.build(self.areas, self.users, reason=self.reason())),
+            ("zones", lambda: self.control.build_zones(self.areas, self.users)),
+            # After control: the persons in centralized isolation are exempt.
+            ("testing", lambda: self.testing.build(self.areas, self.users)),
+            (
+                "jobs",
+                lambda: run_jobs(
+                    self.users,
+                    community,
+                    self.control.unlisted_showcase_persons(),
+                    self.control.rules,
+                    self.control.rng,
+                    today(),
+                ),
+            ),
+            ("antigen", lambda: build_antigen(self.plan, self.areas, self.users, audit=self.audit)),
+            # After control, before isolation: the persons found for the requests join the key-person
+            # ledger, and those sent to centralized isolation get their rooms with the others.
+            ("assistance", lambda: build_assistance(district, self.users, today())),
+            # After control, before isolation: confirmed close contacts join the key-person ledger (or
+            # keep their open entry), and those in centralized isolation get rooms with the others.
+            ("tracing", lambda: build_tracing(district, self.users, today())),
+            # After control's zones: gates for the controlled zones' communities; arrivals into the ledger.
+            (
+                "checkpoints",
+                lambda: build_checkpoints(self.plan, self.areas, self.users, today(), seed=self.plan.seed),
+            ),
+            # After the checkpoints: a controlled zone's passes, scanned at its community's gate.
+            ("passes", lambda: build_passes(self.users, today())),
+            # After control: the persons in centralized isolation are the sites' guests.
+            ("isolation", lambda: build_isolation(district, self.users, today())),
+            ("transport", lambda: build_transport(self.plan, self.writer, self.areas, self.users, self.testing.now)),
+            ("results", lambda: build_results(self.testing.now)),
+            ("retests", build_retests),  # the pooled-positive tubes' follow-ups, opened by the results
+            # What would leave a dashboard tile at zero this morning (a pooled positive today, a
+            # confirmed case), through the modules' services; before the reports, which copy it.
+            ("dashboard", lambda: build_dashboard(self.testing.now)),
+            # Last of the ledger's readers: the daily reports copy the key persons of each community.
+            ("reports", lambda: build_reports(self.users, today(), seed=self.plan.seed)),
+            ("supervision", lambda: build_supervision(self.users)),  # problems around the showcase grid
+            # After checkpoints, testing and isolation: their places get duty posts and shifts.
+            ("rosters", lambda: build_rosters(district, community, self.users, today())),
+            # Outlets of the showcase community with two weeks of reports (one spike, one short stock).
+            ("markets", lambda: build_markets(community, self.users, today())),
+            # After checkpoints, testing and isolation: their places get stores; stock, requisitions
+            # in every state, donations with allocations.
+            ("supplies", lambda: build_supplies(district, community, self.users)),
+            # After control's zones: the sealed building's special groups and their requests.
+            ("homeservices", lambda: build_homeservices(self.users, self.testing.now)),
+            # After control and reports: staff are the showcase community's residents (some under
+            # management), the permitted enterprises send their daily reports.
+            ("enterprises", lambda: build_enterprises(self.users, today())),
+            # After tracing and control's zones: sites, rounds half done, trips, a case's terminal disinfection.
+            ("disinfection", lambda: build_disinfection(district, community, self.users, today())),
+        ]
+        for name, step in steps:
+            started = time.monotonic()
+            step()
+            self.stages[name] = round(time.monotonic() - started, 2)
 
     def area_codes(self):
         codes = {name: [] for name in LEVELS}

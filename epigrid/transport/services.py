@@ -13,7 +13,7 @@ second confirmation by the same receiver change nothing.
 
 Reads for other apps (the lab results part scopes results by what reached the lab):
   lab_of_tube(tube) → the Lab the tube was delivered to, or None.
-  delivered_tubes(lab) → a queryset of the tubes delivered to the lab.
+  delivered_tubes(lab) → a queryset of the tubes delivered to the lab (delivered_entries(lab): their box entries).
 """
 
 import datetime
@@ -472,14 +472,18 @@ def lab_of_tube(tube):
     return entry.box.lab if entry else None
 
 
-def delivered_tubes(lab):
-    """The tubes delivered to `lab` (a Tube queryset): found in its received boxes or turned up in
-    them as extra tubes. A tube missing at the receipt is not delivered. The lab results part
-    scopes a lab's results by this."""
-    entries = BoxTube.objects.filter(
+def delivered_entries(lab):
+    """The box entries that deliver a tube to `lab` (a BoxTube queryset): found in its received
+    boxes or turned up in them as extra tubes. A tube missing at the receipt is not delivered."""
+    return BoxTube.objects.filter(
         box__lab=lab, box__status=Status.RECEIVED, state__in=(State.FOUND, State.EXTRA), tube__isnull=False
     )
-    return Tube.objects.filter(pk__in=entries.values("tube_id"))
+
+
+def delivered_tubes(lab):
+    """The tubes delivered to `lab` (a Tube queryset; see `delivered_entries`). The lab results part
+    scopes a lab's results by this."""
+    return Tube.objects.filter(pk__in=delivered_entries(lab).values("tube_id"))
 
 
 # The transport board

@@ -56,6 +56,9 @@ class Command(BaseCommand):
                 result = builder.build_demo(residents, seed, batch_size=batch_size, progress=progress)
             except builder.DemoError as exc:
                 raise CommandError(str(exc)) from None
+            if verbose:  # where a slow build spends its time
+                steps = " · ".join(f"{name} {seconds:.1f}" for name, seconds in result.stages.items())
+                self.stderr.write(f"demo: seconds by step: {steps}")
         elif options["if_empty"]:
             result = builder.existing_demo()
         else:
