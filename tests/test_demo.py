@@ -394,7 +394,13 @@ def test_it_refuses_to_build_over_existing_areas():
 def test_it_prints_one_json_object_or_a_readable_summary():
     output = run_demo(residents=RESIDENTS, seed=SEED, json=True)
     result = json.loads(output)
-    assert set(result) == {"areas", "counts", "users", "testing", "seconds"}
+    assert set(result) == {"areas", "counts", "users", "testing", "seconds", "stages"}
+    # Where a slow build spends its time: residents, users and every module's step, in order.
+    stages = result["stages"]
+    assert list(stages)[:4] == ["residents", "users", "control", "zones"]
+    assert {"testing", "results", "reports", "markets", "supplies", "enterprises", "disinfection"} <= set(stages)
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert sum(stages.values()) <= result["seconds"] + 0.5
     assert set(result["areas"]) == {"city", "district", "street", "community", "grid"}
     for user in result["users"]:
         assert set(user) == {"username", "password", "role", "area"}
