@@ -84,3 +84,40 @@ def test_it_is_off_at_zero_seconds(cast, settings):
     make_person(area=cast.grid_a)
     assert _value(cast.commander, "residents", timezone.now())["value"] == 1
     assert not TileSnapshot.objects.exists()
+
+
+def test_todays_disinfection_coverage_is_the_task_lists_two_counts(cast):
+    """Done ÷ due of today's rounds: two tiles, each the disinfection task list's count — summed from
+    the snapshot for an area's officer, counted live for a team leader (their team's tasks only)."""
+    from tests.disinfection_cast import disinfection
+
+    d = disinfection(cast)
+    first = d.task(cast.grid_a, site_type="bin")
+    d.task(cast.grid_a, site_type="toilet")
+    d.task(cast.grid_b, team="b", site_type="bin")
+    d.complete(first)
+    now = timezone.now()
+    expected = {
+        cast.community_officer: (3, 1),
+        cast.grid_worker: (2, 1),
+        cast.leader: (2, 1),
+        cast.other_leader: (1, 0),
+    }
+    for user, (due, done) in expected.items():
+        rows = {
+            r["key"]: r
+            for r in services.tiles(services.request_for(user), now=now)
+            if "disinfection" in r["key"]
+        }
+        assert (rows["disinfection_due_today"]["value"], rows["disinfection_done_today"]["value"]) == (
+            due,
+            done,
+        )
+        client = cast.client_for(user)
+        for row in rows.values():
+            assert client.get(row["url"]).context["table"].paginator.count == row["value"], row["url"]
+    # The officer's figures came from the snapshot, the leader's were counted live.
+    counts = TileSnapshot.objects.get().counts
+    assert counts["disinfection_due_today"] == {cast.grid_a.path: 2, cast.grid_b.path: 1}
+    assert not snapshot.summable_for(BY_KEY["disinfection_due_today"], cast.leader)
+    assert snapshot.summable_for(BY_KEY["disinfection_due_today"], cast.community_officer)

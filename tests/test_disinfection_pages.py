@@ -311,7 +311,10 @@ def test_terminal_disinfection_is_planned_from_a_case_on_the_page(cast, d):
     assert leader.post(f"/disinfection/terminals/{home.pk}/notify/").status_code == 302
     home.refresh_from_db()
     assert home.status == "notified" and home.notified_by == cast.leader
-    assert leader.get(f"/disinfection/terminals/{home.pk}/notice/").status_code == 200
+    planned = {"planned_at": "2030-03-04T14:30", "ventilation_minutes": "30"}
+    assert leader.post(f"/disinfection/terminals/{home.pk}/schedule/", planned).status_code == 302
+    notice = leader.get(f"/disinfection/terminals/{home.pk}/notice-before.pdf")
+    assert notice.status_code == 200 and notice["Content-Type"] == "application/pdf"
 
 
 def test_a_trip_is_recorded_and_handed_over_on_the_pages(cast, d):

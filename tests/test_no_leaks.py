@@ -12,15 +12,22 @@ from django.apps import apps
 from django.core.management import call_command
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from epigrid.accounts.roles import ROLES
 from epigrid.api import router
 from epigrid.people.models import Person
+from tests.test_control_pdf import text_of
 
 SAMPLES = 3  # objects of each scoped model a role sees, opened one by one
 # Pages that hang off an object without being its own page or its edit page.
-OBJECT_PAGES = {"testing.campaign": ("testing:coverage", "testing:missed")}
+OBJECT_PAGES = {
+    "testing.campaign": ("testing:coverage", "testing:missed"),
+    # PDFs: scanned as their text (the bytes hold compressed streams of glyph codes).
+    "enterprises.enterprise": ("enterprises:enterprise_permit",),
+    "disinfection.terminal": ("disinfection:terminal_notice_before", "disinfection:terminal_notice_after"),
+}
 SKIP_PREFIXES = ("/admin/", "/api/docs", "/api/schema", "/static/", "/i18n/", "/accounts/logout")
 
 
@@ -90,6 +97,14 @@ def _secrets():
     return numbers, phones
 
 
+def _body(response):
+    """What a reader sees of an answer: a PDF's text as a viewer extracts it (whitespace dropped,
+    so a number spaced out on the page is still found), else the body as text."""
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return text_of(PdfReader(io.BytesIO(response.content)))
+    return response.content.decode(errors="replace")
+
+
 def _leaks(body, numbers, phones):
     found = [n for n in numbers if n in body]
     found += [p for p in phones if p in body]
@@ -105,7 +120,7 @@ def test_no_page_or_endpoint_gives_a_role_without_reveal_a_full_number_or_phone(
     User = apps.get_model("accounts", "User")
     users = list(User.objects.filter(grants__role__in=roles).distinct())
     assert {g for u in users for g in u.roles} >= set(roles) - {"system_admin"}
-    leaks, fetched = [], 0
+    leaks, fetched, pdfs = [], 0, 0
     for user in users:
         page_client, api_client = Client(), APIClient()
         page_client.force_login(user)
@@ -115,10 +130,8 @@ def test_no_page_or_endpoint_gives_a_role_without_reveal_a_full_number_or_phone(
             response = page_client.get(path)
             fetched += 1
             if response.status_code == 200 and not getattr(response, "streaming", False):
-                leaks += [
-                    (user.username, path, x)
-                    for x in _leaks(response.content.decode(errors="replace"), numbers, phones)
-                ]
+                leaks += [(user.username, path, x) for x in _leaks(_body(response), numbers, phones)]
+                pdfs += response.get("Content-Type", "").startswith("application/pdf")
         for path in sorted(set(_api_paths(user)) | set(_routed_api_paths(user))):
             response = api_client.get(path, {"page_size": 500})
             fetched += 1
@@ -128,4 +141,5 @@ def test_no_page_or_endpoint_gives_a_role_without_reveal_a_full_number_or_phone(
                     for x in _leaks(response.content.decode(errors="replace"), numbers, phones)
                 ]
     assert fetched > 50
+    assert pdfs, "no PDF was scanned: the permit and the notices went unchecked"
     assert not leaks, leaks[:20]

@@ -7,7 +7,7 @@ from fpdf.enums import XPos, YPos
 from epigrid.areas.models import Level
 from epigrid.audit.services import history
 from epigrid.control.models import ControlMeasure, KeyPerson
-from epigrid.core.pdf import SANS, SERIF, ChinesePDF, font_paths  # noqa: F401 (font_paths: tests)
+from epigrid.core.pdf import SANS, SERIF, NoticePDF, font_paths  # noqa: F401 (font_paths: tests)
 
 
 def issuing_area(area):
@@ -28,19 +28,6 @@ def _end(measure):
 
 def _day(value):
     return f"{value:%Y-%m-%d}" if value else "—"
-
-
-class NoticePDF(ChinesePDF):
-    def __init__(self):
-        super().__init__()
-        self.set_margins(25, 25, 25)
-        self.set_auto_page_break(True, margin=25)
-
-    def line_item(self, label, value):
-        self.set_font(SANS, size=11)
-        self.cell(40, 9, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
-        self.set_font(SERIF, size=12)
-        self.multi_cell(0, 9, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
 
 
 def release_notice(entry):

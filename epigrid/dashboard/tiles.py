@@ -26,6 +26,8 @@ from epigrid.control.filtersets import KeyPersonFilterSet
 from epigrid.control.models import ZONE_LEVEL_LABELS, Category, KeyPerson, MeasureKind, Zone
 from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.core.scoping import perm_name
+from epigrid.disinfection.filtersets import TaskFilterSet
+from epigrid.disinfection.models import Task
 from epigrid.enterprises.filtersets import ApplicationFilterSet, EnterpriseFilterSet
 from epigrid.enterprises.models import Application, Enterprise
 from epigrid.homeservices.filtersets import ServiceRequestFilterSet
@@ -468,6 +470,29 @@ TILES += [
         ServiceRequest,
         {"overdue": "true"},
         tone="danger",
+    ),
+]
+
+# Disinfection (decision 0036): today's coverage as its two counts, the sites due in today's rounds
+# and those done, each the disinfection task list's own count (coverage = done ÷ due).
+TILES += [
+    Tile(
+        "disinfection_due_today",
+        _("Disinfection sites due today"),
+        COMMAND,
+        "disinfection:task_list",
+        TaskFilterSet,
+        Task,
+        {"date": TODAY},
+    ),
+    Tile(
+        "disinfection_done_today",
+        _("Disinfection sites done today"),
+        COMMAND,
+        "disinfection:task_list",
+        TaskFilterSet,
+        Task,
+        {"date": TODAY, "status": Task.Status.DONE},
     ),
 ]
 

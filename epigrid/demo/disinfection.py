@@ -4,7 +4,8 @@ garbage point and a common area per building of the showcase community), a team 
 `demo_disinfection_leader`, rules (once a day everywhere, garbage points twice; more in zones in
 force), today's rounds generated from them and half done with photos, yesterday's all done; the
 vehicles (spray, road, medical-waste and garbage trucks) with today's trips, tonnage and
-handovers; a terminal disinfection of a demo case's home and places, at every step.
+handovers; a terminal disinfection of a demo case's home and places, at every step (the home done
+with both residents' notices to print, a place planned and told, the others still to plan).
 
 Every write goes through `disinfection.services` as the pages do. Deterministic: fixed names and
 offsets, no randomness; photos are small PNGs drawn with Pillow."""
@@ -198,6 +199,10 @@ def _terminal(district, district_user, leader, team, now):
     for n, terminal in enumerate(terminals):
         if n > 1 or terminal.status != Terminal.Status.PLANNED:
             continue
+        # The home was done this morning; the first place is due in two hours (its notice before
+        # is the one to print); the other places wait for their time.
+        planned = now - 17 * H if n == 0 else now + 2 * H
+        services.schedule_terminal(leader, terminal, planned_at=planned, contact_minutes=chem[2])
         services.notify(leader, terminal, at=now - 18 * H + n * H)
         if n == 0:  # the home: done and the notice posted
             services.record_terminal(
@@ -220,6 +225,10 @@ def build_disinfection(district, community, users, today=None, now=None):
     if None in (street_user, leader, commander):
         return
     street = community.parent
+    if not leader.first_name:
+        # The residents' notices name the team leader and the number to call (masked unless revealed).
+        leader.first_name, leader.phone = "刘建华", "+8613609310427"
+        leader.save(update_fields=["first_name", "phone"])
     team, _new = Team.objects.get_or_create(
         area=street, name=f"{street.name}消杀一队", defaults={"leader": leader, "members": 12}
     )

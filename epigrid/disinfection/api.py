@@ -38,6 +38,7 @@ from epigrid.disinfection.serializers import (
     TaskSerializer,
     TerminalPlanSerializer,
     TerminalRecordSerializer,
+    TerminalScheduleSerializer,
     TerminalSerializer,
     TripCreateSerializer,
     TripSerializer,
@@ -165,7 +166,9 @@ class DisinfectionTripViewSet(ScopedReadOnlyModelViewSet):
         trip = self.get_object()
         return Response(
             TripSerializer(
-                call_service(services.hand_over, request.user, trip, **_data(self, DisinfectionHandOverSerializer))
+                call_service(
+                    services.hand_over, request.user, trip, **_data(self, DisinfectionHandOverSerializer)
+                )
             ).data
         )
 
@@ -194,6 +197,11 @@ class DisinfectionTerminalViewSet(ScopedReadOnlyModelViewSet):
         return Response(
             TerminalSerializer(call_service(fn, self.request.user, self.get_object(), **kwargs)).data
         )
+
+    @extend_schema(request=TerminalScheduleSerializer, responses={200: TerminalSerializer})
+    @action(detail=True, methods=["post"], object_action="change")
+    def schedule(self, request, pk=None):
+        return self._step(services.schedule_terminal, **_data(self, TerminalScheduleSerializer))
 
     @extend_schema(request=None, responses={200: TerminalSerializer})
     @action(detail=True, methods=["post"], object_action="change")

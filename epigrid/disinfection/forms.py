@@ -146,6 +146,18 @@ class TerminalPlanForm(StyledFormMixin, forms.Form):
         self.fields["team"].queryset = Team.objects.restrict(user, "view").filter(active=True)
 
 
+class TerminalScheduleForm(StyledFormMixin, forms.Form):
+    """When the team comes and how long the residents keep away: the notice before says it."""
+
+    planned_at = forms.DateTimeField(label=_("Planned for"), widget=DATETIME)
+    contact_minutes = forms.IntegerField(
+        label=_("Contact time (min)"), min_value=1, max_value=1440, required=False
+    )
+    ventilation_minutes = forms.IntegerField(
+        label=_("Ventilation before re-entry (min)"), min_value=0, max_value=1440, initial=30
+    )
+
+
 class TerminalRecordForm(StyledFormMixin, forms.Form):
     disinfectant = forms.CharField(label=_("Disinfectant"), max_length=60)
     concentration = forms.IntegerField(label=_("Concentration (mg/L)"), min_value=1, max_value=100_000)

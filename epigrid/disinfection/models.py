@@ -430,6 +430,14 @@ class Terminal(ChangeLoggedModel, WorkflowModel):
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When the team will come: the residents' notice before says it (set by `schedule_terminal`).
+    planned_at = models.DateTimeField(_("planned for"), null=True, blank=True)
+    # How long the rooms are aired after the contact time before anyone goes back in (both notices).
+    ventilation_minutes = models.PositiveSmallIntegerField(
+        _("ventilation before re-entry (min)"),
+        default=30,
+        validators=[MinValueValidator(0), MaxValueValidator(24 * 60)],
+    )
     notified_at = models.DateTimeField(_("residents told at"), null=True, blank=True)
     notified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -450,6 +458,7 @@ class Terminal(ChangeLoggedModel, WorkflowModel):
     )
     disinfectant = models.CharField(_("disinfectant"), max_length=60, blank=True)
     concentration = models.PositiveIntegerField(_("concentration (mg/L)"), null=True, blank=True)
+    # Planned with the time (the notice before says how long to keep away), then as recorded.
     contact_minutes = models.PositiveSmallIntegerField(_("contact time (min)"), null=True, blank=True)
     area_treated_m2 = models.DecimalField(
         _("area treated (m²)"), max_digits=10, decimal_places=1, null=True, blank=True

@@ -176,6 +176,8 @@ class TerminalSerializer(serializers.ModelSerializer):
             "team",
             "status",
             "created_at",
+            "planned_at",
+            "ventilation_minutes",
             "notified_at",
             "notified_by",
             "done_at",
@@ -193,6 +195,14 @@ class TerminalSerializer(serializers.ModelSerializer):
 class TerminalPlanSerializer(serializers.Serializer):
     case = ScopedPrimaryKeyRelatedField(queryset=Terminal._meta.get_field("case").related_model.objects.all())
     team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+
+
+class TerminalScheduleSerializer(serializers.Serializer):
+    planned_at = serializers.DateTimeField()
+    contact_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False, allow_null=True)
+    ventilation_minutes = serializers.IntegerField(
+        min_value=0, max_value=1440, required=False, allow_null=True
+    )
 
 
 class TerminalRecordSerializer(serializers.Serializer):

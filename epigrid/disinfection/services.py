@@ -9,7 +9,8 @@ API, imports and the demo.
   second operator is refused.
 - `record_trip` / `hand_over`: a vehicle's trip and its waste handed over (by the recorder,
   received by a named receiver); `plan_terminal` from a case's addresses
-  (`tracing.services.case_addresses`), then `notify` → `record_terminal` → `post_notice`.
+  (`tracing.services.case_addresses`), `schedule_terminal` (the time the residents' notice
+  says), then `notify` → `record_terminal` → `post_notice`.
 - Reads: `coverage(user, rounds, root)` (done ÷ due by child area, one GROUP BY) and
   `round_counts(user, round_ids)` (one GROUP BY for a page of rounds).
 """
@@ -336,6 +337,32 @@ def _step(user, terminal, target, done_states, refuse=None, **fields):
         if terminal.status in done_states:
             return terminal  # repeated: the first record stands
         return terminal.transition(target, **fields)
+
+
+def schedule_terminal(user, terminal, *, planned_at, contact_minutes=None, ventilation_minutes=None):
+    """When the team will come, how long the disinfectant is to act and how long the rooms are
+    aired after it: what the residents' notice before tells them. Changed freely until the
+    disinfection is recorded (a visit put off is planned again), never after."""
+    S = Terminal.Status
+    if planned_at is None:
+        raise ValidationError(_("Give the planned date and time."))
+    minutes = _decimal(contact_minutes, _("Contact time (min)"), 1, MAX_CONTACT_MINUTES)
+    airing = _decimal(ventilation_minutes, _("Ventilation (min)"), 0, MAX_CONTACT_MINUTES)
+    with transaction.atomic():
+        terminal = Terminal.objects.select_for_update().get(pk=terminal.pk)
+        _require(user, terminal)
+        if terminal.status not in (S.PLANNED, S.NOTIFIED):
+            raise ValidationError(
+                _("A terminal disinfection that is “%(status)s” is not planned again.")
+                % {"status": terminal.get_status_display()}
+            )
+        terminal.planned_at = planned_at
+        if minutes is not None:
+            terminal.contact_minutes = int(minutes)
+        if airing is not None:
+            terminal.ventilation_minutes = int(airing)
+        terminal.save()
+    return terminal
 
 
 def notify(user, terminal, at=None):

@@ -41,5 +41,7 @@ urlpatterns = [
     path("terminals/<int:pk>/record/", views.terminal_record, name="terminal_record"),
     path("terminals/<int:pk>/post/", views.terminal_post, name="terminal_post"),
     path("terminals/<int:pk>/cancel/", views.terminal_cancel, name="terminal_cancel"),
-    path("terminals/<int:pk>/notice/", views.terminal_notice, name="terminal_notice"),
+    path("terminals/<int:pk>/schedule/", views.terminal_schedule, name="terminal_schedule"),
+    path("terminals/<int:pk>/notice-before.pdf", views.terminal_notice_before, name="terminal_notice_before"),
+    path("terminals/<int:pk>/notice-after.pdf", views.terminal_notice_after, name="terminal_notice_after"),
 ]

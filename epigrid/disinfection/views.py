@@ -9,7 +9,7 @@ through `restrict`: out of scope → 404, in scope without the right → 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from epigrid.areas.models import Area
-from epigrid.core.scoping import may
+from epigrid.audit.models import Action
+from epigrid.audit.services import log_change
+from epigrid.core.scoping import may, may_at
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
-from epigrid.disinfection import services
+from epigrid.disinfection import pdf, services
 from epigrid.disinfection.filtersets import (
     RoundFilterSet,
     RuleFilterSet,
@@ -40,6 +42,7 @@ from epigrid.disinfection.forms import (
     TeamForm,
     TerminalPlanForm,
     TerminalRecordForm,
+    TerminalScheduleForm,
     TripForm,
     VehicleForm,
 )
@@ -535,8 +538,19 @@ class TerminalDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["may_work"] = may(self.request.user, self.object, "change")
-        ctx["record_form"] = TerminalRecordForm()
+        terminal = self.object
+        ctx["may_work"] = may(self.request.user, terminal, "change")
+        # The disinfection as planned is what is usually recorded: the form starts from it.
+        ctx["record_form"] = TerminalRecordForm(initial={"contact_minutes": terminal.contact_minutes})
+        ctx["schedule_form"] = TerminalScheduleForm(
+            initial={
+                "planned_at": timezone.localtime(terminal.planned_at) if terminal.planned_at else None,
+                "contact_minutes": terminal.contact_minutes,
+                "ventilation_minutes": terminal.ventilation_minutes,
+            }
+        )
+        ctx["may_schedule"] = terminal.status in (Terminal.Status.PLANNED, Terminal.Status.NOTIFIED)
+        ctx["is_done"] = terminal.done_at is not None
         ctx["reason_form"] = ReasonForm()
         return ctx
 
@@ -603,8 +617,58 @@ def terminal_cancel(request, pk):
 
 
 @login_required
-def terminal_notice(request, pk):
-    """The printable notice to the residents (before or after)."""
-    terminal = get_object_or_404(Terminal.objects.restrict(request.user).select_related("area"), pk=pk)
-    after = request.GET.get("after") == "1"
-    return render(request, "disinfection/terminal_notice.html", {"terminal": terminal, "after": after})
+@require_POST
+def terminal_schedule(request, pk):
+    return _terminal_step(
+        request,
+        pk,
+        lambda t, d: services.schedule_terminal(request.user, t, **d),
+        _("Planned. Print the notice for the residents."),
+        TerminalScheduleForm,
+    )
+
+
+def _notice(request, pk, which):
+    """A residents' notice as a PDF (disinfection/pdf.py), for whoever sees the terminal
+    disinfection; each print is a row in its audit log (a reveal when the leader's phone is full)."""
+    terminal = get_object_or_404(
+        Terminal.objects.restrict(request.user).select_related("area__parent", "team__leader"), pk=pk
+    )
+    S = Terminal.Status
+    refusal = None
+    if terminal.status == S.CANCELLED:
+        refusal = _("This terminal disinfection was cancelled: there is no notice to print.")
+    elif which == "before" and terminal.planned_at is None:
+        refusal = _("Plan the time first: the notice tells the residents when the team comes.")
+    elif which == "after" and terminal.status not in (S.DISINFECTED, S.CLOSED):
+        refusal = _("The notice after is printed once the disinfection is recorded.")
+    if refusal:
+        messages.warning(request, refusal)
+        return redirect(terminal.get_absolute_url())
+    leader = terminal.team.leader if terminal.team_id else None
+    full = bool(leader and leader.phone) and may_at(request.user, "people.reveal_person", terminal.area)
+    body = (pdf.notice_before if which == "before" else pdf.notice_after)(terminal, full_phone=full)
+    document = f"terminal_notice_{which}"
+    if full:
+        log_change(
+            terminal,
+            Action.REVEAL,
+            after={"document": document, "fields": ["team_leader_phone"]},
+            reason=_("Printed on the residents' notice"),
+        )
+    else:
+        log_change(terminal, Action.EXPORT, after={"document": document})
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="terminal-{terminal.pk}-{which}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def terminal_notice_before(request, pk):
+    return _notice(request, pk, "before")
+
+
+@login_required
+def terminal_notice_after(request, pk):
+    return _notice(request, pk, "after")

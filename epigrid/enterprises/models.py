@@ -197,6 +197,11 @@ class Application(ChangeLoggedModel, WorkflowModel):
     permit_number = models.CharField(_("permit number"), max_length=32, blank=True)
     permitted_from = models.DateField(_("permitted from"), null=True, blank=True)
     permitted_at = models.DateTimeField(_("permit issued at"), null=True, blank=True)
+    # The lowest item's days of cover when the permit was issued (printed on the permit; stock
+    # counted later changes the enterprise's figure, not what the permit was issued on).
+    ppe_days_at_permit = models.DecimalField(
+        _("PPE days of cover at the permit"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
     refused_at = models.DateTimeField(pgettext_lazy("return to work", "refused at"), null=True, blank=True)
     refused_in = models.CharField(_("refused at the step"), max_length=16, blank=True)
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)

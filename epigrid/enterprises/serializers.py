@@ -137,6 +137,7 @@ class EnterpriseApplicationSerializer(serializers.ModelSerializer):
             "permit_number",
             "permitted_from",
             "permitted_at",
+            "ppe_days_at_permit",
             "refused_at",
             "refused_in",
             "refusal_reason",

@@ -417,6 +417,17 @@ def current_application(enterprise):
     return apps.filter(status__in=Application.OPEN).first() or apps.first()
 
 
+def latest_permit(enterprise):
+    """The application whose permit was issued last (None: no permit yet). A later application,
+    open or refused, does not take back a permit already issued."""
+    return (
+        enterprise.applications.filter(status=S.PERMITTED)
+        .select_related("enterprise__area__parent", "enterprise__phase")
+        .order_by("-permitted_at", "-pk")
+        .first()
+    )
+
+
 def phase_check(enterprise, day):
     """Refuse a return before the enterprise's phase allows it, saying from when."""
     phase = enterprise.phase
@@ -561,7 +572,14 @@ def issue_permit(user, application, permitted_from=None, now=None):
         number = (
             f"FG{application.enterprise.area.code[-6:]}{timezone.localdate(now):%y%m%d}{application.pk:05d}"
         )
-        return application.transition(S.PERMITTED, permit_number=number, permitted_from=day, permitted_at=now)
+        days = [row["days"] for row in ppe_cover(application.enterprise) if row["days"] is not None]
+        return application.transition(
+            S.PERMITTED,
+            permit_number=number,
+            permitted_from=day,
+            permitted_at=now,
+            ppe_days_at_permit=min(days) if days else None,
+        )
 
 
 def refuse(user, application, reason, now=None):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise_detail"),
     path("<int:pk>/edit/", views.EnterpriseEditView.as_view(), name="enterprise_edit"),
     path("<int:pk>/reveal/", views.reveal_contact, name="enterprise_reveal"),
+    path("<int:pk>/permit.pdf", views.permit_pdf, name="enterprise_permit"),
     path("<int:pk>/employees/add/", views.add_employee, name="add_employee"),
     path("<int:pk>/ppe/", views.set_ppe, name="set_ppe"),
     path("<int:pk>/apply/", views.start_application, name="apply"),

@@ -11,14 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from epigrid.audit.services import history
+from epigrid.audit.models import Action
+from epigrid.audit.services import history, log_change
+from epigrid.core.scoping import may_at
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
-from epigrid.enterprises import daily, services
+from epigrid.enterprises import daily, pdf, services
 from epigrid.enterprises.filtersets import (
     ApplicationFilterSet,
     EmployeeFilterSet,
@@ -43,6 +46,7 @@ from epigrid.enterprises.tables import ApplicationTable, EmployeeTable, Enterpri
 from epigrid.people.forms import RevealForm
 
 S = Application.Status
+REVEAL = "people.reveal_person"
 
 
 def _error(request, exc):
@@ -113,11 +117,13 @@ class EnterpriseDetailView(ObjectDetailView):
         rows = services.roster(enterprise)
         application = services.current_application(enterprise)
         cover = services.ppe_cover(enterprise, staff=len(rows))
+        permit = services.latest_permit(enterprise)
         ctx.update(
             {
                 "enterprise": enterprise,
                 "rows": rows,
                 "application": application,
+                "permit": permit,
                 "stage": stage_badge(application.status if application else None),
                 "may_apply": (application is None or not application.is_open)
                 and _can(user, enterprise, "enterprises.add_application"),
@@ -157,6 +163,38 @@ def reveal_contact(request, pk):
         return render(request, "rosters/_revealed.html", {"form": form}, status=200 if request.htmx else 400)
     phone = services.reveal_contact_phone(request.user, enterprise, form.cleaned_data["reason"])
     return render(request, "rosters/_revealed.html", {"phone": phone})
+
+
+@login_required
+def permit_pdf(request, pk):
+    """The return-to-work permit (enterprises/pdf.py) for whoever sees the enterprise; each print
+    is a row in the audit log on the application, a reveal when the contact's phone is in full."""
+    enterprise = get_scoped_or_404(Enterprise, request.user, pk)
+    application = services.latest_permit(enterprise)
+    if application is None:
+        messages.warning(
+            request,
+            _("%(name)s has no return-to-work permit yet: it is printed once the permit is issued.")
+            % {"name": enterprise.name},
+        )
+        return redirect(enterprise)
+    full = bool(enterprise.contact_phone) and may_at(request.user, REVEAL, enterprise.area)
+    body = pdf.permit(
+        application, request.build_absolute_uri(application.get_absolute_url()), full_phone=full
+    )
+    if full:
+        log_change(
+            application,
+            Action.REVEAL,
+            after={"document": "return_to_work_permit", "fields": ["contact_phone"]},
+            reason=_("Printed on the return-to-work permit"),
+        )
+    else:
+        log_change(application, Action.EXPORT, after={"document": "return_to_work_permit"})
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="permit-{application.permit_number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -358,6 +396,8 @@ class ApplicationDetailView(ObjectDetailView):
                 "may_approve": reviewer and application.status == S.SUBMITTED,
                 "may_check": reviewer and application.status == S.CONDITIONAL,
                 "may_permit": reviewer and application.status == S.CHECKED,
+                "is_latest_permit": application.status == S.PERMITTED
+                and services.latest_permit(application.enterprise) == application,
                 "may_refuse": reviewer and application.status in (S.SUBMITTED, S.CONDITIONAL, S.CHECKED),
                 "check_problems": services.check_problems(application.enterprise)
                 if application.status == S.CONDITIONAL
@@ -464,6 +504,7 @@ def mine(request):
                 "short": [c for c in services.ppe_cover(enterprise, staff=len(rows)) if c["short"]],
                 "carded": sum(1 for r in rows if r["card"]),
                 "may_send_report": daily.may_send(request.user, enterprise),
+                "permit": services.latest_permit(enterprise),
             }
         )
     form = daily.daily_form()

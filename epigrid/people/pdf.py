@@ -9,14 +9,13 @@ vector path (one rectangle per run of dark modules in a row, filled at once) wri
 into the page content: about a tenth of the time fpdf2 needs to place 3,000 images, and sharp at
 any print resolution. Only Noto Sans SC is embedded (as a subset)."""
 
-import re
 from dataclasses import dataclass, field
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from epigrid.core.identity import mask_name
-from epigrid.core.pdf import SANS, ChinesePDF
+from epigrid.core.pdf import SANS, ChinesePDF, qr_path  # noqa: F401 (qr_path: the tests)
 from epigrid.people import codes
 
 # A4 portrait, 2 × 3 cards: each about 97 × 94 mm, a little larger than a postcard.
@@ -25,7 +24,6 @@ COLUMNS, ROWS = 2, 3
 # Members per card: 3 across, 2 down. A larger household continues on a second card (续).
 ACROSS, DOWN = 3, 2
 PER_CARD = ACROSS * DOWN
-_DARK_RUN = re.compile(rb"\x01+")  # segno's matrix rows: bytearrays of 0 and 1
 QR_SIZE = 24.0  # mm, quiet zone included: a version-4 symbol has 0.6 mm modules
 CARD_MASK = 0  # people.codes.qr: a fixed mask, five times faster to encode
 
@@ -74,16 +72,6 @@ def build_cards(households, persons, area_label):
     return cards
 
 
-def qr_path(matrix):
-    """The dark modules as PDF rectangles in module units (row 0 at the top): one `re` per run
-    of dark modules in a row, so a symbol is a few hundred operators, filled in one go."""
-    return " ".join(
-        f"{run.start()} {r} {run.end() - run.start()} 1 re"
-        for r, row in enumerate(matrix)
-        for run in _DARK_RUN.finditer(row)
-    )
-
-
 class CardsPDF(ChinesePDF):
     def __init__(self):
         super().__init__(fonts=(SANS,))
@@ -118,14 +106,8 @@ class CardsPDF(ChinesePDF):
 
     def qr_at(self, text, x, y, size):
         """The code's symbol with its quiet zone inside the `size` mm square at (x, y)."""
-        symbol = codes.qr(text, mask=CARD_MASK)
-        matrix = symbol.matrix
-        border = 2  # modules of quiet zone: with the white space around the cell, ≥ 4 in all
-        module = size / (len(matrix) + 2 * border)
-        k = self.k
-        ox, oy = (x + border * module) * k, (self.h - y - border * module) * k
-        # q … Q keeps the fill colour and the transformation to this symbol.
-        self._out(f"q 0 g {module * k:.4f} 0 0 {-module * k:.4f} {ox:.2f} {oy:.2f} cm {qr_path(matrix)} f Q")
+        # border 2: with the white space around the cell, ≥ 4 modules of quiet zone in all.
+        self.draw_qr(codes.qr(text, mask=CARD_MASK).matrix, x, y, size, border=2)
         self.codes_drawn.append(text)
 
     def card(self, card, x, y, footer):
