@@ -89,6 +89,23 @@ def test_coverage_counts_done_over_due_by_child_area(cast, d):
     assert (own["done"], own["due"]) == (1, 2)
 
 
+def test_the_daily_reports_live_figures_count_the_days_rounds_in_the_units_subtree(cast, d):
+    """A community's daily report may carry "sites due / done on the day" (reports.live): the
+    tasks of that day's rounds under the unit, not another day's nor another community's."""
+    from epigrid.reports.live import REGISTRY
+
+    a1, _a2, _b1 = d.site(cast.grid_a), d.site(cast.grid_a), d.site(cast.grid_b)
+    d.rule(site_type="bin")
+    (rnd,), _n = d.generate()
+    d.complete(rnd.tasks.get(site=a1))
+    due, done = REGISTRY["disinfection_due"][1], REGISTRY["disinfection_done"][1]
+    assert (due(cast.community, rnd.date), done(cast.community, rnd.date)) == (3, 1)
+    assert (due(cast.grid_a, rnd.date), done(cast.grid_a, rnd.date)) == (2, 1)
+    assert (due(cast.grid_b, rnd.date), done(cast.grid_b, rnd.date)) == (1, 0)
+    yesterday = rnd.date - datetime.timedelta(days=1)
+    assert (due(cast.community, yesterday), done(cast.community, yesterday)) == (0, 0)
+
+
 def test_round_counts_are_one_group_by_for_a_page_of_rounds(cast, d, django_assert_num_queries):
     d.site(cast.grid_a)
     d.rule(site_type="bin", per_day=3)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from epigrid.assistance import figures as assistance_figures
 from epigrid.control import figures as control_figures
 from epigrid.control.models import Category
+from epigrid.disinfection import figures as disinfection_figures
 from epigrid.homeservices import figures as homeservices_figures
 from epigrid.supervision import figures as supervision_figures
 from epigrid.testing import figures as testing_figures
@@ -89,3 +90,14 @@ def figures(form, area, day):
         else:
             found[field["key"]] = REGISTRY[name][1](area, day)
     return found
+
+
+def _disinfection(name):
+    def figure(area, day):
+        return disinfection_figures.tasks_on(area, day)[name]
+
+    return figure
+
+
+register("disinfection_due", _("Disinfection sites due on the day (rounds)"))(_disinfection("due"))
+register("disinfection_done", _("Disinfection sites done on the day (rounds)"))(_disinfection("done"))
