@@ -75,6 +75,7 @@ from epigrid.supplies.api import (
     AllocationViewSet,
     DonationViewSet,
     MovementViewSet,
+    PurchaseViewSet,
     RequisitionViewSet,
     StockLevelViewSet,
 )
@@ -158,6 +159,7 @@ router.register("stock-movements", MovementViewSet, basename="stock-movement")
 router.register("requisitions", RequisitionViewSet, basename="requisition")
 router.register("donations", DonationViewSet, basename="donation")
 router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("enterprises", EnterpriseViewSet)
 router.register("enterprise-employees", EnterpriseEmployeeViewSet)
 router.register("enterprise-applications", EnterpriseApplicationViewSet)

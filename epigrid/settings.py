@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "SupplyMovementKindEnum": "epigrid.supplies.models.Movement.Kind",
         "RequisitionStatusEnum": "epigrid.supplies.models.Requisition.Status",
         "DonationLineKindEnum": "epigrid.supplies.models.DonationLine.Kind",
+        "PurchaseStatusEnum": "epigrid.supplies.models.Purchase.Status",
         "ServiceRequestStatusEnum": "epigrid.homeservices.models.ServiceRequest.Status",
         "ServiceKindEnum": "epigrid.homeservices.kinds.Kind",
         "ProactiveCheckKindEnum": "epigrid.homeservices.models.ProactiveCheck.Kind",

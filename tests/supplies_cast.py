@@ -81,6 +81,43 @@ class Supplies:
         )
         return donation
 
+    def money(self, number="JZ-M1", amount=10000, directed_to="", received_on=None, area=None, **fields):
+        """A gift of money only; its money line."""
+        cast = self.cast
+        donation, _created = services.register_donation(
+            cast.street_officer,
+            number=number,
+            donor_name=fields.pop("donor_name", "兰州市某商会"),
+            donor_kind=fields.pop("donor_kind", "organisation"),
+            received_on=received_on or datetime.date(2026, 12, 1),
+            area=area or cast.street,
+            recipient_unit="九州街道疫情防控指挥部",
+            directed=bool(directed_to),
+            directed_to=directed_to,
+            lines=[{"kind": DonationLine.Kind.MONEY, "quantity": amount}],
+            **fields,
+        )
+        return donation.lines.get()
+
+    def purchase(self, funding=None, lines=None, store=None, by="street_officer", area=None, **fields):
+        """A purchase of masks (100 at 3 yuan by default) into grid A's gate, proposed by `by` (a
+        cast name, a user, or None for the system): paid from `funding` [(money line, yuan)], or
+        from undirected money if none."""
+        cast = self.cast
+        lines = lines or [(self.mask, 100, 3)]
+        if funding is None:
+            fields.setdefault("pooled", True)
+        return services.propose_purchase(
+            getattr(cast, by) if isinstance(by, str) else by,
+            area=area or cast.street,
+            supplier=fields.pop("supplier", "兰州某医疗器械有限公司"),
+            reason=fields.pop("reason", "卡口口罩不足"),
+            store=store or self.gate,
+            lines=lines,
+            funding=funding,
+            **fields,
+        )
+
 
 def supplies(cast):
     found = getattr(cast, "supplies", None)

@@ -75,6 +75,7 @@ def wipe():
         supplies.Movement,
         supplies.Allocation,
         supplies.Requisition,
+        supplies.Purchase,  # its funding protects the donations' money lines
         supplies.Donation,
         supplies.Store,
         supplies.Item,

@@ -239,8 +239,9 @@ INSPECT_MARKETS = [
 # Supplies and donations 物资与捐赠 (docs/decisions/0037): a warehouse keeper (bound: only the stores
 # they keep) receives, issues, counts and transfers stock, asks for supplies (申领), delivers from and
 # receives at their stores; communities run their posts' stores the same way; the level above
-# approves requisitions (district and street officers); districts and streets register donations and
-# allocate them with a reason; grid workers and auditors follow.
+# approves requisitions (district and street officers); districts and streets register donations,
+# allocate them with a reason and buy goods with donated money (one proposes, another approves and
+# pays; the store receiving the goods receives them); grid workers and auditors follow.
 SUPPLY_MODELS = (
     "supplies.item",
     "supplies.store",
@@ -249,9 +250,12 @@ SUPPLY_MODELS = (
     "supplies.requisition",
     "supplies.donation",
     "supplies.allocation",
+    "supplies.purchase",
 )
-VIEW_SUPPLIES = [f"view:{m}" for m in SUPPLY_MODELS if m not in ("supplies.donation", "supplies.allocation")]
-VIEW_DONATIONS = ["view:supplies.donation", "view:supplies.allocation"]
+# Donated money and what it paid for (purchases 采购) are read with the donations.
+DONATION_MODELS = ("supplies.donation", "supplies.allocation", "supplies.purchase")
+VIEW_SUPPLIES = [f"view:{m}" for m in SUPPLY_MODELS if m not in DONATION_MODELS]
+VIEW_DONATIONS = [f"view:{m}" for m in DONATION_MODELS]
 KEEP_STORES = [
     "add:supplies.movement",
     "change:supplies.stocklevel",
@@ -259,10 +263,17 @@ KEEP_STORES = [
     "change:supplies.requisition",
     "deliver:supplies.requisition",
     "receive:supplies.requisition",
+    "receive:supplies.purchase",
 ]
 RUN_STORES = ["add:supplies.store", "change:supplies.store", "add:supplies.item", "change:supplies.item"]
 APPROVE_REQUISITIONS = ["approve:supplies.requisition"]
-TAKE_DONATIONS = ["add:supplies.donation", "add:supplies.allocation"]
+TAKE_DONATIONS = [
+    "add:supplies.donation",
+    "add:supplies.allocation",
+    "add:supplies.purchase",
+    "change:supplies.purchase",
+    "approve:supplies.purchase",
+]
 # Resident services for sealed homes 居民服务 (docs/decisions/0038): grid workers and communities take
 # requests, work on them and keep the special-groups register with its visits and calls;
 # communities, streets and the command centre assign them; a volunteer (bound: only the requests
@@ -704,6 +715,8 @@ ROLES = {
             "approve:supplies.requisition",
             "deliver:supplies.requisition",
             "receive:supplies.requisition",
+            "approve:supplies.purchase",
+            "receive:supplies.purchase",
             *REVIEW_APPLICATIONS,
             *SET_PHASES,
             "signoff:supervision.item",

@@ -14,6 +14,10 @@
   KN95 masks to the community's store, an anonymous individual's money; allocations with their
   approver and reason, one line still in stock — the public table shows received = allocated + in
   stock for every line.
+- Purchases with donated money 采购: part of the chamber of commerce's money buys antigen kits and
+  84 disinfectant, approved by the district and received into the community's store (the public
+  table and the certificate show what it bought); a purchase from the undirected money for the low
+  checkpoint awaits approval.
 
 Every step goes through `supplies.services`, as the pages do. Deterministic: fixed orders and
 quantities, no randomness."""
@@ -33,6 +37,7 @@ from epigrid.supplies.models import (
     DonationLine,
     Item,
     Movement,
+    Purchase,
     Requisition,
     StockLevel,
     Store,
@@ -246,12 +251,48 @@ def _donations(items, warehouse, posts, street, users, now):
         recipient_store=posts[-1],
         at=now - 2 * DAY,
     )
+    _purchases(items, money.lines.get(), home, posts[0], street, users, now)
+
+
+def _purchases(items, money, home, low, street, users, now):
+    """Part of the chamber of commerce's money buys antigen kits and disinfectant, approved by the
+    district and received into the community's store; a purchase from the undirected money for
+    the low checkpoint awaits approval."""
+    officer, commander = users["street_officer"], users["district_commander"]
+    day = timezone.localdate(now)
+    bought = services.propose_purchase(
+        officer,
+        area=street,
+        supplier="兰州某医药有限公司",
+        invoice=f"CG-{day:%Y}-001",
+        purchased_on=day - datetime.timedelta(days=2),
+        reason="社区物资点抗原试剂和消毒液不足，用商会捐款统一采购",
+        store=home,
+        lines=[(items["AG-KIT"], 2000, D("6.50")), (items["DISINF-84"], 300, D("12"))],
+        funding=[(money, D("16600"))],
+        at=now - 2 * DAY - 6 * H,
+    )
+    services.approve_purchase(commander, bought, note="已比对三家报价", at=now - 2 * DAY)
+    services.receive_purchase(users["community_officer"], bought, at=now - DAY)
+    services.propose_purchase(
+        officer,
+        area=street,
+        supplier="某劳保用品商店",
+        purchased_on=day,
+        reason="卡口防护服补充",
+        store=low,
+        lines=[(items["SUIT-GB19082"], 40, D("75"))],
+        pooled=True,
+        at=now - 3 * H,
+    )
 
 
 def supplies_counts():
     statuses = dict(Requisition.objects.values_list("status").order_by().annotate(n=Count("pk")))
     money = DonationLine.objects.filter(kind="money").aggregate(n=Sum("quantity"))["n"] or D(0)
     goods = DonationLine.objects.filter(kind="goods").aggregate(n=Sum("value"))["n"] or D(0)
+    spent = DonationLine.objects.filter(kind="money").aggregate(n=Sum("spent"))["n"] or D(0)
+    purchases = dict(Purchase.objects.values_list("status").order_by().annotate(n=Count("pk")))
     return {
         "items": Item.objects.count(),
         "stores": Store.objects.count(),
@@ -264,4 +305,6 @@ def supplies_counts():
         "money_received": float(money),
         "goods_value": float(goods),
         "allocations": Allocation.objects.count(),
+        "purchases": {k: purchases.get(k, 0) for k in Purchase.Status.values},
+        "money_spent": float(spent),
     }

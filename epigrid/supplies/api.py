@@ -1,7 +1,8 @@
 """Supplies over the API: the catalogue and stores (records), stock levels (+ `{id}/levels/`), the
 ledger (GET; POST records a receipt, issue, count or transfer), requisitions (POST asks; `approve/`,
-`reject/`, `deliver/`, `receive/`, `cancel/`), donations (POST registers; `{id}/allocate/`, `table/`)
-and allocations. Every move goes through supplies.services: a refusal is a 400 with the service's
+`reject/`, `deliver/`, `receive/`, `cancel/`), donations (POST registers; `{id}/allocate/`, `table/`),
+allocations and purchases paid from donated money (POST proposes; `approve/`, `reject/`, `receive/`,
+`cancel/`). Every move goes through supplies.services: a refusal is a 400 with the service's
 message, no right a 403, out of scope a 404."""
 
 from django.shortcuts import get_object_or_404
@@ -19,6 +20,7 @@ from epigrid.supplies.filtersets import (
     DonationLineFilterSet,
     ItemFilterSet,
     MovementFilterSet,
+    PurchaseFilterSet,
     RequisitionFilterSet,
     StockLevelFilterSet,
     StoreFilterSet,
@@ -29,6 +31,7 @@ from epigrid.supplies.models import (
     DonationLine,
     Item,
     Movement,
+    Purchase,
     Requisition,
     StockLevel,
     Store,
@@ -38,6 +41,10 @@ from epigrid.supplies.serializers import (
     DonationAllocateSerializer,
     DonationAllocationSerializer,
     DonationSerializer,
+    ProposePurchaseSerializer,
+    PurchaseApproveSerializer,
+    PurchaseReceiveSerializer,
+    PurchaseSerializer,
     RegisterDonationSerializer,
     RequisitionApproveSerializer,
     RequisitionDeliverSerializer,
@@ -261,3 +268,56 @@ class AllocationViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = DonationAllocationSerializer
     filterset_class = AllocationFilterSet
     select_related = ("line__donation", "recipient_store", "approved_by")
+
+
+class PurchaseViewSet(_Data, ScopedReadOnlyModelViewSet):
+    """采购: goods bought with donated money. POST proposes (paid from named money lines, or
+    `pooled` from the unit's undirected money); `approve/` pays, `reject/` and `cancel/` need a
+    reason (cancelling a paid purchase returns its money), `receive/` brings the goods into the store."""
+
+    queryset = Purchase.objects.all()
+    serializer_class = PurchaseSerializer
+    filterset_class = PurchaseFilterSet
+    select_related = ("area", "store", "requested_by", "approver", "received_by")
+    prefetch_related = ("lines__item", "funding__line__donation")
+
+    def _answer(self, purchase, code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=purchase.pk)
+        return Response(PurchaseSerializer(fresh).data, status=code)
+
+    @extend_schema(request=ProposePurchaseSerializer, responses={201: PurchaseSerializer})
+    def create(self, request, *args, **kwargs):
+        v = self._data(ProposePurchaseSerializer)
+        lines = [(row["item"], row["quantity"], row["unit_price"]) for row in v.pop("lines")]
+        funding = [(row["line"], row["amount"]) for row in v.pop("funding")]
+        purchase = call_service(services.propose_purchase, request.user, lines=lines, funding=funding, **v)
+        return self._answer(purchase, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PurchaseApproveSerializer, responses={200: PurchaseSerializer})
+    @action(detail=True, methods=["post"], object_action="approve")
+    def approve(self, request, pk=None):
+        purchase = self.get_object()
+        note = self._data(PurchaseApproveSerializer)["note"]
+        return self._answer(call_service(services.approve_purchase, request.user, purchase, note))
+
+    @extend_schema(request=SupplyReasonSerializer, responses={200: PurchaseSerializer})
+    @action(detail=True, methods=["post"], object_action="approve")
+    def reject(self, request, pk=None):
+        purchase = self.get_object()
+        reason = self._data(SupplyReasonSerializer)["reason"]
+        return self._answer(call_service(services.reject_purchase, request.user, purchase, reason))
+
+    @extend_schema(request=PurchaseReceiveSerializer, responses={200: PurchaseSerializer})
+    @action(detail=True, methods=["post"], object_action="view")
+    def receive(self, request, pk=None):
+        purchase = self.get_object()
+        v = self._data(PurchaseReceiveSerializer)
+        received = {row["line"]: (row["quantity"], row["reason"]) for row in v["lines"]}
+        return self._answer(call_service(services.receive_purchase, request.user, purchase, received))
+
+    @extend_schema(request=SupplyReasonSerializer, responses={200: PurchaseSerializer})
+    @action(detail=True, methods=["post"], object_action="view")
+    def cancel(self, request, pk=None):
+        purchase = self.get_object()
+        reason = self._data(SupplyReasonSerializer)["reason"]
+        return self._answer(call_service(services.cancel_purchase, request.user, purchase, reason))

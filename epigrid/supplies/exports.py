@@ -1,8 +1,9 @@
 """Supplies exports (registered with jobs.exports), in fixed Chinese as the offices forward them:
 物资库存 (the stock board with days of cover, re-importable as a count sheet: its first columns are
 the stock-count import's), 物资台账 (the movement ledger), 物资申领 (requisition lines), 捐赠登记
-(donation lines, re-importable by the donations ledger) and 捐赠款物分配公示表 (the public table,
-from the ledger). No resident's personal data: officials and donors by name only."""
+(donation lines, re-importable by the donations ledger), 捐赠款物分配公示表 (the public table,
+from the ledger, with what donated money bought) and 捐赠资金采购 (purchase lines with the money that
+paid them). No resident's personal data: officials and donors by name only."""
 
 from django.utils import timezone
 
@@ -12,10 +13,20 @@ from epigrid.supplies.filtersets import (
     DonationFilterSet,
     DonationLineFilterSet,
     MovementFilterSet,
+    PurchaseFilterSet,
     RequisitionFilterSet,
     StockLevelFilterSet,
 )
-from epigrid.supplies.models import Donation, DonationLine, Movement, Requisition, RequisitionLine, StockLevel
+from epigrid.supplies.models import (
+    Donation,
+    DonationLine,
+    Movement,
+    Purchase,
+    PurchaseLine,
+    Requisition,
+    RequisitionLine,
+    StockLevel,
+)
 
 KIND_LABELS = {
     "receipt": "入库",
@@ -29,6 +40,8 @@ KIND_LABELS = {
     "allocation_out": "分配出库",
     "allocation_in": "分配入库",
     "adjustment": "盘点调整",
+    "purchase_payment": "采购付款",
+    "purchase_in": "采购入库",
 }
 STATUS_LABELS = {
     "submitted": "待审批",
@@ -36,6 +49,13 @@ STATUS_LABELS = {
     "rejected": "已驳回",
     "delivered": "已发货",
     "received": "已收货",
+    "cancelled": "已撤销",
+}
+PURCHASE_STATUS_LABELS = {
+    "submitted": "待审批",
+    "approved": "已审批付款",
+    "rejected": "已驳回",
+    "received": "已入库",
     "cancelled": "已撤销",
 }
 DONOR_KINDS = {"enterprise": "企业", "organisation": "社会组织", "individual": "个人"}
@@ -119,6 +139,7 @@ class MovementExport(Export):
         "捐赠编号",
         "经办人",
         "原因",
+        "采购单号",
     ]
 
     def rows(self, queryset):
@@ -138,6 +159,7 @@ class MovementExport(Export):
                 m.donation_line.donation.number if m.donation_line_id else "",
                 _name(m.by),
                 m.reason,
+                m.purchase_id or "",
             ]
 
 
@@ -213,6 +235,7 @@ class DonationExport(Export):
         "数量",
         "价值（元）",
         "已分配",
+        "已采购（元）",
     ]
 
     def rows(self, queryset):
@@ -236,6 +259,7 @@ class DonationExport(Export):
                 _n(line.quantity),
                 _n(line.value),
                 _n(line.allocated),
+                _n(line.spent),
             ]
 
 
@@ -259,6 +283,8 @@ class AllocationTableExport(Export):
         "价值（元）",
         "已分配",
         "分配去向（受赠方 数量 事由 审批人）",
+        "采购支出（元）",
+        "采购物资（品名 数量 入库仓库 金额）",
         "库存/结余",
     ]
 
@@ -290,5 +316,86 @@ class AllocationTableExport(Export):
                     f"{a.recipient_name} {a.quantity.normalize():f} {a.reason} {_name(a.approved_by)}".strip()
                     for a in row["allocations"]
                 ),
+                _n(row["spent"]) if line.kind == "money" else None,
+                "；".join(bought_text(f) for f in row["purchases"]),
                 _n(row["in_stock"]),
+            ]
+
+
+def bought_text(funding):
+    """One purchase a money line paid for: its goods, the store they went into, this line's share."""
+    purchase = funding.purchase
+    goods = "、".join(f"{pl.item} {pl.goods.normalize():f}{pl.item.unit}" for pl in purchase.lines.all())
+    share = f"¥{funding.amount.normalize():f}"
+    if funding.amount != purchase.total:
+        share += f"/¥{purchase.total.normalize():f}"
+    pending = "" if purchase.status == Purchase.Status.RECEIVED else "（待入库）"
+    return f"{purchase.purchased_on:%m-%d} {goods} → {purchase.store.name}{pending} {share}"
+
+
+@register_export
+class PurchaseExport(Export):
+    """One row per purchase line: what donated money bought, from whom, at what price, paid from
+    which donations, received where."""
+
+    name = "supplies-purchases"
+    title = "捐赠资金采购"
+    model = Purchase
+    filterset_class = PurchaseFilterSet
+    headers = [
+        "采购单号",
+        "采购日期",
+        "采购单位",
+        "供应商",
+        "发票/合同号",
+        "事由",
+        "受赠方",
+        "入库仓库",
+        "状态",
+        "物资编码",
+        "物资",
+        "规格",
+        "单位",
+        "数量",
+        "单价（元）",
+        "金额（元）",
+        "实收数量",
+        "差异原因",
+        "资金来源（捐赠编号 金额）",
+        "审批人",
+    ]
+
+    def rows(self, queryset):
+        lines = (
+            PurchaseLine.objects.filter(purchase__in=queryset.values("pk"))
+            .select_related("purchase__area", "purchase__store", "purchase__approver", "item")
+            .prefetch_related("purchase__funding__line__donation")
+            .order_by("purchase__purchased_on", "purchase_id", "id")
+        )
+        for line in lines.iterator(2000):
+            p = line.purchase
+            sources = "；".join(
+                f"{f.line.donation.number} ¥{f.amount.normalize():f}" for f in p.funding.all()
+            ) or ("非定向资金（审批时划拨）" if p.pooled else "")
+            yield [
+                p.pk,
+                p.purchased_on.isoformat(),
+                p.area.name,
+                p.supplier,
+                p.invoice,
+                p.reason,
+                p.recipient_name,
+                p.store.name,
+                PURCHASE_STATUS_LABELS.get(p.status, p.status),
+                line.item.code,
+                line.item.name,
+                line.item.spec,
+                line.item.unit,
+                _n(line.quantity),
+                _n(line.unit_price),
+                _n(line.amount),
+                _n(line.received),
+                line.discrepancy_reason,
+                sources,
+                _name(p.approver),
             ]

@@ -15,6 +15,7 @@ from epigrid.supplies.models import (
     DonationLine,
     Item,
     Movement,
+    Purchase,
     Requisition,
     StockLevel,
     Store,
@@ -113,10 +114,11 @@ class MovementFilterSet(django_filters.FilterSet):
     since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
     until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("Until"))
     requisition = django_filters.NumberFilter(field_name="requisition_id", label=_("Requisition"))
+    purchase = django_filters.NumberFilter(field_name="purchase_id", label=_("Purchase"))
 
     class Meta:
         model = Movement
-        fields = ["store", "item", "kind", "area", "since", "until", "requisition"]
+        fields = ["store", "item", "kind", "area", "since", "until", "requisition", "purchase"]
 
 
 class RequisitionFilterSet(django_filters.FilterSet):
@@ -182,7 +184,8 @@ class DonationFilterSet(django_filters.FilterSet):
     def filter_unallocated(self, queryset, name, value):
         if value is None:
             return queryset
-        open_lines = DonationLine.objects.filter(allocated__lt=F("quantity")).values("donation")
+        # Money spent on purchases is used as much as money allocated.
+        open_lines = DonationLine.objects.filter(allocated__lt=F("quantity") - F("spent")).values("donation")
         return queryset.filter(pk__in=open_lines) if value else queryset.exclude(pk__in=open_lines)
 
 
@@ -216,3 +219,46 @@ class DonationLineFilterSet(django_filters.FilterSet):
     class Meta:
         model = DonationLine
         fields = ["area", "since", "until", "kind"]
+
+
+class PurchaseFilterSet(django_filters.FilterSet):
+    """Purchases 采购, also by the donation whose money paid (its number): the donor's goods."""
+
+    q = django_filters.CharFilter(method="filter_q", label=_("Supplier or invoice"))
+    status = django_filters.MultipleChoiceFilter(choices=Purchase.Status.choices, label=_("Status"))
+    to_decide = django_filters.BooleanFilter(method="filter_to_decide", label=_("Awaiting my approval"))
+    donation = django_filters.CharFilter(method="filter_donation", label=_("Paid by donation (number)"))
+    store = django_filters.ModelChoiceFilter(
+        queryset=_stores, label=_("Store"), widget=AutocompleteSelect("supplies.store")
+    )
+    # Each item once per purchase (a constraint): the join repeats no purchase.
+    item = django_filters.ModelChoiceFilter(
+        field_name="lines__item", queryset=_items, label=_("Item"), widget=AutocompleteSelect("supplies.item")
+    )
+    area = ScopedAreaFilter(label=_("Purchasing unit"))
+    since = django_filters.DateFilter(field_name="purchased_on", lookup_expr="gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="purchased_on", lookup_expr="lte", label=_("Until"))
+
+    class Meta:
+        model = Purchase
+        fields = ["q", "status", "to_decide", "donation", "store", "item", "area", "since", "until"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return (
+            queryset.filter(Q(supplier__contains=value) | Q(invoice__startswith=value)) if value else queryset
+        )
+
+    def filter_to_decide(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        return queryset.filter(services.purchases_to_decide_q(user))
+
+    def filter_donation(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            pk__in=Purchase.objects.filter(funding__line__donation__number=value).values("pk")
+        )

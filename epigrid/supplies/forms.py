@@ -1,13 +1,16 @@
 """Forms of the supplies pages. The catalogue and the stores are edited as records; every stock
-movement, requisition step, donation and allocation goes through `supplies.services`."""
+movement, requisition step, donation, allocation and purchase goes through `supplies.services`
+(a purchase's supplier, invoice and date are corrected as a record)."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from epigrid.areas.models import Area
 from epigrid.core.forms import StyledFormMixin
 from epigrid.core.widgets import AutocompleteSelect
-from epigrid.supplies.models import Donation, DonationLine, Item, Requisition, Store
+from epigrid.supplies.models import Donation, DonationLine, Item, Purchase, Requisition, Store
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 QTY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -209,3 +212,132 @@ class AllocateForm(StyledFormMixin, forms.Form):
 def _line_label(line):
     left = f"{line.remaining.normalize():f}"
     return f"{'资金' if line.kind == 'money' else line.item}（{_('left')} {left} {line.unit}）"
+
+
+FUNDS = 3  # donated-money rows on the purchase form
+
+
+def money_lines(user):
+    """The donated money the user sees with some left to spend, oldest gift first."""
+    return (
+        DonationLine.objects.restrict(user, perm="supplies.view_donation")
+        .filter(kind=DonationLine.Kind.MONEY, allocated__lt=F("quantity") - F("spent"))
+        .select_related("donation")
+        .order_by("donation__received_on", "donation__number", "id")
+    )
+
+
+def _money_label(line):
+    donation = line.donation
+    label = f"{donation.number} {donation.donor_name}（{_('left')} ¥{line.remaining.normalize():f}）"
+    if donation.directed:
+        label += " · " + _("directed to %(to)s") % {"to": donation.directed_to}
+    return label
+
+
+class PurchaseForm(StyledFormMixin, forms.Form):
+    area = forms.ModelChoiceField(
+        label=_("Purchasing unit"), queryset=Area.objects.none(), widget=AutocompleteSelect("areas.area")
+    )
+    supplier = forms.CharField(label=_("Supplier"), max_length=100)
+    invoice = forms.CharField(label=_("Invoice or contract number"), max_length=64, required=False)
+    purchased_on = forms.DateField(label=_("Purchase date"), widget=DATE)
+    store = forms.ModelChoiceField(label=_("Received into store"), queryset=Store.objects.none())
+    recipient_name = forms.CharField(
+        label=_("Bought for"),
+        max_length=100,
+        required=False,
+        help_text=_("By default the store's name. Directed money buys for its named recipient only."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    pooled = forms.BooleanField(
+        label=_("Pay from the unit's undirected money"),
+        required=False,
+        help_text=_(
+            "Drawn when the purchase is approved, oldest gift first; or name the donated money below."
+        ),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.restrict(user, "view")
+        self.fields["store"].queryset = Store.objects.restrict(user, "view").filter(is_active=True)
+        _line_fields(self, Item.objects.restrict(user, "view").filter(is_active=True))
+        for n in range(1, LINES + 1):
+            self.fields[f"price_{n}"] = forms.DecimalField(
+                label=_("Unit price in yuan %(n)d") % {"n": n}, required=False, **QTY
+            )
+        money = money_lines(user)
+        for n in range(1, FUNDS + 1):
+            self.fields[f"fund_{n}"] = forms.ModelChoiceField(
+                label=_("Donated money %(n)d") % {"n": n}, queryset=money, required=False
+            )
+            self.fields[f"fund_{n}"].label_from_instance = _money_label
+            self.fields[f"fund_amount_{n}"] = forms.DecimalField(
+                label=_("Amount in yuan %(n)d") % {"n": n}, required=False, **QTY
+            )
+        # Each goods row reads item, quantity, unit price; the money rows follow the choice of pool.
+        self.order_fields(
+            [
+                *("area", "supplier", "invoice", "purchased_on", "store", "recipient_name", "reason"),
+                *(f"{kind}_{n}" for n in range(1, LINES + 1) for kind in ("item", "quantity", "price")),
+                "pooled",
+                *(f"{kind}_{n}" for n in range(1, FUNDS + 1) for kind in ("fund", "fund_amount")),
+            ]
+        )
+
+    def clean(self):
+        data = super().clean()
+        lines = []
+        for n, (item, quantity) in enumerate(self._filled_rows(), start=1):
+            price = self.cleaned_data.get(f"price_{n}")
+            if item is None:
+                continue
+            if not price:
+                self.add_error(f"price_{n}", _("Give the unit price."))
+                continue
+            lines.append((item, quantity, price))
+        funding = []
+        for n in range(1, FUNDS + 1):
+            line, amount = data.get(f"fund_{n}"), data.get(f"fund_amount_{n}")
+            if line is None and not amount:
+                continue
+            if line is None or not amount:
+                self.add_error(
+                    f"fund_amount_{n}" if line else f"fund_{n}", _("Give both the money and the amount.")
+                )
+                continue
+            funding.append((line, amount))
+        if not self.errors:
+            if not lines:
+                self.add_error(None, _("Buy at least one item."))
+            elif bool(funding) == bool(data.get("pooled")):
+                self.add_error(
+                    None, _("Name the donated money that pays, or pay from the unit's undirected money.")
+                )
+        data["lines"], data["funding"] = lines, funding
+        return data
+
+    def _filled_rows(self):
+        """(item, quantity) per row in row order, None for an empty row; a half-filled row is an error."""
+        for n in range(1, LINES + 1):
+            item, quantity = self.cleaned_data.get(f"item_{n}"), self.cleaned_data.get(f"quantity_{n}")
+            if item is not None and quantity:
+                yield item, quantity
+            elif item is None and not quantity:
+                yield None, None
+            else:
+                self.add_error(
+                    f"quantity_{n}" if item else f"item_{n}", _("Give both the item and its quantity.")
+                )
+                yield None, None
+
+
+class PurchaseEditForm(StyledFormMixin, forms.ModelForm):
+    """What is corrected on a purchase as a record: the supplier, the invoice when it comes, the
+    date. The money, the goods and the store move only through the workflow."""
+
+    class Meta:
+        model = Purchase
+        fields = ["supplier", "invoice", "purchased_on"]
+        widgets = {"purchased_on": DATE}

@@ -14,6 +14,9 @@ locked, so the balance always equals the sum of the ledger. `Requisition` 申领
 level above approves, a store delivers, the post receives with discrepancies) and `Donation` with
 its `DonationLine`s and `Allocation`s (who approved, why) ride on that ledger: for every donation
 line received = allocated + in stock, read from the ledger for the public allocation table.
+`Purchase` 采购 spends donated money on goods (its `PurchaseLine`s, paid by `PurchaseFunding` rows
+of money lines): for money, received = allocated + spent + balance; the goods come into a store as
+ledger rows linked to the purchase line, so they lead back to the donors' money.
 
 The bound role `warehouse_keeper` reaches only the rows of the stores they keep (`keepers`)."""
 
@@ -47,6 +50,9 @@ REQUISITION_BINDING = {"warehouse_keeper": "stores__keepers"}
 DONATION_BINDING = {"warehouse_keeper": "store__keepers"}
 LINE_BINDING = {"warehouse_keeper": "donation__store__keepers"}
 ALLOCATION_BINDING = {"warehouse_keeper": "line__donation__store__keepers"}
+# A keeper sees the purchases whose goods come into a store they keep (they receive them).
+PURCHASE_BINDING = {"warehouse_keeper": "store__keepers"}
+PURCHASE_PART_BINDING = {"warehouse_keeper": "purchase__store__keepers"}
 
 
 class Category(models.TextChoices):
@@ -425,8 +431,9 @@ class Donation(ChangeLoggedModel):
 
 
 class DonationLine(ChangeLoggedModel):
-    """Money (the quantity is yuan) or goods of one item spec; `allocated` is kept with the ledger
-    under the line's row lock, so allocations can never pass the quantity received."""
+    """Money (the quantity is yuan) or goods of one item spec; `allocated` (and, for money, `spent`
+    on purchases) is kept with the ledger under the line's row lock, so allocations and purchases
+    together can never pass the quantity received."""
 
     class Kind(models.TextChoices):
         MONEY = "money", _("Money")
@@ -442,6 +449,8 @@ class DonationLine(ChangeLoggedModel):
     quantity = quantity_field(_("quantity"))
     value = quantity_field(_("value (yuan)"), default=ZERO)
     allocated = quantity_field(_("allocated"), default=ZERO)
+    # Money paid for purchases (decision 0037, addendum): received = allocated + spent + balance.
+    spent = quantity_field(_("spent on purchases"), default=ZERO)
 
     scope_lookup = "donation__area__path"
     scope_binding = LINE_BINDING
@@ -454,8 +463,12 @@ class DonationLine(ChangeLoggedModel):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="supplies_donation_line_positive"),
             models.CheckConstraint(
-                condition=Q(allocated__gte=0) & Q(allocated__lte=F("quantity")),
+                condition=Q(allocated__gte=0) & Q(allocated__lte=F("quantity") - F("spent")),
                 name="supplies_donation_not_over_allocated",
+            ),
+            models.CheckConstraint(
+                condition=Q(spent__gte=0) & (Q(kind="money") | Q(spent=0)),
+                name="supplies_donation_spent_money_only",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="money") & Q(item__isnull=True))
@@ -471,7 +484,7 @@ class DonationLine(ChangeLoggedModel):
 
     @property
     def remaining(self):
-        return self.quantity - self.allocated
+        return self.quantity - self.allocated - self.spent
 
     @property
     def unit(self):
@@ -520,9 +533,168 @@ class Allocation(ChangeLoggedModel):
         return reverse("supplies:donation_detail", args=[self.line.donation_id])
 
 
+class Purchase(ChangeLoggedModel, WorkflowModel):
+    """采购: goods bought with donated money. Paid from named money lines (`funding`) or, when
+    `pooled`, from the unit's undirected money drawn at approval (oldest gift first). Approval pays
+    (the money lines' `spent` and a payment row each), the store receives the goods as ledger rows
+    linked to the purchase line: the goods lead back to the donors' money."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", pgettext_lazy("purchase", "Awaiting approval")
+        APPROVED = "approved", pgettext_lazy("purchase", "Approved and paid")
+        REJECTED = "rejected", pgettext_lazy("purchase", "Rejected")
+        RECEIVED = "received", pgettext_lazy("purchase", "Received")
+        CANCELLED = "cancelled", pgettext_lazy("purchase", "Cancelled")
+
+    OPEN = (Status.SUBMITTED, Status.APPROVED)
+    # The money of a purchase in these states is spent (claimed at approval, returned on cancelling).
+    PAID = (Status.APPROVED, Status.RECEIVED)
+    TRANSITIONS = {
+        Status.SUBMITTED: {Status.APPROVED, Status.REJECTED, Status.CANCELLED},
+        Status.APPROVED: {Status.RECEIVED, Status.CANCELLED},
+    }
+
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("purchasing unit")
+    )
+    supplier = models.CharField(_("supplier"), max_length=100)
+    invoice = models.CharField(_("invoice or contract number"), max_length=64, blank=True)
+    purchased_on = models.DateField(_("purchase date"), default=timezone.localdate)
+    reason = models.CharField(_("reason"), max_length=300)
+    recipient_name = models.CharField(_("bought for"), max_length=100)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("received into")
+    )
+    pooled = models.BooleanField(_("paid from undirected money"), default=False)
+    total = quantity_field(_("total (yuan)"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    requested_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    has_discrepancy = models.BooleanField(_("discrepancy on receipt"), default=False)
+
+    scope_lookup = "area__path"
+    scope_binding = PURCHASE_BINDING
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        ordering = ["-requested_at", "-id"]
+        permissions = [
+            ("approve_purchase", "Can approve purchases paid from donated money"),
+            ("receive_purchase", "Can receive purchased goods at a store"),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(total__gt=0), name="supplies_purchase_positive")]
+
+    def __str__(self):
+        return f"采购 #{self.pk} {self.supplier}" if self.pk else self.supplier
+
+    def get_absolute_url(self):
+        return reverse("supplies:purchase_detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN
+
+
+class PurchaseLine(ChangeLoggedModel):
+    """One item bought: quantity at a unit price; what the store received (and why not as ordered)."""
+
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.CASCADE, related_name="lines", verbose_name=_("purchase")
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("item"))
+    quantity = quantity_field(_("quantity"))
+    unit_price = quantity_field(_("unit price (yuan)"))
+    amount = quantity_field(_("amount (yuan)"))
+    received = quantity_field(pgettext_lazy("quantity", "received"), null=True, blank=True)
+    discrepancy_reason = models.CharField(_("reason for the difference"), max_length=200, blank=True)
+
+    scope_lookup = "purchase__area__path"
+    scope_binding = PURCHASE_PART_BINDING
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")
+        ordering = ["purchase", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase", "item"], name="supplies_purchase_item_once"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) & Q(unit_price__gt=0), name="supplies_purchase_line_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item} × {self.quantity}"
+
+    @property
+    def goods(self):
+        """What the donors' money bought: the quantity received, or ordered while on its way."""
+        return self.quantity if self.received is None else self.received
+
+
+class PurchaseFunding(ChangeLoggedModel):
+    """The part of a purchase paid from one money line of a donation."""
+
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.CASCADE, related_name="funding", verbose_name=_("purchase")
+    )
+    line = models.ForeignKey(
+        DonationLine, on_delete=models.PROTECT, related_name="funding", verbose_name=_("donated money")
+    )
+    amount = quantity_field(_("amount (yuan)"))
+
+    scope_lookup = "purchase__area__path"
+    scope_binding = PURCHASE_PART_BINDING
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("purchase funding")
+        verbose_name_plural = _("purchase funding")
+        ordering = ["purchase", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase", "line"], name="supplies_purchase_line_funds_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="supplies_purchase_funding_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.purchase} ← {self.line.donation.number} ¥{self.amount}"
+
+
 class Movement(ChangeLoggedModel):
     """One row of the one ledger. `quantity` is signed: into the store (or the fund, for money)
-    positive, out negative; `balance_after` is the store's on-hand after it (none for money)."""
+    positive, out negative; `balance_after` is the store's on-hand after it (none for money).
+    A purchase pays with `purchase_payment` rows on money lines (negative; positive when a paid
+    purchase is cancelled) and receives with `purchase_in` rows at its store, one per line."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("Receipt")
@@ -536,6 +708,8 @@ class Movement(ChangeLoggedModel):
         ALLOCATION_OUT = "allocation_out", _("Allocation out")
         ALLOCATION_IN = "allocation_in", _("Allocation in")
         ADJUSTMENT = "adjustment", _("Count adjustment")
+        PURCHASE_PAYMENT = "purchase_payment", _("Purchase paid")
+        PURCHASE_IN = "purchase_in", _("Purchase received")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -570,6 +744,13 @@ class Movement(ChangeLoggedModel):
     )
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+    )
+    # A purchase's payment rows (money lines, no store) and receipt rows (goods, per purchase line).
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+    )
+    purchase_line = models.ForeignKey(
+        PurchaseLine, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
     )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,6 +1,7 @@
 """The donation certificate 捐赠证书 for the donor (Sahana Eden issues one from inv_recv): who gave
-what, to which unit, directed or not, and where it stands — allocated and still in stock, from the
-ledger, so the certificate and the public table can never disagree. Fixed Chinese, like the
+what, to which unit, directed or not, and where it stands — allocated, spent on purchases (with the
+goods the money bought and where they went) and still in stock, from the ledger, so the certificate
+and the public table can never disagree. Fixed Chinese, like the
 offices' exports, whatever the clerk's language; the fonts are embedded by core/pdf.py."""
 
 from fpdf.enums import XPos, YPos
@@ -16,6 +17,33 @@ def _n(value):
 def _line(pdf, text, size=12, font=SERIF, align="L", height=8):
     pdf.set_font(font, size=size)
     pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _bought(pdf, fundings):
+    """The goods bought with the donor's money: per purchase, its goods, where they went and the
+    part this donation paid (a purchase paid from several gifts says so)."""
+    if not fundings:
+        return
+    pdf.ln(4)
+    _line(pdf, "您捐赠的资金采购的物资：", size=12, font=SANS)
+    for funding in fundings:
+        purchase = funding.purchase
+        goods = "、".join(f"{pl.item} {_n(pl.goods)}{pl.item.unit}" for pl in purchase.lines.all())
+        share = f"使用您的捐款 {_n(funding.amount)} 元"
+        if funding.amount != purchase.total:
+            share += f"（采购总额 {_n(purchase.total)} 元，多笔捐款共同支付）"
+        where = (
+            f"已入库{purchase.store.name}"
+            if purchase.status == "received"
+            else f"待入库{purchase.store.name}"
+        )
+        _line(
+            pdf,
+            f"· {purchase.purchased_on:%Y年%m月%d日} 向{purchase.supplier}采购 {goods}，{where}，"
+            f"用于{purchase.recipient_name}；{share}。",
+            size=11,
+            height=7,
+        )
 
 
 def certificate(donation):
@@ -41,10 +69,10 @@ def certificate(donation):
         height=9,
     )
     pdf.ln(4)
-    widths = (58, 24, 28, 28, 28)
+    widths = (50, 24, 24, 22, 24, 22)
     pdf.set_font(SANS, size=10)
     for width, head in zip(
-        widths, ("款物（规格）", "数量", "价值（元）", "已分配", "库存/结余"), strict=True
+        widths, ("款物（规格）", "数量", "价值（元）", "已分配", "采购支出", "库存/结余"), strict=True
     ):
         pdf.cell(width, 8, head, border=1, align="C")
     pdf.ln()
@@ -57,6 +85,7 @@ def certificate(donation):
             f"{_n(line.quantity)} {line.unit}",
             _n(line.value),
             _n(row["allocated"]),
+            _n(row["spent"]) if line.kind == "money" else "—",
             _n(row["in_stock"]),
         )
         for width, text in zip(widths, cells, strict=True):
@@ -65,6 +94,7 @@ def certificate(donation):
     total = sum((row["line"].value for row in rows), start=0)
     pdf.ln(2)
     _line(pdf, f"合计价值：人民币 {_n(total)} 元", size=12, font=SANS)
+    _bought(pdf, [funding for row in rows for funding in row["purchases"]])
     pdf.ln(14)
     _line(pdf, f"{donation.recipient_unit}（盖章）", size=13, align="R")
     _line(pdf, f"{donation.received_on:%Y年%m月%d日}", size=13, align="R")

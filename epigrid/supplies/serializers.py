@@ -11,6 +11,9 @@ from epigrid.supplies.models import (
     DonationLine,
     Item,
     Movement,
+    Purchase,
+    PurchaseFunding,
+    PurchaseLine,
     Requisition,
     RequisitionLine,
     StockLevel,
@@ -101,6 +104,8 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "requisition",
             "donation_line",
             "allocation",
+            "purchase",
+            "purchase_line",
             "by",
             "reason",
         ]
@@ -217,7 +222,7 @@ class DonationLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DonationLine
-        fields = ["id", "kind", "item", "quantity", "value", "allocated"]
+        fields = ["id", "kind", "item", "quantity", "value", "allocated", "spent"]
         read_only_fields = fields
 
 
@@ -313,6 +318,26 @@ class DonationAllocateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
+class PurchaseGoodsSerializer(serializers.Serializer):
+    item = serializers.CharField(source="item.code")
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=2)
+    received = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+
+
+class BoughtSerializer(serializers.Serializer):
+    """What a money line paid for: its share of one purchase and that purchase's goods and store."""
+
+    purchase = serializers.IntegerField(source="purchase.pk")
+    status = serializers.CharField(source="purchase.status")
+    supplier = serializers.CharField(source="purchase.supplier")
+    purchased_on = serializers.DateField(source="purchase.purchased_on")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(source="purchase.total", max_digits=14, decimal_places=2)
+    store = serializers.CharField(source="purchase.store.code")
+    recipient_name = serializers.CharField(source="purchase.recipient_name")
+    goods = PurchaseGoodsSerializer(source="purchase.lines.all", many=True)
+
+
 class AllocationTableRowSerializer(serializers.Serializer):
     donation = serializers.CharField()
     donor = serializers.CharField()
@@ -323,8 +348,10 @@ class AllocationTableRowSerializer(serializers.Serializer):
     unit = serializers.CharField()
     received = serializers.DecimalField(max_digits=14, decimal_places=2)
     allocated = serializers.DecimalField(max_digits=14, decimal_places=2)
+    spent = serializers.DecimalField(max_digits=14, decimal_places=2)
     in_stock = serializers.DecimalField(max_digits=14, decimal_places=2)
     allocations = DonationAllocationSerializer(many=True)
+    purchases = BoughtSerializer(many=True)
 
 
 def table_rows(rows):
@@ -339,8 +366,110 @@ def table_rows(rows):
             "unit": row["line"].unit,
             "received": row["received"],
             "allocated": row["allocated"],
+            "spent": row["spent"],
             "in_stock": row["in_stock"],
             "allocations": row["allocations"],
+            "purchases": row["purchases"],
         }
         for row in rows
     ]
+
+
+class PurchaseLineSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = PurchaseLine
+        fields = ["id", "item", "quantity", "unit_price", "amount", "received", "discrepancy_reason"]
+        read_only_fields = fields
+
+
+class PurchaseFundingSerializer(serializers.ModelSerializer):
+    donation = serializers.CharField(source="line.donation.number", read_only=True)
+
+    class Meta:
+        model = PurchaseFunding
+        fields = ["donation", "line", "amount"]
+        read_only_fields = fields
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    lines = PurchaseLineSerializer(many=True, read_only=True)
+    funding = PurchaseFundingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "area",
+            "supplier",
+            "invoice",
+            "purchased_on",
+            "reason",
+            "recipient_name",
+            "store",
+            "pooled",
+            "total",
+            "status",
+            "requested_by",
+            "requested_at",
+            "approver",
+            "approved_at",
+            "decision_note",
+            "received_by",
+            "received_at",
+            "has_discrepancy",
+            "lines",
+            "funding",
+        ]
+        read_only_fields = fields
+
+
+class NewPurchaseLineSerializer(serializers.Serializer):
+    item = ScopedSlugRelatedField(slug_field="code", queryset=Item.objects.all())
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+
+class MoneyLineField(serializers.PrimaryKeyRelatedField):
+    """A donation's money line by id, among the donations the user sees."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return DonationLine.objects.none()
+        return DonationLine.objects.restrict(request.user, perm="supplies.view_donation").filter(
+            kind=DonationLine.Kind.MONEY
+        )
+
+
+class NewPurchaseFundingSerializer(serializers.Serializer):
+    # The declared queryset tells the schema the key's type; get_queryset narrows it per request.
+    line = MoneyLineField(queryset=DonationLine.objects.all())
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+
+class ProposePurchaseSerializer(serializers.Serializer):
+    area = ScopedSlugRelatedField(slug_field="code", queryset=Area.objects.all())
+    supplier = serializers.CharField(max_length=100)
+    invoice = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    purchased_on = serializers.DateField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(max_length=300)
+    store = ScopedSlugRelatedField(slug_field="code", queryset=Store.objects.all())
+    recipient_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    pooled = serializers.BooleanField(default=False)
+    lines = NewPurchaseLineSerializer(many=True)
+    funding = NewPurchaseFundingSerializer(many=True, required=False, default=list)
+
+
+class PurchaseApproveSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class PurchaseReceiveSerializer(serializers.Serializer):
+    lines = RequisitionLineQuantitySerializer(many=True, required=False, default=list)

@@ -8,13 +8,17 @@ allocations never pass what was received. A `user` of None is the system (a comm
 
 Requisitions move through `Requisition.transition` (the conditional UPDATE and the history row);
 approval is the level above's: the approver's grant must lie on a proper ancestor of the
-requesting store's area (a street approves its communities' posts, never its own store)."""
+requesting store's area (a street approves its communities' posts, never its own store).
+
+Purchases 采购 spend donated money on goods: approval pays, locking each money line and claiming
+the amount by a conditional UPDATE (allocated + spent ≤ received) as allocations do; the store
+receives the goods as ledger rows linked to the purchase line."""
 
 import decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, F, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +31,9 @@ from epigrid.supplies.models import (
     Donation,
     DonationLine,
     Movement,
+    Purchase,
+    PurchaseFunding,
+    PurchaseLine,
     Requisition,
     RequisitionLine,
     StockLevel,
@@ -42,9 +49,13 @@ DELIVER = "supplies.deliver_requisition"
 RECEIVE = "supplies.receive_requisition"
 DONATE = "supplies.add_donation"
 ALLOCATE = "supplies.add_allocation"
+PURCHASE = "supplies.add_purchase"
+APPROVE_PURCHASE = "supplies.approve_purchase"
+RECEIVE_PURCHASE = "supplies.receive_purchase"
 
 K = Movement.Kind
 S = Requisition.Status
+P = Purchase.Status
 CENT = decimal.Decimal("0.01")
 
 
@@ -507,9 +518,10 @@ def allocate(user, line, quantity, recipient_name, reason, recipient_store=None,
             .select_related("donation", "item")
             .get(pk=line.pk)
         )
-        claimed = DonationLine.objects.filter(pk=locked.pk, allocated__lte=F("quantity") - quantity).update(
-            allocated=F("allocated") + quantity
-        )
+        # What purchases spent of a money line is no longer there to allocate.
+        claimed = DonationLine.objects.filter(
+            pk=locked.pk, allocated__lte=F("quantity") - F("spent") - quantity
+        ).update(allocated=F("allocated") + quantity)
         if not claimed:
             raise ValidationError(
                 _("Only %(n)s %(unit)s of this line are left to allocate.")
@@ -566,6 +578,325 @@ def allocate(user, line, quantity, recipient_name, reason, recipient_store=None,
         return allocation
 
 
+# -- purchases 采购: donated money spent on goods --------------------------------------------------
+
+
+def _directed_check(line, recipient_name):
+    """Directed money buys for its named recipient only, as directed goods go to them only."""
+    donation = line.donation
+    if donation.directed and recipient_name != donation.directed_to:
+        raise ValidationError(
+            _("%(donation)s is directed to %(name)s: its money buys for them only.")
+            % {"donation": donation.number, "name": donation.directed_to},
+            code="directed",
+        )
+
+
+def propose_purchase(
+    user,
+    *,
+    area,
+    supplier,
+    reason,
+    store,
+    lines,
+    funding=None,
+    pooled=False,
+    recipient_name="",
+    invoice="",
+    purchased_on=None,
+    at=None,
+):
+    """A purchase proposed for approval: `lines` [(item, quantity, unit price)], paid either from
+    `funding` [(money DonationLine, yuan)] adding up to the total, or (`pooled`) from the unit's
+    undirected money, drawn when approved. Nothing is paid yet: approval pays."""
+    if user is not None and not may_at(user, PURCHASE, area):
+        raise PermissionDenied(_("You may not propose purchases for this unit."))
+    if user is not None and not Store.objects.restrict(user, "view").filter(pk=store.pk).exists():
+        raise PermissionDenied(_("You may not buy into this store."))
+    supplier = _needs_text(supplier, _("Name the supplier."), code="supplier")
+    reason = _needs_text(reason, _("Give the reason for the purchase."))
+    if not lines:
+        raise ValidationError(_("Buy at least one item."), code="lines")
+    items = [line[0].pk for line in lines]
+    if len(set(items)) != len(items):
+        raise ValidationError(_("Each item once per purchase."), code="lines")
+    priced = [(item, _qty(quantity), _qty(price)) for item, quantity, price in lines]
+    for item, quantity, price in priced:
+        if not (quantity * price).quantize(CENT):
+            raise ValidationError(
+                _("%(item)s costs less than a cent: check the quantity and the unit price.") % {"item": item},
+                code="quantity",
+            )
+    total = sum(((quantity * price).quantize(CENT) for _item, quantity, price in priced), ZERO)
+    recipient_name = (recipient_name or "").strip() or store.name
+    # The lines as they stand now (the caller's copies may predate an allocation or a purchase).
+    fresh = DonationLine.objects.select_related("donation__area").in_bulk(
+        [line.pk for line, _a in funding or []]
+    )
+    funding = [(fresh[line.pk], _qty(amount)) for line, amount in (funding or [])]
+    if bool(pooled) == bool(funding):
+        raise ValidationError(
+            _("Name the donated money that pays, or pay from the unit's undirected money."), code="funding"
+        )
+    if len({line.pk for line, _amount in funding}) != len(funding):
+        raise ValidationError(_("Each donation's money once per purchase."), code="funding")
+    for line, amount in funding:
+        if line.kind != DonationLine.Kind.MONEY:
+            raise ValidationError(_("Only donated money pays for a purchase."), code="funding")
+        if not line.donation.area.path.startswith(area.path):
+            raise ValidationError(
+                _("%(donation)s was received outside the purchasing unit.")
+                % {"donation": line.donation.number},
+                code="funding",
+            )
+        _directed_check(line, recipient_name)
+        if amount > line.remaining:
+            raise ValidationError(_over(line), code="over")
+    paid = sum((amount for _line, amount in funding), ZERO)
+    if funding and paid != total:
+        raise ValidationError(
+            _("The donated money named adds up to %(paid)s yuan; the purchase costs %(total)s yuan.")
+            % {"paid": _fmt(paid), "total": _fmt(total)},
+            code="funding",
+        )
+    with transaction.atomic():
+        purchase = Purchase.objects.create(
+            area=area,
+            supplier=supplier,
+            invoice=(invoice or "").strip(),
+            purchased_on=purchased_on or timezone.localdate(),
+            reason=reason,
+            recipient_name=recipient_name,
+            store=store,
+            pooled=bool(pooled),
+            total=total,
+            requested_by=user,
+            requested_at=at or timezone.now(),
+        )
+        for item, quantity, price in priced:
+            PurchaseLine.objects.create(
+                purchase=purchase,
+                item=item,
+                quantity=quantity,
+                unit_price=price,
+                amount=(quantity * price).quantize(CENT),
+            )
+        for line, amount in funding:
+            PurchaseFunding.objects.create(purchase=purchase, line=line, amount=amount)
+        log_transition(purchase, "", P.SUBMITTED, reason)
+        return purchase
+
+
+def _over(line):
+    return _("Only %(n)s yuan of the money of %(donation)s is left.") % {
+        "n": _fmt(line.remaining),
+        "donation": line.donation.number,
+    }
+
+
+def _lock_purchase(purchase):
+    return (
+        Purchase.objects.select_for_update(of=("self",))
+        .select_related("area", "store__area")
+        .get(pk=purchase.pk)
+    )
+
+
+def _expect(purchase, target, message):
+    # Before any money moves: a purchase in the wrong state says so, not "money short".
+    if target not in purchase.allowed_transitions():
+        raise ValidationError(message, code="state")
+
+
+def may_decide_purchase(user, purchase):
+    """An approver of the purchasing unit who did not propose it (four eyes on donated money)."""
+    if user is None:
+        return True
+    return may_at(user, APPROVE_PURCHASE, purchase.area) and purchase.requested_by_id != user.pk
+
+
+def _check_purchase_decider(user, purchase):
+    if user is not None and not may_at(user, APPROVE_PURCHASE, purchase.area):
+        raise PermissionDenied(_("You may not approve this unit's purchases."))
+    if user is not None and purchase.requested_by_id == user.pk:
+        raise PermissionDenied(_("You cannot approve your own purchase."))
+
+
+def approve_purchase(user, purchase, note="", at=None):
+    """The approver pays. Each money line is locked (in id order: two approvals cannot deadlock),
+    its `spent` claimed by a conditional UPDATE (allocated + spent ≤ received), then its payment
+    row written: two purchases, or a purchase and an allocation, cannot both take the last of a
+    gift. A pooled purchase first draws the unit's undirected money, oldest gift first."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase)
+        _check_purchase_decider(user, purchase)
+        _expect(purchase, P.APPROVED, _("Only a purchase awaiting approval is approved."))
+        if purchase.pooled:
+            shares = _draw_undirected(purchase)
+        else:
+            shares = [(funding.line, funding.amount) for funding in purchase.funding.all()]
+        for line, amount in sorted(shares, key=lambda share: share[0].pk):
+            _pay(user, purchase, line, amount, at)
+        return purchase.transition(P.APPROVED, note, approver=user, approved_at=at, decision_note=note)
+
+
+def _lock_lines(queryset):
+    return queryset.select_for_update(of=("self",)).select_related("donation").order_by("pk")
+
+
+def _pay(user, purchase, line, amount, at):
+    locked = _lock_lines(DonationLine.objects.filter(pk=line.pk)).get()
+    _directed_check(locked, purchase.recipient_name)
+    claimed = DonationLine.objects.filter(
+        pk=locked.pk, spent__lte=F("quantity") - F("allocated") - amount
+    ).update(spent=F("spent") + amount)
+    if not claimed:
+        raise ValidationError(_over(locked), code="over")
+    Movement.objects.create(
+        at=at,
+        kind=K.PURCHASE_PAYMENT,
+        area_id=locked.donation.area_id,
+        quantity=-amount,
+        value=-amount,
+        by=user,
+        reason=purchase.reason,
+        donation_line=locked,
+        purchase=purchase,
+    )
+
+
+def _draw_undirected(purchase):
+    """The undirected money of donations received within the purchasing unit, oldest gift first,
+    as [(line, amount)] covering the total; recorded as the purchase's funding."""
+    candidates = list(
+        _lock_lines(
+            DonationLine.objects.filter(
+                kind=DonationLine.Kind.MONEY,
+                donation__directed=False,
+                donation__area__path__startswith=purchase.area.path,
+                spent__lt=F("quantity") - F("allocated"),
+            )
+        )
+    )
+    candidates.sort(key=lambda line: (line.donation.received_on, line.donation_id, line.pk))
+    left, shares = purchase.total, []
+    for line in candidates:
+        if not left:
+            break
+        take = min(left, line.remaining)
+        shares.append((line, take))
+        left -= take
+    if left:
+        raise ValidationError(
+            _("Only %(n)s yuan of undirected donated money is left; the purchase costs %(total)s yuan.")
+            % {"n": _fmt(purchase.total - left), "total": _fmt(purchase.total)},
+            code="over",
+        )
+    for line, amount in shares:
+        PurchaseFunding.objects.create(purchase=purchase, line=line, amount=amount)
+    return shares
+
+
+def reject_purchase(user, purchase, reason, at=None):
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase)
+        _check_purchase_decider(user, purchase)
+        reason = _needs_text(reason, _("Give a reason for the rejection."))
+        return purchase.transition(
+            P.REJECTED, reason, approver=user, approved_at=at or timezone.now(), decision_note=reason
+        )
+
+
+def may_cancel_purchase(user, purchase):
+    """Withdrawn by its unit while it awaits approval; once paid, by an approver only."""
+    if purchase.status not in Purchase.OPEN:
+        return False
+    perm = APPROVE_PURCHASE if purchase.status == P.APPROVED else PURCHASE
+    return may_at(user, perm, purchase.area)
+
+
+def cancel_purchase(user, purchase, reason, at=None):
+    """Cancelled before the goods came. A paid purchase gives its money back to every line it
+    came from (a positive payment row each, with the reason): received = allocated + spent +
+    balance still holds and the public table no longer counts it."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase)
+        if purchase.is_open and not may_cancel_purchase(user, purchase):
+            raise PermissionDenied(
+                _("You may not cancel this purchase: once paid, an approver of its unit cancels it.")
+            )
+        reason = _needs_text(reason, _("Give a reason for cancelling."))
+        _expect(purchase, P.CANCELLED, _("Only an open purchase is cancelled."))
+        if purchase.status == P.APPROVED:
+            for funding in purchase.funding.order_by("line_id"):
+                locked = _lock_lines(DonationLine.objects.filter(pk=funding.line_id)).get()
+                DonationLine.objects.filter(pk=locked.pk).update(spent=F("spent") - funding.amount)
+                Movement.objects.create(
+                    at=at,
+                    kind=K.PURCHASE_PAYMENT,
+                    area_id=locked.donation.area_id,
+                    quantity=funding.amount,
+                    value=funding.amount,
+                    by=user,
+                    reason=reason,
+                    donation_line=locked,
+                    purchase=purchase,
+                )
+        return purchase.transition(P.CANCELLED, reason, decision_note=reason)
+
+
+def receive_purchase(user, purchase, received=None, at=None):
+    """The store receives the goods: per line id (quantity, reason), by default as ordered; a
+    quantity other than ordered needs its reason. Each line comes in as one `purchase_in` row
+    linked to the purchase line, ordinary stock of the store (as goods allocated into a store)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase)
+        _expect(purchase, P.RECEIVED, _("Only an approved purchase is received."))
+        _at_store(user, purchase.store, RECEIVE_PURCHASE, _("You may not receive at this store."))
+        received = received or {}
+        differs = False
+        for line in purchase.lines.select_related("item").order_by("item_id"):
+            quantity, reason = received.get(line.pk, (line.quantity, ""))
+            line.received = _qty(quantity, allow_zero=True)
+            if line.received != line.quantity:
+                line.discrepancy_reason = _needs_text(
+                    reason,
+                    _("%(item)s: say why the quantity received differs from the order.")
+                    % {"item": line.item},
+                )
+                differs = True
+            line.save(update_fields=["received", "discrepancy_reason", "last_updated"])
+            if line.received:
+                post(
+                    lock_level(purchase.store, line.item),
+                    line.received,
+                    K.PURCHASE_IN,
+                    user,
+                    reason=line.discrepancy_reason,
+                    at=at,
+                    purchase=purchase,
+                    purchase_line=line,
+                    value=(line.received * line.unit_price).quantize(CENT),
+                )
+        return purchase.transition(P.RECEIVED, "", received_by=user, received_at=at, has_discrepancy=differs)
+
+
+def purchases_to_decide_q(user):
+    """Purchases awaiting approval in the units where the user approves, not their own."""
+    q = Q(status=P.SUBMITTED) & ~Q(requested_by=user)
+    paths = user.scope_paths(APPROVE_PURCHASE)
+    if paths is None:
+        return q
+    within = Q(pk__in=[])
+    for path in paths:
+        within |= Q(area__path__startswith=path)
+    return q & within
+
+
 def _sum_when(kind, sign=1):
     return Coalesce(
         Sum(
@@ -578,9 +909,10 @@ def _sum_when(kind, sign=1):
 
 def allocation_table(lines):
     """The public allocation table of donation `lines` (a DonationLine queryset), read from the
-    ledger: per line, received (donation-in rows), allocated (allocation-out rows) and in stock
-    (every row of the line), with its allocations. received = allocated + in stock holds because
-    only those two kinds of row carry a donation line."""
+    ledger: per line, received (donation-in rows), allocated (allocation-out rows), spent on
+    purchases (payment rows, money only) and in stock (every row of the line), with its
+    allocations and what its money bought. received = allocated + spent + in stock holds because
+    only those three kinds of row carry a donation line."""
     sums = {
         row["donation_line"]: row
         for row in Movement.objects.filter(donation_line__in=lines.values("pk"))
@@ -588,35 +920,56 @@ def allocation_table(lines):
         .annotate(
             received=_sum_when(K.DONATION_IN),
             allocated=_sum_when(K.ALLOCATION_OUT, -1),
+            spent=_sum_when(K.PURCHASE_PAYMENT, -1),
             in_stock=Coalesce(Sum("quantity"), Value(ZERO), output_field=DecimalField()),
         )
         .order_by()
     }
+    bought = purchases_of(lines)
     rows = []
     for line in (
         lines.select_related("donation", "item")
         .prefetch_related("allocations")
         .order_by("donation__received_on", "donation__number", "id")
     ):
-        figures = sums.get(line.pk, {"received": ZERO, "allocated": ZERO, "in_stock": ZERO})
+        figures = sums.get(line.pk, {"received": ZERO, "allocated": ZERO, "spent": ZERO, "in_stock": ZERO})
         rows.append(
             {
                 "line": line,
                 "donation": line.donation,
                 "received": figures["received"],
                 "allocated": figures["allocated"],
+                "spent": figures["spent"],
                 "in_stock": figures["in_stock"],
                 "allocations": sorted(line.allocations.all(), key=lambda a: (a.at, a.pk)),
+                "purchases": bought.get(line.pk, []),
             }
         )
     return rows
 
 
+def purchases_of(lines):
+    """What the money of donation `lines` bought: {line id: [PurchaseFunding]} of the paid
+    purchases (approved or received), each with its purchase, store and goods."""
+    fundings = (
+        PurchaseFunding.objects.filter(line__in=lines.values("pk"), purchase__status__in=Purchase.PAID)
+        .select_related("purchase__store")
+        .prefetch_related(Prefetch("purchase__lines", queryset=PurchaseLine.objects.select_related("item")))
+        .order_by("purchase__purchased_on", "purchase_id")
+    )
+    bought = {}
+    for funding in fundings:
+        bought.setdefault(funding.line_id, []).append(funding)
+    return bought
+
+
 def totals(rows):
-    """Money and goods' value received and allocated over the table's rows."""
+    """Money received, allocated and spent on purchases, and goods' value received and allocated,
+    over the table's rows."""
     out = {
         "money_received": ZERO,
         "money_allocated": ZERO,
+        "money_spent": ZERO,
         "goods_value": ZERO,
         "goods_value_allocated": ZERO,
     }
@@ -625,6 +978,7 @@ def totals(rows):
         if line.kind == DonationLine.Kind.MONEY:
             out["money_received"] += row["received"]
             out["money_allocated"] += row["allocated"]
+            out["money_spent"] += row["spent"]
         else:
             out["goods_value"] += line.value
             out["goods_value_allocated"] += (line.value * row["allocated"] / line.quantity).quantize(CENT)

@@ -6,7 +6,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from epigrid.supplies.models import Allocation, Donation, Item, Movement, Requisition, StockLevel, Store
+from epigrid.supplies.models import (
+    Allocation,
+    Donation,
+    Item,
+    Movement,
+    Purchase,
+    Requisition,
+    StockLevel,
+    Store,
+)
 
 STATUS_BADGES = {
     Requisition.Status.SUBMITTED: "text-bg-warning",
@@ -15,6 +24,15 @@ STATUS_BADGES = {
     Requisition.Status.DELIVERED: "text-bg-primary",
     Requisition.Status.RECEIVED: "text-bg-success",
     Requisition.Status.CANCELLED: "text-bg-light",
+}
+
+
+PURCHASE_BADGES = {
+    Purchase.Status.SUBMITTED: "text-bg-warning",
+    Purchase.Status.APPROVED: "text-bg-info",
+    Purchase.Status.REJECTED: "text-bg-danger",
+    Purchase.Status.RECEIVED: "text-bg-success",
+    Purchase.Status.CANCELLED: "text-bg-light",
 }
 
 
@@ -30,6 +48,14 @@ def requisition_badge(req):
         '<span class="badge {}" data-testid="status">{}</span>',
         STATUS_BADGES.get(req.status, ""),
         req.get_status_display(),
+    )
+
+
+def purchase_badge(purchase):
+    return format_html(
+        '<span class="badge {}" data-testid="status">{}</span>',
+        PURCHASE_BADGES.get(purchase.status, ""),
+        purchase.get_status_display(),
     )
 
 
@@ -211,3 +237,29 @@ class AllocationTable(tables.Table):
 
     def render_approved_by(self, value):
         return value.get_full_name() or value.get_username()
+
+
+class PurchaseTable(tables.Table):
+    id = tables.Column(verbose_name=gettext_lazy("no."), linkify=lambda record: record.get_absolute_url())
+    supplier = tables.Column(linkify=lambda record: record.get_absolute_url())
+    lines = tables.Column(empty_values=(), orderable=False, verbose_name=gettext_lazy("items"))
+    total = tables.Column()
+    store = tables.Column(order_by=("store__name",))
+    status = tables.Column()
+
+    class Meta:
+        model = Purchase
+        fields = ["id", "purchased_on", "supplier", "lines", "total", "store", "recipient_name", "status"]
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+    def render_lines(self, record):
+        return "、".join(f"{line.item.name} {number(line.quantity)}" for line in record.lines.all())
+
+    def render_total(self, value):
+        return f"¥{number(value)}"
+
+    def render_status(self, record):
+        badge = purchase_badge(record)
+        if record.has_discrepancy:
+            return format_html('{} <span class="badge text-bg-warning">{}</span>', badge, _("discrepancy"))
+        return badge

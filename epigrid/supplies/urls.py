@@ -33,4 +33,12 @@ urlpatterns = [
     path("donations/<int:pk>/certificate.pdf", views.donation_certificate, name="certificate"),
     path("allocations/", views.AllocationListView.as_view(), name="allocation_list"),
     path("allocations/table/", views.public_table, name="public_table"),
+    path("purchases/", views.PurchaseListView.as_view(), name="purchase_list"),
+    path("purchases/add/", views.purchase_add, name="purchase_add"),
+    path("purchases/<int:pk>/", views.PurchaseDetailView.as_view(), name="purchase_detail"),
+    path("purchases/<int:pk>/edit/", views.PurchaseEditView.as_view(), name="purchase_edit"),
+    path("purchases/<int:pk>/approve/", views.purchase_approve, name="purchase_approve"),
+    path("purchases/<int:pk>/reject/", views.purchase_reject, name="purchase_reject"),
+    path("purchases/<int:pk>/receive/", views.purchase_receive, name="purchase_receive"),
+    path("purchases/<int:pk>/cancel/", views.purchase_cancel, name="purchase_cancel"),
 ]

@@ -1,6 +1,7 @@
 """Supplies pages (/supplies/): the stock board with days of cover, stores and a store's page
 (stock, ledger, moves, levels), the catalogue, the ledger, the requisition workflow, the donation
-register with allocations and certificates, and the public allocation table.
+register with allocations and certificates, the public allocation table, and purchases made with
+donated money (propose, approve and pay, receive into a store).
 
 Every write goes through supplies.services; a refusal comes back as a message on the page.
 Reads go through `restrict`: out of scope → 404, in scope without the right → 403."""
@@ -32,6 +33,7 @@ from epigrid.supplies.filtersets import (
     DonationLineFilterSet,
     ItemFilterSet,
     MovementFilterSet,
+    PurchaseFilterSet,
     RequisitionFilterSet,
     StockLevelFilterSet,
     StoreFilterSet,
@@ -43,9 +45,12 @@ from epigrid.supplies.forms import (
     ItemForm,
     LevelsForm,
     MoveForm,
+    PurchaseEditForm,
+    PurchaseForm,
     ReasonForm,
     RequisitionForm,
     StoreForm,
+    money_lines,
 )
 from epigrid.supplies.models import (
     Allocation,
@@ -53,6 +58,8 @@ from epigrid.supplies.models import (
     DonationLine,
     Item,
     Movement,
+    Purchase,
+    PurchaseLine,
     Requisition,
     RequisitionLine,
     StockLevel,
@@ -64,11 +71,13 @@ from epigrid.supplies.tables import (
     DonationTable,
     ItemTable,
     MovementTable,
+    PurchaseTable,
     RequisitionTable,
     StockLevelTable,
     StoreTable,
     cover_badge,
     number,
+    purchase_badge,
     requisition_badge,
 )
 
@@ -553,6 +562,7 @@ class DonationDetailView(ObjectDetailView):
                 "rows": services.allocation_table(donation.lines.all()),
                 "may_allocate": may_allocate,
                 "allocate_form": AllocateForm(donation=donation, user=user) if may_allocate else None,
+                "may_purchase": may_at(user, services.PURCHASE, donation.area),
             }
         )
         return ctx
@@ -622,4 +632,193 @@ def public_table(request):
         request,
         "supplies/public_table.html",
         {"rows": rows, "totals": services.totals(rows), "filter": filterset, "number": number},
+    )
+
+
+# -- purchases 采购: donated money spent on goods ----------------------------------------------------
+# New code kept apart from the requisition moves above (which a generic core view is taking over):
+# a purchase's moves answer the same way — a refusal is a message on the purchase's page.
+
+PS = Purchase.Status
+
+
+class PurchaseListView(SuppliesListView):
+    model = Purchase
+    table_class = PurchaseTable
+    filterset_class = PurchaseFilterSet
+    add_url_name = "supplies:purchase_add"
+    export_name = "supplies-purchases"
+    template_name = "supplies/purchase_list.html"
+
+    def get_queryset(self):
+        lines = Prefetch("lines", queryset=PurchaseLine.objects.select_related("item"))
+        return super().get_queryset().select_related("store", "area").prefetch_related(lines)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["to_decide_count"] = (
+            Purchase.objects.restrict(user).filter(services.purchases_to_decide_q(user)).count()
+            if user.has_scoped_perm(services.APPROVE_PURCHASE)
+            else 0
+        )
+        return ctx
+
+
+@login_required
+def purchase_add(request):
+    """A purchase proposed; `?line=<money line>` (from a donation's page) fills in its money and unit."""
+    _needs(request, services.PURCHASE)
+    user = request.user
+    initial = {"purchased_on": timezone.localdate()}
+    line_id = request.GET.get("line", "")
+    if line_id.isdigit():
+        line = money_lines(user).filter(pk=line_id).first()
+        if line is not None:
+            initial.update({"fund_1": line.pk, "area": line.donation.area_id})
+    if request.GET.get("store", "").isdigit():
+        initial["store"] = request.GET["store"]
+    form = PurchaseForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            purchase = services.propose_purchase(
+                user,
+                area=data["area"],
+                supplier=data["supplier"],
+                invoice=data["invoice"],
+                purchased_on=data["purchased_on"],
+                reason=data["reason"],
+                store=data["store"],
+                recipient_name=data["recipient_name"],
+                lines=data["lines"],
+                funding=data["funding"],
+                pooled=data["pooled"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        else:
+            messages.success(request, _("Submitted %(purchase)s for approval.") % {"purchase": purchase})
+            return redirect(purchase.get_absolute_url())
+    return render(request, "supplies/form.html", {"form": form, "title": _("Buy goods with donated money")})
+
+
+class PurchaseDetailView(ObjectDetailView):
+    model = Purchase
+    template_name = "supplies/purchase_detail.html"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("area", "store__area", "requested_by", "approver", "received_by")
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        purchase, user = self.object, self.request.user
+        labels = dict(PS.choices)
+        may_decide = (
+            purchase.status == PS.SUBMITTED
+            and user.has_scoped_perm(services.APPROVE_PURCHASE)
+            and services.may_decide_purchase(user, purchase)
+        )
+        ctx.update(
+            {
+                "purchase": purchase,
+                "badge": purchase_badge(purchase),
+                "lines": list(purchase.lines.select_related("item")),
+                "funding": list(purchase.funding.select_related("line__donation")),
+                "movements": purchase.movements.select_related(
+                    "store", "item", "donation_line__donation"
+                ).order_by("at", "id"),
+                "history_rows": [
+                    {
+                        "time": h.time,
+                        "user": h.user_name,
+                        "target": labels.get(h.target, h.target),
+                        "note": h.note,
+                    }
+                    for h in history(purchase).order_by("time", "pk")
+                ],
+                "may_decide": may_decide,
+                "may_receive": purchase.status == PS.APPROVED
+                and may(user, purchase.store, perm=services.RECEIVE_PURCHASE),
+                "may_cancel": services.may_cancel_purchase(user, purchase),
+                "may_edit": may(user, purchase),
+            }
+        )
+        return ctx
+
+
+class PurchaseEditView(ObjectEditView):
+    model = Purchase
+    form_class = PurchaseEditForm
+    creates = False  # proposed through purchase_add (the service checks the money)
+
+
+def _purchase_move(request, pk, call, done):
+    purchase = get_scoped_or_404(Purchase, request.user, pk)
+    try:
+        purchase = call(purchase)
+    except PermissionDenied as exc:
+        if not str(exc):
+            raise
+        _error(request, exc)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, done % {"purchase": purchase})
+    return redirect(purchase.get_absolute_url())
+
+
+@login_required
+@require_POST
+def purchase_approve(request, pk):
+    _needs(request, services.APPROVE_PURCHASE)
+    return _purchase_move(
+        request,
+        pk,
+        lambda p: services.approve_purchase(request.user, p, request.POST.get("note", "")[:300]),
+        _("%(purchase)s: approved and paid."),
+    )
+
+
+@login_required
+@require_POST
+def purchase_reject(request, pk):
+    _needs(request, services.APPROVE_PURCHASE)
+    return _purchase_move(
+        request,
+        pk,
+        lambda p: services.reject_purchase(request.user, p, request.POST.get("reason", "")[:300]),
+        _("%(purchase)s: rejected."),
+    )
+
+
+@login_required
+@require_POST
+def purchase_receive(request, pk):
+    _needs(request, services.RECEIVE_PURCHASE)
+
+    def call(purchase):
+        # Per line: received_<id> (blank: as ordered) and reason_<id>.
+        received = {}
+        for line in purchase.lines.all():
+            quantity = (request.POST.get(f"received_{line.pk}") or "").strip() or line.quantity
+            received[line.pk] = (quantity, request.POST.get(f"reason_{line.pk}", "")[:200])
+        return services.receive_purchase(request.user, purchase, received)
+
+    return _purchase_move(request, pk, call, _("%(purchase)s: received."))
+
+
+@login_required
+@require_POST
+def purchase_cancel(request, pk):
+    _needs(request, services.PURCHASE)
+    return _purchase_move(
+        request,
+        pk,
+        lambda p: services.cancel_purchase(request.user, p, request.POST.get("reason", "")[:300]),
+        _("%(purchase)s: cancelled."),
     )
