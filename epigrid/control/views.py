@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -43,7 +43,14 @@ from epigrid.control.tables import KeyPersonTable
 from epigrid.core import panels
 from epigrid.core.forms import StyledFormMixin, style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope, may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    restrict_form_choices,
+    safe_next,
+)
 from epigrid.people import services as people_services
 from epigrid.people.models import Person
 
@@ -69,13 +76,6 @@ def _entries(user, action="view"):
 def _may(user, entry, perm):
     """Whether `user` holds `perm` (e.g. control.add_checkin) where the entry lies."""
     return KeyPerson.objects.restrict(user, perm=perm).filter(pk=entry.pk).exists()
-
-
-def _safe_next(request):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return ""
 
 
 def _entry_url(entry, next_url=""):
@@ -238,7 +238,7 @@ def entry_context(request, entry, bound=None):
         "release_form": (bound.get(("release", None)) or ReleaseForm())
         if can_change and entry.status == KeyPerson.Status.OPEN
         else None,
-        "next_url": _safe_next(request),
+        "next_url": safe_next(request, ""),
         "today": today,
     }
 
@@ -283,11 +283,11 @@ class EntryActionView(LoginRequiredMixin, View):
             try:
                 with transaction.atomic():
                     # Most actions come back to the entry page (or the page they were sent from).
-                    target = self.perform(form, entry, measure) or _entry_url(entry, _safe_next(request))
+                    target = self.perform(form, entry, measure) or _entry_url(entry, safe_next(request, ""))
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
-                return redirect(_entry_url(entry, _safe_next(request)))
+                return redirect(_entry_url(entry, safe_next(request, "")))
             return redirect(target)
         ctx = entry_context(request, entry, bound={(self.name, step): form})
         return TemplateResponse(request, "control/keyperson_detail.html", ctx, status=400)
@@ -740,27 +740,24 @@ class HandOverListView(LoginRequiredMixin, TemplateView):
         return {**super().get_context_data(**kwargs), "waiting": waiting, "answered": answered}
 
 
-class HandOverAnswerView(LoginRequiredMixin, View):
-    """Accept or return one hand-over (POST, with an optional note; a return needs one)."""
+class HandOverAnswerView(TransitionView):
+    """Accept or return one hand-over (POST, with an optional note; a return needs one): an accepted
+    entry opens, now in our lists; otherwise back to the hand-overs (HandOver's own URL)."""
 
-    http_method_names = ["post"]
+    model = HandOver
+    object_permission = "control.change_handover"
+    refusals = (ValidationError,)
     accept = True
 
-    def post(self, request, pk):
-        handover = get_object_or_404(HandOver.objects.restrict(request.user, "view"), pk=pk)
-        if not HandOver.objects.restrict(request.user, "change").filter(pk=pk).exists():
-            raise PermissionDenied
-        note = request.POST.get("note", "").strip()[:500]
-        try:
-            if self.accept:
-                services.accept_hand_over(handover, note)
-                messages.success(
-                    request, _("Accepted: %(entry)s is now in your lists.") % {"entry": handover.key_person}
-                )
-                return redirect(handover.key_person)
-            services.return_hand_over(handover, note)
-            messages.success(request, _("Returned to %(area)s.") % {"area": handover.from_area.name})
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        return redirect("control:handover_list")
+    def move(self, handover, data):
+        note = self.request.POST.get("note", "").strip()[:500]
+        if self.accept:
+            services.accept_hand_over(handover, note)
+            return handover.key_person
+        services.return_hand_over(handover, note)
+        return handover
+
+    def get_success_message(self, moved):
+        if self.accept:
+            return _("Accepted: %(entry)s is now in your lists.") % {"entry": moved}
+        return _("Returned to %(area)s.") % {"area": moved.from_area.name}

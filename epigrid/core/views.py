@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DeleteView, DetailView, UpdateView
@@ -144,6 +145,15 @@ class ObjectDeleteView(ScopedViewMixin, DeleteView):
         return obj
 
 
+def safe_next(request, default, field="next"):
+    """The URL of this site posted (or asked for) in `field`, else `default`: a form may send the
+    user back to the page it was on, never to another site."""
+    target = request.POST.get(field) or request.GET.get(field) or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
 def refusal_text(exc):
     """What a refused write (ValidationError, or PermissionDenied with a message) tells the user."""
     return " ".join(getattr(exc, "messages", None) or [str(exc)])
@@ -170,6 +180,9 @@ class TransitionView(LoginRequiredMixin, View):
     label_errors = False  # "Label: error" rather than the bare error
     success_message = None  # formatted with {context_object_name: the moved record}
     context_object_name = "object"
+    # What the service raises to refuse; a page that shows only ValidationError lets a
+    # PermissionDenied with a message answer 403 as well.
+    refusals = (ValidationError, PermissionDenied)
     next_field = "next"
     next_urls = {}  # a posted `next` value → a URL name, or callable(obj) → a URL
 
@@ -185,7 +198,7 @@ class TransitionView(LoginRequiredMixin, View):
             return redirect(self.get_redirect_url(self.object))
         try:
             moved = self.move(self.object, form.cleaned_data if form is not None else {})
-        except (ValidationError, PermissionDenied) as exc:
+        except self.refusals as exc:
             if isinstance(exc, PermissionDenied) and not str(exc):
                 raise
             # Known to be in view: saying why the move is refused tells nothing new.

@@ -26,7 +26,7 @@ from django.views.generic import FormView
 from epigrid.areas.models import Area
 from epigrid.audit.services import history
 from epigrid.core.scoping import ScopeViolation, check_in_scope
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView
 from epigrid.testing import services
 from epigrid.testing.filtersets import CampaignFilterSet, SamplingPointFilterSet, TubeFilterSet
 from epigrid.testing.forms import (
@@ -494,30 +494,20 @@ def _tube(request, pk):
     return get_object_or_404(Tube.objects.restrict(request.user, "view"), pk=pk)
 
 
-class TubeStepView(LoginRequiredMixin, View):
+class TubeStepView(TransitionView):
     """Close early, reopen or seal by hand through services.set_tube_status."""
 
-    http_method_names = ["post"]
+    model = Tube
+    object_permission = _may_handle_tube
     step = None
 
-    def post(self, request, pk):
-        tube = _tube(request, pk)
-        if not _may_handle_tube(request.user, tube):
-            raise PermissionDenied
-        form = NoteForm(request.POST)
+    def move(self, tube, data):
+        form = NoteForm(self.request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        target = TUBE_STEPS[self.step][0]
-        try:
-            tube = services.set_tube_status(request.user, tube, target, note)
-        except (ValidationError, PermissionDenied) as exc:
-            for message in getattr(exc, "messages", None) or [str(exc)]:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("Tube %(tube)s is now “%(status)s”.") % {"tube": tube, "status": tube.get_status_display()},
-            )
-        return redirect(tube)
+        return services.set_tube_status(self.request.user, tube, TUBE_STEPS[self.step][0], note)
+
+    def get_success_message(self, tube):
+        return _("Tube %(tube)s is now “%(status)s”.") % {"tube": tube, "status": tube.get_status_display()}
 
 
 class SampleMoveView(LoginRequiredMixin, View):
