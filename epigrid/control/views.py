@@ -256,41 +256,50 @@ class KeyPersonDetailView(ObjectDetailView):
         return ctx
 
 
-class EntryActionView(LoginRequiredMixin, View):
+class EntryActionView(TransitionView):
     """A small POST form on the entry page. A form with field errors comes back in its place
     (400); a refusal from the service (a transition not allowed, a plan not over) is shown as
     a message on the entry page."""
 
-    http_method_names = ["post"]
     name = None
     perm = None  # needed where the entry lies, besides seeing it
-    form_class = None
     on_step = False
+    refusals = (ValidationError,)
 
     auto_id = "id_%s"  # as the entry page renders this form, so a form with errors keeps its ids
 
-    def get_form(self, entry, step):
+    def get_queryset(self):
+        return _entries(self.request.user)
+
+    def get_object(self):
+        entry = super().get_object()
+        self.measure = get_object_or_404(entry.measures, pk=self.kwargs.get("step")) if self.on_step else None
+        return entry
+
+    def has_object_permission(self, entry):
+        return _may(self.request.user, entry, self.perm)
+
+    def entry_form(self, entry, step):
         return self.form_class(self.request.POST, auto_id=self.auto_id.replace("{step}", str(step)))
 
-    def post(self, request, pk, step=None):
-        entry = get_object_or_404(_entries(request.user), pk=pk)
-        measure = get_object_or_404(entry.measures, pk=step) if self.on_step else None
-        if not _may(request.user, entry, self.perm):
-            raise PermissionDenied
-        form = self.get_form(entry, step)
-        style_form(form)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    # Most actions come back to the entry page (or the page they were sent from).
-                    target = self.perform(form, entry, measure) or _entry_url(entry, safe_next(request, ""))
-            except ValidationError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
-                return redirect(_entry_url(entry, safe_next(request, "")))
-            return redirect(target)
-        ctx = entry_context(request, entry, bound={(self.name, step): form})
-        return TemplateResponse(request, "control/keyperson_detail.html", ctx, status=400)
+    def get_form(self):
+        return style_form(self.entry_form(self.object, self.kwargs.get("step")))
+
+    def form_invalid(self, form):
+        ctx = entry_context(self.request, self.object, bound={(self.name, self.kwargs.get("step")): form})
+        return TemplateResponse(self.request, "control/keyperson_detail.html", ctx, status=400)
+
+    def move(self, entry, data):
+        with transaction.atomic():
+            self.target = self.perform(self.form, entry, self.measure)
+
+    def refused(self, exc):
+        for message in exc.messages:
+            messages.error(self.request, message)
+
+    def get_redirect_url(self, entry):
+        # Most actions come back to the entry page (or the page they were sent from).
+        return getattr(self, "target", None) or _entry_url(entry, safe_next(self.request, ""))
 
     def perform(self, form, entry, measure):
         raise NotImplementedError
@@ -391,7 +400,7 @@ class HandOverView(EntryActionView):
     perm = "control.change_keyperson"
     form_class = HandOverForm
 
-    def get_form(self, entry, step):
+    def entry_form(self, entry, step):
         # Any community or grid, like the API: outside the user's areas it becomes a request.
         return HandOverForm(self.request.POST, user=self.request.user, entry=entry)
 

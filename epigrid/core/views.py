@@ -163,7 +163,7 @@ class TransitionView(LoginRequiredMixin, View):
     """One POSTed move of a record through its service, the one way every page makes one
     (decision 0039). In order: without `permission` anywhere → 403; the record outside the user's
     view scope → 404; without `object_permission` where it lies → 403; the form (POST and FILES)
-    with errors → each error a message, nothing changed; the service (`move`) refusing with a
+    with errors → each error a message (or the page's own answer, `form_invalid`), nothing changed; the service (`move`) refusing with a
     ValidationError or a PermissionDenied that says why → that message, nothing changed (a bare
     PermissionDenied stays a 403); done → `success_message`. Then back to the record — the one
     the move returned — or to the page the form named in `next` (`next_urls`).
@@ -192,10 +192,9 @@ class TransitionView(LoginRequiredMixin, View):
         self.object = self.get_object()
         if not self.has_object_permission(self.object):
             raise PermissionDenied
-        form = self.get_form()
+        form = self.form = self.get_form()  # a move may want the form itself (self.form)
         if form is not None and not form.is_valid():
-            self.form_invalid(form)
-            return redirect(self.get_redirect_url(self.object))
+            return self.form_invalid(form) or redirect(self.get_redirect_url(self.object))
         try:
             moved = self.move(self.object, form.cleaned_data if form is not None else {})
         except self.refusals as exc:
@@ -231,6 +230,7 @@ class TransitionView(LoginRequiredMixin, View):
         return self.form_class(**self.get_form_kwargs()) if self.form_class else None
 
     def form_invalid(self, form):
+        """Each error a message (then back); a page may return its own response instead."""
         for field, errors in form.errors.items():
             label = form.fields[field].label if self.label_errors and field in form.fields else ""
             for error in errors:
