@@ -294,9 +294,6 @@ class ZoneActionView(TransitionView):
     name = None
     perm = None  # needed where the zone lies, besides seeing it
 
-    def zone_form(self):
-        return LiftingForm(self.request.POST, auto_id=f"id_{self.name}_%s", decides=self.name != "apply")
-
     def get_queryset(self):
         return _zones(self.request.user)
 
@@ -304,11 +301,9 @@ class ZoneActionView(TransitionView):
         return _may(self.request.user, zone, self.perm)
 
     def get_form(self):
-        return self.zone_form()
+        return LiftingForm(self.request.POST, auto_id=f"id_{self.name}_%s", decides=self.name != "apply")
 
-    def stale(self):
-        """A page left open while someone else took the step: say so plainly, whatever the form."""
-        zone = self.object
+    def stale(self, zone):
         if self.name in STEPS and zone.status != STEPS[self.name][2]:
             return _("This step does not apply now: the zone is “%(status)s”.") % {
                 "status": zone.get_status_display()
@@ -316,15 +311,10 @@ class ZoneActionView(TransitionView):
         return None
 
     def form_invalid(self, form):
-        if self.stale():
-            messages.error(self.request, self.stale())
-            return None
         ctx = zone_context(self.request, self.object, bound={self.name: form})
         return TemplateResponse(self.request, "control/zone_detail.html", ctx, status=400)
 
     def move(self, zone, data):
-        if self.stale():
-            raise ValidationError(self.stale())
         with transaction.atomic():
             self.perform(self.form, zone)
 
@@ -340,7 +330,7 @@ class RecordCaseView(ZoneActionView):
     name = "case"
     perm = "control.change_zone"
 
-    def zone_form(self):
+    def get_form(self):
         return RecordCaseForm(self.request.POST)
 
     def perform(self, form, zone):

@@ -162,7 +162,8 @@ def refusal_text(exc):
 class TransitionView(LoginRequiredMixin, View):
     """One POSTed move of a record through its service, the one way every page makes one
     (decision 0039). In order: without `permission` anywhere → 403; the record outside the user's
-    view scope → 404; without `object_permission` where it lies → 403; the form (POST and FILES)
+    view scope → 404; without `object_permission` where it lies → 403; a step someone else took
+    meanwhile (`stale`) → said, nothing changed; the form (POST and FILES)
     with errors → each error a message (or the page's own answer, `form_invalid`), nothing changed; the service (`move`) refusing with a
     ValidationError or a PermissionDenied that says why → that message, nothing changed (a bare
     PermissionDenied stays a 403); done → `success_message`. Then back to the record — the one
@@ -192,6 +193,10 @@ class TransitionView(LoginRequiredMixin, View):
         self.object = self.get_object()
         if not self.has_object_permission(self.object):
             raise PermissionDenied
+        gone = self.stale(self.object)
+        if gone:
+            messages.error(request, gone)
+            return redirect(self.get_redirect_url(self.object))
         form = self.form = self.get_form()  # a move may want the form itself (self.form)
         if form is not None and not form.is_valid():
             return self.form_invalid(form) or redirect(self.get_redirect_url(self.object))
@@ -222,6 +227,11 @@ class TransitionView(LoginRequiredMixin, View):
         if callable(check):
             return check(self.request.user, obj)
         return may(self.request.user, obj, perm=check)
+
+    def stale(self, obj):
+        """Why this move no longer applies to `obj` — a page left open while someone else moved the
+        record — said before the form is read; None: it applies (the service still decides)."""
+        return None
 
     def get_form_kwargs(self):
         return {"data": self.request.POST, "files": self.request.FILES}

@@ -233,39 +233,38 @@ class CampaignEditView(ObjectEditView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
 
-class CampaignStepView(LoginRequiredMixin, View):
+class CampaignStepView(TransitionView):
     """Start, finish or reopen a round through Campaign.transition (audited with its note)."""
 
-    http_method_names = ["post"]
+    model = Campaign
+    object_permission = "testing.change_campaign"
+    refusals = (ValidationError,)
     step = None
 
-    def post(self, request, pk):
-        campaign = get_object_or_404(Campaign.objects.restrict(request.user, "view"), pk=pk)
-        if not _holds(Campaign, request.user, campaign, "testing.change_campaign"):
-            raise PermissionDenied
-        source, target, note_required = STEPS[self.step]
-        if campaign.status != source:
-            # A page left open while someone else moved the round: say so plainly.
-            messages.error(
-                request,
-                _("This step does not apply now: the round is “%(status)s”.")
-                % {"status": campaign.get_status_display()},
-            )
-            return redirect(campaign)
-        form = NoteForm(request.POST, auto_id=f"id_{self.step}_%s", note_required=note_required)
-        if not form.is_valid():
-            ctx = campaign_context(request, campaign, bound={self.step: form})
-            return TemplateResponse(request, "testing/campaign_detail.html", ctx, status=400)
-        try:
-            campaign.transition(target, form.cleaned_data["note"])
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request, _("The round is now “%(status)s”.") % {"status": campaign.get_status_display()}
-            )
-        return redirect(campaign)
+    def stale(self, campaign):
+        if campaign.status != STEPS[self.step][0]:
+            return _("This step does not apply now: the round is “%(status)s”.") % {
+                "status": campaign.get_status_display()
+            }
+        return None
+
+    def get_form(self):
+        return NoteForm(self.request.POST, auto_id=f"id_{self.step}_%s", note_required=STEPS[self.step][2])
+
+    def form_invalid(self, form):
+        ctx = campaign_context(self.request, self.object, bound={self.step: form})
+        return TemplateResponse(self.request, "testing/campaign_detail.html", ctx, status=400)
+
+    def move(self, campaign, data):
+        campaign.transition(STEPS[self.step][1], data["note"])
+        return campaign
+
+    def refused(self, exc):
+        for message in exc.messages:
+            messages.error(self.request, message)
+
+    def get_success_message(self, campaign):
+        return _("The round is now “%(status)s”.") % {"status": campaign.get_status_display()}
 
 
 # Sampling points and desks
