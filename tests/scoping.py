@@ -239,3 +239,94 @@ class ScopedAPITests:
         from rest_framework.test import APIClient
 
         assert APIClient().get(self.api_list_url).status_code in (401, 403)
+
+
+class TransitionViewTests:
+    """Generic tests of a move page (core.views.TransitionView). A subclass declares:
+    url_name; make_ready(cast) -> a record in grid A the move applies to; make_refused(cast) -> one
+    the service refuses it for; state(obj) -> what the move changes; valid_data and invalid_data
+    (form errors); next_data and next_url (where the form's `next` leads); and who tries it, each a
+    cast attribute name or a callable of the cast: `mover` may, `forbidden` sees the record without
+    the right, `outsider` holds the right elsewhere only."""
+
+    url_name = None
+    mover = "grid_worker"
+    forbidden = "auditor"
+    outsider = "grid_worker_b"
+    valid_data = {}
+    invalid_data = None  # None: the move has no fields to get wrong
+    refused_message = None  # the service's words for make_refused's record (English)
+    next_data = None
+    next_url = None
+
+    def make_ready(self, cast):
+        raise NotImplementedError
+
+    def make_refused(self, cast):
+        raise NotImplementedError
+
+    def state(self, obj):
+        raise NotImplementedError
+
+    def client(self, cast, who):
+        return cast.client_for(who(cast) if callable(who) else getattr(cast, who))
+
+    def post(self, cast, who, obj, data):
+        from django.urls import reverse
+
+        return self.client(cast, who).post(
+            reverse(self.url_name, args=[obj.pk]), data, HTTP_ACCEPT_LANGUAGE="en"
+        )
+
+    def fresh(self, obj):
+        return self.state(type(obj).objects.get(pk=obj.pk))
+
+    def messages(self, response):
+        from django.contrib.messages import get_messages
+
+        return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+    def test_it_hides_the_record_from_a_user_of_another_area(self, cast):
+        obj = self.make_ready(cast)
+        before = self.fresh(obj)
+        assert self.post(cast, self.outsider, obj, self.valid_data).status_code == 404
+        assert self.fresh(obj) == before
+
+    def test_it_forbids_the_move_without_the_right(self, cast):
+        obj = self.make_ready(cast)
+        before = self.fresh(obj)
+        assert self.post(cast, self.forbidden, obj, self.valid_data).status_code == 403
+        assert self.fresh(obj) == before
+
+    def test_it_shows_form_errors_as_messages_and_changes_nothing(self, cast):
+        if self.invalid_data is None:
+            return
+        obj = self.make_ready(cast)
+        before = self.fresh(obj)
+        response = self.post(cast, self.mover, obj, self.invalid_data)
+        assert response.status_code == 302 and response.url == obj.get_absolute_url()
+        assert [level for level, _ in self.messages(response)] == ["error"]
+        assert self.fresh(obj) == before
+
+    def test_it_shows_a_refused_move_as_a_message_and_changes_nothing(self, cast):
+        obj = self.make_refused(cast)
+        before = self.fresh(obj)
+        response = self.post(cast, self.mover, obj, self.valid_data)
+        assert response.status_code == 302 and response.url == obj.get_absolute_url()
+        assert self.messages(response) == [("error", self.refused_message)]
+        assert self.fresh(obj) == before
+
+    def test_it_moves_the_record_and_comes_back_to_it(self, cast):
+        obj = self.make_ready(cast)
+        before = self.fresh(obj)
+        response = self.post(cast, self.mover, obj, self.valid_data)
+        assert response.status_code == 302 and response.url == obj.get_absolute_url()
+        assert [level for level, _ in self.messages(response)] == ["success"]
+        assert self.fresh(obj) != before
+
+    def test_it_goes_where_the_form_says_next(self, cast):
+        if self.next_data is None:
+            return
+        obj = self.make_ready(cast)
+        response = self.post(cast, self.mover, obj, {**self.valid_data, **self.next_data})
+        assert response.status_code == 302 and response.url == self.next_url

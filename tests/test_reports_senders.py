@@ -197,3 +197,60 @@ def test_a_form_naming_an_unregistered_kind_is_refused(setup):
     form.sender_kind = "no_such_kind"
     with pytest.raises(ValidationError):
         services.check_form(form)
+
+
+@pytest.fixture
+def written(kind):
+    """The sender kind again, with an `on_submit` that notes each call (and fails on demand)."""
+    calls = []
+
+    def on_submit(form, submission):
+        calls.append((form.code, submission.sender_id, submission.revision))
+        if submission.note == "fail":
+            raise ValidationError("the sender's app refused")
+
+    senders.register(kind.kind, kind.model_label, kind.label, expected=kind.expected, on_submit=on_submit)
+    return calls
+
+
+def test_on_submit_runs_once_per_new_or_changed_report_never_for_a_retry(setup, written):
+    _r, form, gates = setup
+    send(form, gates["a"])
+    send(form, gates["a"])  # an identical retry
+    assert written == [("gate_daily", gates["a"].pk, 1)]
+    send(form, gates["a"], persons=4)  # a correction
+    assert written == [("gate_daily", gates["a"].pk, 1), ("gate_daily", gates["a"].pk, 2)]
+
+
+def test_on_submit_is_not_run_again_when_a_concurrent_tap_wrote_the_same_report(setup, written, monkeypatch):
+    _r, form, gates = setup
+    send(form, gates["a"])
+    # The race: this tap reads no row, then its insert meets the other tap's (IntegrityError) and
+    # the write is retried, finding the same report.
+    real = services.submission_for
+    reads = []
+
+    def first_read_misses(*args):
+        reads.append(args)
+        return real(*args).none() if len(reads) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "submission_for", first_read_misses)
+    again = send(form, gates["a"])
+    assert len(reads) == 2 and again.revision == 1
+    assert written == [("gate_daily", gates["a"].pk, 1)]
+
+
+def test_what_on_submit_refuses_leaves_no_report(setup, written):
+    _r, form, gates = setup
+    with pytest.raises(ValidationError):
+        services.submit(
+            None,
+            form,
+            None,
+            DAY,
+            {"vehicles": 7, "persons": 3},
+            note="fail",
+            now=at(DAY, 15),
+            sender=gates["a"],
+        )
+    assert not Submission.objects.filter(form=form, sender_id=gates["a"].pk).exists()

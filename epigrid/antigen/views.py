@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -41,7 +41,14 @@ from epigrid.antigen.tables import (
 )
 from epigrid.areas.models import Area, Building, Household, Level
 from epigrid.core.scoping import ScopeViolation, may, within
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    get_scoped_or_404,
+    safe_next,
+)
 from epigrid.people.models import Person
 
 REPORT_PERM = "antigen.view_antigenreport"
@@ -63,13 +70,6 @@ def open_follow_ups(user):
 def _banner(user):
     rows = list(open_follow_ups(user)[: BANNER_ROWS + 1])
     return {"follow_ups": rows[:BANNER_ROWS], "follow_ups_more": len(rows) > BANNER_ROWS}
-
-
-def _safe_next(request, default):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
 
 
 def round_for(user, pk, perm=REPORT_PERM):
@@ -598,9 +598,7 @@ class AntigenFollowUpDetailView(ObjectDetailView):
             )
             if target in obj.allowed_transitions()
         ]
-        ctx["may_move"] = (
-            may(self.request.user, obj)
-        )
+        ctx["may_move"] = may(self.request.user, obj)
         ctx["may_see_entry"] = obj.key_person_id and self.request.user.has_scoped_perm(
             "control.view_keyperson"
         )
@@ -614,24 +612,25 @@ class AntigenFollowUpEditView(ObjectEditView):
     creates = False  # made by the services
 
 
-class AntigenFollowUpMoveView(LoginRequiredMixin, View):
+class AntigenFollowUpMoveView(TransitionView):
     """POST /antigen/followups/<id>/<status>/: sampled, done, or cancelled (with a note)."""
 
-    def post(self, request, pk, move):
-        follow = get_scoped_or_404(AntigenFollowUp, request.user, pk)
-        if move not in AntigenFollowUp.Status.values:
+    model = AntigenFollowUp
+    refusals = (ValidationError,)  # the service's PermissionDenied answers 403
+
+    def move(self, follow, data):
+        if self.kwargs["move"] not in AntigenFollowUp.Status.values:
             raise Http404
-        form = FollowUpMoveForm(request.POST)
+        form = FollowUpMoveForm(self.request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        try:
-            services.set_follow_up(request.user, follow, move, note)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("%(person)s: %(status)s.")
-                % {"person": follow.person.name, "status": follow.get_status_display()},
-            )
-        return redirect(_safe_next(request, follow.get_absolute_url()))
+        services.set_follow_up(self.request.user, follow, self.kwargs["move"], note)
+        return follow
+
+    def get_success_message(self, follow):
+        return _("%(person)s: %(status)s.") % {
+            "person": follow.person.name,
+            "status": follow.get_status_display(),
+        }
+
+    def get_redirect_url(self, follow):
+        return safe_next(self.request, follow.get_absolute_url())

@@ -14,5 +14,5 @@ urlpatterns = [
     path("persons/", views.PersonListView.as_view(), name="assistperson_list"),
     path("persons/<int:pk>/", views.PersonDetailView.as_view(), name="assistperson_detail"),
     path("persons/<int:pk>/edit/", views.PersonAssignView.as_view(), name="assistperson_edit"),
-    path("persons/<int:pk>/answer/", views.answer, name="answer"),
+    path("persons/<int:pk>/answer/", views.AnswerView.as_view(), name="answer"),
 ]

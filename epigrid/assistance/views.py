@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +21,7 @@ from epigrid.assistance.tables import AssistPersonTable, AssistRequestTable, dea
 from epigrid.control import plans
 from epigrid.control.services import active_protocol
 from epigrid.core.scoping import may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView, safe_next
 
 EXPORT = "assist-reply"
 LEDGER = "assist-persons"
@@ -248,34 +247,24 @@ class PersonAssignView(ObjectEditView):
         return redirect(self.object.get_absolute_url())
 
 
-def _back_to(request, row):
-    back = request.POST.get("back", "")
-    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        return redirect(back)
-    return redirect(row.get_absolute_url())
+class AnswerView(TransitionView):
+    """Found (into the key-person ledger) or not here, from the row's page or a list (back=URL)."""
 
+    model = AssistPerson
+    related = ("request",)
+    object_permission = services.ANSWER
+    form_class = AnswerForm
 
-@login_required
-@require_POST
-def answer(request, pk):
-    row = get_object_or_404(
-        AssistPerson.objects.restrict(request.user, "view").select_related("request"), pk=pk
-    )
-    if not may(request.user, row, perm=services.ANSWER):
-        raise PermissionDenied
-    form = AnswerForm(request.POST)
-    if not form.is_valid():
+    def form_invalid(self, form):
         raise Http404
-    what, note = form.cleaned_data["answer"], form.cleaned_data["note"]
-    try:
-        if what == AssistPerson.Status.FOUND:
-            row = services.answer_found(request.user, row, note=note)
-        else:
-            row = services.answer_not_here(request.user, row, what, note)
-    except (ValidationError, PermissionDenied) as exc:
-        _error(request, exc)
-    else:
-        messages.success(
-            request, _("%(name)s: %(answer)s.") % {"name": row.name, "answer": row.get_status_display()}
-        )
-    return _back_to(request, row)
+
+    def move(self, row, data):
+        if data["answer"] == AssistPerson.Status.FOUND:
+            return services.answer_found(self.request.user, row, note=data["note"])
+        return services.answer_not_here(self.request.user, row, data["answer"], data["note"])
+
+    def get_success_message(self, row):
+        return _("%(name)s: %(answer)s.") % {"name": row.name, "answer": row.get_status_display()}
+
+    def get_redirect_url(self, row):
+        return safe_next(self.request, row.get_absolute_url(), field="back")

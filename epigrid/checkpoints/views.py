@@ -6,7 +6,6 @@ import datetime
 
 from csp.constants import WASM_UNSAFE_EVAL
 from csp.decorators import csp_update
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -16,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from epigrid.areas.models import Area, Level
 from epigrid.checkpoints import services, stats
@@ -29,7 +27,7 @@ from epigrid.checkpoints.filtersets import (
 from epigrid.checkpoints.forms import CheckpointForm, ShiftForm
 from epigrid.checkpoints.models import Checkpoint, Decision, Direction, Passage, Shift, VehicleCheck
 from epigrid.checkpoints.tables import CheckpointTable, PassageTable, ShiftTable, VehicleTable
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView, safe_next
 
 
 def _today_range():
@@ -210,18 +208,29 @@ def stats_page(request):
     )
 
 
-@login_required
-@require_POST
-def receive(request, pk):
-    passage = (
-        Passage.objects.filter(pk=pk, handed_to__isnull=False).select_related("handed_to", "person").first()
-    )
-    if passage is None or not services.may_receive(request.user, passage):
-        raise Http404
-    try:
-        services.receive(request.user, passage)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(name)s received.") % {"name": passage.person.name})
-    return redirect(request.POST.get("next") or reverse("control:today"))
+class ReceiveView(TransitionView):
+    """An arrival handed to a community, received there (from today's work)."""
+
+    model = Passage
+    refusals = (ValidationError,)
+
+    def get_object(self):
+        # Seen by where it was handed, not by the checkpoint's area: out of that reach it is not there.
+        passage = (
+            Passage.objects.filter(pk=self.kwargs["pk"], handed_to__isnull=False)
+            .select_related("handed_to", "person")
+            .first()
+        )
+        if passage is None or not services.may_receive(self.request.user, passage):
+            raise Http404
+        return passage
+
+    def move(self, passage, data):
+        services.receive(self.request.user, passage)
+        return passage
+
+    def get_success_message(self, passage):
+        return _("%(name)s received.") % {"name": passage.person.name}
+
+    def get_redirect_url(self, passage):
+        return safe_next(self.request, reverse("control:today"))

@@ -457,8 +457,9 @@ def end_centralized_step(measure, reason="", today=None):
 def key_person_columns(person_ref="pk"):
     """Annotations for a queryset holding a person key (`person_ref`, e.g. "person_id"): the category
     of the person's open key-person entry (`key_person_category`, None when not under control), as
-    one correlated subquery — the seam other apps (shop and enterprise staff ledgers) read the
-    key-person status through, one query for a whole list."""
+    one correlated subquery on the one-open-entry-per-person index — the one way other apps (the
+    shop and enterprise staff ledgers) read a person's key-person status: in the list's own query,
+    whatever its length. Show it with `key_person_category_label`."""
     from django.db.models import OuterRef, Subquery
 
     entries = KeyPerson.objects.filter(person=OuterRef(person_ref), status=KeyPerson.Status.OPEN)
@@ -470,26 +471,9 @@ def key_person_category_label(category):
     from epigrid.control.models import Category
 
     return str(dict(Category.choices).get(category, category)) if category else ""
-# For other apps (enterprises, decision 0034): what the ledger and the protocol say, by name.
 
 
-def open_entries(person_ids):
-    """{person id: {"category", "category_display", "since", "entry_id"}} for the persons with an
-    open key-person entry (one query): a roster shows who is under management without reading the
-    ledger's models."""
-    labels = dict(KeyPerson._meta.get_field("category").flatchoices)
-    rows = KeyPerson.objects.filter(person_id__in=list(person_ids), status=KeyPerson.Status.OPEN).values_list(
-        "person_id", "pk", "category", "identified_on"
-    )
-    return {
-        person: {
-            "entry_id": pk,
-            "category": category,
-            "category_display": str(labels.get(category, category)),
-            "since": since,
-        }
-        for person, pk, category, since in rows
-    }
+# For other apps (enterprises, decision 0034): what the protocol says, by name.
 
 
 def employee_card_questions(protocol=None):

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -43,7 +43,14 @@ from epigrid.control.tables import KeyPersonTable
 from epigrid.core import panels
 from epigrid.core.forms import StyledFormMixin, style_form
 from epigrid.core.scoping import ScopeViolation, check_in_scope, may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    restrict_form_choices,
+    safe_next,
+)
 from epigrid.people import services as people_services
 from epigrid.people.models import Person
 
@@ -69,13 +76,6 @@ def _entries(user, action="view"):
 def _may(user, entry, perm):
     """Whether `user` holds `perm` (e.g. control.add_checkin) where the entry lies."""
     return KeyPerson.objects.restrict(user, perm=perm).filter(pk=entry.pk).exists()
-
-
-def _safe_next(request):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return ""
 
 
 def _entry_url(entry, next_url=""):
@@ -238,7 +238,7 @@ def entry_context(request, entry, bound=None):
         "release_form": (bound.get(("release", None)) or ReleaseForm())
         if can_change and entry.status == KeyPerson.Status.OPEN
         else None,
-        "next_url": _safe_next(request),
+        "next_url": safe_next(request, ""),
         "today": today,
     }
 
@@ -256,41 +256,50 @@ class KeyPersonDetailView(ObjectDetailView):
         return ctx
 
 
-class EntryActionView(LoginRequiredMixin, View):
+class EntryActionView(TransitionView):
     """A small POST form on the entry page. A form with field errors comes back in its place
     (400); a refusal from the service (a transition not allowed, a plan not over) is shown as
     a message on the entry page."""
 
-    http_method_names = ["post"]
     name = None
     perm = None  # needed where the entry lies, besides seeing it
-    form_class = None
     on_step = False
+    refusals = (ValidationError,)
 
     auto_id = "id_%s"  # as the entry page renders this form, so a form with errors keeps its ids
 
-    def get_form(self, entry, step):
+    def get_queryset(self):
+        return _entries(self.request.user)
+
+    def get_object(self):
+        entry = super().get_object()
+        self.measure = get_object_or_404(entry.measures, pk=self.kwargs.get("step")) if self.on_step else None
+        return entry
+
+    def has_object_permission(self, entry):
+        return _may(self.request.user, entry, self.perm)
+
+    def entry_form(self, entry, step):
         return self.form_class(self.request.POST, auto_id=self.auto_id.replace("{step}", str(step)))
 
-    def post(self, request, pk, step=None):
-        entry = get_object_or_404(_entries(request.user), pk=pk)
-        measure = get_object_or_404(entry.measures, pk=step) if self.on_step else None
-        if not _may(request.user, entry, self.perm):
-            raise PermissionDenied
-        form = self.get_form(entry, step)
-        style_form(form)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    # Most actions come back to the entry page (or the page they were sent from).
-                    target = self.perform(form, entry, measure) or _entry_url(entry, _safe_next(request))
-            except ValidationError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
-                return redirect(_entry_url(entry, _safe_next(request)))
-            return redirect(target)
-        ctx = entry_context(request, entry, bound={(self.name, step): form})
-        return TemplateResponse(request, "control/keyperson_detail.html", ctx, status=400)
+    def get_form(self):
+        return style_form(self.entry_form(self.object, self.kwargs.get("step")))
+
+    def form_invalid(self, form):
+        ctx = entry_context(self.request, self.object, bound={(self.name, self.kwargs.get("step")): form})
+        return TemplateResponse(self.request, "control/keyperson_detail.html", ctx, status=400)
+
+    def move(self, entry, data):
+        with transaction.atomic():
+            self.target = self.perform(self.form, entry, self.measure)
+
+    def refused(self, exc):
+        for message in exc.messages:
+            messages.error(self.request, message)
+
+    def get_redirect_url(self, entry):
+        # Most actions come back to the entry page (or the page they were sent from).
+        return getattr(self, "target", None) or _entry_url(entry, safe_next(self.request, ""))
 
     def perform(self, form, entry, measure):
         raise NotImplementedError
@@ -391,7 +400,7 @@ class HandOverView(EntryActionView):
     perm = "control.change_keyperson"
     form_class = HandOverForm
 
-    def get_form(self, entry, step):
+    def entry_form(self, entry, step):
         # Any community or grid, like the API: outside the user's areas it becomes a request.
         return HandOverForm(self.request.POST, user=self.request.user, entry=entry)
 
@@ -740,27 +749,24 @@ class HandOverListView(LoginRequiredMixin, TemplateView):
         return {**super().get_context_data(**kwargs), "waiting": waiting, "answered": answered}
 
 
-class HandOverAnswerView(LoginRequiredMixin, View):
-    """Accept or return one hand-over (POST, with an optional note; a return needs one)."""
+class HandOverAnswerView(TransitionView):
+    """Accept or return one hand-over (POST, with an optional note; a return needs one): an accepted
+    entry opens, now in our lists; otherwise back to the hand-overs (HandOver's own URL)."""
 
-    http_method_names = ["post"]
+    model = HandOver
+    object_permission = "control.change_handover"
+    refusals = (ValidationError,)
     accept = True
 
-    def post(self, request, pk):
-        handover = get_object_or_404(HandOver.objects.restrict(request.user, "view"), pk=pk)
-        if not HandOver.objects.restrict(request.user, "change").filter(pk=pk).exists():
-            raise PermissionDenied
-        note = request.POST.get("note", "").strip()[:500]
-        try:
-            if self.accept:
-                services.accept_hand_over(handover, note)
-                messages.success(
-                    request, _("Accepted: %(entry)s is now in your lists.") % {"entry": handover.key_person}
-                )
-                return redirect(handover.key_person)
-            services.return_hand_over(handover, note)
-            messages.success(request, _("Returned to %(area)s.") % {"area": handover.from_area.name})
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        return redirect("control:handover_list")
+    def move(self, handover, data):
+        note = self.request.POST.get("note", "").strip()[:500]
+        if self.accept:
+            services.accept_hand_over(handover, note)
+            return handover.key_person
+        services.return_hand_over(handover, note)
+        return handover
+
+    def get_success_message(self, moved):
+        if self.accept:
+            return _("Accepted: %(entry)s is now in your lists.") % {"entry": moved}
+        return _("Returned to %(area)s.") % {"area": moved.from_area.name}

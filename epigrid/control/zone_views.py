@@ -16,11 +16,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views import View
 from django.views.generic import TemplateView
 
 from epigrid.areas.models import Household, Level
@@ -32,7 +31,7 @@ from epigrid.control.zone_filtersets import ZoneFilterSet
 from epigrid.control.zone_forms import LiftingForm, RecordCaseForm, ZoneDrawForm, ZoneForm
 from epigrid.core.paginators import CappedPaginator
 from epigrid.core.scoping import ScopeViolation, check_in_scope, collapse_paths
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView
 from epigrid.people.models import Person
 
 INSIDE_PER_PAGE = 50
@@ -288,40 +287,40 @@ def _add_service_errors(form, exc):
         form.add_error(None, exc)
 
 
-class ZoneActionView(LoginRequiredMixin, View):
+class ZoneActionView(TransitionView):
     """A small POST form on the zone page. Field errors bring the page back with the form in its
     place (400); a refusal from the service is shown as a message on the zone page."""
 
-    http_method_names = ["post"]
     name = None
     perm = None  # needed where the zone lies, besides seeing it
 
-    def form(self):
+    def get_queryset(self):
+        return _zones(self.request.user)
+
+    def has_object_permission(self, zone):
+        return _may(self.request.user, zone, self.perm)
+
+    def get_form(self):
         return LiftingForm(self.request.POST, auto_id=f"id_{self.name}_%s", decides=self.name != "apply")
 
-    def post(self, request, pk):
-        zone = get_object_or_404(_zones(request.user), pk=pk)
-        if not _may(request.user, zone, self.perm):
-            raise PermissionDenied
-        form = self.form()
+    def stale(self, zone):
         if self.name in STEPS and zone.status != STEPS[self.name][2]:
-            # A page left open while someone else took the step: say so plainly.
-            messages.error(
-                request,
-                _("This step does not apply now: the zone is “%(status)s”.")
-                % {"status": zone.get_status_display()},
-            )
-            return redirect(zone)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    self.perform(form, zone)
-            except (ValidationError, PermissionDenied) as exc:
-                for message in getattr(exc, "messages", None) or [str(exc)]:
-                    messages.error(request, message)
-            return redirect(zone)
-        ctx = zone_context(request, zone, bound={self.name: form})
-        return TemplateResponse(request, "control/zone_detail.html", ctx, status=400)
+            return _("This step does not apply now: the zone is “%(status)s”.") % {
+                "status": zone.get_status_display()
+            }
+        return None
+
+    def form_invalid(self, form):
+        ctx = zone_context(self.request, self.object, bound={self.name: form})
+        return TemplateResponse(self.request, "control/zone_detail.html", ctx, status=400)
+
+    def move(self, zone, data):
+        with transaction.atomic():
+            self.perform(self.form, zone)
+
+    def refused(self, exc):
+        for message in getattr(exc, "messages", None) or [str(exc)]:
+            messages.error(self.request, message)
 
     def perform(self, form, zone):
         raise NotImplementedError
@@ -331,7 +330,7 @@ class RecordCaseView(ZoneActionView):
     name = "case"
     perm = "control.change_zone"
 
-    def form(self):
+    def get_form(self):
         return RecordCaseForm(self.request.POST)
 
     def perform(self, form, zone):

@@ -4,7 +4,7 @@
   (`people.services.find_by_document`, the lookup charged for a role that may not reveal) and links
   them — nobody retypes a name, phone or address; a document not in the registry is refused with
   what to do. `roster` shows each employee's household, grid, key-person status
-  (`control.services.open_entries`), latest test (`results.services.latest_result_columns`), card
+  (`control.services.key_person_columns`), latest test (`results.services.latest_result_columns`), card
   and today's temperatures, masked.
 - The card 一人一卡: `fill_card` answers the questions of the protocol in force
   (`control.services.employee_card_questions`), stored with that protocol version.
@@ -159,11 +159,9 @@ def roster(enterprise, day=None):
     employees = list(
         enterprise.employees.filter(is_active=True)
         .select_related("person__household__building", "person__area__parent")
-        .annotate(**results.latest_result_columns("person"))
+        .annotate(**results.latest_result_columns("person"), **control.key_person_columns("person"))
         .order_by("person__name_key", "pk")
     )
-    person_ids = [e.person_id for e in employees]
-    entries = control.open_entries(person_ids)
     protocol = _active_protocol()
     carded = (
         set(
@@ -192,7 +190,12 @@ def roster(enterprise, day=None):
                 "phone": person.masked_phone if person.phone else "",
                 "household": _address(household),
                 "grid": person.area.full_label() if person.area_id else "",
-                "key_person": entries.get(person.pk),
+                "key_person": {
+                    "category": e.key_person_category,
+                    "category_display": control.key_person_category_label(e.key_person_category),
+                }
+                if e.key_person_category
+                else None,
                 "test": results.describe_result(e.latest_columns_result, e.latest_columns_sampled_at),
                 "card": e.pk in carded,
                 "temperatures": readings,

@@ -13,13 +13,20 @@ from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import history
 from epigrid.core.identity import mask_phone
 from epigrid.core.scoping import may_at
-from epigrid.core.views import ObjectDetailView, ObjectListView, get_scoped_or_404
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectListView,
+    TransitionView,
+    get_scoped_or_404,
+    refusal_text,
+)
 from epigrid.homeservices import services
 from epigrid.homeservices.filtersets import (
     ProactiveCheckFilterSet,
@@ -50,10 +57,6 @@ from epigrid.homeservices.tables import (
 S = ServiceRequest.Status
 BOARD_COUNT_CAP = 1000
 RELATED = ("household__area__parent", "household__building", "assignee", "person")
-
-
-def _error(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
 
 
 def _annotate(rows, now=None):
@@ -173,7 +176,7 @@ class RequestCreateView(LoginRequiredMixin, View):
                     add_to_open=data["add_to_open"],
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+                form.add_error(None, refusal_text(exc))
             else:
                 if result.outcome == "open_exists":
                     # The warning: the same form again, offering to add these details to the open one.
@@ -215,7 +218,7 @@ class RequestEditView(LoginRequiredMixin, View):
             try:
                 req = services.assign(request.user, req, form.cleaned_data["assignee"])
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, _("Saved %(object)s.") % {"object": req})
                 return redirect(req.get_absolute_url())
@@ -227,98 +230,53 @@ class RequestEditView(LoginRequiredMixin, View):
         )
 
 
-def _move(request, pk, form_class, call, done):
-    req = get_object_or_404(ServiceRequest.objects.restrict(request.user), pk=pk)
-    form = form_class(request.POST, request.FILES)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        try:
-            req = call(req, form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            if isinstance(exc, PermissionDenied) and not str(exc):
-                raise
-            _error(request, exc)
-        else:
-            messages.success(request, done % {"req": req})
-    if request.POST.get("next") == "mine":
-        return redirect("homeservices:mine")
-    return redirect(req.get_absolute_url())
+class RequestMove(TransitionView):
+    """A move of a request from its page or the phone page (next=mine)."""
+
+    model = ServiceRequest
+    permission = services.WORK
+    context_object_name = "req"
+    next_urls = {"mine": "homeservices:mine"}
 
 
-class _Empty(DoneForm):  # a move without fields (start)
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields = {}
+class StartView(RequestMove):
+    success_message = gettext_lazy("%(req)s: in progress.")
+
+    def move(self, req, data):
+        return services.start(self.request.user, req)
 
 
-def _working(request):
-    if not request.user.has_scoped_perm(services.WORK):
-        raise PermissionDenied
+class DoneView(RequestMove):
+    form_class = DoneForm
+    success_message = gettext_lazy("%(req)s: done, awaiting the resident's confirmation.")
+
+    def move(self, req, data):
+        return services.complete(self.request.user, req, data["note"], data["photo"])
 
 
-@login_required
-@require_POST
-def start(request, pk):
-    _working(request)
-    return _move(
-        request, pk, _Empty, lambda r, d: services.start(request.user, r), _("%(req)s: in progress.")
-    )
+class ConfirmView(RequestMove):
+    form_class = ConfirmForm
+    success_message = gettext_lazy("%(req)s: confirmed by the resident.")
+
+    def move(self, req, data):
+        return services.confirm(self.request.user, req, data["how"], data["note"])
 
 
-@login_required
-@require_POST
-def done(request, pk):
-    _working(request)
-    return _move(
-        request,
-        pk,
-        DoneForm,
-        lambda r, d: services.complete(request.user, r, d["note"], d["photo"]),
-        _("%(req)s: done, awaiting the resident's confirmation."),
-    )
+class ReopenView(RequestMove):
+    form_class = ReasonForm
+    success_message = gettext_lazy("%(req)s: back to work.")
+
+    def move(self, req, data):
+        return services.reopen(self.request.user, req, data["reason"])
 
 
-@login_required
-@require_POST
-def confirm(request, pk):
-    _working(request)
-    return _move(
-        request,
-        pk,
-        ConfirmForm,
-        lambda r, d: services.confirm(request.user, r, d["how"], d["note"]),
-        _("%(req)s: confirmed by the resident."),
-    )
+class CancelView(RequestMove):
+    permission = services.VIEW  # the requester may cancel too; the service says who may
+    form_class = ReasonForm
+    success_message = gettext_lazy("%(req)s: cancelled.")
 
-
-@login_required
-@require_POST
-def reopen(request, pk):
-    _working(request)
-    return _move(
-        request,
-        pk,
-        ReasonForm,
-        lambda r, d: services.reopen(request.user, r, d["reason"]),
-        _("%(req)s: back to work."),
-    )
-
-
-@login_required
-@require_POST
-def cancel(request, pk):
-    if not request.user.has_scoped_perm(services.VIEW):
-        raise PermissionDenied
-    return _move(
-        request,
-        pk,
-        ReasonForm,
-        lambda r, d: services.cancel(request.user, r, d["reason"]),
-        _("%(req)s: cancelled."),
-    )
+    def move(self, req, data):
+        return services.cancel(self.request.user, req, data["reason"])
 
 
 @login_required
@@ -442,7 +400,7 @@ class CareEditView(LoginRequiredMixin, View):
             try:
                 care = services.register_care(request.user, person, group, **data)
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, _("Saved %(object)s.") % {"object": care})
                 return redirect(care.get_absolute_url())
@@ -488,7 +446,7 @@ def record_check(request, pk):
                 request.user, check, form.cleaned_data["outcome"], form.cleaned_data["note"]
             )
         except ValidationError as exc:
-            _error(request, exc)
+            messages.error(request, refusal_text(exc))
         else:
             messages.success(request, _("Recorded."))
     back = request.POST.get("back", "")

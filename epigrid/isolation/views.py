@@ -15,7 +15,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -24,7 +23,7 @@ from epigrid.audit.models import Action
 from epigrid.audit.services import log_change
 from epigrid.control.models import TestRecord
 from epigrid.core.scoping import may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView, safe_next
 from epigrid.isolation import services
 from epigrid.isolation.filtersets import RoomFilterSet, SiteFilterSet, StayFilterSet
 from epigrid.isolation.forms import (
@@ -44,14 +43,6 @@ STAY_MOVES = ("check-in", "check-out", "transfer", "to-hospital", "back-from-hos
 
 def _error(request, exc):
     messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-
-
-def _scoped(model, user, pk, perm, related=()):
-    """The object if the user sees it (404 otherwise) and holds `perm` where it lies (403)."""
-    obj = get_object_or_404(model.objects.restrict(user, "view").select_related(*related), pk=pk)
-    if not may(user, obj, perm=perm):
-        raise PermissionDenied
-    return obj
 
 
 def _free_rooms(user, site=None):
@@ -263,29 +254,35 @@ class RoomEditView(ObjectEditView):
         return form
 
 
-@login_required
-@require_POST
-def room_move(request, pk, move):
-    room = _scoped(Room, request.user, pk, services.CHANGE_ROOM, related=("site",))
-    note = (request.POST.get("note") or "")[:200]
-    try:
+class IsolationMove(TransitionView):
+    """A move on a site's room or stay, from its page or the site's (back=site)."""
+
+    refusals = (ValidationError,)
+    next_field = "back"
+    next_urls = {"site": lambda obj: obj.site.get_absolute_url()}
+
+
+class RoomMoveView(IsolationMove):
+    """Cleaned, out of service, back in service."""
+
+    model = Room
+    related = ("site",)
+    object_permission = services.CHANGE_ROOM
+
+    def move(self, room, data):
+        move = self.kwargs["move"]
         if move == "clean":
-            services.mark_clean(request.user, room)
+            services.mark_clean(self.request.user, room)
         elif move in ("out-of-service", "back-in-service"):
-            services.set_out_of_service(request.user, room, move == "out-of-service", note=note)
+            note = (self.request.POST.get("note") or "")[:200]
+            services.set_out_of_service(self.request.user, room, move == "out-of-service", note=note)
         else:
             raise Http404
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
         room.refresh_from_db()
-        messages.success(
-            request,
-            _("Room %(room)s: %(status)s.") % {"room": room.number, "status": room.get_status_display()},
-        )
-    if request.POST.get("back") == "site":
-        return redirect(room.site.get_absolute_url())
-    return redirect(room.get_absolute_url())
+        return room
+
+    def get_success_message(self, room):
+        return _("Room %(room)s: %(status)s.") % {"room": room.number, "status": room.get_status_display()}
 
 
 # Stays
@@ -362,48 +359,50 @@ class StayDetailView(ObjectDetailView):
         return ctx
 
 
-@login_required
-@require_POST
-def stay_move(request, pk, move):
-    if move not in STAY_MOVES:
-        raise Http404
-    stay = _scoped(Stay, request.user, pk, services.MOVE_STAY, related=("person", "room"))
-    note = (request.POST.get("note") or "")[:200]
-    try:
+class StayMoveView(IsolationMove):
+    """Check in, check out (home to the community's measure), transfer, to hospital and back."""
+
+    model = Stay
+    related = ("person", "room")
+    object_permission = services.MOVE_STAY
+
+    def post(self, request, *args, **kwargs):
+        if kwargs["move"] not in STAY_MOVES:
+            raise Http404
+        return super().post(request, *args, **kwargs)
+
+    def move(self, stay, data):
+        move, user, post = self.kwargs["move"], self.request.user, self.request.POST
+        note = (post.get("note") or "")[:200]
         if move == "check-in":
-            services.check_in(request.user, stay)
+            services.check_in(user, stay)
         elif move == "check-out":
-            early_reason = (request.POST.get("early_reason") or "")[:200]
-            stay = services.check_out(request.user, stay, note=note, early_reason=early_reason)
+            stay = services.check_out(
+                user, stay, note=note, early_reason=(post.get("early_reason") or "")[:200]
+            )
             if stay.home_step_id:
                 messages.info(
-                    request,
+                    self.request,
                     _("%(name)s goes home to %(measure)s; the community is told to receive them.")
                     % {"name": stay.person.name, "measure": stay.home_step.get_kind_display()},
                 )
         elif move == "to-hospital":
-            stay = services.to_hospital(request.user, stay, note)
+            stay = services.to_hospital(user, stay, note)
         elif move == "back-from-hospital":
-            form = _back_form(request.user, request.POST)
+            form = _back_form(user, post)
             if not form.is_valid():
                 raise ValidationError(_("Choose a free room to come back to."))
-            stay = services.back_from_hospital(request.user, stay, form.cleaned_data["room"], note=note)
+            stay = services.back_from_hospital(user, stay, form.cleaned_data["room"], note=note)
         else:
-            form = TransferForm(request.POST, rooms=_free_rooms(request.user))
+            form = TransferForm(post, rooms=_free_rooms(user))
             if not form.is_valid():
                 raise ValidationError(_("Choose a free room to transfer to."))
-            stay = services.transfer(request.user, stay, form.cleaned_data["room"], note=note)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
+            stay = services.transfer(user, stay, form.cleaned_data["room"], note=note)
         stay.refresh_from_db()
-        messages.success(
-            request,
-            _("%(name)s: %(status)s.") % {"name": stay.person.name, "status": stay.get_status_display()},
-        )
-    if request.POST.get("back") == "site":
-        return redirect(stay.site.get_absolute_url())
-    return redirect(stay.get_absolute_url())
+        return stay
+
+    def get_success_message(self, stay):
+        return _("%(name)s: %(status)s.") % {"name": stay.person.name, "status": stay.get_status_display()}
 
 
 # Today's checks: temperatures twice a day, on the staff's phone
@@ -566,52 +565,61 @@ def stay_notice(request, pk):
     return response
 
 
-@login_required
-@require_POST
-def receive_home(request, pk):
+class ReceiveHomeView(TransitionView):
     """The community or grid confirms the person is home (one tap, /control/today/)."""
-    stay = get_object_or_404(services.homecomings(request.user).select_related("person"), pk=pk)
-    services.receive_home(request.user, stay)
-    messages.success(request, _("%(name)s is received at home.") % {"name": stay.person.name})
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect("control:today")
+
+    model = Stay
+
+    def get_queryset(self):
+        return services.homecomings(self.request.user).select_related("person")
+
+    def move(self, stay, data):
+        services.receive_home(self.request.user, stay)
+        return stay
+
+    def get_success_message(self, stay):
+        return _("%(name)s is received at home.") % {"name": stay.person.name}
+
+    def get_redirect_url(self, stay):
+        return safe_next(self.request, reverse("control:today"))
 
 
-@login_required
-@require_POST
-def record_test(request, pk):
+class RecordTestView(TransitionView):
     """Today's protocol test of one person, from the site page or the phone checks page."""
-    stay = _scoped(Stay, request.user, pk, services.RECORD_READING, related=("person", "site"))
-    try:
-        record = services.record_test(request.user, stay, request.POST.get("result", ""))
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(
-            request,
-            _("%(name)s: test %(result)s.")
-            % {"name": stay.person.name, "result": record.get_result_display()},
-        )
-    if request.POST.get("back") == "checks":
-        return redirect(reverse("isolation:checks", args=[stay.site_id]) + "#tests")
-    return redirect(stay.site.get_absolute_url() + "#tests")
+
+    model = Stay
+    related = ("person", "site")
+    object_permission = services.RECORD_READING
+    refusals = (ValidationError,)
+
+    def move(self, stay, data):
+        self.record = services.record_test(self.request.user, stay, self.request.POST.get("result", ""))
+        return stay
+
+    def get_success_message(self, stay):
+        return _("%(name)s: test %(result)s.") % {
+            "name": stay.person.name,
+            "result": self.record.get_result_display(),
+        }
+
+    def get_redirect_url(self, stay):
+        if self.request.POST.get("back") == "checks":
+            return reverse("isolation:checks", args=[stay.site_id]) + "#tests"
+        return stay.site.get_absolute_url() + "#tests"
 
 
-@login_required
-@require_POST
-def set_payer(request, pk):
-    stay = _scoped(Stay, request.user, pk, services.CHANGE_PAYER, related=("person",))
-    try:
-        stay = services.set_payer(
-            request.user, stay, request.POST.get("payer", ""), request.POST.get("employer", "")
-        )
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, _("Payer: %(payer)s.") % {"payer": stay.get_payer_display()})
-    return redirect(stay.get_absolute_url())
+class SetPayerView(TransitionView):
+    model = Stay
+    related = ("person",)
+    object_permission = services.CHANGE_PAYER
+    refusals = (ValidationError,)
+
+    def move(self, stay, data):
+        post = self.request.POST
+        return services.set_payer(self.request.user, stay, post.get("payer", ""), post.get("employer", ""))
+
+    def get_success_message(self, stay):
+        return _("Payer: %(payer)s.") % {"payer": stay.get_payer_display()}
 
 
 # Medical-waste handovers 医疗废物交接
@@ -656,10 +664,16 @@ def site_waste(request, pk):
     )
 
 
-@login_required
-@require_POST
-def waste_sign(request, pk):
-    handover = _scoped(WasteHandover, request.user, pk, services.SIGN_WASTE, related=("site",))
-    services.collector_signs(request.user, handover)
-    messages.success(request, _("Signed by the collector %(name)s.") % {"name": handover.collector_name})
-    return redirect(reverse("isolation:site_waste", args=[handover.site_id]))
+class WasteSignView(TransitionView):
+    model = WasteHandover
+    related = ("site",)
+    object_permission = services.SIGN_WASTE
+
+    def move(self, handover, data):
+        return services.collector_signs(self.request.user, handover)
+
+    def get_success_message(self, handover):
+        return _("Signed by the collector %(name)s.") % {"name": handover.collector_name}
+
+    def get_redirect_url(self, handover):
+        return reverse("isolation:site_waste", args=[handover.site_id])

@@ -12,11 +12,5 @@ class MarketsConfig(AppConfig):
         from epigrid.markets import exports, imports, reporting  # noqa: F401
 
         # Outlets send the daily supply-and-price report through the report forms (decision 0033).
+        # A report written by any path (this app, the reports pages or API) raises its alerts.
         reporting.register_sender()
-        from django.db.models.signals import post_save
-
-        from epigrid.markets.receivers import evaluate_outlet_report
-
-        post_save.connect(
-            evaluate_outlet_report, sender="reports.Submission", dispatch_uid="markets_evaluate_outlet_report"
-        )

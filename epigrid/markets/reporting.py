@@ -21,10 +21,25 @@ def expected_outlets(day):
     return Outlet.objects.filter(monitored=True, is_open=True)
 
 
+def evaluate_report(form, submission):
+    """An outlet's daily report written (sent or corrected, on any page or the API): raise or clear
+    its alerts in the same transaction (reports calls this once per new or changed report)."""
+    from epigrid.markets import services
+    from epigrid.markets.models import Outlet
+
+    if form.code != FORM_CODE:
+        return
+    outlet = Outlet.objects.select_related("area").filter(pk=submission.sender_id).first()
+    if outlet is not None:
+        services.evaluate(outlet, submission.day)
+
+
 def register_sender():
     from epigrid.reports import senders
 
-    senders.register(SENDER_KIND, "markets.outlet", _("Outlet"), expected=expected_outlets)
+    senders.register(
+        SENDER_KIND, "markets.outlet", _("Outlet"), expected=expected_outlets, on_submit=evaluate_report
+    )
 
 
 def form_fields(commodities):

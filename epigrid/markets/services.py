@@ -218,10 +218,9 @@ def evaluate_day(day, outlets=None):
 
 
 def submit_report(user, outlet, day, values, note="", now=None):
-    """Send the outlet's daily report through the report forms, then raise its alerts."""
-    submission = reporting.submit(user, outlet, day, values, note=note, now=now)
-    evaluate(outlet, day)
-    return submission
+    """Send the outlet's daily report through the report forms (which raise its alerts through the
+    sender kind's `on_submit`, `reporting.evaluate_report`)."""
+    return reporting.submit(user, outlet, day, values, note=note, now=now)
 
 
 def handle_alert(user, alert, note):

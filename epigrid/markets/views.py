@@ -14,13 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.areas.models import Area
 from epigrid.audit.services import history
 from epigrid.core.forms import style_form
 from epigrid.core.scoping import may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView, refusal_text
 from epigrid.markets import alerts as calc
 from epigrid.markets import reporting, services
 from epigrid.markets.filtersets import (
@@ -69,16 +70,12 @@ from epigrid.markets.tables import (
 from epigrid.people.forms import RevealForm
 
 
-def _error(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-
-
 def _form_errors(form, exc):
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        form.add_error(None, refusal_text(exc))
 
 
 def _history_rows(obj, labels):
@@ -210,25 +207,19 @@ def reveal_phone(request, pk):
     return render(request, "markets/_revealed.html", {"phone": phone})
 
 
-@login_required
-@require_POST
-def close(request, pk):
-    outlet = get_object_or_404(Outlet.objects.restrict(request.user, "view"), pk=pk)
-    if not may(request.user, outlet, perm=services.CLOSE):
-        raise PermissionDenied
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(outlet.get_absolute_url())
-    try:
-        closure = services.close_outlet(request.user, outlet, **form.cleaned_data)
-    except ValidationError as exc:
-        _error(request, exc)
-        return redirect(outlet.get_absolute_url())
-    messages.success(request, _("%(outlet)s is closed until re-inspected.") % {"outlet": outlet.name})
-    return redirect(closure.get_absolute_url())
+class CloseView(TransitionView):
+    """Close a point until re-inspected; on to the closure."""
+
+    model = Outlet
+    object_permission = services.CLOSE
+    form_class = CloseForm
+    refusals = (ValidationError,)
+
+    def move(self, outlet, data):
+        return services.close_outlet(self.request.user, outlet, **data)
+
+    def get_success_message(self, closure):
+        return _("%(outlet)s is closed until re-inspected.") % {"outlet": self.object.name}
 
 
 # Alerts and prices
@@ -264,23 +255,18 @@ class PriceAlertDetailView(ObjectDetailView):
         return ctx
 
 
-@login_required
-@require_POST
-def handle_alert(request, pk):
-    alert = get_object_or_404(PriceAlert.objects.restrict(request.user, "view"), pk=pk)
-    if not may(request.user, alert, "change"):
-        raise PermissionDenied
-    form = HandleAlertForm(request.POST)
-    if form.is_valid():
-        try:
-            services.handle_alert(request.user, alert, form.cleaned_data["action_taken"])
-        except ValidationError as exc:
-            _error(request, exc)
-        else:
-            messages.success(request, _("The alert is handled."))
-    else:
-        messages.error(request, _("Say what was done about the alert."))
-    return redirect(alert.get_absolute_url())
+class HandleAlertView(TransitionView):
+    model = PriceAlert
+    object_permission = "markets.change_pricealert"
+    form_class = HandleAlertForm
+    refusals = (ValidationError,)
+    success_message = gettext_lazy("The alert is handled.")
+
+    def move(self, alert, data):
+        return services.handle_alert(self.request.user, alert, data["action_taken"])
+
+    def form_invalid(self, form):
+        messages.error(self.request, _("Say what was done about the alert."))
 
 
 @login_required
@@ -603,29 +589,24 @@ class ClosureDetailView(ObjectDetailView):
         return ctx
 
 
-@login_required
-@require_POST
-def reinspect(request, pk):
-    closure = get_object_or_404(Closure.objects.restrict(request.user, "view"), pk=pk)
-    if not may(request.user, closure, perm=services.REINSPECT):
-        raise PermissionDenied
-    form = ReinspectForm(request.POST)
-    back = "markets:inspect" if request.POST.get("next") == "inspect" else None
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        try:
-            closure = services.reinspect(request.user, closure, **form.cleaned_data)
-        except ValidationError as exc:
-            _error(request, exc)
+class ReinspectView(TransitionView):
+    """Re-inspect a closed point, from its closure's page or the inspector's phone page."""
+
+    model = Closure
+    object_permission = services.REINSPECT
+    form_class = ReinspectForm
+    refusals = (ValidationError,)
+    next_urls = {"inspect": "markets:inspect"}
+
+    def move(self, closure, data):
+        return services.reinspect(self.request.user, closure, **data)
+
+    def succeeded(self, closure):
+        names = {"outlet": closure.outlet.name}
+        if closure.status == Closure.Status.REOPENED:
+            messages.success(self.request, _("%(outlet)s is reopened.") % names)
         else:
-            if closure.status == Closure.Status.REOPENED:
-                messages.success(request, _("%(outlet)s is reopened.") % {"outlet": closure.outlet.name})
-            else:
-                messages.warning(request, _("%(outlet)s stays closed.") % {"outlet": closure.outlet.name})
-    return redirect(back) if back else redirect(closure.get_absolute_url())
+            messages.warning(self.request, _("%(outlet)s stays closed.") % names)
 
 
 class WildlifeCheckListView(ObjectListView):

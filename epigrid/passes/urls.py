@@ -14,6 +14,6 @@ urlpatterns = [
     path("uses/", views.PassUseListView.as_view(), name="passuse_list"),
     path("<int:pk>/", views.HouseholdPassDetailView.as_view(), name="householdpass_detail"),
     path("<int:pk>/edit/", views.amend, name="householdpass_edit"),
-    path("<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("<int:pk>/revoke/", views.RevokeView.as_view(), name="revoke"),
     path("<int:pk>/card.pdf", views.card, name="card"),
 ]

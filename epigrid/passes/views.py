@@ -15,14 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy, ngettext
 
 from epigrid.audit.models import Action
 from epigrid.audit.services import build_change, write_changes
 from epigrid.checkpoints.models import Checkpoint
 from epigrid.control.models import Zone
-from epigrid.core.views import ObjectDetailView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectListView, TransitionView
 from epigrid.passes import pdf, services
 from epigrid.passes.filtersets import HouseholdPassFilterSet, PassUseFilterSet
 from epigrid.passes.forms import AmendForm, IssueForm, RevokeForm, ZoneIssueForm, end_of_day
@@ -211,22 +210,23 @@ def amend(request, pk):
     )
 
 
-@login_required
-@require_POST
-def revoke(request, pk):
-    household_pass = _scoped_pass(request.user, pk, "change")
-    form = RevokeForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(
-                _("Give the reason for revoking the pass (at least two letters or characters).")
-            )
-        services.revoke(request.user, household_pass, form.cleaned_data["reason"])
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, _("Revoked %(pass)s: its cards no longer scan.") % {"pass": household_pass})
-    return redirect(household_pass.get_absolute_url())
+class RevokeView(TransitionView):
+    model = HouseholdPass
+    related = ("household__building", "area", "zone", "holder")
+    object_permission = "passes.change_householdpass"
+    form_class = RevokeForm
+    refusals = (ValidationError,)
+    context_object_name = "pass"
+    success_message = gettext_lazy("Revoked %(pass)s: its cards no longer scan.")
+
+    def form_invalid(self, form):
+        messages.error(
+            self.request, _("Give the reason for revoking the pass (at least two letters or characters).")
+        )
+
+    def move(self, household_pass, data):
+        services.revoke(self.request.user, household_pass, data["reason"])
+        return household_pass
 
 
 # Cards

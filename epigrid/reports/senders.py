@@ -27,6 +27,10 @@ class SenderKind:
     area_field: str = "area"
     # (form, sender, day) -> {field key: number}: live figures for the form's fields, if any
     live: Callable | None = None
+    # (form, submission) -> None: a report of this kind was written, new or changed (never for an
+    # identical retry), inside the sending's transaction right after the write — what the sender's
+    # app does about it (an outlet's alerts) commits or rolls back with the report.
+    on_submit: Callable | None = None
 
     @property
     def model(self):
@@ -54,8 +58,8 @@ class SenderKind:
         return queryset.filter(q) if paths else queryset.none()
 
 
-def register(kind, model_label, label, *, expected=None, area_field="area", live=None):
-    REGISTRY[kind] = SenderKind(kind, model_label.lower(), label, expected, area_field, live)
+def register(kind, model_label, label, *, expected=None, area_field="area", live=None, on_submit=None):
+    REGISTRY[kind] = SenderKind(kind, model_label.lower(), label, expected, area_field, live, on_submit)
     return REGISTRY[kind]
 
 

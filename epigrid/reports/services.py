@@ -242,6 +242,7 @@ def _write(form, unit, sender_id, day, fields, now):
             for name, value in fields.items():
                 setattr(row, name, value)
             row.save()
+            _written(form, row)
             return row
         content = ("values", "explanations", "zero", "note")
         if all(_json(getattr(row, n)) == _json(fields[n]) for n in content):
@@ -250,7 +251,15 @@ def _write(form, unit, sender_id, day, fields, now):
             setattr(row, name, value)
         row.revision += 1
         row.save()
+        _written(form, row)
         return row
+
+
+def _written(form, row):
+    """A record's report is new or changed: its sender kind's `on_submit`, in this transaction."""
+    kind = form.senders
+    if kind is not None and kind.on_submit is not None:
+        kind.on_submit(form, row)
 
 
 def _json(value):

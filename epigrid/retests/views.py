@@ -2,18 +2,21 @@
 persons, masked, with household, building, grid and grid worker), the task list and a task page
 with the one-tap moves. Reads go through `restrict`; writes through `retests.services`."""
 
-from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.views import View
 
 from epigrid.control.models import ZONE_LEVEL_LABELS
 from epigrid.core.scoping import may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    get_scoped_or_404,
+)
 from epigrid.people.models import Person
 from epigrid.results.services import tube_persons
 from epigrid.retests import services
@@ -136,36 +139,29 @@ class RetestTaskEditView(ObjectEditView):
     creates = False  # made by the services
 
 
-class RetestTaskMoveView(LoginRequiredMixin, View):
+class RetestTaskMoveView(TransitionView):
     """POST /retests/tasks/<id>/<move>/: hold, retest (barcode), negative, positive, resampled."""
 
-    def post(self, request, pk, move):
-        task = get_scoped_or_404(RetestTask, request.user, pk)
+    model = RetestTask
+    refusals = (ValidationError,)  # the service's PermissionDenied answers 403
+
+    def move(self, task, data):
+        move, user = self.kwargs["move"], self.request.user
         if move not in MOVES:
             raise Http404
-        form = MoveForm(request.POST)
+        form = MoveForm(self.request.POST)
         data = form.cleaned_data if form.is_valid() else {"barcode": "", "note": ""}
         note = data["note"]
-        try:
-            if move == "hold":
-                task = services.hold(request.user, task, note)
-            elif move == "retest":
-                task = services.record_retest(request.user, task, data["barcode"], note)
-            elif move == "resampled":
-                task = services.record_resample(request.user, task, note)
-            else:
-                task = services.record_retest_result(request.user, task, move, note)
-        except PermissionDenied:
-            raise
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("%(person)s: %(status)s.") % {"person": task.name, "status": task.get_status_display()},
-            )
-        return redirect(task.get_absolute_url())
+        if move == "hold":
+            return services.hold(user, task, note)
+        if move == "retest":
+            return services.record_retest(user, task, data["barcode"], note)
+        if move == "resampled":
+            return services.record_resample(user, task, note)
+        return services.record_retest_result(user, task, move, note)
+
+    def get_success_message(self, task):
+        return _("%(person)s: %(status)s.") % {"person": task.name, "status": task.get_status_display()}
 
 
 # -- zone proposals: the street confirms (control draws the zone) or dismisses ---------------------
@@ -199,27 +195,32 @@ class ZoneProposalDetailView(ObjectDetailView):
         return ctx
 
 
-class ZoneProposalMoveView(ZoneProposalDetailView):
+class ZoneProposalMoveView(TransitionView):
     """POST /retests/proposals/<id>/confirm/ (with the zone level) or /dismiss/ (with a note); a GET
     shows the proposal."""
 
-    def post(self, request, pk, move):
-        proposal = get_scoped_or_404(ZoneProposal, request.user, pk)
-        targets = {"confirm": ZoneProposal.Status.CONFIRMED, "dismiss": ZoneProposal.Status.DISMISSED}
-        if move not in targets:
+    http_method_names = ["get", "post"]
+    model = ZoneProposal
+    refusals = (ValidationError,)  # the service's PermissionDenied answers 403
+    TARGETS = {"confirm": ZoneProposal.Status.CONFIRMED, "dismiss": ZoneProposal.Status.DISMISSED}
+
+    def get(self, request, *args, **kwargs):
+        return ZoneProposalDetailView.as_view()(request, *args, **kwargs)
+
+    def move(self, proposal, data):
+        if self.kwargs["move"] not in self.TARGETS:
             raise Http404
-        note = (request.POST.get("note") or "")[:200].strip()
-        try:
-            proposal = services.decide_proposal(
-                request.user, proposal, targets[move], note=note, level=request.POST.get("level") or None
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("%(building)s: %(status)s.")
-                % {"building": proposal.building.name, "status": proposal.get_status_display()},
-            )
-        return redirect(proposal.get_absolute_url())
+        post = self.request.POST
+        return services.decide_proposal(
+            self.request.user,
+            proposal,
+            self.TARGETS[self.kwargs["move"]],
+            note=(post.get("note") or "")[:200].strip(),
+            level=post.get("level") or None,
+        )
+
+    def get_success_message(self, proposal):
+        return _("%(building)s: %(status)s.") % {
+            "building": proposal.building.name,
+            "status": proposal.get_status_display(),
+        }

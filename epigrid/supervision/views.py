@@ -13,13 +13,19 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.http import require_POST
 
 from epigrid.areas.models import Area
 from epigrid.audit.services import history
 from epigrid.core.scoping import may_at
-from epigrid.core.views import ObjectDetailView, ObjectListView, get_scoped_or_404
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectListView,
+    TransitionView,
+    get_scoped_or_404,
+    refusal_text,
+)
 from epigrid.supervision import services
 from epigrid.supervision.filtersets import ItemFilterSet
 from epigrid.supervision.forms import AssignForm, NoteForm, PhotoForm, RaiseForm, ReasonForm, SubmitForm
@@ -28,17 +34,6 @@ from epigrid.supervision.tables import ItemTable, deadline_badge, person_name, s
 
 EXPORT = "supervision-items"
 S = Item.Status
-
-
-def _error(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-
-
-def _form_errors(request, form):
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 class ItemListView(ObjectListView):
@@ -181,7 +176,7 @@ class RaiseView(LoginRequiredMixin, View):
                     photos=data["photos"],
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, _("Raised %(item)s.") % {"item": item})
                 return redirect(item.get_absolute_url())
@@ -216,7 +211,7 @@ class AssignView(LoginRequiredMixin, View):
                     request.user, item, form.cleaned_data["responsible"], due_at=form.cleaned_data["due_at"]
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, _("Saved %(object)s.") % {"object": item})
                 return redirect(item.get_absolute_url())
@@ -228,112 +223,72 @@ class AssignView(LoginRequiredMixin, View):
         )
 
 
-def _move(request, pk, form_class, call, done):
-    """A POSTed move: the item in the user's view scope (else 404), the form, the service."""
-    item = get_object_or_404(Item.objects.restrict(request.user), pk=pk)
-    form = form_class(request.POST, request.FILES)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(item.get_absolute_url())
-    try:
-        item = call(item, form.cleaned_data)
-    except PermissionDenied as exc:
-        # Known to be in view: refusing the move tells nothing new, on the item's page.
-        if not str(exc):
-            raise
-        _error(request, exc)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, done % {"item": item})
-    return redirect(request.POST.get("next") == "mine" and "supervision:mine" or item.get_absolute_url())
+class ItemMove(TransitionView):
+    """A move of an item from its page or "my items" (next=mine)."""
+
+    model = Item
+    label_errors = True
+    context_object_name = "item"
+    next_urls = {"mine": "supervision:mine"}
 
 
-def _working(request):
-    if not request.user.has_scoped_perm(services.WORK):
-        raise PermissionDenied
+class StartView(ItemMove):
+    permission = services.WORK
+    form_class = NoteForm
+    success_message = gettext_lazy("%(item)s: rectifying.")
+
+    def move(self, item, data):
+        return services.start(self.request.user, item)
 
 
-def _deciding(request):
-    if not request.user.has_scoped_perm(services.SIGN_OFF):
-        raise PermissionDenied
+class SubmitView(ItemMove):
+    permission = services.WORK
+    form_class = SubmitForm
+    success_message = gettext_lazy("%(item)s: submitted for sign-off.")
+
+    def move(self, item, data):
+        return services.submit(self.request.user, item, data["note"], data["photos"])
 
 
-@login_required
-@require_POST
-def start(request, pk):
-    _working(request)
-    return _move(
-        request, pk, NoteForm, lambda i, d: services.start(request.user, i), _("%(item)s: rectifying.")
-    )
+class SignOffView(ItemMove):
+    permission = services.SIGN_OFF
+    form_class = NoteForm
+    success_message = gettext_lazy("%(item)s: signed off.")
+
+    def move(self, item, data):
+        return services.sign_off(self.request.user, item, data["note"])
 
 
-@login_required
-@require_POST
-def submit(request, pk):
-    _working(request)
-    return _move(
-        request,
-        pk,
-        SubmitForm,
-        lambda i, d: services.submit(request.user, i, d["note"], d["photos"]),
-        _("%(item)s: submitted for sign-off."),
-    )
+class SendBackView(ItemMove):
+    permission = services.SIGN_OFF
+    form_class = ReasonForm
+    success_message = gettext_lazy("%(item)s: sent back.")
+
+    def move(self, item, data):
+        return services.send_back(self.request.user, item, data["reason"])
 
 
-@login_required
-@require_POST
-def sign_off(request, pk):
-    _deciding(request)
-    return _move(
-        request,
-        pk,
-        NoteForm,
-        lambda i, d: services.sign_off(request.user, i, d["note"]),
-        _("%(item)s: signed off."),
-    )
+class CancelView(ItemMove):
+    permission = services.VIEW  # who raised it or may sign it off: the service decides
+    form_class = ReasonForm
+    success_message = gettext_lazy("%(item)s: cancelled.")
+
+    def move(self, item, data):
+        return services.cancel(self.request.user, item, data["reason"])
 
 
-@login_required
-@require_POST
-def send_back(request, pk):
-    _deciding(request)
-    return _move(
-        request,
-        pk,
-        ReasonForm,
-        lambda i, d: services.send_back(request.user, i, d["reason"]),
-        _("%(item)s: sent back."),
-    )
+class AddPhotosView(ItemMove):
+    form_class = PhotoForm
+    success_message = gettext_lazy("%(item)s: photos added.")
 
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("kind") not in ItemPhoto.Kind.values:
+            raise Http404
+        return super().post(request, *args, **kwargs)
 
-@login_required
-@require_POST
-def cancel(request, pk):
-    if not request.user.has_scoped_perm(services.VIEW):
-        raise PermissionDenied
-    return _move(
-        request,
-        pk,
-        ReasonForm,
-        lambda i, d: services.cancel(request.user, i, d["reason"]),
-        _("%(item)s: cancelled."),
-    )
-
-
-@login_required
-@require_POST
-def add_photos(request, pk):
-    kind = request.POST.get("kind")
-    if kind not in ItemPhoto.Kind.values:
-        raise Http404
-    return _move(
-        request,
-        pk,
-        PhotoForm,
-        lambda i, d: services.add_photos(request.user, i, d["photos"], kind) and i,
-        _("%(item)s: photos added."),
-    )
+    def move(self, item, data):
+        services.add_photos(self.request.user, item, data["photos"], self.request.POST["kind"])
+        return item
 
 
 class PhotoView(LoginRequiredMixin, View):

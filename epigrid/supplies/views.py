@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import history, log_export
@@ -23,6 +24,7 @@ from epigrid.core.views import (
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    TransitionView,
     get_scoped_or_404,
     restrict_form_choices,
 )
@@ -400,93 +402,67 @@ def _quantities(request, prefix, lines):
     return out
 
 
-def _req_move(request, pk, call, done):
-    req = get_object_or_404(Requisition.objects.restrict(request.user), pk=pk)
-    try:
-        req = call(req)
-    except PermissionDenied as exc:
-        if not str(exc):
-            raise
-        _error(request, exc)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, done % {"req": req})
-    return redirect(req.get_absolute_url())
+class RequisitionMove(TransitionView):
+    """A move of a requisition from its page; its quantities and reasons are posted per line."""
+
+    model = Requisition
+    context_object_name = "req"
 
 
-@login_required
-@require_POST
-def approve(request, pk):
-    _needs(request, services.APPROVE)
+class ApproveView(RequisitionMove):
+    permission = services.APPROVE
+    success_message = gettext_lazy("%(req)s: approved.")
 
-    def call(req):
-        form = DecisionForm(request.POST, suppliers=Store.objects.restrict(request.user, "view"))
+    def move(self, req, data):
+        form = DecisionForm(self.request.POST, suppliers=Store.objects.restrict(self.request.user, "view"))
         if not form.is_valid() or form.cleaned_data["supplier"] is None:
             raise ValidationError(_("Choose the supplying store."))
-        quantities = _quantities(request, "approved", req.lines.all())
+        quantities = _quantities(self.request, "approved", req.lines.all())
         return services.approve(
-            request.user, req, form.cleaned_data["supplier"], quantities, form.cleaned_data["note"]
+            self.request.user, req, form.cleaned_data["supplier"], quantities, form.cleaned_data["note"]
         )
 
-    return _req_move(request, pk, call, _("%(req)s: approved."))
+
+class RejectView(RequisitionMove):
+    permission = services.APPROVE
+    success_message = gettext_lazy("%(req)s: rejected.")
+
+    def move(self, req, data):
+        return services.reject(self.request.user, req, self.request.POST.get("reason", ""))
 
 
-@login_required
-@require_POST
-def reject(request, pk):
-    _needs(request, services.APPROVE)
-    return _req_move(
-        request,
-        pk,
-        lambda req: services.reject(request.user, req, request.POST.get("reason", "")),
-        _("%(req)s: rejected."),
-    )
+class DeliverView(RequisitionMove):
+    permission = services.DELIVER
+    success_message = gettext_lazy("%(req)s: delivered.")
 
-
-@login_required
-@require_POST
-def deliver(request, pk):
-    _needs(request, services.DELIVER)
-    return _req_move(
-        request,
-        pk,
-        lambda req: services.deliver(
-            request.user,
+    def move(self, req, data):
+        return services.deliver(
+            self.request.user,
             req,
-            _quantities(request, "delivered", req.lines.all()),
-            request.POST.get("carrier", "")[:100],
-        ),
-        _("%(req)s: delivered."),
-    )
+            _quantities(self.request, "delivered", req.lines.all()),
+            self.request.POST.get("carrier", "")[:100],
+        )
 
 
-@login_required
-@require_POST
-def receive(request, pk):
-    _needs(request, services.RECEIVE)
+class ReceiveView(RequisitionMove):
+    permission = services.RECEIVE
+    success_message = gettext_lazy("%(req)s: received.")
 
-    def call(req):
-        quantities = _quantities(request, "received", req.lines.all())
+    def move(self, req, data):
+        quantities = _quantities(self.request, "received", req.lines.all())
         received = {
-            line.pk: (quantities.get(line.pk, line.delivered), request.POST.get(f"reason_{line.pk}", ""))
+            line.pk: (quantities.get(line.pk, line.delivered), self.request.POST.get(f"reason_{line.pk}", ""))
             for line in req.lines.all()
         }
-        return services.receive(request.user, req, received)
-
-    return _req_move(request, pk, call, _("%(req)s: received."))
+        return services.receive(self.request.user, req, received)
 
 
-@login_required
-@require_POST
-def cancel(request, pk):
-    _needs(request, services.REQUEST)
-    return _req_move(
-        request,
-        pk,
-        lambda req: services.cancel(request.user, req, request.POST.get("reason", "")),
-        _("%(req)s: cancelled."),
-    )
+class CancelView(RequisitionMove):
+    permission = services.REQUEST
+    success_message = gettext_lazy("%(req)s: cancelled.")
+
+    def move(self, req, data):
+        return services.cancel(self.request.user, req, self.request.POST.get("reason", ""))
 
 
 # -- donations ------------------------------------------------------------------------------------

@@ -15,13 +15,21 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from epigrid.core import identity
 from epigrid.core.scoping import ScopeViolation, check_in_scope, may, within
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    get_scoped_or_404,
+    safe_next,
+)
 from epigrid.people import services as people_services
 from epigrid.people.models import DocumentType, Person
 from epigrid.testing import services
@@ -68,13 +76,6 @@ ROW_OUTCOMES = [
     SweepOutcome.HOSPITAL,
     SweepOutcome.EXEMPT,
 ]
-
-
-def _safe_next(request, default):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
 
 
 # -- the missed list ------------------------------------------------------------------------------
@@ -220,7 +221,7 @@ class SweepRecordView(LoginRequiredMixin, View):
                 "may_sweep": True,
                 "visit": visit,
                 "error": error,
-                "next": _safe_next(request, ""),
+                "next": safe_next(request, ""),
             }
             return TemplateResponse(request, "testing/missed_actions.html", ctx)
         if error:
@@ -232,7 +233,7 @@ class SweepRecordView(LoginRequiredMixin, View):
                 % {"name": person.name, "outcome": visit.get_outcome_display()},
             )
         default = f"{reverse('testing:missed', args=[campaign.pk])}?{urlencode({'area': person.area.code})}"
-        return redirect(_safe_next(request, default))
+        return redirect(safe_next(request, default))
 
 
 # -- exemptions -----------------------------------------------------------------------------------
@@ -487,25 +488,41 @@ class HomeTaskListView(ObjectListView):
         return ctx
 
 
-class HomeTaskStatusView(LoginRequiredMixin, View):
-    def post(self, request, pk, move):
-        if move not in HOME_TASK_MOVES:
+class HomeTaskStatusView(TransitionView):
+    """Cancel or reopen a home-sampling task, back to the list (or the page in `next`)."""
+
+    model = HomeTask
+    refusals = (ValidationError, IntegrityError)
+    success_message = gettext_lazy("Saved %(object)s.")
+
+    def post(self, request, *args, **kwargs):
+        if kwargs["move"] not in HOME_TASK_MOVES:
             raise Http404
-        task = get_object_or_404(home_tasks_for(request.user), pk=pk)
-        if not home_tasks_for(request.user, "change").filter(pk=task.pk).exists():
-            raise PermissionDenied
-        form = NoteForm(request.POST)
+        return super().post(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return home_tasks_for(self.request.user)
+
+    def has_object_permission(self, task):
+        return home_tasks_for(self.request.user, "change").filter(pk=task.pk).exists()
+
+    def move(self, task, data):
+        form = NoteForm(self.request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        try:
-            set_home_task_status(request.user, task, move, note)
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-        except IntegrityError:
+        set_home_task_status(self.request.user, task, self.kwargs["move"], note)
+        return task
+
+    def refused(self, exc):
+        if isinstance(exc, IntegrityError):
             # One open task per person and round: another was opened since this one was cancelled.
-            messages.error(request, _("This person already has an open home-sampling task in this round."))
+            messages.error(
+                self.request, _("This person already has an open home-sampling task in this round.")
+            )
         else:
-            messages.success(request, _("Saved %(object)s.") % {"object": task})
-        return redirect(_safe_next(request, reverse("testing:hometask_list")))
+            messages.error(self.request, exc.messages[0])
+
+    def get_redirect_url(self, task):
+        return safe_next(self.request, reverse("testing:hometask_list"))
 
 
 # -- pre-formed groups ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from django.views.generic import FormView
 from epigrid.areas.models import Area
 from epigrid.audit.services import history
 from epigrid.core.scoping import ScopeViolation, check_in_scope
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView
 from epigrid.testing import services
 from epigrid.testing.filtersets import CampaignFilterSet, SamplingPointFilterSet, TubeFilterSet
 from epigrid.testing.forms import (
@@ -233,39 +233,38 @@ class CampaignEditView(ObjectEditView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
 
-class CampaignStepView(LoginRequiredMixin, View):
+class CampaignStepView(TransitionView):
     """Start, finish or reopen a round through Campaign.transition (audited with its note)."""
 
-    http_method_names = ["post"]
+    model = Campaign
+    object_permission = "testing.change_campaign"
+    refusals = (ValidationError,)
     step = None
 
-    def post(self, request, pk):
-        campaign = get_object_or_404(Campaign.objects.restrict(request.user, "view"), pk=pk)
-        if not _holds(Campaign, request.user, campaign, "testing.change_campaign"):
-            raise PermissionDenied
-        source, target, note_required = STEPS[self.step]
-        if campaign.status != source:
-            # A page left open while someone else moved the round: say so plainly.
-            messages.error(
-                request,
-                _("This step does not apply now: the round is “%(status)s”.")
-                % {"status": campaign.get_status_display()},
-            )
-            return redirect(campaign)
-        form = NoteForm(request.POST, auto_id=f"id_{self.step}_%s", note_required=note_required)
-        if not form.is_valid():
-            ctx = campaign_context(request, campaign, bound={self.step: form})
-            return TemplateResponse(request, "testing/campaign_detail.html", ctx, status=400)
-        try:
-            campaign.transition(target, form.cleaned_data["note"])
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request, _("The round is now “%(status)s”.") % {"status": campaign.get_status_display()}
-            )
-        return redirect(campaign)
+    def stale(self, campaign):
+        if campaign.status != STEPS[self.step][0]:
+            return _("This step does not apply now: the round is “%(status)s”.") % {
+                "status": campaign.get_status_display()
+            }
+        return None
+
+    def get_form(self):
+        return NoteForm(self.request.POST, auto_id=f"id_{self.step}_%s", note_required=STEPS[self.step][2])
+
+    def form_invalid(self, form):
+        ctx = campaign_context(self.request, self.object, bound={self.step: form})
+        return TemplateResponse(self.request, "testing/campaign_detail.html", ctx, status=400)
+
+    def move(self, campaign, data):
+        campaign.transition(STEPS[self.step][1], data["note"])
+        return campaign
+
+    def refused(self, exc):
+        for message in exc.messages:
+            messages.error(self.request, message)
+
+    def get_success_message(self, campaign):
+        return _("The round is now “%(status)s”.") % {"status": campaign.get_status_display()}
 
 
 # Sampling points and desks
@@ -494,30 +493,20 @@ def _tube(request, pk):
     return get_object_or_404(Tube.objects.restrict(request.user, "view"), pk=pk)
 
 
-class TubeStepView(LoginRequiredMixin, View):
+class TubeStepView(TransitionView):
     """Close early, reopen or seal by hand through services.set_tube_status."""
 
-    http_method_names = ["post"]
+    model = Tube
+    object_permission = _may_handle_tube
     step = None
 
-    def post(self, request, pk):
-        tube = _tube(request, pk)
-        if not _may_handle_tube(request.user, tube):
-            raise PermissionDenied
-        form = NoteForm(request.POST)
+    def move(self, tube, data):
+        form = NoteForm(self.request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        target = TUBE_STEPS[self.step][0]
-        try:
-            tube = services.set_tube_status(request.user, tube, target, note)
-        except (ValidationError, PermissionDenied) as exc:
-            for message in getattr(exc, "messages", None) or [str(exc)]:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("Tube %(tube)s is now “%(status)s”.") % {"tube": tube, "status": tube.get_status_display()},
-            )
-        return redirect(tube)
+        return services.set_tube_status(self.request.user, tube, TUBE_STEPS[self.step][0], note)
+
+    def get_success_message(self, tube):
+        return _("Tube %(tube)s is now “%(status)s”.") % {"tube": tube, "status": tube.get_status_display()}
 
 
 class SampleMoveView(LoginRequiredMixin, View):

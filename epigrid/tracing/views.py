@@ -18,7 +18,13 @@ from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import log_export
 from epigrid.core.scoping import may
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, restrict_form_choices
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    restrict_form_choices,
+)
 from epigrid.tracing import chains, pdf, services
 from epigrid.tracing.filtersets import CaseFilterSet, ClusterFilterSet, ContactFilterSet, TeamFilterSet
 from epigrid.tracing.forms import (
@@ -190,22 +196,25 @@ class CaseEditView(ObjectEditView):
 CASE_MOVES = {"reported", "trajectory", "report", "close", "reopen"}
 
 
-@login_required
-@require_POST
-def case_move(request, pk, move):
-    case = _case(request, pk)
-    if move not in CASE_MOVES:
-        raise PermissionDenied
-    try:
+class CaseMoveView(TransitionView):
+    """A case's step (reported, trajectory, report, close, reopen) with an optional note."""
+
+    model = Case
+    related = ("person", "protocol", "area")
+    object_permission = "tracing.change_case"
+    refusals = (ValidationError,)
+
+    def move(self, case, data):
+        move, note = self.kwargs["move"], self.request.POST.get("note", "")
+        if move not in CASE_MOVES:
+            raise PermissionDenied
         if move == "close":
-            services.close_case(request.user, case, request.POST.get("note", ""))
+            services.close_case(self.request.user, case, note)
         elif move == "reopen":
-            case.transition(Case.Status.OPEN, note=request.POST.get("note", ""))
+            case.transition(Case.Status.OPEN, note=note)
         else:
-            services.mark(request.user, case, move)
-    except ValidationError as exc:
-        _error(request, exc)
-    return redirect(case.get_absolute_url())
+            services.mark(self.request.user, case, move)
+        return case
 
 
 @login_required
@@ -306,25 +315,23 @@ def building_rule(request, pk):
     return redirect(case.get_absolute_url() + "#contacts")
 
 
-@login_required
-@require_POST
-def contact_move(request, pk, move):
-    contact = get_object_or_404(Contact.objects.restrict(request.user, "view"), pk=pk)
-    if not may(request.user, contact, "change"):
-        raise PermissionDenied
-    note = request.POST.get("note", "")
-    try:
-        if move == "confirm":
-            services.confirm_contact(request.user, contact, note)
-        elif move == "dismiss":
-            services.dismiss_contact(request.user, contact, note)
-        elif move == "propose":
-            services.repropose_contact(request.user, contact, note)
-        else:
+class ContactMoveView(TransitionView):
+    """Confirm, dismiss or propose again a contact, with an optional note."""
+
+    model = Contact
+    object_permission = "tracing.change_contact"
+    refusals = (ValidationError,)
+    MOVES = {
+        "confirm": services.confirm_contact,
+        "dismiss": services.dismiss_contact,
+        "propose": services.repropose_contact,
+    }
+
+    def move(self, contact, data):
+        if self.kwargs["move"] not in self.MOVES:
             raise PermissionDenied
-    except ValidationError as exc:
-        _error(request, exc)
-    return redirect(contact.get_absolute_url())
+        self.MOVES[self.kwargs["move"]](self.request.user, contact, self.request.POST.get("note", ""))
+        return contact
 
 
 @login_required

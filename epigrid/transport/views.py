@@ -14,11 +14,11 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView
 from epigrid.testing.models import Campaign, SamplingPoint
 from epigrid.transport import services
 from epigrid.transport.filtersets import BoxFilterSet, LabFilterSet
@@ -260,34 +260,50 @@ def pack_box(request, pk):
     return render(request, "transport/pack_box.html", ctx)
 
 
-@login_required
-@require_POST
-def pack_step(request, pk, step):
-    """Remove a tube, seal the box, or discard an empty one."""
-    user = request.user
-    box = _box_for(user, pk, PACK)
-    try:
-        if step == "remove":
-            services.remove_tube(user, box, request.POST.get("tube", ""))
-            messages.success(request, _("Tube %(tube)s taken out.") % {"tube": request.POST.get("tube", "")})
-        elif step == "seal":
-            form = SealForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors["count"])
-            box = services.seal_box(user, box, form.cleaned_data.get("count"))
-            messages.success(
-                request, _("Box %(box)s sealed with %(n)d tubes.") % {"box": box.barcode, "n": box.tube_count}
-            )
-            return redirect(box.get_absolute_url())
-        elif step == "discard":
-            services.discard_box(user, box, _("Opened by mistake"))
-            messages.success(request, _("Box %(box)s discarded.") % {"box": box.barcode})
-            return redirect("transport:pack")
-        else:
+class BoxStepView(TransitionView):
+    """A step on a box's scan page (`page`), a `step_<name>` method returning (message, where to
+    go next or None); a refusal comes back on the scan page."""
+
+    model = Box
+    related = ("campaign", "point", "lab")
+    page = None
+
+    def move(self, box, data):
+        step = getattr(self, f"step_{self.kwargs['step']}", None)
+        if step is None:
             raise Http404
-    except (ValidationError, PermissionDenied) as exc:
-        _error(request, exc)
-    return redirect("transport:pack_box", box.pk)
+        self.done, self.target = step(box)
+        return box
+
+    def get_success_message(self, box):
+        return self.done
+
+    def get_redirect_url(self, box):
+        return getattr(self, "target", None) or reverse(self.page, args=[box.pk])
+
+
+class PackStepView(BoxStepView):
+    """Remove a tube, seal the box, or discard an empty one."""
+
+    object_permission = PACK
+    page = "transport:pack_box"
+
+    def step_remove(self, box):
+        tube = self.request.POST.get("tube", "")
+        services.remove_tube(self.request.user, box, tube)
+        return _("Tube %(tube)s taken out.") % {"tube": tube}, None
+
+    def step_seal(self, box):
+        form = SealForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError(form.errors["count"])
+        box = services.seal_box(self.request.user, box, form.cleaned_data.get("count"))
+        done = _("Box %(box)s sealed with %(n)d tubes.") % {"box": box.barcode, "n": box.tube_count}
+        return done, box.get_absolute_url()
+
+    def step_discard(self, box):
+        services.discard_box(self.request.user, box, _("Opened by mistake"))
+        return _("Box %(box)s discarded.") % {"box": box.barcode}, reverse("transport:pack")
 
 
 # Pick-up
@@ -417,23 +433,17 @@ def receive_box(request, pk):
     return render(request, "transport/receive_box.html", ctx)
 
 
-@login_required
-@require_POST
-def receive_step(request, pk, step):
+class ReceiveStepView(BoxStepView):
     """Undo a tube scan, or confirm the receipt."""
-    user = request.user
-    box = _box_for(user, pk, RECEIVE)
-    try:
-        if step == "uncheck":
-            services.uncheck_tube(user, box, request.POST.get("tube", ""))
-        elif step == "confirm":
-            form = ReceiptForm(request.POST)
-            note = form.data.get("note", "")
-            box = services.receive_box(user, box, note=note)
-            messages.success(request, _("Box %(box)s received.") % {"box": box.barcode})
-            return redirect(box.get_absolute_url())
-        else:
-            raise Http404
-    except (ValidationError, PermissionDenied) as exc:
-        _error(request, exc)
-    return redirect("transport:receive_box", box.pk)
+
+    object_permission = RECEIVE
+    page = "transport:receive_box"
+
+    def step_uncheck(self, box):
+        services.uncheck_tube(self.request.user, box, self.request.POST.get("tube", ""))
+        return None, None
+
+    def step_confirm(self, box):
+        note = ReceiptForm(self.request.POST).data.get("note", "")
+        box = services.receive_box(self.request.user, box, note=note)
+        return _("Box %(box)s received.") % {"box": box.barcode}, box.get_absolute_url()
