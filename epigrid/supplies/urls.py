@@ -37,8 +37,8 @@ urlpatterns = [
     path("purchases/add/", views.purchase_add, name="purchase_add"),
     path("purchases/<int:pk>/", views.PurchaseDetailView.as_view(), name="purchase_detail"),
     path("purchases/<int:pk>/edit/", views.PurchaseEditView.as_view(), name="purchase_edit"),
-    path("purchases/<int:pk>/approve/", views.purchase_approve, name="purchase_approve"),
-    path("purchases/<int:pk>/reject/", views.purchase_reject, name="purchase_reject"),
-    path("purchases/<int:pk>/receive/", views.purchase_receive, name="purchase_receive"),
-    path("purchases/<int:pk>/cancel/", views.purchase_cancel, name="purchase_cancel"),
+    path("purchases/<int:pk>/approve/", views.PurchaseApproveView.as_view(), name="purchase_approve"),
+    path("purchases/<int:pk>/reject/", views.PurchaseRejectView.as_view(), name="purchase_reject"),
+    path("purchases/<int:pk>/receive/", views.PurchaseReceiveView.as_view(), name="purchase_receive"),
+    path("purchases/<int:pk>/cancel/", views.PurchaseCancelView.as_view(), name="purchase_cancel"),
 ]

@@ -733,68 +733,45 @@ class PurchaseEditView(ObjectEditView):
     creates = False  # proposed through purchase_add (the service checks the money)
 
 
-def _purchase_move(request, pk, call, done):
-    purchase = get_scoped_or_404(Purchase, request.user, pk)
-    try:
-        purchase = call(purchase)
-    except PermissionDenied as exc:
-        if not str(exc):
-            raise
-        _error(request, exc)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, done % {"purchase": purchase})
-    return redirect(purchase.get_absolute_url())
+class PurchaseMove(TransitionView):
+    """A move of a purchase from its page (decision 0039); notes and reasons are posted as is."""
+
+    model = Purchase
+    context_object_name = "purchase"
 
 
-@login_required
-@require_POST
-def purchase_approve(request, pk):
-    _needs(request, services.APPROVE_PURCHASE)
-    return _purchase_move(
-        request,
-        pk,
-        lambda p: services.approve_purchase(request.user, p, request.POST.get("note", "")[:300]),
-        _("%(purchase)s: approved and paid."),
-    )
+class PurchaseApproveView(PurchaseMove):
+    permission = services.APPROVE_PURCHASE
+    success_message = gettext_lazy("%(purchase)s: approved and paid.")
+
+    def move(self, purchase, data):
+        return services.approve_purchase(self.request.user, purchase, self.request.POST.get("note", "")[:300])
 
 
-@login_required
-@require_POST
-def purchase_reject(request, pk):
-    _needs(request, services.APPROVE_PURCHASE)
-    return _purchase_move(
-        request,
-        pk,
-        lambda p: services.reject_purchase(request.user, p, request.POST.get("reason", "")[:300]),
-        _("%(purchase)s: rejected."),
-    )
+class PurchaseRejectView(PurchaseMove):
+    permission = services.APPROVE_PURCHASE
+    success_message = gettext_lazy("%(purchase)s: rejected.")
+
+    def move(self, purchase, data):
+        return services.reject_purchase(self.request.user, purchase, self.request.POST.get("reason", "")[:300])
 
 
-@login_required
-@require_POST
-def purchase_receive(request, pk):
-    _needs(request, services.RECEIVE_PURCHASE)
+class PurchaseReceiveView(PurchaseMove):
+    permission = services.RECEIVE_PURCHASE
+    success_message = gettext_lazy("%(purchase)s: received.")
 
-    def call(purchase):
+    def move(self, purchase, data):
         # Per line: received_<id> (blank: as ordered) and reason_<id>.
         received = {}
         for line in purchase.lines.all():
-            quantity = (request.POST.get(f"received_{line.pk}") or "").strip() or line.quantity
-            received[line.pk] = (quantity, request.POST.get(f"reason_{line.pk}", "")[:200])
-        return services.receive_purchase(request.user, purchase, received)
-
-    return _purchase_move(request, pk, call, _("%(purchase)s: received."))
+            quantity = (self.request.POST.get(f"received_{line.pk}") or "").strip() or line.quantity
+            received[line.pk] = (quantity, self.request.POST.get(f"reason_{line.pk}", "")[:200])
+        return services.receive_purchase(self.request.user, purchase, received)
 
 
-@login_required
-@require_POST
-def purchase_cancel(request, pk):
-    _needs(request, services.PURCHASE)
-    return _purchase_move(
-        request,
-        pk,
-        lambda p: services.cancel_purchase(request.user, p, request.POST.get("reason", "")[:300]),
-        _("%(purchase)s: cancelled."),
-    )
+class PurchaseCancelView(PurchaseMove):
+    permission = services.PURCHASE
+    success_message = gettext_lazy("%(purchase)s: cancelled.")
+
+    def move(self, purchase, data):
+        return services.cancel_purchase(self.request.user, purchase, self.request.POST.get("reason", "")[:300])
