@@ -14,13 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.areas.models import Area
 from epigrid.audit.models import Action
 from epigrid.audit.services import log_change
 from epigrid.core.scoping import may, may_at
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView
 from epigrid.disinfection import pdf, services
 from epigrid.disinfection.filtersets import (
     RoundFilterSet,
@@ -555,77 +556,54 @@ class TerminalDetailView(ObjectDetailView):
         return ctx
 
 
-def _terminal_step(request, pk, call, done, form_class=None):
-    _need(request, services.WORK_TERMINAL)
-    terminal = get_object_or_404(Terminal.objects.restrict(request.user), pk=pk)
-    data = {}
-    if form_class is not None:
-        form = form_class(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-            return redirect(terminal.get_absolute_url())
-        data = form.cleaned_data
-    try:
-        call(terminal, data)
-    except PermissionDenied as exc:
-        if not str(exc):
-            raise
-        _error(request, exc)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, done)
-    return redirect(terminal.get_absolute_url())
+class TerminalStep(TransitionView):
+    """A step of a terminal disinfection from its page (decision 0039)."""
+
+    model = Terminal
+    permission = services.WORK_TERMINAL
+    label_errors = True
+    success_message = ""
+
+    def get_success_message(self, moved):
+        return self.success_message
 
 
-@login_required
-@require_POST
-def terminal_notify(request, pk):
-    return _terminal_step(request, pk, lambda t, d: services.notify(request.user, t), _("Residents told."))
+class TerminalNotifyView(TerminalStep):
+    success_message = gettext_lazy("Residents told.")
+
+    def move(self, terminal, data):
+        return services.notify(self.request.user, terminal)
 
 
-@login_required
-@require_POST
-def terminal_record(request, pk):
-    return _terminal_step(
-        request,
-        pk,
-        lambda t, d: services.record_terminal(request.user, t, **d),
-        _("Disinfection recorded."),
-        TerminalRecordForm,
-    )
+class TerminalRecordView(TerminalStep):
+    form_class = TerminalRecordForm
+    success_message = gettext_lazy("Disinfection recorded.")
+
+    def move(self, terminal, data):
+        return services.record_terminal(self.request.user, terminal, **data)
 
 
-@login_required
-@require_POST
-def terminal_post(request, pk):
-    return _terminal_step(
-        request, pk, lambda t, d: services.post_notice(request.user, t), _("Notice posted.")
-    )
+class TerminalPostView(TerminalStep):
+    success_message = gettext_lazy("Notice posted.")
+
+    def move(self, terminal, data):
+        return services.post_notice(self.request.user, terminal)
 
 
-@login_required
-@require_POST
-def terminal_cancel(request, pk):
-    return _terminal_step(
-        request,
-        pk,
-        lambda t, d: services.cancel_terminal(request.user, t, d["note"]),
-        _("Cancelled."),
-        ReasonForm,
-    )
+class TerminalCancelView(TerminalStep):
+    form_class = ReasonForm
+    success_message = gettext_lazy("Cancelled.")
+
+    def move(self, terminal, data):
+        return services.cancel_terminal(self.request.user, terminal, data["note"])
 
 
-@login_required
-@require_POST
-def terminal_schedule(request, pk):
-    return _terminal_step(
-        request,
-        pk,
-        lambda t, d: services.schedule_terminal(request.user, t, **d),
-        _("Planned. Print the notice for the residents."),
-        TerminalScheduleForm,
-    )
+class TerminalScheduleView(TerminalStep):
+    form_class = TerminalScheduleForm
+    success_message = gettext_lazy("Planned. Print the notice for the residents.")
+
+    def move(self, terminal, data):
+        return services.schedule_terminal(self.request.user, terminal, **data)
 
 
 def _notice(request, pk, which):

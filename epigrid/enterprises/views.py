@@ -15,12 +15,19 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.audit.models import Action
 from epigrid.audit.services import history, log_change
 from epigrid.core.scoping import may_at
-from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, get_scoped_or_404
+from epigrid.core.views import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TransitionView,
+    get_scoped_or_404,
+)
 from epigrid.enterprises import daily, pdf, services
 from epigrid.enterprises.filtersets import (
     ApplicationFilterSet,
@@ -435,49 +442,52 @@ class ApplicationEditView(ObjectEditView):
         return application
 
 
-def _move(request, pk, fn, *args, success=""):
-    application = get_scoped_or_404(Application, request.user, pk)
-    try:
-        fn(request.user, application, *args)
-    except (ValidationError, PermissionDenied) as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, success)
-    return redirect(application.get_absolute_url())
+class ApplicationMove(TransitionView):
+    """A step of a return-to-work application from its page (decision 0039); the service checks
+    who may take it where the enterprise lies and says why it refuses."""
+
+    model = Application
+    success_message = ""
+
+    def get_success_message(self, moved):
+        return self.success_message
 
 
-@login_required
-@require_POST
-def submit(request, pk):
-    return _move(request, pk, services.submit, success=_("Submitted for review."))
+class SubmitView(ApplicationMove):
+    success_message = gettext_lazy("Submitted for review.")
+
+    def move(self, application, data):
+        services.submit(self.request.user, application)
 
 
-@login_required
-@require_POST
-def approve(request, pk):
-    note = request.POST.get("note", "")
-    return _move(request, pk, services.approve, note, success=_("Conditionally approved."))
+class ApproveView(ApplicationMove):
+    success_message = gettext_lazy("Conditionally approved.")
+
+    def move(self, application, data):
+        services.approve(self.request.user, application, self.request.POST.get("note", ""))
 
 
-@login_required
-@require_POST
-def pass_check(request, pk):
-    note = request.POST.get("note", "")
-    return _move(request, pk, services.pass_check, note, success=_("On-site check passed."))
+class PassCheckView(ApplicationMove):
+    success_message = gettext_lazy("On-site check passed.")
+
+    def move(self, application, data):
+        services.pass_check(self.request.user, application, self.request.POST.get("note", ""))
 
 
-@login_required
-@require_POST
-def issue_permit(request, pk):
-    form = PermitForm(request.POST)
-    day = form.cleaned_data.get("permitted_from") if form.is_valid() else None
-    return _move(request, pk, services.issue_permit, day, success=_("Permit issued."))
+class IssuePermitView(ApplicationMove):
+    success_message = gettext_lazy("Permit issued.")
+
+    def move(self, application, data):
+        form = PermitForm(self.request.POST)
+        day = form.cleaned_data.get("permitted_from") if form.is_valid() else None
+        services.issue_permit(self.request.user, application, day)
 
 
-@login_required
-@require_POST
-def refuse(request, pk):
-    return _move(request, pk, services.refuse, request.POST.get("reason", ""), success=_("Refused."))
+class RefuseView(ApplicationMove):
+    success_message = gettext_lazy("Refused.")
+
+    def move(self, application, data):
+        services.refuse(self.request.user, application, self.request.POST.get("reason", ""))
 
 
 @login_required
