@@ -10,10 +10,12 @@ test-browser`, CI), which turns the missing browser into a failure of every brow
 import importlib
 import os
 import re
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.signals import request_finished, request_started
 
 from tests.scoping import PASSWORD
 
@@ -119,6 +121,38 @@ def shipped_protocols(transactional_db):
         importlib.import_module("epigrid.control.migrations.0002_shipped_protocols").load(apps, None)
 
 
+class _InFlight:
+    """Requests the live server is serving. On SQLite its threads share the test's in-memory
+    connection: a request still running when a test ends (a page's polling fetch, e.g. the
+    dashboard's data every few seconds) would write through the next test's set-up ("cannot commit
+    transaction - SQL statements in progress", a foreign key failing in a fresh cast). A test's
+    contexts close, then its requests are waited for."""
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+
+    def started(self, **_kwargs):
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **_kwargs):
+        with self.lock:
+            self.count = max(self.count - 1, 0)
+            if not self.count:
+                self.idle.notify_all()
+
+    def wait(self, timeout=15):
+        with self.lock:
+            self.idle.wait_for(lambda: not self.count, timeout=timeout)
+
+
+IN_FLIGHT = _InFlight()
+request_started.connect(IN_FLIGHT.started, dispatch_uid="browser-tests-in-flight-started")
+request_finished.connect(IN_FLIGHT.finished, dispatch_uid="browser-tests-in-flight-finished")
+
+
 @pytest.fixture
 def new_context(browser, live_server, shipped_protocols):
     """Factory for browser contexts on the live server: phone-sized unless overridden."""
@@ -133,6 +167,7 @@ def new_context(browser, live_server, shipped_protocols):
     yield make
     for context in contexts:
         context.close()
+    IN_FLIGHT.wait()
 
 
 @pytest.fixture
