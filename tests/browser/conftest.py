@@ -133,11 +133,17 @@ class _InFlight:
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
 
+    # Only the live server's threads count: the test client serves in the test's own thread and
+    # may end a request without request_finished (an exception it re-raises).
     def started(self, **_kwargs):
+        if threading.current_thread() is threading.main_thread():
+            return
         with self.lock:
             self.count += 1
 
     def finished(self, **_kwargs):
+        if threading.current_thread() is threading.main_thread():
+            return
         with self.lock:
             self.count = max(self.count - 1, 0)
             if not self.count:
