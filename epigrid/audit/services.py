@@ -64,6 +64,15 @@ def log_reveal(obj, fields, reason):
     log_change(obj, Action.REVEAL, after={"fields": list(fields)}, reason=reason)
 
 
+def log_print(obj, document, revealed=(), reason=""):
+    """A document printed from `obj` (a PDF): a reveal of `revealed` fields when it carried them
+    in full (with `reason`), an export otherwise."""
+    if revealed:
+        log_change(obj, Action.REVEAL, after={"document": document, "fields": list(revealed)}, reason=reason)
+    else:
+        log_change(obj, Action.EXPORT, after={"document": document})
+
+
 def actor_area_path(user, perm):
     """Where a row about the user's own act (an export, a lookup) is filed: the first area where
     the user holds `perm`, so the auditors and commanders above it see the row."""

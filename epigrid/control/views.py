@@ -11,7 +11,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -42,6 +41,7 @@ from epigrid.control.models import CheckIn, ControlMeasure, HandOver, KeyPerson
 from epigrid.control.tables import KeyPersonTable
 from epigrid.core import panels
 from epigrid.core.forms import StyledFormMixin, style_form
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import ScopeViolation, check_in_scope, may
 from epigrid.core.views import (
     ObjectDetailView,
@@ -442,9 +442,7 @@ class ReleaseNoticeView(LoginRequiredMixin, View):
         if entry.status != KeyPerson.Status.RELEASED:
             messages.warning(request, _("The release notice can be printed once the person is released."))
             return redirect(entry)
-        response = HttpResponse(release_notice(entry), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="release-notice-{entry.pk}.pdf"'
-        return response
+        return pdf_response(release_notice(entry), f"release-notice-{entry.pk}.pdf")
 
 
 class KeyPersonRegisterView(LoginRequiredMixin, TemplateView):

@@ -14,6 +14,18 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 SERIF, SANS = "cjk-serif", "cjk-sans"
+
+
+def pdf_response(body, filename):
+    """A generated PDF shown in the browser (inline). Every one carries personal or official data:
+    neither the browser nor a proxy keeps a copy (no-store)."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["Cache-Control"] = "no-store"
+    return response
 _DARK_RUN = re.compile(rb"\x01+")  # segno's matrix rows: bytearrays of 0 and 1
 
 

@@ -4,13 +4,14 @@ count linking to that list. `?area=CODE` drills down inside the user's subtrees 
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.areas.models import Area
 from epigrid.audit.services import log_export
+from epigrid.core.pdf import pdf_response
 from epigrid.dashboard import pdf, services, snapshot
 
 # The wall screen re-reads its figures this often (seconds); the counts are kept per user for at
@@ -103,7 +104,5 @@ def brief(request):
     body = pdf.brief(request, area, tops)
     home = services.home_area(area, tops)
     log_export(Area, 1, f"dashboard brief area={home.code if home else ''}", unmasked=False)
-    response = HttpResponse(body, content_type="application/pdf")
     stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'inline; filename="brief-{home.code if home else "all"}-{stamp}.pdf"'
-    return response
+    return pdf_response(body, f"brief-{home.code if home else 'all'}-{stamp}.pdf")

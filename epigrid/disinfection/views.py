@@ -9,7 +9,7 @@ through `restrict`: out of scope → 404, in scope without the right → 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.areas.models import Area
-from epigrid.audit.models import Action
-from epigrid.audit.services import log_change
+from epigrid.audit.services import log_print
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may, may_at
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView
 from epigrid.disinfection import pdf, services
@@ -626,20 +626,13 @@ def _notice(request, pk, which):
     leader = terminal.team.leader if terminal.team_id else None
     full = bool(leader and leader.phone) and may_at(request.user, "people.reveal_person", terminal.area)
     body = (pdf.notice_before if which == "before" else pdf.notice_after)(terminal, full_phone=full)
-    document = f"terminal_notice_{which}"
-    if full:
-        log_change(
-            terminal,
-            Action.REVEAL,
-            after={"document": document, "fields": ["team_leader_phone"]},
-            reason=_("Printed on the residents' notice"),
-        )
-    else:
-        log_change(terminal, Action.EXPORT, after={"document": document})
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="terminal-{terminal.pk}-{which}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    log_print(
+        terminal,
+        f"terminal_notice_{which}",
+        revealed=["team_leader_phone"] if full else (),
+        reason=_("Printed on the residents' notice"),
+    )
+    return pdf_response(body, f"terminal-{terminal.pk}-{which}.pdf")
 
 
 @login_required

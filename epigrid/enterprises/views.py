@@ -11,15 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from epigrid.audit.models import Action
-from epigrid.audit.services import history, log_change
+from epigrid.audit.services import history, log_print
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may_at
 from epigrid.core.views import (
     ObjectDetailView,
@@ -189,19 +188,13 @@ def permit_pdf(request, pk):
     body = pdf.permit(
         application, request.build_absolute_uri(application.get_absolute_url()), full_phone=full
     )
-    if full:
-        log_change(
-            application,
-            Action.REVEAL,
-            after={"document": "return_to_work_permit", "fields": ["contact_phone"]},
-            reason=_("Printed on the return-to-work permit"),
-        )
-    else:
-        log_change(application, Action.EXPORT, after={"document": "return_to_work_permit"})
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="permit-{application.permit_number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    log_print(
+        application,
+        "return_to_work_permit",
+        revealed=["contact_phone"] if full else (),
+        reason=_("Printed on the return-to-work permit"),
+    )
+    return pdf_response(body, f"permit-{application.permit_number}.pdf")
 
 
 @login_required

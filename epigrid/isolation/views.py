@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from epigrid.audit.models import Action
 from epigrid.audit.services import log_change
 from epigrid.control.models import TestRecord
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may
 from epigrid.core.views import ObjectDetailView, ObjectEditView, ObjectListView, TransitionView, safe_next
 from epigrid.isolation import services
@@ -560,9 +561,7 @@ def stay_notice(request, pk):
         return redirect(stay)
     body = release_notice(stay)
     log_change(stay, Action.EXPORT, after={"document": "release_notice"})
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="isolation-release-{stay.pk}.pdf"'
-    return response
+    return pdf_response(body, f"isolation-release-{stay.pk}.pdf")
 
 
 class ReceiveHomeView(TransitionView):

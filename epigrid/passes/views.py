@@ -10,7 +10,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from epigrid.audit.models import Action
 from epigrid.audit.services import build_change, write_changes
 from epigrid.checkpoints.models import Checkpoint
 from epigrid.control.models import Zone
+from epigrid.core.pdf import pdf_response
 from epigrid.core.views import ObjectDetailView, ObjectListView, TransitionView
 from epigrid.passes import pdf, services
 from epigrid.passes.filtersets import HouseholdPassFilterSet, PassUseFilterSet
@@ -251,10 +251,7 @@ def _cards_response(request, passes, filename):
     body = pdf.pass_cards(_("Temporary passes"), pdf.build_cards(passes, by_pass))
     # Every printed card is a credential: one audit row per pass printed, with its code version.
     write_changes([build_change(p, Action.EXPORT, None, {"pass_card": p.code_version}) for p in passes])
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(body, filename)
 
 
 @login_required

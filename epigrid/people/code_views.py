@@ -29,6 +29,7 @@ from epigrid.areas.models import Area, Building, Household, Level
 from epigrid.audit.models import Action
 from epigrid.audit.services import log_change
 from epigrid.core.identity import mask_name
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may
 from epigrid.core.views import get_scoped_or_404
 from epigrid.people import codes
@@ -189,9 +190,7 @@ class HouseholdCardsView(LoginRequiredMixin, View):
             None,
             {"household_cards": len(cards), "persons": sum(len(c.members) for c in cards)},
         )
-        response = HttpResponse(household_cards(title, cards), content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition_header(False, f"{title}.pdf")
-        return no_store(response)
+        return pdf_response(household_cards(title, cards), f"{title}.pdf")
 
     @staticmethod
     def _scoped(model, user, **lookup):

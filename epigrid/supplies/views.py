@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import history, log_export
 from epigrid.core.forms import style_form
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may, may_at
 from epigrid.core.views import (
     ObjectDetailView,
@@ -574,10 +574,7 @@ def allocate(request, pk):
 def donation_certificate(request, pk):
     donation = get_scoped_or_404(Donation, request.user, pk)
     log_export(Donation, 1, f"certificate={donation.number}", False)
-    response = HttpResponse(certificate(donation), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="certificate-{donation.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(certificate(donation), f"certificate-{donation.number}.pdf")
 
 
 class AllocationListView(SuppliesListView):

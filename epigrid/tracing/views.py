@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.audit.services import log_export
+from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may
 from epigrid.core.views import (
     ObjectDetailView,
@@ -356,9 +357,7 @@ def trajectory_pdf(request, pk):
     case = _case(request, pk, action="view")
     body = pdf.trajectory(case)
     log_export(Case, 1, f"trajectory case={case.pk}", unmasked=False)
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="trajectory-{case.pk}.pdf"'
-    return response
+    return pdf_response(body, f"trajectory-{case.pk}.pdf")
 
 
 # Contacts, clusters, teams
