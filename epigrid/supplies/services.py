@@ -736,9 +736,9 @@ def approve_purchase(user, purchase, note="", at=None):
         if purchase.pooled:
             shares = _draw_undirected(purchase)
         else:
-            shares = [(funding.line, funding.amount) for funding in purchase.funding.all()]
-        for line, amount in sorted(shares, key=lambda share: share[0].pk):
-            _pay(user, purchase, line, amount, at)
+            shares = list(purchase.funding.values_list("line_id", "amount"))
+        for line_id, amount in sorted(shares):
+            _pay(user, purchase, line_id, amount, at)
         return purchase.transition(P.APPROVED, note, approver=user, approved_at=at, decision_note=note)
 
 
@@ -746,30 +746,35 @@ def _lock_lines(queryset):
     return queryset.select_for_update(of=("self",)).select_related("donation").order_by("pk")
 
 
-def _pay(user, purchase, line, amount, at):
-    locked = _lock_lines(DonationLine.objects.filter(pk=line.pk)).get()
+def _pay(user, purchase, line_id, amount, at):
+    locked = _lock_lines(DonationLine.objects.filter(pk=line_id)).get()
     _directed_check(locked, purchase.recipient_name)
     claimed = DonationLine.objects.filter(
         pk=locked.pk, spent__lte=F("quantity") - F("allocated") - amount
     ).update(spent=F("spent") + amount)
     if not claimed:
         raise ValidationError(_over(locked), code="over")
+    _payment_row(user, purchase, locked, -amount, purchase.reason, at)
+
+
+def _payment_row(user, purchase, line, amount, reason, at):
+    """The ledger's row of money leaving a line for a purchase (negative) or given back (positive)."""
     Movement.objects.create(
         at=at,
         kind=K.PURCHASE_PAYMENT,
-        area_id=locked.donation.area_id,
-        quantity=-amount,
-        value=-amount,
+        area_id=line.donation.area_id,
+        quantity=amount,
+        value=amount,
         by=user,
-        reason=purchase.reason,
-        donation_line=locked,
+        reason=reason,
+        donation_line=line,
         purchase=purchase,
     )
 
 
 def _draw_undirected(purchase):
     """The undirected money of donations received within the purchasing unit, oldest gift first,
-    as [(line, amount)] covering the total; recorded as the purchase's funding."""
+    as [(line id, amount)] covering the total; recorded as the purchase's funding."""
     candidates = list(
         _lock_lines(
             DonationLine.objects.filter(
@@ -796,7 +801,7 @@ def _draw_undirected(purchase):
         )
     for line, amount in shares:
         PurchaseFunding.objects.create(purchase=purchase, line=line, amount=amount)
-    return shares
+    return [(line.pk, amount) for line, amount in shares]
 
 
 def reject_purchase(user, purchase, reason, at=None):
@@ -834,17 +839,7 @@ def cancel_purchase(user, purchase, reason, at=None):
             for funding in purchase.funding.order_by("line_id"):
                 locked = _lock_lines(DonationLine.objects.filter(pk=funding.line_id)).get()
                 DonationLine.objects.filter(pk=locked.pk).update(spent=F("spent") - funding.amount)
-                Movement.objects.create(
-                    at=at,
-                    kind=K.PURCHASE_PAYMENT,
-                    area_id=locked.donation.area_id,
-                    quantity=funding.amount,
-                    value=funding.amount,
-                    by=user,
-                    reason=reason,
-                    donation_line=locked,
-                    purchase=purchase,
-                )
+                _payment_row(user, purchase, locked, funding.amount, reason, at)
         return purchase.transition(P.CANCELLED, reason, decision_note=reason)
 
 
@@ -887,14 +882,8 @@ def receive_purchase(user, purchase, received=None, at=None):
 
 def purchases_to_decide_q(user):
     """Purchases awaiting approval in the units where the user approves, not their own."""
-    q = Q(status=P.SUBMITTED) & ~Q(requested_by=user)
-    paths = user.scope_paths(APPROVE_PURCHASE)
-    if paths is None:
-        return q
-    within = Q(pk__in=[])
-    for path in paths:
-        within |= Q(area__path__startswith=path)
-    return q & within
+    decidable = Purchase.objects.restrict(user, perm=APPROVE_PURCHASE).values("pk")
+    return Q(status=P.SUBMITTED) & ~Q(requested_by=user) & Q(pk__in=decidable)
 
 
 def _sum_when(kind, sign=1):
