@@ -257,7 +257,7 @@ def _donations(items, warehouse, posts, street, users, now):
 def _purchases(items, money, home, low, street, users, now):
     """Part of the chamber of commerce's money buys antigen kits and disinfectant, approved by the
     district and received into the community's store; a purchase from the undirected money for
-    the low checkpoint awaits approval."""
+    the low checkpoint awaits approval; one priced above the district's rate was rejected."""
     officer, commander = users["street_officer"], users["district_commander"]
     day = timezone.localdate(now)
     bought = services.propose_purchase(
@@ -285,6 +285,19 @@ def _purchases(items, money, home, low, street, users, now):
         pooled=True,
         at=now - 3 * H,
     )
+    # Refused by the district with its reason: nothing paid, the money untouched.
+    refused = services.propose_purchase(
+        officer,
+        area=street,
+        supplier="某电子商贸公司",
+        purchased_on=day - datetime.timedelta(days=1),
+        reason="社区零星补充抗原试剂",
+        store=home,
+        lines=[(items["AG-KIT"], 100, D("9.80"))],
+        funding=[(money, D("980"))],
+        at=now - DAY - 5 * H,
+    )
+    services.reject_purchase(commander, refused, "单价高于区统一采购价，请按统一价重新询价", at=now - DAY - 2 * H)
 
 
 def supplies_counts():
