@@ -59,7 +59,7 @@ CARRY = 0.02  # of a batch's scans, sent again in the next batch
 BENCH_ROUND = 99  # tube barcodes 6299…: never the demo's (6201…, 6202…)
 BARCODE_PREFIX = f"62{BENCH_ROUND:02d}"
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "3"))
-THREADS = int(os.environ.get("BENCH_WEB_THREADS", "24"))  # more than the connections a worker holds
+THREADS = int(os.environ.get("BENCH_WEB_THREADS", "4"))  # as shipped (gunicorn.conf.py)
 COVERAGE_REQUESTS = 20  # a district's counts take a while: fewer requests than the pages
 TABLES = ("testing_sample", "testing_tube", "testing_sampledperson", "authtoken_token")
 BATCH_PATH = "/api/v1/samples/batch/"
@@ -229,15 +229,17 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(url, port, token):
+def start_server(url, port, token, **settings):
     """gunicorn on the bench database: WORKERS processes with THREADS threads each (gthread
-    keeps connections alive; sync workers close each one), persistent database connections."""
+    keeps connections alive; sync workers close each one), persistent database connections;
+    `settings`: more of the environment (EPIGRID_CACHE="redis", say)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "DB_CONN_MAX_AGE": "600",
         "DJANGO_SETTINGS_MODULE": "epigrid.settings",
         "LOG_LEVEL": "ERROR",
+        **settings,
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # The shipped settings (gunicorn.conf.py, as `make run` serves), with the bench's sizes.

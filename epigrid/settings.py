@@ -296,6 +296,12 @@ AXES_CLIENT_IP_CALLABLE = "epigrid.accounts.throttle.client_ip"
 AXES_VERBOSE = False
 # Bad API tokens: this many from one address within the cool-off answer 429 until it has passed.
 EPIGRID_TOKEN_FAILURE_LIMIT = env_int("EPIGRID_TOKEN_FAILURE_LIMIT", 20)
+# An API token, its user and the user's grants are kept this many seconds per process (decision
+# 0040). A change moves the shared cache's auth epoch: with Redis every process reads them again at
+# once; with the per-process cache, the other processes within these seconds (0: every request).
+EPIGRID_AUTH_CACHE_SECONDS = env_int(
+    "EPIGRID_AUTH_CACHE_SECONDS", 60 if CACHES["default"]["BACKEND"].endswith("RedisCache") else 5
+)
 
 # Batches of more than a few scans (phones syncing their offline queues) ingest at most this many
 # at a time per server process; live scans from the desks pass them (testing.api).

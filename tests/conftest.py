@@ -65,10 +65,11 @@ def _shipped_protocols_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
-def _gate_caches_cleared():
-    """What the gate keeps per process (checkpoints.services: protocol, zones, posts) is one test's data."""
-    from epigrid.checkpoints.services import forget_cached
+def _process_caches_cleared():
+    """What a process keeps for seconds (core.proccache: tokens and grants, the gate's protocol,
+    zones and posts) is one test's data."""
+    from epigrid.core.proccache import clear_all
 
-    forget_cached()
+    clear_all()
     yield
-    forget_cached()
+    clear_all()

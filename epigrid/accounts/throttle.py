@@ -1,4 +1,5 @@
-"""Throttles on guessing credentials (decision 0014).
+"""Throttles on guessing credentials (decision 0014), and API tokens known for a few seconds
+(decision 0040).
 
 Passwords: django-axes counts failures per username + address for the login page and the admin
 alike (settings.AXES_*). API tokens: this module counts bad tokens per address in the cache; past
@@ -6,11 +7,40 @@ EPIGRID_TOKEN_FAILURE_LIMIT every token from that address is refused with 429 un
 has passed since the last attempt, so the search for a valid token stops rather than slows.
 """
 
+import copy
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, Throttled
+
+from epigrid.core.proccache import MISSING, ProcessCache
+
+# A phone at a gate sends a scan every few seconds: its token, its user and the user's grants are
+# read once per process, not on every request (decision 0040). Each is kept under the shared
+# cache's auth epoch, which every save of a token, user or grant moves on (accounts/apps.py): with
+# a cache the processes share (Redis) a revocation holds at every process's next request; with the
+# per-process default, at once in the saving process and within EPIGRID_AUTH_CACHE_SECONDS in the
+# others.
+known_tokens = ProcessCache(settings.EPIGRID_AUTH_CACHE_SECONDS)
+EPOCH_KEY = "epigrid:auth-epoch"
+
+
+def auth_epoch(user):
+    """The auth epoch a token's request was authenticated under (None for a session's): what is
+    kept of the user's rights under it stays true until it moves."""
+    return getattr(user, "auth_epoch", None)
+
+
+def move_auth_epoch(*_args, **_kwargs):
+    """A token, user or grant changed: what every process keeps of them is stale."""
+    known_tokens.clear()
+    cache.add(EPOCH_KEY, 0, None)
+    try:
+        cache.incr(EPOCH_KEY)
+    except ValueError:  # evicted between the two calls
+        cache.set(EPOCH_KEY, 1, None)
 
 
 def client_ip(request):
@@ -39,7 +69,9 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         if not auth or auth[0].lower() != self.keyword.lower().encode():
             return None  # no token offered: nothing to count
         key = _key(request)
-        if cache.get(key, 0) >= settings.EPIGRID_TOKEN_FAILURE_LIMIT:
+        found = cache.get_many([key, EPOCH_KEY])  # one round trip for both
+        self.epoch = found.get(EPOCH_KEY, 0)
+        if found.get(key, 0) >= settings.EPIGRID_TOKEN_FAILURE_LIMIT:
             cache.touch(key, _cooloff_seconds())  # attempts while blocked prolong the block
             raise Throttled(
                 wait=_cooloff_seconds(),
@@ -50,6 +82,21 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         except AuthenticationFailed:
             _count_failure(key)
             raise
+
+    def authenticate_credentials(self, key):
+        kept = (key, getattr(self, "epoch", None))
+        found = known_tokens.get(kept)
+        if found is MISSING:
+            user, token = super().authenticate_credentials(key)
+            user._grant_rows(), user._roots()  # read now, kept with the user
+            user.__dict__.setdefault("_scope_cache", {})  # so that every copy shares the answers
+            found = (user, token)
+            known_tokens.put(kept, found)
+        user, token = copy.copy(found[0]), found[1]
+        user.auth_epoch = kept[1]
+        # Each request its own instance (a view may set attributes on it); the grants read above
+        # and the scope answers derived from them are shared.
+        return user, token
 
 
 def _count_failure(key):

@@ -27,3 +27,10 @@ class CheckpointsConfig(AppConfig):
             post_save.connect(forget_cached, sender=model, dispatch_uid=f"gate-cache-{model.__name__}")
             post_delete.connect(forget_cached, sender=model, dispatch_uid=f"gate-cache-del-{model.__name__}")
         m2m_changed.connect(forget_cached, sender=Checkpoint.staff.through, dispatch_uid="gate-cache-staff")
+        # Who is posted where is a right: the other processes learn of a change through the auth
+        # epoch (decision 0040), as of a changed grant.
+        from epigrid.accounts.throttle import move_auth_epoch
+
+        post_save.connect(move_auth_epoch, sender=Checkpoint, dispatch_uid="gate-epoch-checkpoint")
+        post_delete.connect(move_auth_epoch, sender=Checkpoint, dispatch_uid="gate-epoch-checkpoint-del")
+        m2m_changed.connect(move_auth_epoch, sender=Checkpoint.staff.through, dispatch_uid="gate-epoch-staff")

@@ -9,8 +9,6 @@ ledger of their destination (`control.services.register_key_person`); others are
 destination as an outsider's registration, which the community receives from today's work."""
 
 import datetime
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -24,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from epigrid.accounts.throttle import auth_epoch
 from epigrid.areas.models import Area
 from epigrid.audit.services import log_bulk_create
 from epigrid.checkpoints.models import Checkpoint, Decision, Direction, Passage, VehicleCheck
@@ -33,6 +32,7 @@ from epigrid.control.models import FEVER_FROM, ControlMeasure, KeyPerson, Measur
 from epigrid.control.panels import zones_covering_among, zones_in_force
 from epigrid.core import identity
 from epigrid.core.plates import normalise_plate
+from epigrid.core.proccache import MISSING, ProcessCache
 from epigrid.core.scoping import may_at
 from epigrid.people import codes
 from epigrid.people import services as people
@@ -50,43 +50,24 @@ SEVERITY = [Decision.PASS, Decision.COMMUNITY, Decision.TESTING, Decision.REFUSE
 ARRIVAL_CATEGORY = {"high": "high_risk_arrival", "medium": "medium_risk_arrival", "low": "low_risk_arrival"}
 ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
 # What every scan reads and hardly ever changes — the active protocol, the zones in force, whether
-# a user is posted at a checkpoint — is kept per process for a few seconds (decision 0027,
-# addendum): a saved protocol, zone or checkpoint, or a change of a checkpoint's staff, clears it in
-# the process that saved it (signals in apps.py); a changed grant changes the key (the user's grant
-# rows are part of it); the other processes follow within CACHE_SECONDS.
+# a user is posted at a checkpoint — is kept per process for a few seconds (decisions 0027
+# addendum, 0040): a saved protocol, zone or checkpoint, or a change of a checkpoint's staff, clears
+# it in the process that saved it (signals in apps.py); a changed grant changes the key (the user's
+# grant rows are part of it); the other processes follow within CACHE_SECONDS.
 CACHE_SECONDS = 5.0
-CACHE_KEYS = 10_000
-_cache = {}
-_cache_lock = threading.Lock()
-_MISSING = object()
-
-
-def _cache_get(key):
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    return _MISSING
-
-
-def _cache_put(key, value):
-    with _cache_lock:
-        if len(_cache) >= CACHE_KEYS:
-            _cache.clear()
-        _cache[key] = (time.monotonic(), value)
+_kept = ProcessCache(CACHE_SECONDS)
+# Who is posted where, for a token's requests: as long as the token itself (decision 0040).
+_posts = ProcessCache(settings.EPIGRID_AUTH_CACHE_SECONDS)
 
 
 def _cached(key, load):
-    value = _cache_get(key)
-    if value is _MISSING:
-        value = load()
-        _cache_put(key, value)
-    return value
+    return _kept.cached(key, load)
 
 
 def forget_cached(*_args, **_kwargs):
     """Drop what the gate keeps per process (a protocol, zone or checkpoint saved; between tests)."""
-    with _cache_lock:
-        _cache.clear()
+    _kept.clear()
+    _posts.clear()
 
 
 def gate_protocol():
@@ -354,13 +335,17 @@ def person_summary(person, assessment):
 
 def postable_checkpoints(user, ids):
     """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages
-    (each answer kept CACHE_SECONDS per process, keyed by the user's grants)."""
+    (each answer kept per process, keyed by the user's grants: under the auth epoch of a token's
+    request as long as its token is kept — a change of staff moves the epoch —, CACHE_SECONDS
+    otherwise)."""
     grants = tuple(sorted(user._grant_rows())) if user.is_authenticated else ()
-    key = ("post", user.pk, user.is_superuser, user.is_active, grants)
+    epoch = auth_epoch(user)
+    kept = _kept if epoch is None else _posts
+    key = ("post", user.pk, user.is_superuser, user.is_active, grants, epoch)
     out, missing = {}, []
     for pk in ids:
-        found = _cache_get((*key, pk))
-        if found is _MISSING:
+        found = kept.get((*key, pk))
+        if found is MISSING:
             missing.append(pk)
         elif found is not None:
             out[pk] = found
@@ -368,7 +353,7 @@ def postable_checkpoints(user, ids):
         rows = Checkpoint.objects.restrict(user, perm=RECORD).filter(pk__in=missing, is_active=True)
         found = {c.pk: c for c in rows.select_related("area")}
         for pk in missing:
-            _cache_put((*key, pk), found.get(pk))
+            kept.put((*key, pk), found.get(pk))
         out.update(found)
     return out
 
