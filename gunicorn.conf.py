@@ -11,12 +11,10 @@ import sys
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", "3"))
-# Few threads: a worker answers one request at a time anyway (the GIL), and each thread holds a
-# database connection. With 24 threads a burst of gate scans had 72 requests and connections
-# contending for two cores: each scan cost half again as much CPU and the server answered fewer of
-# them the more arrived (decision 0040). Waiting connections cost no thread: gthread keeps them in
-# its poller, and a request waits in the queue, not on a core.
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# More threads than a worker's waiting syncs: a sync waiting for its bulk slot holds its thread,
+# and a desk's live scan needs one free (decision 0040: with 4 threads the gate scans ran a third
+# cheaper, but live desk scans waited behind the syncs).
+threads = int(os.environ.get("WEB_THREADS", "24"))
 keepalive = 60
 backlog = 256
 

@@ -304,9 +304,8 @@ EPIGRID_AUTH_CACHE_SECONDS = env_int(
 )
 
 # Batches of more than a few scans (phones syncing their offline queues) ingest at most this many
-# at a time per server process; live scans from the desks pass them (testing.api). Two of a worker's
-# four threads (gunicorn.conf.py): one sync computes while the other waits on the database.
-EPIGRID_INGEST_BULK_SLOTS = env_int("EPIGRID_INGEST_BULK_SLOTS", 2)
+# at a time per server process; live scans from the desks pass them (testing.api).
+EPIGRID_INGEST_BULK_SLOTS = env_int("EPIGRID_INGEST_BULK_SLOTS", 1)
 
 # Content-Security-Policy in every environment: pages load scripts and styles only from static
 # files (no inline script, style or handler; htmx's indicator styles are off, see base.html).
