@@ -89,3 +89,15 @@ def test_a_gate_taken_from_its_staff_by_another_process_refuses_their_next_scan(
     cache.add(EPOCH_KEY, 0, None)
     cache.incr(EPOCH_KEY)
     assert send() == "refused"
+
+
+def test_the_epoch_moves_when_the_change_commits_not_before(cast, django_capture_on_commit_callbacks):
+    grant = Grant.objects.get(user=cast.grid_worker)
+    before = cache.get(EPOCH_KEY, 0)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        grant.area = cast.grid_b
+        grant.save()
+        assert cache.get(EPOCH_KEY, 0) == before  # another process still reads the old rows
+    for callback in callbacks:
+        callback()
+    assert cache.get(EPOCH_KEY, 0) > before

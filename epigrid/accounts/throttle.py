@@ -11,6 +11,7 @@ import copy
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -34,7 +35,14 @@ def auth_epoch(user):
 
 
 def move_auth_epoch(*_args, **_kwargs):
-    """A token, user or grant changed: what every process keeps of them is stale."""
+    """A token, user or grant changed: what every process keeps of them is stale. The epoch moves
+    once the change is committed: moved before, another process could read the old rows and keep
+    them under the new epoch."""
+    known_tokens.clear()
+    transaction.on_commit(_move_epoch)
+
+
+def _move_epoch():
     known_tokens.clear()
     cache.add(EPOCH_KEY, 0, None)
     try:
