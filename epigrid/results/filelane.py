@@ -397,6 +397,9 @@ class _Lane:
             LEFT JOIN areas_area a ON a.id = p.area_id
             LEFT JOIN {TubeResult._meta.db_table} r ON r.tube_id = t.id
             WHERE c.ok
+            -- A fence: pulled up, the subquery's columns would be computed again wherever the CASE
+            -- above names them (`delivered` twice: its hash of a million box entries built twice).
+            OFFSET 0
             ) planned
             """,
             [*delivered_params, *scope_params, services._SLACK_SECONDS],
