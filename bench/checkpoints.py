@@ -163,7 +163,7 @@ class Scans:
 
     def __init__(self, gates, numbers, passes, seed):
         cut = int(len(gates) * (1 - PASS_SHARE)) if passes else len(gates)
-        self.person_gates, self.pass_gates = gates[:cut], gates[cut:]
+        self.gates, self.cut = gates, cut  # gates from `cut` on scan passes
         self.numbers, self.passes = iter(numbers), passes
         self.rng = random.Random(f"bench-gates-load:{seed}")
         self.lock = threading.Lock()
@@ -173,10 +173,10 @@ class Scans:
         """(kind, token, path, body, client id) of the next scan, or None when the IDs run out."""
         with self.lock:
             self.count += 1
-            gates = self.person_gates + self.pass_gates
-            checkpoint, token = gates[self.rng.randrange(len(gates))]
+            index = self.rng.randrange(len(self.gates))
+            checkpoint, token = self.gates[index]
             client_id = str(uuid.uuid4())
-            if (checkpoint, token) in self.pass_gates:
+            if index >= self.cut:
                 code, members = self.rng.choice(self.passes)
                 body = {
                     "code": code,

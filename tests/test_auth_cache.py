@@ -101,3 +101,14 @@ def test_the_epoch_moves_when_the_change_commits_not_before(cast, django_capture
     for callback in callbacks:
         callback()
     assert cache.get(EPOCH_KEY, 0) > before
+
+
+def test_a_login_changes_no_right_and_keeps_the_tokens_known(cast, client):
+    person = make_person(household=cast.household_a)
+    api = _client(cast.grid_worker)
+    assert api.get(f"/api/v1/persons/{person.pk}/").status_code == 200
+    last_login = cast.grid_worker.last_login
+    client.force_login(cast.grid_worker)  # stamps last_login (a save of the user)
+    cast.grid_worker.refresh_from_db()
+    assert cast.grid_worker.last_login != last_login
+    assert "authtoken_token" not in _tables_read(api, f"/api/v1/persons/{person.pk}/")

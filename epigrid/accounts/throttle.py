@@ -34,10 +34,13 @@ def auth_epoch(user):
     return getattr(user, "auth_epoch", None)
 
 
-def move_auth_epoch(*_args, **_kwargs):
+def move_auth_epoch(*_args, update_fields=None, **_kwargs):
     """A token, user or grant changed: what every process keeps of them is stale. The epoch moves
     once the change is committed: moved before, another process could read the old rows and keep
-    them under the new epoch."""
+    them under the new epoch. A login's stamp (`last_login`) changes no right: every process would
+    otherwise read every token again each time someone logs in."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
     known_tokens.clear()
     transaction.on_commit(_move_epoch)
 

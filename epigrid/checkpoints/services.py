@@ -60,10 +60,6 @@ _kept = ProcessCache(CACHE_SECONDS)
 _posts = ProcessCache(settings.EPIGRID_AUTH_CACHE_SECONDS)
 
 
-def _cached(key, load):
-    return _kept.cached(key, load)
-
-
 def forget_cached(*_args, **_kwargs):
     """Drop what the gate keeps per process (a protocol, zone or checkpoint saved; between tests)."""
     _kept.clear()
@@ -72,11 +68,11 @@ def forget_cached(*_args, **_kwargs):
 
 def gate_protocol():
     """The active protocol, as the gate reads it: from the per-process cache."""
-    return _cached("protocol", control.active_protocol)
+    return _kept.cached("protocol", control.active_protocol)
 
 
 def _zones():
-    return _cached("zones", zones_in_force)
+    return _kept.cached("zones", zones_in_force)
 
 
 class BatchError(ValidationError):
@@ -136,7 +132,7 @@ def gate_persons():
     the open key-person entry's id, the latest result and its sampling time."""
     # Built once per process (its subqueries take longer to put together than to run): each use
     # filters a clone.
-    return _cached("persons", _gate_persons)
+    return _kept.cached("persons", _gate_persons)
 
 
 def _gate_persons():

@@ -10,23 +10,23 @@ paragraphs) and `ChinesePDF.draw_qr` (a QR symbol as one vector path)."""
 
 import re
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from epigrid.core.views import no_store
+
 SERIF, SANS = "cjk-serif", "cjk-sans"
+_DARK_RUN = re.compile(rb"\x01+")  # segno's matrix rows: bytearrays of 0 and 1
 
 
 def pdf_response(body, filename):
     """A generated PDF shown in the browser (inline). Every one carries personal or official data:
-    neither the browser nor a proxy keeps a copy (no-store)."""
-    from django.http import HttpResponse
-    from django.utils.http import content_disposition_header
-
+    neither the browser nor a proxy keeps a copy."""
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, filename)
-    response["Cache-Control"] = "no-store"
-    return response
-_DARK_RUN = re.compile(rb"\x01+")  # segno's matrix rows: bytearrays of 0 and 1
+    return no_store(response)
 
 
 def font_paths():

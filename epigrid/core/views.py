@@ -145,6 +145,12 @@ class ObjectDeleteView(ScopedViewMixin, DeleteView):
         return obj
 
 
+def no_store(response):
+    """Neither the browser nor a proxy keeps a copy (a credential, a document with personal data)."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def safe_next(request, default, field="next"):
     """The URL of this site posted (or asked for) in `field`, else `default`: a form may send the
     user back to the page it was on, never to another site."""

@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from epigrid.audit.models import Action
-from epigrid.audit.services import log_change
+from epigrid.audit.services import log_print
 from epigrid.control.models import TestRecord
 from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may
@@ -560,7 +559,7 @@ def stay_notice(request, pk):
         messages.warning(request, _("The release notice can be printed once the person has left."))
         return redirect(stay)
     body = release_notice(stay)
-    log_change(stay, Action.EXPORT, after={"document": "release_notice"})
+    log_print(stay, "release_notice")
     return pdf_response(body, f"isolation-release-{stay.pk}.pdf")
 
 

@@ -31,7 +31,7 @@ from epigrid.audit.services import log_change
 from epigrid.core.identity import mask_name
 from epigrid.core.pdf import pdf_response
 from epigrid.core.scoping import may
-from epigrid.core.views import get_scoped_or_404
+from epigrid.core.views import get_scoped_or_404, no_store
 from epigrid.people import codes
 from epigrid.people.forms import ReasonForm
 from epigrid.people.models import Person
@@ -52,12 +52,6 @@ def person_for_codes(user, pk):
     if not may(user, person):
         raise PermissionDenied
     return person
-
-
-def no_store(response):
-    # A code is a credential: neither the browser nor a proxy keeps a copy of it.
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 class RevokeForm(ReasonForm):
