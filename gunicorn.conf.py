@@ -7,7 +7,6 @@ a free thread. The sampling desks' live scans must not queue behind other desks'
 those take one of EPIGRID_INGEST_BULK_SLOTS per process (testing.api), fewer than the threads."""
 
 import os
-import sys
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", "3"))
@@ -17,9 +16,6 @@ workers = int(os.environ.get("WEB_WORKERS", "3"))
 threads = int(os.environ.get("WEB_THREADS", "24"))
 keepalive = 60
 backlog = 256
-
-
-def post_fork(server, worker):
-    # A thread back from the database waits for the GIL up to the switch interval (5 ms) while a
-    # bulk ingest computes: a live scan makes a dozen round trips, so wait less.
-    sys.setswitchinterval(0.0005)
+# No post_fork switch interval: a 0.5 ms one (to hand the GIL back sooner to scans back from the
+# database) cost a gate scan a quarter of its CPU in thread switches and helped the desks no more
+# (decision 0041).

@@ -133,6 +133,12 @@ def _database():
         raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
     if config["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (or SQLite for development)")
+    if config["ENGINE"] == "django.db.backends.postgresql" and env_int("DB_SERVER_BINDING", 1):
+        # Parameters sent apart from the SQL, and a statement run five times on a connection
+        # prepared (psycopg's default, which Django turns off unless asked): PostgreSQL then plans
+        # it once, not on every run (a gate scan's database CPU 4.3 -> 2.7 ms, decision 0041).
+        # DB_SERVER_BINDING=0 behind a pooler in transaction mode, which cannot keep them.
+        config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
     return config
 
 

@@ -110,13 +110,21 @@ def log_lookups(model, user, terms, refused=False):
 
 
 def count_lookups_since(user, recent, since):
-    """(lookups since `recent`, lookups since `since`) in one query (`recent` after `since`)."""
-    from django.db.models import Count, Q
+    """(lookups since `recent`, lookups since `since`) in one query (`recent` after `since`).
+    Written as SQL: a gate charges every scan, and the ORM took longer to build this aggregate than
+    the database to count it."""
+    from django.db import connection
 
-    counts = ObjectChange.objects.filter(user=user, action=Action.LOOKUP, time__gte=since).aggregate(
-        recent=Count("id", filter=Q(time__gte=recent)), all=Count("id")
-    )
-    return counts["recent"], counts["all"]
+    quote, table = connection.ops.quote_name, connection.ops.quote_name(ObjectChange._meta.db_table)
+    time, user_id, action = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(CASE WHEN {time} >= %s THEN 1 END), COUNT(*) FROM {table} "
+            f"WHERE {user_id} = %s AND {action} = %s AND {time} >= %s",
+            [recent, user.pk, Action.LOOKUP, since],
+        )
+        used_recent, used_all = cursor.fetchone()
+    return used_recent, used_all
 
 
 def log_export(model, count, query, unmasked, reason=""):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from epigrid.control.models import FEVER_FROM, ControlMeasure, KeyPerson, Measur
 from epigrid.control.panels import zones_covering_among, zones_in_force
 from epigrid.core import identity
 from epigrid.core.plates import normalise_plate
+from epigrid.core.prepared import Prepared
 from epigrid.core.proccache import MISSING, ProcessCache
 from epigrid.core.scoping import may_at
 from epigrid.people import codes
@@ -121,7 +122,7 @@ def find_person(user, text, charge=True):
         people.charge_lookups(user, [number], limits=settings.EPIGRID_GATE_LOOKUP_LIMITS)
     # With the home, its areas, the open entry and the latest result, which the assessment reads
     # next (one query, not five).
-    person = gate_persons().filter(doc_type=DocumentType.RESIDENT_ID, doc_number=number).first()
+    person = min(gate_persons_by(pks=[], docs=[number]), key=lambda p: p.pk, default=None)
     if person is not None and person.merged_into_id:
         return people.find_by_document(DocumentType.RESIDENT_ID, number)
     return person
@@ -150,6 +151,17 @@ def _gate_persons():
     return persons
 
 
+def _persons_by(pks, docs):
+    where = Q(pk__in=pks)
+    if docs:
+        where |= Q(doc_type=DocumentType.RESIDENT_ID, doc_number__in=docs)
+    return gate_persons().filter(where)
+
+
+# The gate's persons by key and by resident ID: their SQL built once per process (decision 0041).
+gate_persons_by = Prepared(_persons_by, pks=Person._meta.pk, docs=Person._meta.get_field("doc_number"))
+
+
 @dataclass
 class Facts:
     """What the system knows of a person at the gate, read once per batch."""
@@ -168,7 +180,7 @@ def gather_facts(persons):
     persons = [p for p in persons if p is not None]
     missing = [p.pk for p in persons if not hasattr(p, "gate_entry_id")]
     if missing:
-        again = gate_persons().in_bulk(missing)
+        again = {p.pk: p for p in gate_persons_by(pks=missing, docs=[])}
         persons = [again.get(p.pk, p) if p.pk in again else p for p in persons]
     entry_ids = {p.gate_entry_id for p in persons if getattr(p, "gate_entry_id", None)}
     entries, measures = {}, {}
@@ -628,14 +640,7 @@ def _record_batch(user, todo, protocol, outcomes, known):
     pks = {key for *_rest, how, key in named if how in ("pk", "id")}
     pks |= {p.pk for p in by_code.values() if isinstance(p, Person)}
     docs = [key for *_rest, how, key in named if how == "doc"]
-    rows = []
-    if pks or docs:
-        from django.db.models import Q
-
-        where = Q(pk__in=pks)
-        if docs:
-            where |= Q(doc_type=DocumentType.RESIDENT_ID, doc_number__in=docs)
-        rows = list(gate_persons().filter(where))
+    rows = gate_persons_by(pks=sorted(pks), docs=docs) if pks or docs else []
     by_pk = {p.pk: p for p in rows}
     by_doc = {p.doc_number: p for p in rows if p.doc_type == DocumentType.RESIDENT_ID}
     found = []
@@ -851,8 +856,6 @@ def arrivals_to_receive(user, area=None):
     paths = user.scope_paths("control.change_keyperson")
     rows = Passage.objects.filter(handed_to__isnull=False, received_at__isnull=True)
     if paths is not None:
-        from django.db.models import Q
-
         if not paths:
             return rows.none()
         q = Q()
