@@ -1,8 +1,6 @@
 """The /api/v1/ router: each app keeps its viewsets in its own api.py; they are registered here,
 in one place, so every URL and route name of the API can be read at a glance."""
 
-from rest_framework.routers import DefaultRouter
-
 from epigrid.antigen.api import (
     AntigenFollowUpViewSet,
     AntigenReportViewSet,
@@ -21,6 +19,7 @@ from epigrid.control.api import (
     TestRecordViewSet,
     ZoneViewSet,
 )
+from epigrid.core.routers import GroupedRouter
 from epigrid.dashboard.api import DashboardViewSet
 from epigrid.disinfection.api import (
     DisinfectionRoundViewSet,
@@ -85,7 +84,7 @@ from epigrid.testing.api import CampaignViewSet, FindViewSet, SampleViewSet, Sam
 from epigrid.tracing.api import CaseViewSet, ClusterViewSet, ContactViewSet, TeamViewSet
 from epigrid.transport.api import BoxViewSet, LabViewSet
 
-router = DefaultRouter()
+router = GroupedRouter()
 router.register("areas", AreaViewSet)
 router.register("buildings", BuildingViewSet)
 router.register("households", HouseholdViewSet)

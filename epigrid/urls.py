@@ -8,6 +8,11 @@ from epigrid.core.home import home
 from epigrid.core.views import options_view
 
 urlpatterns = [
+    # The API first: Django tries the patterns in order, and a phone's scan should not first fail
+    # thirty page prefixes (decision 0041).
+    # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).
+    path("api/v1/", include("epigrid.results.api_urls")),
+    path("api/v1/", include(router.urls)),
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -37,9 +42,6 @@ urlpatterns = [
     path("dashboard/", include("epigrid.dashboard.urls")),
     path("audit/", include("epigrid.audit.urls")),
     path("jobs/", include("epigrid.jobs.urls")),
-    # Lab results' routes under the tubes and persons resources (tubes/<barcode>/persons/, ...).
-    path("api/v1/", include("epigrid.results.api_urls")),
-    path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves the page's script as a file: no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
