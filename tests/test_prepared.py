@@ -82,3 +82,23 @@ def test_a_value_the_orm_changes_on_the_way_is_refused_when_built(persons):
     )
     with pytest.raises(ValueError, match="not once"):
         prepared(names=["甲"])
+
+
+def test_postgresql_prepares_the_statement_once_and_runs_it_again(persons):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (elsewhere an ordinary cursor)")
+    first, second, *_rest = persons
+    prepared = Prepared(
+        lambda docs: Person.objects.filter(doc_number__in=docs).order_by("-pk"),
+        docs=Person._meta.get_field("doc_number"),
+    )
+
+    def kept():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            return cursor.fetchone()[0]
+
+    before = kept()
+    assert [p.pk for p in prepared(docs=[first.doc_number, second.doc_number])] == [second.pk, first.pk]
+    assert [p.pk for p in prepared(docs=[second.doc_number, first.doc_number])] == [second.pk, first.pk]
+    assert kept() == before + 1

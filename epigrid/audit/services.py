@@ -115,9 +115,11 @@ def count_lookups_since(user, recent, since):
     the database to count it."""
     from django.db import connection
 
+    from epigrid.core.prepared import statement_cursor
+
     quote, table = connection.ops.quote_name, connection.ops.quote_name(ObjectChange._meta.db_table)
     time, user_id, action = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(CASE WHEN {time} >= %s THEN 1 END), COUNT(*) FROM {table} "
             f"WHERE {user_id} = %s AND {action} = %s AND {time} >= %s",

@@ -5,9 +5,10 @@ takes longer than the database takes to answer it: the gate's person with their 
 entry and latest result cost about 1.5 ms of a scan's CPU to put together. `Prepared` builds the
 queryset once for each shape of its values (how many values in each list), with marker values in
 their places, keeps the SQL and the compiler, and afterwards only puts the new values in the
-markers' places. The SQL text stays the same, so PostgreSQL's prepared statements (settings:
-server-side binding) are reused as well. The rows become model instances the way the ORM makes
-them (`ModelIterable`): the select_related objects and the annotations included.
+markers' places. The SQL text stays the same, so PostgreSQL prepares it once per connection
+(`statement_cursor`, with server-side binding) and plans it once. The rows become model instances
+the way the ORM makes them (`ModelIterable`): the select_related objects and the annotations
+included.
 
 Only for querysets whose SQL depends on nothing but the values given (no time, no user): the
 kept SQL is the one built first.
@@ -15,6 +16,7 @@ kept SQL is the one built first.
 
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
@@ -66,7 +68,7 @@ class Prepared:
             field = self.fields[name]
             for position, value in zip(positions, lists[name], strict=True):
                 params[position] = field.get_db_prep_value(value, connection, prepared=False)
-        with connection.cursor() as cursor:
+        with statement_cursor(using) as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
         if plan.trim is not None:
@@ -134,3 +136,29 @@ class Prepared:
         if field.get_internal_type() in _INTEGER_TYPES:
             return -(7_000_000_000_000 + uuid.uuid4().int % 1_000_000_000 * 1000 + index)
         return f"\x1fmarker-{index}-{uuid.uuid4().hex}"
+
+
+class _Prepare:
+    """A psycopg cursor whose statements are prepared from their first run."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def execute(self, sql, params=None):
+        return self._cursor.execute(sql, params, prepare=True)
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+@contextmanager
+def statement_cursor(using="default"):
+    """A cursor for a statement every request of a busy endpoint runs: with server-side binding
+    (settings, PostgreSQL) PostgreSQL prepares it and plans it once per connection; elsewhere an
+    ordinary cursor. Only for statements whose plan does not depend on the values (a key, an
+    equality): a prepared statement may be run with a generic plan."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.settings_dict["OPTIONS"].get("server_side_binding"):
+            cursor.cursor = _Prepare(cursor.cursor)
+        yield cursor
