@@ -137,8 +137,8 @@ def _database():
         # Parameters sent apart from the SQL (no quoting in Python), and the statements a gate scan
         # runs on every request prepared, planned once per connection (`core.prepared`, decision
         # 0041). Not every statement: a prepared list query's generic plan was up to three times
-        # slower. DB_SERVER_BINDING=0 behind a pooler in transaction mode.
-        # psycopg prepares nothing of itself (a threshold never reached) but what is asked for.
+        # slower, so psycopg prepares nothing of itself (a threshold never reached) but what is
+        # asked for. DB_SERVER_BINDING=0 behind a pooler in transaction mode.
         config.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2**31 - 1)
     return config
 

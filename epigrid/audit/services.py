@@ -2,10 +2,12 @@
 merges call these functions directly so nothing escapes the log."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 from epigrid.audit.models import Action, ObjectChange, Transition
 from epigrid.core import context
 from epigrid.core.imports import bulk_insert
+from epigrid.core.prepared import statement_cursor
 
 
 def _actor():
@@ -113,10 +115,6 @@ def count_lookups_since(user, recent, since):
     """(lookups since `recent`, lookups since `since`) in one query (`recent` after `since`).
     Written as SQL: a gate charges every scan, and the ORM took longer to build this aggregate than
     the database to count it."""
-    from django.db import connection
-
-    from epigrid.core.prepared import statement_cursor
-
     quote, table = connection.ops.quote_name, connection.ops.quote_name(ObjectChange._meta.db_table)
     time, user_id, action = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
     with statement_cursor() as cursor:

@@ -128,37 +128,29 @@ def find_person(user, text, charge=True):
     return person
 
 
-def gate_persons():
-    """Persons with what the assessment reads beside each one, in the same query: home and areas,
-    the open key-person entry's id, the latest result and its sampling time."""
-    # Built once per process (its subqueries take longer to put together than to run): each use
-    # filters a clone.
-    return _kept.cached("persons", _gate_persons)
-
-
-def _gate_persons():
-    persons = Person.objects.select_related("area", "household__area").annotate(
-        gate_entry_id=Subquery(
-            KeyPerson.objects.filter(person=OuterRef("pk"), status=KeyPerson.Status.OPEN)
-            .order_by()
-            .values("pk")[:1]
-        ),
-        **results.latest_result_columns(),
-    )
-    # Compiled once before any thread shares it, so that the subqueries' aliases are set up and
-    # later compilations of the clones only read them.
-    persons.query.sql_with_params()
-    return persons
-
-
 def _persons_by(pks, docs):
+    """Persons by key and by resident ID with what the assessment reads beside each one, in the
+    same query: home and areas, the open key-person entry's id, the latest result and its sampling
+    time."""
     where = Q(pk__in=pks)
     if docs:
         where |= Q(doc_type=DocumentType.RESIDENT_ID, doc_number__in=docs)
-    return gate_persons().filter(where)
+    return (
+        Person.objects.filter(where)
+        .select_related("area", "household__area")
+        .annotate(
+            gate_entry_id=Subquery(
+                KeyPerson.objects.filter(person=OuterRef("pk"), status=KeyPerson.Status.OPEN)
+                .order_by()
+                .values("pk")[:1]
+            ),
+            **results.latest_result_columns(),
+        )
+    )
 
 
-# The gate's persons by key and by resident ID: their SQL built once per process (decision 0041).
+# Their SQL (the subqueries take longer to put together than to run) built once per process for
+# each number of keys and ID numbers (decision 0041).
 gate_persons_by = Prepared(_persons_by, pks=Person._meta.pk, docs=Person._meta.get_field("doc_number"))
 
 
@@ -175,13 +167,13 @@ class Facts:
 
 def gather_facts(persons):
     """{person pk: Facts} for many persons in a few queries whatever their number: the persons
-    (re-read through `gate_persons` unless read so), the open entries with their running step
+    (re-read through `gate_persons_by` unless read so), the open entries with their running step
     (only for key persons), the zones from the per-process map."""
     persons = [p for p in persons if p is not None]
     missing = [p.pk for p in persons if not hasattr(p, "gate_entry_id")]
     if missing:
         again = {p.pk: p for p in gate_persons_by(pks=missing, docs=[])}
-        persons = [again.get(p.pk, p) if p.pk in again else p for p in persons]
+        persons = [again.get(p.pk, p) for p in persons]
     entry_ids = {p.gate_entry_id for p in persons if getattr(p, "gate_entry_id", None)}
     entries, measures = {}, {}
     if entry_ids:

@@ -50,10 +50,6 @@ class Prepared:
         self._plans = {}
         self._lock = threading.Lock()
 
-    def clear(self):
-        with self._lock:
-            self._plans.clear()
-
     def __call__(self, using="default", **lists):
         """Model instances, as list(build(**lists)) would give them."""
         shape = tuple(len(lists[name]) for name in self.fields)
