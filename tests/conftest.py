@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from tests.scoping import Cast
 
@@ -73,3 +76,12 @@ def _process_caches_cleared():
     clear_all()
     yield
     clear_all()
+
+
+@pytest.fixture(autouse=True)
+def _today_is_the_tests_day(request):
+    # Test modules keep TODAY as a module constant, computed when the module is collected. A run
+    # that crosses local midnight (16:00 UTC for Asia/Shanghai) would otherwise compare dates of
+    # yesterday with the code's today; each test gets the day it runs on instead.
+    if type(getattr(request.module, "TODAY", None)) is datetime.date:
+        request.module.TODAY = timezone.localdate()

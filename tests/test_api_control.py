@@ -21,7 +21,8 @@ def _api(user):
     return client
 
 
-def _entry(cast, grid, exposure=TODAY - 3 * DAY, category="close_contact", name="密接甲"):
+def _entry(cast, grid, exposure=None, category="close_contact", name="密接甲"):
+    exposure = exposure or TODAY - 3 * DAY
     household = cast.household_a if grid == cast.grid_a else cast.household_b
     person = make_person(household=household, name=name, phone="+8613812345678")
     entry, _created = services.register_key_person(person, category, grid, last_exposure=exposure)

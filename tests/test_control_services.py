@@ -19,7 +19,8 @@ def person(cast):
     return make_person(household=cast.household_a, name="密接甲")
 
 
-def register(cast, person, category="close_contact", exposure=TODAY - datetime.timedelta(days=1), **kw):
+def register(cast, person, category="close_contact", exposure=None, **kw):
+    exposure = exposure or TODAY - datetime.timedelta(days=1)
     return services.register_key_person(person, category, cast.grid_a, last_exposure=exposure, **kw)
 
 

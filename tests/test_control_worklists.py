@@ -17,7 +17,8 @@ from tests.scoping import make_person
 TODAY = timezone.localdate()
 
 
-def at(hour, minute=0, day=TODAY):
+def at(hour, minute=0, day=None):
+    day = day or TODAY
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 

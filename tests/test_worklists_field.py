@@ -26,7 +26,8 @@ def days_ago(n):
     return TODAY - datetime.timedelta(days=n)
 
 
-def at(hour, minute=0, day=TODAY):
+def at(hour, minute=0, day=None):
+    day = day or TODAY
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
