@@ -5,6 +5,8 @@ employees who are registry persons, and helpers to take an application to any st
 import datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from epigrid.accounts.models import Grant, User
 from epigrid.enterprises import services
 from epigrid.enterprises.models import Application, Enterprise, Phase
@@ -81,7 +83,7 @@ class Works:
             "commitment_by": "王经理",
         }
         values.update(fields)
-        return services.start_application(None, enterprise, planned or datetime.date.today(), **values)
+        return services.start_application(None, enterprise, planned or timezone.localdate(), **values)
 
     def at(self, step, enterprise=None):
         """An application standing at `step` (a status), every step before it taken."""
@@ -105,7 +107,7 @@ class Works:
         return Phase.objects.create(
             code="above",
             name="其他规上企业",
-            earliest_on=datetime.date.today() + datetime.timedelta(days=days_ahead),
+            earliest_on=timezone.localdate() + datetime.timedelta(days=days_ahead),
         )
 
 

@@ -320,7 +320,7 @@ def test_the_rollup_names_each_grid_with_its_community(cast):
 
     person = make_person(household=cast.household_a, name="密接甲")
     services.register_key_person(
-        person, "close_contact", cast.grid_a, last_exposure=datetime.date.today() - datetime.timedelta(days=2)
+        person, "close_contact", cast.grid_a, last_exposure=timezone.localdate() - datetime.timedelta(days=2)
     )
     html = cast.client_for(cast.community_officer).get("/control/today/").content.decode()
     assert "九州社区·第一网格" in html

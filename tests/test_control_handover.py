@@ -5,6 +5,7 @@ both sides in the history."""
 import datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from epigrid.areas.models import Area, Level
@@ -12,7 +13,7 @@ from epigrid.control import services
 from epigrid.control.models import HandOver
 from tests.scoping import ScopedAPITests, make_person
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def _api(user):

@@ -5,6 +5,7 @@ as measured by the caller; the contact phone masked in every answer."""
 import datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from epigrid.core.identity import make_resident_id
@@ -96,7 +97,7 @@ def test_the_workflow_through_the_api_with_a_refusal(cast, w):
         "/api/v1/enterprise-applications/",
         {
             "enterprise": w.a.pk,
-            "planned_start": datetime.date.today().isoformat(),
+            "planned_start": timezone.localdate().isoformat(),
             "prevention_plan": "测温消杀",
             "emergency_plan": "隔离报告",
             "commitment": True,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 
 from epigrid.audit.models import ObjectChange
 from epigrid.control.models import Protocol
@@ -44,7 +44,7 @@ def _en(fn, *args, **kwargs):
 
 def test_it_takes_an_application_from_draft_to_permit(cast, w):
     w.ready()
-    app = w.draft(planned=datetime.date.today())
+    app = w.draft(planned=timezone.localdate())
     assert app.status == S.DRAFT
     app = services.submit(w.contact, app)
     assert app.status == S.SUBMITTED and app.staff_count == 1 and app.submitted_at
@@ -53,7 +53,7 @@ def test_it_takes_an_application_from_draft_to_permit(cast, w):
     app = services.pass_check(cast.street_officer, app, "五到位")
     assert app.status == S.CHECKED
     app = services.issue_permit(cast.street_officer, app)
-    assert app.status == S.PERMITTED and app.permit_number and app.permitted_from == datetime.date.today()
+    assert app.status == S.PERMITTED and app.permit_number and app.permitted_from == timezone.localdate()
     history = [
         (h.source, h.target) for h in __import__("epigrid.audit.services", fromlist=["x"]).history(app)
     ]
@@ -101,7 +101,7 @@ def test_the_phase_refuses_a_planned_date_before_its_earliest_day(cast, w):
     w.a.phase = phase
     w.a.save()
     w.ready()
-    app = w.draft(planned=datetime.date.today())
+    app = w.draft(planned=timezone.localdate())
     with pytest.raises(ValidationError) as exc:
         _en(services.submit, w.contact, app)
     assert phase.earliest_on.isoformat() in str(exc.value) and "at the earliest" in str(exc.value)
@@ -114,7 +114,7 @@ def test_the_phase_refuses_a_permit_before_its_earliest_day(cast, w):
     phase = w.phase(days_ahead=5)
     Enterprise.objects.filter(pk=w.a.pk).update(phase=phase)
     with pytest.raises(ValidationError, match="at the earliest"):
-        _en(services.issue_permit, cast.community_officer, app, datetime.date.today())
+        _en(services.issue_permit, cast.community_officer, app, timezone.localdate())
     app = services.issue_permit(cast.community_officer, app, phase.earliest_on)
     assert app.permitted_from == phase.earliest_on
 
@@ -231,7 +231,7 @@ def test_the_roster_shows_key_person_status_and_latest_test(cast, w):
     from epigrid.control.services import register_key_person
 
     w.employee()
-    register_key_person(w.worker, "low_risk_arrival", cast.grid_a, arrival=datetime.date.today())
+    register_key_person(w.worker, "low_risk_arrival", cast.grid_a, arrival=timezone.localdate())
     row = services.roster(w.a)[0]
     assert row["key_person"]["category"] == "low_risk_arrival"
     assert row["test"] is None

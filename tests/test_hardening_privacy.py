@@ -7,6 +7,7 @@ import json
 
 import openpyxl
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from epigrid.audit.models import ObjectChange
@@ -259,7 +260,7 @@ def test_it_answers_an_out_of_scope_measure_filter_like_a_missing_one(cast):
 
     person = make_person(household=cast.household_b, name="乙")
     entry, _created = control_services.register_key_person(
-        person, "close_contact", cast.grid_b, last_exposure=datetime.date.today() - datetime.timedelta(days=2)
+        person, "close_contact", cast.grid_b, last_exposure=timezone.localdate() - datetime.timedelta(days=2)
     )
     measure = entry.measures.first()
     client = _api(cast.grid_worker)

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from epigrid.core.identity import (
     make_resident_id,
@@ -58,7 +59,7 @@ def test_it_rejects_malformed_ids_with_a_reason(number, code):
 
 
 def test_it_rejects_a_birth_date_in_the_future():
-    number = make_resident_id("620102", datetime.date.today() + datetime.timedelta(days=30), 1)
+    number = make_resident_id("620102", timezone.localdate() + datetime.timedelta(days=30), 1)
     with pytest.raises(ValidationError) as exc:
         validate_resident_id(number)
     assert exc.value.code == "birth_date"

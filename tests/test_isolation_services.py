@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from epigrid.control import services as control_services
 from epigrid.isolation import services
@@ -52,7 +53,7 @@ def test_it_refuses_a_second_room_for_the_same_person(cast, iso):
 
 def test_a_companion_shares_the_room_of_a_child(cast, iso):
     room = iso.room(number="201")  # two beds
-    child = services.allocate(iso.staff_a, iso.person(birth=datetime.date.today().replace(year=2018)), room)
+    child = services.allocate(iso.staff_a, iso.person(birth=timezone.localdate().replace(year=2018)), room)
     mother = services.allocate(iso.staff_a, iso.person(name="母亲"), room, companion_of=child)
     assert mother.companion_of == child and mother.room == room
     # Two beds: nobody else, not even a second companion.

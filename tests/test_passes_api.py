@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from epigrid.passes import codes
 from epigrid.passes.models import HouseholdPass, PassUse
-from tests.scoping import ScopedAPITests, assert_no_full_numbers
+from tests.scoping import ScopedAPITests, assert_no_full_numbers, make_person
 from tests.test_passes_cast import local, passes
 
 
@@ -127,3 +127,17 @@ def test_an_unknown_code_is_an_answer_not_an_error(cast, ps):
     body = {"code": "EPP1:9.1:nope", "person": ps.mother.pk, "direction": "exit", "checkpoint": ps.gate.pk}
     response = api(cast.checkpoint).post("/api/v1/pass-uses/scan/", body, format="json")
     assert response.status_code == 200 and response.json()["reason"] == "unknown"
+
+
+def test_the_scan_action_refuses_a_person_or_checkpoint_the_gate_does_not_see(cast, ps):
+    hp = ps.household_pass()
+    stranger = make_person(household=ps.other_household, name="外人")
+    body = {"code": codes.make_code(hp), "person": stranger.pk, "direction": "exit", "checkpoint": ps.gate.pk}
+    client = api(cast.checkpoint)
+    response = client.post("/api/v1/pass-uses/scan/", body, format="json")
+    assert response.status_code == 400 and "person" in response.json()
+    response = client.post("/api/v1/pass-uses/scan/", {**body, "person": 10**9}, format="json")
+    assert response.status_code == 400 and "person" in response.json()
+    response = client.post("/api/v1/pass-uses/scan/", {**body, "person": ps.mother.pk, "checkpoint": 10**9}, format="json")
+    assert response.status_code == 400 and "checkpoint" in response.json()
+    assert not PassUse.objects.exists()

@@ -14,6 +14,7 @@ from epigrid.control import services as control_services
 from epigrid.control.models import Category
 from epigrid.passes import codes, services
 from epigrid.passes.models import HouseholdPass, PassUse, PassWindow
+from tests.scoping import CAST_ROLES
 from tests.test_passes_cast import local, passes
 
 
@@ -285,3 +286,41 @@ def test_one_person_scanned_at_two_gates_at_once_goes_out_once(cast):
         thread.join(timeout=30)
     assert sorted(o.reason for o in outcomes.values()) == ["", "already_out"], outcomes
     assert services.remaining(hp, at) == 2
+
+
+def test_the_in_memory_scope_check_agrees_with_the_query_for_every_user_and_use(cast, ps):
+    # A gate's scan decides its scope in memory (core.scoping.may_path with the gate's staff kept
+    # per process); it must give restrict()'s answer for bound and unbound roles alike.
+    from epigrid.checkpoints import services as checkpoints
+    from epigrid.core.scoping import may, may_path
+
+    hp_a, hp_b = ps.household_pass(), ps.household_pass(household=cast.household_b)
+    at = local(2026, 3, 2, 8, 0)
+    uses = [
+        ps.scan(hp_a, ps.mother, at=at).use,
+        ps.scan(hp_b, ps.neighbour, at=at, user=ps.gate_b_staff, checkpoint=ps.gate_b).use,
+        ps.scan(hp_a, ps.son, direction="return", at=at, user=cast.admin).use,
+    ]
+    users = [getattr(cast, name) for name in CAST_ROLES] + [ps.gate_b_staff, ps.other_officer, cast.nobody]
+    answers = set()
+    for user in users:
+        for use in uses:
+            posted = use.checkpoint_id in checkpoints.posts_of(user)
+            for action in ("view", "add", "change"):
+                expected = may(user, use, action)
+                path = use.household_pass.area.path
+                assert may_path(user, PassUse, path, action, posted=posted) == expected, (user, use, action)
+                answers.add(expected)
+        for hp in (hp_a, hp_b):  # the scan reads its pass the same way
+            for action in ("view", "change"):
+                assert may_path(user, HouseholdPass, hp.area.path, action) == may(user, hp, action), (user, hp)
+    assert answers == {True, False}
+
+
+def test_a_gate_worker_taken_off_the_gate_can_no_longer_scan_there(cast, ps):
+    hp = ps.household_pass()
+    at = local(2026, 3, 2, 8, 0)
+    assert ps.scan(hp, ps.mother, at=at).allowed
+    ps.gate.staff.remove(cast.checkpoint)
+    with pytest.raises(PermissionDenied):
+        ps.scan(hp, ps.mother, direction="return", at=at, checkpoint=ps.gate)

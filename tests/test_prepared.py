@@ -102,3 +102,62 @@ def test_postgresql_prepares_the_statement_once_and_runs_it_again(persons):
     assert [p.pk for p in prepared(docs=[first.doc_number, second.doc_number])] == [second.pk, first.pk]
     assert [p.pk for p in prepared(docs=[second.doc_number, first.doc_number])] == [second.pk, first.pk]
     assert kept() == before + 1
+
+
+# Kept INSERTs (core.prepared.insert_rows, decision 0042)
+
+
+def test_kept_inserts_write_what_bulk_create_writes(cast):
+    from django.contrib.contenttypes.models import ContentType
+
+    from epigrid.audit.models import Action, ObjectChange
+    from epigrid.core.prepared import insert_rows
+
+    person_type = ContentType.objects.get_for_model(Person)
+
+    def rows(tag):
+        return [
+            ObjectChange(
+                user=cast.checkpoint,
+                user_name="gate",
+                action=Action.LOOKUP,
+                content_type=person_type,
+                object_id=0,
+                object_repr=f"{tag}{n}",
+                area_path=cast.community.path,
+                postchange_data={"term": f"{tag}{n}", "nested": [1, "二"]},
+            )
+            for n in range(3)
+        ]
+
+    kept, plain = insert_rows(ObjectChange, rows("kept")), ObjectChange.objects.bulk_create(rows("plain"))
+    assert all(obj.pk and not obj._state.adding for obj in kept)
+    fields = ("user_id", "user_name", "action", "content_type_id", "area_path")
+    stored = {o.object_repr: o for o in ObjectChange.objects.filter(pk__in=[o.pk for o in kept + plain])}
+    for a, b in zip(kept, plain, strict=True):
+        a_row, b_row = stored[a.object_repr], stored[b.object_repr]
+        assert [getattr(a_row, f) for f in fields] == [getattr(b_row, f) for f in fields]
+        assert a_row.postchange_data == {"term": a.object_repr, "nested": [1, "二"]}
+        assert a_row.time is not None  # auto_now_add filled as save() fills it
+    with pytest.raises(ValueError):
+        insert_rows(ObjectChange, [rows("x")[0], ObjectChange(pk=10**9, user_name="")])
+
+
+def test_known_client_ids_answers_for_the_recorded_ones_only(cast):
+    import uuid
+
+    from epigrid.checkpoints import services as checkpoints
+    from epigrid.checkpoints.models import Checkpoint
+
+    gate = Checkpoint.objects.create(name="北门", kind=Checkpoint.Kind.COMMUNITY_GATE, area=cast.community)
+    person = make_person(household=cast.household_a)
+    recorded = [str(uuid.uuid4()) for _ in range(3)]
+    scans = [
+        {"client_id": c, "checkpoint": gate.pk, "direction": "in", "health_code": "green", "person": {"doc_number": person.doc_number}}
+        for c in recorded
+    ]
+    outcomes = checkpoints.record(None, scans, posts={gate.pk: gate})
+    assert [o["outcome"] for o in outcomes] == ["accepted"] * 3, outcomes
+    fresh = str(uuid.uuid4())
+    assert checkpoints.known_client_ids([fresh, *recorded[:2]]) == set(recorded[:2])
+    assert checkpoints.known_client_ids([fresh]) == set() and checkpoints.known_client_ids([]) == set()

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from epigrid.checkpoints.models import Checkpoint
@@ -148,7 +148,7 @@ def test_the_pages_send_and_show_a_records_report(setup, cast):
     _r, form, gates = setup
     client = Client()
     client.force_login(cast.community_officer)
-    today = datetime.date.today()
+    today = timezone.localdate()
     url = f"/reports/gate_daily/s/{gates['a'].pk}/{today.isoformat()}/"
     with translation.override("en"):
         page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")

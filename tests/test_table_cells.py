@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django_tables2.columns.base import BoundColumn
 
@@ -110,7 +110,7 @@ def test_the_key_person_list_cells_are_those_written_cell_by_cell(cast):
             person,
             "close_contact",
             cast.grid_a,
-            last_exposure=datetime.date.today() - datetime.timedelta(days=2),
+            last_exposure=timezone.localdate() - datetime.timedelta(days=2),
         )
     response = list_page(cast.client_for(cast.grid_worker), "/control/")
     rows = body_rows(response.content.decode())

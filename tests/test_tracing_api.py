@@ -13,7 +13,7 @@ from epigrid.tracing.models import Case, Cluster, Contact, Team
 from tests.scoping import ScopedAPITests, assert_no_full_numbers
 from tests.tracing_cast import tracing
 
-TODAY = datetime.date.today
+TODAY = timezone.localdate
 
 
 def api(user):

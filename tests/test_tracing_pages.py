@@ -17,7 +17,7 @@ from tests.scoping import ScopedViewTests, assert_no_full_numbers
 from tests.test_control_pdf import text_of
 from tests.tracing_cast import tracing
 
-TODAY = datetime.date.today
+TODAY = timezone.localdate
 
 
 @pytest.fixture

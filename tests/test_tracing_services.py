@@ -15,7 +15,7 @@ from epigrid.tracing import chains, rules, services
 from epigrid.tracing.models import Case, Contact
 from tests.tracing_cast import tracing
 
-TODAY = datetime.date.today
+TODAY = timezone.localdate
 
 
 @pytest.fixture

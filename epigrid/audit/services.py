@@ -105,10 +105,9 @@ def log_lookups(model, user, terms, refused=False):
         ObjectChange(**common, object_repr=term[:200], postchange_data={"term": term, "refused": refused})
         for term in terms
     ]
-    if len(rows) == 1:  # a gate's single scan: one INSERT, without bulk_create's transaction around it
-        rows[0].save(force_insert=True)
-        return rows
-    return ObjectChange.objects.bulk_create(rows)
+    # A gate's single scan: one kept INSERT on PostgreSQL (core.imports.bulk_insert), no transaction.
+    write_changes(rows)
+    return rows
 
 
 def count_lookups_since(user, recent, since):

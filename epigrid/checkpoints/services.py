@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -32,7 +32,7 @@ from epigrid.control.models import FEVER_FROM, ControlMeasure, KeyPerson, Measur
 from epigrid.control.panels import zones_covering_among, zones_in_force
 from epigrid.core import identity
 from epigrid.core.plates import normalise_plate
-from epigrid.core.prepared import Prepared
+from epigrid.core.prepared import Prepared, statement_cursor
 from epigrid.core.proccache import MISSING, ProcessCache
 from epigrid.core.scoping import may_at
 from epigrid.people import codes
@@ -333,6 +333,19 @@ def person_summary(person, assessment):
 # Recording passages
 
 
+def posts_of(user):
+    """The ids of the checkpoints `user` is on the staff of, kept as postable_checkpoints' answers
+    are (a change of staff moves the auth epoch and clears this process's)."""
+    epoch = auth_epoch(user)
+    kept = _kept if epoch is None else _posts
+    key = ("staff", user.pk, epoch)
+    found = kept.get(key)
+    if found is MISSING:
+        found = frozenset(Checkpoint.staff.through.objects.filter(user_id=user.pk).values_list("checkpoint_id", flat=True))
+        kept.put(key, found)
+    return found
+
+
 def postable_checkpoints(user, ids):
     """{id: checkpoint} of the active checkpoints among `ids` where `user` may record passages
     (each answer kept per process, keyed by the user's grants: under the auth epoch of a token's
@@ -521,12 +534,7 @@ def record(user, scans, now=None, posts=None):
     parsed = [_parse(raw, now) for raw in scans]
     ids = {scan["checkpoint"] for scan, error in parsed if error is None}
     posts = posts if posts is not None else postable_checkpoints(user, ids)
-    known = set(
-        Passage.objects.filter(client_id__in=[s["client_id"] for s, e in parsed if e is None])
-        .order_by()
-        .values_list("client_id", flat=True)
-    )
-    known = {str(k) for k in known}
+    known = known_client_ids([s["client_id"] for s, e in parsed if e is None])
     outcomes = [None] * len(parsed)
     todo = []
     for index, (scan, error) in enumerate(parsed):
@@ -566,6 +574,23 @@ def record(user, scans, now=None, posts=None):
         known.add(scan["client_id"])
         outcomes[index] = _accepted(scan, passage, created)
     return outcomes
+
+
+def known_client_ids(client_ids):
+    """The ones among `client_ids` (canonical text) already recorded. On PostgreSQL one statement
+    whatever their number (an array parameter), kept prepared: every gate scan asks."""
+    if not client_ids:
+        return set()
+    qn, field = connection.ops.quote_name, Passage._meta.get_field("client_id")
+    values = [field.get_db_prep_value(uuid.UUID(c), connection) for c in client_ids]
+    select = f"SELECT {qn(field.column)} FROM {qn(Passage._meta.db_table)} WHERE {qn(field.column)}"
+    if connection.vendor == "postgresql":
+        sql, params = f"{select} = ANY(%s)", [values]
+    else:
+        sql, params = f"{select} IN ({', '.join(['%s'] * len(values))})", values
+    with statement_cursor() as cursor:
+        cursor.execute(sql, params)
+        return {str(field.to_python(row[0])) for row in cursor.fetchall()}
 
 
 def _accepted(scan, passage, created=True):

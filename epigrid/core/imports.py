@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from epigrid.core import tabular
+from epigrid.core.prepared import insert_rows
 from epigrid.core.tabular import CellError, TableReadError
 
 PROGRESS_EVERY = 1000
@@ -373,13 +374,14 @@ def bulk_insert(model, objs, batch_size=2000):
             obj.fill_derived_fields()
     connection = connections[router.db_for_write(model)]
     meta = model._meta
+    if connection.vendor != "postgresql" or not meta.pk.get_internal_type().endswith("AutoField"):
+        return model.objects.bulk_create(objs, batch_size=batch_size)
     # A few rows (a gate's batch and its change log): one INSERT … RETURNING beats drawing keys
-    # and opening a COPY.
-    if (
-        connection.vendor != "postgresql"
-        or not meta.pk.get_internal_type().endswith("AutoField")
-        or len(objs) < COPY_FROM
-    ):
+    # and opening a COPY, and its statement is kept (core.prepared.insert_rows).
+    if len(objs) < COPY_FROM:
+        keyed = {getattr(obj, meta.pk.attname) is not None for obj in objs}
+        if len(keyed) == 1:
+            return insert_rows(model, objs, using=connection.alias)
         return model.objects.bulk_create(objs, batch_size=batch_size)
     qn = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not getattr(f, "generated", False)]

@@ -131,6 +131,8 @@ class Prepared:
         # A value of the field's kind that no query parameter equals by chance.
         if field.get_internal_type() in _INTEGER_TYPES:
             return -(7_000_000_000_000 + uuid.uuid4().int % 1_000_000_000 * 1000 + index)
+        if field.get_internal_type() == "UUIDField":
+            return uuid.uuid4()
         return f"\x1fmarker-{index}-{uuid.uuid4().hex}"
 
 
@@ -158,3 +160,47 @@ def statement_cursor(using="default"):
         if connection.vendor == "postgresql" and connection.settings_dict["OPTIONS"].get("server_side_binding"):
             cursor.cursor = _Prepare(cursor.cursor)
         yield cursor
+
+
+_inserts = {}
+
+
+def insert_rows(model, objs, using="default"):
+    """New objects of `model` INSERTed as bulk_create would (no save(), no signals; auto_now fields
+    filled, keys set from RETURNING), with the statement's text built once per model and row count
+    and prepared by PostgreSQL (`statement_cursor`). For the few rows of a busy endpoint's request
+    (a gate's passage, its change-log row, its lookup row): bulk_create builds the same INSERT
+    anew each time, which took longer than the database took to run it. Objects either all carry
+    their keys or none does."""
+    connection = connections[using]
+    meta = model._meta
+    with_keys = getattr(objs[0], meta.pk.attname) is not None
+    if any((getattr(obj, meta.pk.attname) is not None) != with_keys for obj in objs):
+        raise ValueError("insert_rows: give every object its key, or none")
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not getattr(f, "generated", False) and (with_keys or not f.primary_key)
+    ]
+    key = (model, len(objs), with_keys, using)
+    sql = _inserts.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES {', '.join([row] * len(objs))} RETURNING {qn(meta.pk.column)}"
+        )
+        _inserts[key] = sql
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    with statement_cursor(using) as cursor:
+        cursor.execute(sql, params)
+        keys = cursor.fetchall()
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        setattr(obj, meta.pk.attname, pk)
+        obj._state.adding = False
+        obj._state.db = using
+    return objs

@@ -105,6 +105,24 @@ def may(user, obj, action="change", perm=None):
     return type(obj).objects.restrict(user, action, perm=perm).filter(pk=obj.pk).exists()
 
 
+def may_path(user, model, path, action="view", posted=False):
+    """Whether an object of `model` filed at area `path` is in `user`'s scope for `action`, decided
+    in memory by restrict()'s rule; `posted`: the user is on the object's post (its
+    scope_binding's staff), which the caller knows. For a hot path that has the object's area at
+    hand; everywhere else restrict() and may() are the rule."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    perm = perm_name(model, action)
+    binding = getattr(model, "scope_binding", None)
+    paths = user.scope_paths(perm, bound=False if binding else None)
+    if paths is None or within(path, paths):
+        return True
+    upward = action == "view" and getattr(model, "scope_upward", False)
+    if upward and paths and path in ancestor_paths(paths):
+        return True
+    return posted and any(within(path, user.scope_paths(perm, bound=role) or []) for role, _ in bindings(binding))
+
+
 def check_in_scope(user, obj, action):
     """After a write inside a transaction: refuse if the object left the user's scope."""
     if not may(user, obj, action):

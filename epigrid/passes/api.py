@@ -3,8 +3,9 @@
 rule is a 400 with the service's message, no right a 403, outside the user's scope a 404. A refused
 scan is an answer, not an error: 201 with allowed false and the reason (it is recorded)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -89,13 +90,18 @@ class PassUseViewSet(ScopedReadOnlyModelViewSet):
         data = PassScanSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        checkpoint = None
+        if values.get("checkpoint") is not None:
+            checkpoint = services.scan_checkpoint(request.user, values["checkpoint"])
+            if checkpoint is None:
+                raise serializers.ValidationError({"checkpoint": [_("No such checkpoint in your area.")]})
         outcome = call_service(
             services.scan,
             request.user,
             values["code"],
             values["person"],
             values["direction"],
-            checkpoint=values.get("checkpoint"),
+            checkpoint=checkpoint,
             client_id=values.get("client_id"),
             at=values.get("at"),
         )

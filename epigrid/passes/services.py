@@ -18,11 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.audit.services import log_bulk_create
+from epigrid.checkpoints import services as checkpoints
+from epigrid.checkpoints.models import Checkpoint
 from epigrid.control import services as control_services
 from epigrid.control.models import ControlMeasure, KeyPerson, MeasureKind
 from epigrid.core import reasons
 from epigrid.core.identity import mask_name
-from epigrid.core.scoping import ScopeViolation, check_in_scope
+from epigrid.core.prepared import Prepared
+from epigrid.core.scoping import ScopeViolation, check_in_scope, may_path
 from epigrid.passes import codes
 from epigrid.passes.models import DEFAULT_DAYS, DEFAULT_PERSONS, HouseholdPass, PassUse, PassWindow
 from epigrid.people.models import Person
@@ -315,31 +318,48 @@ def members(household_pass):
     )
 
 
-def keeping_measure(person, on=None):
+def _keeping(persons):
+    return ControlMeasure.objects.filter(
+        key_person__person__in=persons,
+        key_person__status=KeyPerson.Status.OPEN,
+        status="active",
+        kind__in=KEEP_IN,
+    ).order_by("sequence")[:1]
+
+
+def _open_exits(persons):
+    return PassUse.objects.filter(
+        person__in=persons,
+        direction=PassUse.Direction.EXIT,
+        outcome=PassUse.Outcome.ALLOWED,
+        return_use__isnull=True,
+    ).order_by("-at")[:1]
+
+
+def _uses_by_client_id(client_ids):
+    return PassUse.objects.filter(client_id__in=client_ids).order_by("pk")[:1]
+
+
+def _passes(pks):
+    # With its area: the use's change-log row is filed under it (no query more per scan).
+    return HouseholdPass.objects.filter(pk__in=pks).select_related("zone", "household", "area")
+
+
+# Every pass scan reads these: built once per process (core.prepared), as the gate's person query.
+_keeping_measures = Prepared(_keeping, persons=Person._meta.pk)
+_open_exit_uses = Prepared(_open_exits, persons=Person._meta.pk)
+_earlier_uses = Prepared(_uses_by_client_id, client_ids=PassUse._meta.get_field("client_id"))
+_passes_by = Prepared(_passes, pks=HouseholdPass._meta.pk)
+
+
+def keeping_measure(person):
     """The running measure of the person's open key-person entry that keeps them in, or None."""
-    return (
-        ControlMeasure.objects.filter(
-            key_person__person=person,
-            key_person__status=KeyPerson.Status.OPEN,
-            status="active",
-            kind__in=KEEP_IN,
-        )
-        .order_by("sequence")
-        .first()
-    )
+    return next(iter(_keeping_measures(persons=[person.pk])), None)
 
 
 def open_exit(person):
-    return (
-        PassUse.objects.filter(
-            person=person,
-            direction=PassUse.Direction.EXIT,
-            outcome=PassUse.Outcome.ALLOWED,
-            return_use__isnull=True,
-        )
-        .order_by("-at")
-        .first()
-    )
+    """The person's allowed exit not yet closed by a return (the latest), or None."""
+    return next(iter(_open_exit_uses(persons=[person.pk])), None)
 
 
 def person_label(person):
@@ -355,23 +375,30 @@ def read_pass(user, code):
     same for a forged code and a pass outside the user's area (telling them apart would say that
     the pass exists)."""
     pk, version = codes.parse_code(code)
-    passes = HouseholdPass.objects.all() if user is None else HouseholdPass.objects.restrict(user, "view")
-    # With its area: the use's change-log row is filed under it (no query more per scan).
-    household_pass = passes.select_related("zone", "household", "area").filter(pk=pk).first()
-    if household_pass is None:
+    household_pass = next(iter(_passes_by(pks=[pk])), None)
+    # restrict(user, "view")'s rule, decided on the pass read (its area is at hand).
+    if household_pass is None or not (user is None or may_path(user, HouseholdPass, household_pass.area.path)):
         raise ValidationError(_("Unknown pass: not issued here, damaged or forged."), code="unknown")
     return household_pass, version
+
+
+def scan_checkpoint(user, pk):
+    """The checkpoint a gate's API scan names, if `user` sees it: their posts from the checkpoints'
+    per-process answer (no query on a gate's usual scan), others read as the API reads them."""
+    found = checkpoints.postable_checkpoints(user, [pk]).get(pk)
+    return found or Checkpoint.objects.restrict(user, "view").filter(pk=pk).first()
 
 
 def scan(user, code, person, direction, checkpoint=None, client_id=None, at=None):
     """A gate's scan of a pass for `person` going out ("exit") or coming back ("return"): allowed
     and recorded, or refused with the reason (recorded too, for the checkpoints' statistics).
-    A scan sent again with its `client_id` answers as the first did and records nothing."""
+    A scan sent again with its `client_id` answers as the first did and records nothing.
+    `person`: the Person, or the id of one the user sees (read as it is locked: the API's scan)."""
     _require(user, SCAN, _("You may not record pass scans."))
     if direction not in PassUse.Direction.values:
         raise ValidationError(_("Exit or return?"), code="direction")
     client_id = _client_id(client_id)
-    earlier = PassUse.objects.filter(client_id=client_id).first()
+    earlier = next(iter(_earlier_uses(client_ids=[client_id])), None)
     if earlier is not None:
         return _replay(user, earlier)
     try:
@@ -382,7 +409,7 @@ def scan(user, code, person, direction, checkpoint=None, client_id=None, at=None
     try:
         with transaction.atomic():
             # Scans of one person queue here: the second gate sees the first one's exit.
-            list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+            person = _lock_person(user, person)
             outcome = _decide(household_pass, version, person, direction, at)
             outcome.use = PassUse.objects.create(
                 household_pass=household_pass,
@@ -407,8 +434,27 @@ def scan(user, code, person, direction, checkpoint=None, client_id=None, at=None
     return outcome.result(household_pass, person)
 
 
+def _lock_person(user, person):
+    """The person's row locked for the scan; an id is read in the same statement, within what the
+    user sees (ValidationError when they don't)."""
+    if isinstance(person, Person):
+        list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
+        return person
+    persons = Person.objects.all() if user is None else Person.objects.restrict(user, "view")
+    found = persons.select_for_update(of=("self",)).filter(pk=person, merged_into__isnull=True).first()
+    if found is None:
+        raise ValidationError({"person": _("No such person in your area.")}, code="person")
+    return found
+
+
 def _check_scan_scope(user, use):
     if user is None:  # the system itself (the demo, a command): no grant to check
+        return
+    # Decided in memory on a gate's usual scan (the pass's area and the gate's staff are at hand);
+    # the query otherwise, which also gives the refusal.
+    area = use.household_pass.area
+    posted = use.checkpoint_id is not None and use.checkpoint_id in checkpoints.posts_of(user)
+    if may_path(user, PassUse, area.path, "add", posted=posted):
         return
     try:
         check_in_scope(user, use, "add")

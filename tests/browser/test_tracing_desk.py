@@ -5,6 +5,7 @@ contacts. 1366×900, Chinese (see conftest.py for the browser set-up)."""
 import datetime
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from epigrid.tracing.models import Contact, TrajectoryEntry
@@ -23,7 +24,7 @@ def _pick_person(page, name, person):
 def test_a_tracer_adds_a_trajectory_and_three_contacts_and_sees_the_chain(cast, page, log_in, shot):
     tr = tracing(cast)
     case = tr.case(
-        "a", person=tr.person(name="病例王"), onset=datetime.date.today() - datetime.timedelta(days=2)
+        "a", person=tr.person(name="病例王"), onset=timezone.localdate() - datetime.timedelta(days=2)
     )
     contacts = [tr.person("b", name=name) for name in ("赵一", "钱二", "孙三")]
     page.set_viewport_size({"width": 1366, "height": 900})
