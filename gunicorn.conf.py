@@ -4,7 +4,9 @@ server the figures are measured on is the one we ship. Environment: WEB_WORKERS,
 Threads (gthread) rather than sync workers: phones keep their connections alive, which a sync
 worker would hold one to a process; gthread keeps idle ones in its poller and hands each request to
 a free thread. The sampling desks' live scans must not queue behind other desks' offline syncs:
-those take one of EPIGRID_INGEST_BULK_SLOTS per process (testing.api), fewer than the threads."""
+those take one of EPIGRID_INGEST_BULK_SLOTS per process (testing.api), fewer than the threads.
+Of a process's threads at most EPIGRID_WEB_ACTIVE run a request at once (core.admission, decision
+0043); the others wait their turn without competing for the interpreter lock."""
 
 import os
 

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a server process runs at most EPIGRID_WEB_ACTIVE requests at once (decision 0043).
+    "epigrid.core.admission.AdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -313,6 +315,10 @@ EPIGRID_AUTH_CACHE_SECONDS = env_int(
 # Batches of more than a few scans (phones syncing their offline queues) ingest at most this many
 # at a time per server process; live scans from the desks pass them (testing.api).
 EPIGRID_INGEST_BULK_SLOTS = env_int("EPIGRID_INGEST_BULK_SLOTS", 1)
+
+# Requests a server process runs at once (core.admission; 0: no limit). Its other threads wait
+# without competing for the interpreter lock; measured on two cores (decision 0043).
+EPIGRID_WEB_ACTIVE = env_int("EPIGRID_WEB_ACTIVE", 2)
 
 # Content-Security-Policy in every environment: pages load scripts and styles only from static
 # files (no inline script, style or handler; htmx's indicator styles are off, see base.html).

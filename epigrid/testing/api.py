@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from epigrid.core import identity
+from epigrid.core import admission, identity
 from epigrid.core.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from epigrid.core.scoping import ScopeViolation, check_in_scope
 from epigrid.people import codes
@@ -192,7 +192,8 @@ class SampleViewSet(ScopedReadOnlyModelViewSet):
         scans = request.data.get("scans") if isinstance(request.data, dict) else None
         try:
             bulk = isinstance(scans, list) and len(scans) > LIVE_SCANS
-            with _BULK_SLOTS if bulk else contextlib.nullcontext():
+            # Waiting for the slot gives the request's place to others (core.admission).
+            with admission.waiting_for(_BULK_SLOTS) if bulk else contextlib.nullcontext():
                 outcomes = services.ingest(request.user, scans)
         except services.BatchError as exc:
             raise _refused(exc) from None
