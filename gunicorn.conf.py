@@ -5,8 +5,8 @@ Threads (gthread) rather than sync workers: phones keep their connections alive,
 worker would hold one to a process; gthread keeps idle ones in its poller and hands each request to
 a free thread. The sampling desks' live scans must not queue behind other desks' offline syncs:
 those take one of EPIGRID_INGEST_BULK_SLOTS per process (testing.api), fewer than the threads.
-Of a process's threads at most EPIGRID_WEB_ACTIVE run a request at once (core.admission, decision
-0043); the others wait their turn without competing for the interpreter lock."""
+With EPIGRID_WEB_ACTIVE set, at most that many of a process's threads run a request at once
+(core.admission, decision 0043; off by default)."""
 
 import os
 

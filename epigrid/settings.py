@@ -316,9 +316,10 @@ EPIGRID_AUTH_CACHE_SECONDS = env_int(
 # at a time per server process; live scans from the desks pass them (testing.api).
 EPIGRID_INGEST_BULK_SLOTS = env_int("EPIGRID_INGEST_BULK_SLOTS", 1)
 
-# Requests a server process runs at once (core.admission; 0: no limit). Its other threads wait
-# without competing for the interpreter lock; measured on two cores (decision 0043).
-EPIGRID_WEB_ACTIVE = env_int("EPIGRID_WEB_ACTIVE", 2)
+# Requests a server process runs at once (core.admission; 0: no limit, the default). Its other
+# threads wait without competing for the interpreter lock: 2 made gate scans faster under load on
+# two cores but slowed the sampling desks' syncs, so it is off until both hold (decision 0043).
+EPIGRID_WEB_ACTIVE = env_int("EPIGRID_WEB_ACTIVE", 0)
 
 # Content-Security-Policy in every environment: pages load scripts and styles only from static
 # files (no inline script, style or handler; htmx's indicator styles are off, see base.html).
