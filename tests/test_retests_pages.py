@@ -188,3 +188,21 @@ def test_an_unknown_level_is_refused_and_nothing_is_drawn(cast):
     assert "Unknown zone level" in response.content.decode()
     proposal.refresh_from_db()
     assert proposal.status == "proposed" and not Zone.objects.exists()
+
+
+def test_a_follow_up_reached_through_a_task_counts_on_the_grid_workers_dashboard(cast):
+    """A resident of grid A sampled at grid B's point: grid A's worker sees the follow-up through
+    the task, and the dashboard's figure counts it as the list does."""
+    from epigrid.dashboard import services as dashboard_services
+
+    rl = lab(cast)
+    (tube,) = rl.delivered(cast.grid_b)
+    assert rl.record(tube, "混阳", user=cast.lab_user_b, lab=rl.tp.lab_b)["status"] == "created"
+    follow = PoolFollowUp.objects.get(tube=tube)
+    follow.tasks.update(area=cast.grid_a, household=cast.household_a)
+    client = cast.client_for(cast.grid_worker)
+    listed = client.get("/retests/?status=open")
+    assert listed.context["table"].paginator.count == 1
+    rows = dashboard_services.tiles(dashboard_services.request_for(cast.grid_worker), keys=["pool_followups_open"])
+    (row,) = [r for r in rows if r["key"] == "pool_followups_open"]
+    assert row["value"] == 1 and row["url"] == "/retests/?status=open"

@@ -120,7 +120,7 @@ def tile_queryset(request, tile, today, area=None):
     data = QueryDict(mutable=True)
     for name, values in tile.query(today, area):
         data.setlist(name, values)
-    queryset = tile.model.objects.restrict(request.user, "view")
+    queryset = tile.rows(request.user) if tile.rows else tile.model.objects.restrict(request.user, "view")
     filterset = tile.filterset(data=data, queryset=queryset, request=request)
     if not filterset.is_valid():
         return queryset.none()

@@ -10,7 +10,7 @@ thousand additions in Python, whatever the size of the city.
 
 Tiles that cannot be summed that way are still counted live, per request: a bound role's (a
 sampler sees their points' rows, not an area's), a model that reaches upward (zones filed above
-the user), and the counters that are not lists of rows (the daily reports' roll-up).
+the user), a list reaching rows through another model's scope (follow-ups through their tasks), and the counters that are not lists of rows (the daily reports' roll-up).
 
 The snapshot is one row (`TileSnapshot`), taken again when it is older than
 DASHBOARD_SNAPSHOT_SECONDS (default 15; 0: every tile live) or of another day: by `epigrid
@@ -40,6 +40,8 @@ def summable(tile):
     """Whether the tile's rows can be counted once per area and summed for anyone's scope."""
     return (
         tile.counter is None
+        # Rows reached otherwise than by their own area are not summed by area.
+        and tile.rows is None
         and not getattr(tile.model, "scope_upward", False)
         # "area__path" / "point__area__path": the path of the area a row is filed under.
         and tile.model.scope_lookup.endswith("__path")

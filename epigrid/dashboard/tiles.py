@@ -42,6 +42,7 @@ from epigrid.reports import services as report_services
 from epigrid.reports.models import ReportForm, Submission
 from epigrid.results.filtersets import TubeResultFilterSet
 from epigrid.results.models import Result, TubeResult
+from epigrid.retests import services as retest_services
 from epigrid.retests.filtersets import PoolFollowUpFilterSet, RetestTaskFilterSet
 from epigrid.retests.models import PoolFollowUp, RetestTask
 from epigrid.rosters.filtersets import ShiftFilterSet
@@ -102,6 +103,9 @@ class Tile:
     # For a list that is not a filterset over rows: (user, today, area or None) -> the number the
     # list page shows, or None when it has no single answer (a user over several separate areas).
     counter: Callable | None = None
+    # For a list whose rows are more than restrict() gives (follow-ups reached through a task the
+    # user sees): user -> the list's rows before its filters, the very function the list uses.
+    rows: Callable | None = None
     # A list of late rows whose each row becomes a supervision item (its category) until it is
     # no longer late (dashboard.findings, decision 0030 addendum).
     finding: str | None = None
@@ -227,6 +231,7 @@ TILES = [
         PoolFollowUp,
         {"status": PoolFollowUp.Status.OPEN},
         tone="warning",
+        rows=retest_services.visible_follow_ups,
     ),
     Tile(
         "retest_tasks_to_hold",

@@ -32,7 +32,6 @@ from epigrid.retests.serializers import (
     TaskNoteSerializer,
     ZoneProposalSerializer,
 )
-from epigrid.retests.views import visible_follow_ups
 
 TASK_RELATED = (
     "follow_up__tube",
@@ -87,7 +86,7 @@ class PoolFollowUpViewSet(ScopedReadOnlyModelViewSet):
     filterset_class = PoolFollowUpFilterSet
 
     def get_queryset(self):
-        return visible_follow_ups(self.request.user).select_related("tube", "area")
+        return services.visible_follow_ups(self.request.user).select_related("tube", "area")
 
     @extend_schema(responses={200: RetestTaskSerializer(many=True), 404: _REFUSALS[404]})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -22,6 +22,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +49,14 @@ FINAL_RESULTS = (Result.NEGATIVE, Result.POSITIVE)
 # Tubes per look-up query: thousands of flagged tubes stay a few queries, under SQLite's limit of
 # bound parameters.
 CHUNK = 10_000
+
+
+def visible_follow_ups(user):
+    """Follow-ups in the user's scope, and those holding a task the user sees (a grid worker's
+    resident sampled at another grid's point): what the list, the API and the dashboard count."""
+    own = PoolFollowUp.objects.restrict(user, "view").values("pk")
+    via_tasks = RetestTask.objects.restrict(user, "view").values("follow_up_id")
+    return PoolFollowUp.objects.filter(Q(pk__in=own) | Q(pk__in=via_tasks))
 
 
 def due_hours():

@@ -3,7 +3,6 @@ persons, masked, with household, building, grid and grid worker), the task list 
 with the one-tap moves. Reads go through `restrict`; writes through `retests.services`."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -40,21 +39,13 @@ def open_tasks(user):
     )
 
 
-def visible_follow_ups(user):
-    """Follow-ups in the user's scope, and those holding a task the user sees (a grid worker's
-    resident sampled at another grid's point)."""
-    own = PoolFollowUp.objects.restrict(user, "view").values("pk")
-    via_tasks = RetestTask.objects.restrict(user, "view").values("follow_up_id")
-    return PoolFollowUp.objects.filter(Q(pk__in=own) | Q(pk__in=via_tasks))
-
-
 class PoolFollowUpListView(ObjectListView):
     model = PoolFollowUp
     table_class = PoolFollowUpTable
     filterset_class = PoolFollowUpFilterSet
 
     def get_queryset(self):
-        return visible_follow_ups(self.request.user).select_related("tube", "area")
+        return services.visible_follow_ups(self.request.user).select_related("tube", "area")
 
 
 class PoolFollowUpDetailView(ObjectDetailView):
@@ -63,7 +54,7 @@ class PoolFollowUpDetailView(ObjectDetailView):
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            visible_follow_ups(self.request.user).select_related("tube__point", "area"), pk=self.kwargs["pk"]
+            services.visible_follow_ups(self.request.user).select_related("tube__point", "area"), pk=self.kwargs["pk"]
         )
 
     def get_context_data(self, **kwargs):
