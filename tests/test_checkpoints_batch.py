@@ -148,7 +148,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(cast, g):
         return len(ctx.captured_queries)
 
     statements(1)  # the per-process protocol and zones are read once
-    assert statements(1) == statements(20)
+    # A single scan (a gate's usual batch) writes its passage and change-log row in one statement.
+    assert statements(1) <= statements(2) == statements(20)
 
 
 def test_a_protocol_or_zone_saved_reaches_the_next_scan(cast, g):

@@ -161,3 +161,55 @@ def test_known_client_ids_answers_for_the_recorded_ones_only(cast):
     fresh = str(uuid.uuid4())
     assert checkpoints.known_client_ids([fresh, *recorded[:2]]) == set(recorded[:2])
     assert checkpoints.known_client_ids([fresh]) == set() and checkpoints.known_client_ids([]) == set()
+
+
+def test_a_single_scan_writes_its_passage_and_change_row_as_a_batch_does(cast):
+    """audit.insert_logged (one statement on PostgreSQL): the change-log row names the new passage
+    by key in its column and its data, as log_bulk_create does for a batch; a client id sent
+    again raises IntegrityError and writes neither row."""
+    import uuid
+
+    from django.db import IntegrityError
+
+    from epigrid.audit.models import ObjectChange
+    from epigrid.audit.services import insert_logged
+    from epigrid.checkpoints import services as checkpoints
+    from epigrid.checkpoints.models import Checkpoint, Passage
+
+    gate = Checkpoint.objects.create(name="北门", kind=Checkpoint.Kind.COMMUNITY_GATE, area=cast.community)
+    people = [make_person(household=cast.household_a, name=n) for n in ("甲", "乙", "丙")]
+
+    def scan(person):
+        return {
+            "client_id": str(uuid.uuid4()),
+            "checkpoint": gate.pk,
+            "direction": "in",
+            "health_code": "green",
+            "temperature": "36.6",
+            "person": {"doc_number": person.doc_number},
+        }
+
+    (single,) = checkpoints.record(None, [scan(people[0])], posts={gate.pk: gate})
+    batch = checkpoints.record(None, [scan(p) for p in people[1:]], posts={gate.pk: gate})
+    assert [o["outcome"] for o in [single, *batch]] == ["accepted"] * 3
+    changes = {}
+    for outcome in [single, *batch]:
+        passage = Passage.objects.get(pk=outcome["passage"])
+        change = ObjectChange.objects.get(action="create", object_id=passage.pk, content_type__model="passage")
+        assert change.postchange_data == passage.serialize_for_log()
+        assert change.postchange_data["id"] == passage.pk and change.area_path == cast.community.path
+        changes[outcome["passage"]] = change
+    one, other = changes[single["passage"]], changes[batch[0]["passage"]]
+    assert set(one.postchange_data) == set(other.postchange_data)
+    assert (one.action, one.object_repr.split()[-1], one.user_name) == (
+        other.action,
+        other.object_repr.split()[-1],
+        other.user_name,
+    )
+
+    again = Passage.objects.get(pk=single["passage"])
+    passages, rows = Passage.objects.count(), ObjectChange.objects.count()
+    copy = Passage(**{f.attname: getattr(again, f.attname) for f in Passage._meta.concrete_fields if not f.primary_key})
+    with pytest.raises(IntegrityError):
+        insert_logged(copy)
+    assert (Passage.objects.count(), ObjectChange.objects.count()) == (passages, rows)

@@ -2,12 +2,12 @@
 merges call these functions directly so nothing escapes the log."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, connections, router, transaction
 
 from epigrid.audit.models import Action, ObjectChange, Transition
 from epigrid.core import context
 from epigrid.core.imports import bulk_insert
-from epigrid.core.prepared import statement_cursor
+from epigrid.core.prepared import insert_linked, statement_cursor
 
 
 def _actor():
@@ -49,6 +49,38 @@ def write_changes(rows):
 def log_bulk_create(objs):
     """Audit rows for objects written with bulk_create / bulk_insert (which send no signals)."""
     write_changes([build_change(o, Action.CREATE, None, o.serialize_for_log()) for o in objs])
+
+
+def insert_logged(obj):
+    """A new object written with its change-log row, as bulk_insert and log_bulk_create would (no
+    signals): on PostgreSQL in one statement (core.prepared.insert_linked), no transaction round
+    trips around it; elsewhere in a transaction. A unique key the row breaks raises IntegrityError
+    and writes neither (inside a caller's transaction, only this savepoint is undone)."""
+    model = type(obj)
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=connection.alias):
+            bulk_insert(model, [obj])
+            log_bulk_create([obj])
+        return obj
+    if getattr(model, "fill_derived_on_insert", False):
+        obj.fill_derived_fields()
+
+    def write():
+        # The auto_now fields are filled before the row is serialised, as bulk_create fills them
+        # before log_bulk_create reads them.
+        for f in model._meta.concrete_fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                f.pre_save(obj, True)
+        change = build_change(obj, Action.CREATE, None, obj.serialize_for_log())
+        insert_linked(obj, change, "object_id", "postchange_data", using=connection.alias)
+
+    if connection.in_atomic_block:
+        with transaction.atomic(using=connection.alias):
+            write()
+    else:
+        write()
+    return obj
 
 
 def log_bulk_update(objs):

@@ -204,3 +204,65 @@ def insert_rows(model, objs, using="default"):
         obj._state.adding = False
         obj._state.db = using
     return objs
+
+
+_linked = {}
+
+
+def _insert_fields(meta, obj):
+    """The fields an INSERT of a new `obj` names (no key, nothing generated), auto_now filled."""
+    fields = [f for f in meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
+    obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    values = [f.pre_save(obj, True) for f in fields]
+    return fields, values
+
+
+def insert_linked(obj, follower, key_field, json_field, using="default"):
+    """A new `obj` and a new `follower` that refers to it by key (its change-log row) INSERTed in
+    one statement on PostgreSQL: `follower.<key_field>` and the "<key>" entry of its JSON field
+    `json_field` take the key `obj` gets. One statement is atomic by itself, so the pair needs no
+    transaction round trips (BEGIN, COMMIT) around it; a gate's scan is this pair. Its text is
+    built once per pair of models and prepared (`statement_cursor`). Keys of both are set."""
+    connection = connections[using]
+    meta, fmeta = obj._meta, follower._meta
+    fields, values = _insert_fields(meta, obj)
+    ffields, fvalues = _insert_fields(fmeta, follower)
+    key = (type(obj), type(follower), key_field, json_field, using)
+    sql = _linked.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        pk = qn(meta.pk.column)
+        selected = []
+        for f in ffields:
+            if f.attname == key_field:
+                selected.append(f"new.{pk}")
+            elif f.attname == json_field:
+                selected.append(f"jsonb_set(%s, '{{{meta.pk.attname}}}', to_jsonb(new.{pk}))")
+            else:
+                selected.append("%s")
+        sql = (
+            f"WITH new AS (INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}) "
+            f"INSERT INTO {qn(fmeta.db_table)} ({', '.join(qn(f.column) for f in ffields)}) "
+            f"SELECT {', '.join(selected)} FROM new "
+            f"RETURNING {qn(fmeta.get_field(key_field).column)}, {qn(fmeta.pk.column)}"
+        )
+        _linked[key] = sql
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    params += [
+        f.get_db_prep_save(v, connection)
+        for f, v in zip(ffields, fvalues, strict=True)
+        if f.attname != key_field
+    ]
+    with statement_cursor(using) as cursor:
+        cursor.execute(sql, params)
+        obj_key, follower_key = cursor.fetchone()
+    for instance, value in ((obj, obj_key), (follower, follower_key)):
+        setattr(instance, instance._meta.pk.attname, value)
+        instance._state.adding = False
+        instance._state.db = using
+    setattr(follower, key_field, obj_key)
+    data = getattr(follower, json_field)
+    if isinstance(data, dict):
+        data[meta.pk.attname] = obj_key
+    return obj
