@@ -290,3 +290,30 @@ def test_it_shows_only_the_birth_year_in_the_audit_log(cast):
         json.dumps(_api(cast.auditor).get("/api/v1/audit-log/").json()),
     ):
         assert "1941-05-11" not in body and "1941" in body
+
+
+@pytest.mark.parametrize("per_call", [1, 2])
+def test_lookups_count_against_the_hour_and_the_day_each(cast, per_call):
+    """charge_lookups: one number is counted and logged in one statement, several in a count and
+    a write; either way a lookup older than an hour counts only against the day, and a call past
+    either limit is refused whole, logged as one lookup_limit row."""
+    from epigrid.people.services import LookupLimitReached, charge_lookups
+
+    user = cast.grid_worker
+    terms = [f"11010519491231002{n}" for n in range(per_call)]
+    charge_lookups(user, terms, limits=(2 * per_call, 3 * per_call))
+    rows = ObjectChange.objects.filter(user=user, action="lookup")
+    assert rows.count() == per_call
+    rows.update(time=timezone.now() - datetime.timedelta(hours=2))  # out of the hour, in the day
+    charge_lookups(user, terms, limits=(2 * per_call, 3 * per_call))
+    charge_lookups(user, terms, limits=(2 * per_call, 3 * per_call))  # the hour is full now
+    with pytest.raises(LookupLimitReached):
+        charge_lookups(user, terms, limits=(2 * per_call, 3 * per_call))
+    assert rows.count() == 3 * per_call
+    assert not any("11010519491231002" in r.object_repr for r in rows)  # masked
+    # The day is full too: a fresh hour still refuses.
+    rows.update(time=timezone.now() - datetime.timedelta(hours=2))
+    with pytest.raises(LookupLimitReached):
+        charge_lookups(user, terms, limits=(2 * per_call, 3 * per_call))
+    assert rows.count() == 3 * per_call
+    assert ObjectChange.objects.filter(user=user, action="lookup_limit").count() == 2

@@ -7,7 +7,7 @@ from django.db import connection, connections, router, transaction
 from epigrid.audit.models import Action, ObjectChange, Transition
 from epigrid.core import context
 from epigrid.core.imports import bulk_insert
-from epigrid.core.prepared import insert_linked, statement_cursor
+from epigrid.core.prepared import insert_linked, insert_row_if, statement_cursor
 
 
 def _actor():
@@ -122,6 +122,28 @@ def log_lookup(model, user, term, refused=False):
 def log_lookups(model, user, terms, refused=False):
     """Exact number lookups (`terms` masked), one row each, written in one statement (a gate's
     batch of ID scans)."""
+    rows = _lookup_rows(model, user, terms, refused)
+    # A gate's single scan: one kept INSERT on PostgreSQL (core.imports.bulk_insert), no transaction.
+    write_changes(rows)
+    return rows
+
+
+def log_lookup_within(model, user, term, recent, since, per_recent, per_since):
+    """One exact number lookup (`term` masked) logged only if the user's lookups since `recent`
+    stay within `per_recent` and those since `since` within `per_since` with it: counted and
+    written in one statement, the round trip a gate's every scan makes. True when logged."""
+    (row,) = _lookup_rows(model, user, [term], False)
+    quote, table = connection.ops.quote_name, connection.ops.quote_name(ObjectChange._meta.db_table)
+    time, user_id, action = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
+    condition = (
+        f"EXISTS (SELECT 1 FROM (SELECT COUNT(CASE WHEN {time} >= %s THEN 1 END) AS used_recent, "
+        f"COUNT(*) AS used_since FROM {table} WHERE {user_id} = %s AND {action} = %s AND {time} >= %s) "
+        "AS used WHERE used.used_recent < %s AND used.used_since < %s)"
+    )
+    return insert_row_if(row, condition, [recent, user.pk, Action.LOOKUP, since, per_recent, per_since])
+
+
+def _lookup_rows(model, user, terms, refused):
     ctx, _user = _actor()
     common = {
         "user": user,
@@ -133,13 +155,10 @@ def log_lookups(model, user, terms, refused=False):
         "object_id": 0,
         "area_path": actor_area_path(user, f"{model._meta.app_label}.view_{model._meta.model_name}"),
     }
-    rows = [
+    return [
         ObjectChange(**common, object_repr=term[:200], postchange_data={"term": term, "refused": refused})
         for term in terms
     ]
-    # A gate's single scan: one kept INSERT on PostgreSQL (core.imports.bulk_insert), no transaction.
-    write_changes(rows)
-    return rows
 
 
 def count_lookups_since(user, recent, since):

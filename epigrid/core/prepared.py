@@ -266,3 +266,42 @@ def insert_linked(obj, follower, key_field, json_field, using="default"):
     if isinstance(data, dict):
         data[meta.pk.attname] = obj_key
     return obj
+
+
+_conditional = {}
+
+
+def insert_row_if(obj, condition, params, using="default"):
+    """A new `obj` INSERTed only where the SQL `condition` (with its `params`) holds, decided in
+    the same statement: `INSERT … SELECT <values> WHERE <condition>`. True when it was written
+    (its key set). For a check and its write in one round trip (a lookup counted against its
+    limit and logged); the statement's text is kept per model and condition and prepared on
+    PostgreSQL (`statement_cursor`), whose parameter types follow the columns'."""
+    connection = connections[using]
+    meta = obj._meta
+    fields, values = _insert_fields(meta, obj)
+    returning = connection.features.can_return_rows_from_bulk_insert
+    key = (type(obj), condition, returning, using)
+    sql = _conditional.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"SELECT {', '.join(['%s'] * len(fields))} WHERE {condition}"
+            + (f" RETURNING {qn(meta.pk.column)}" if returning else "")
+        )
+        _conditional[key] = sql
+    values = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    with statement_cursor(using) as cursor:
+        cursor.execute(sql, values + list(params))
+        if returning:
+            row = cursor.fetchone()
+            written = row is not None
+        else:
+            row, written = None, cursor.rowcount == 1
+    if written:
+        if row is not None:
+            setattr(obj, meta.pk.attname, row[0])
+        obj._state.adding = False
+        obj._state.db = using
+    return written
