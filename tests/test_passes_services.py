@@ -163,6 +163,21 @@ def test_a_retried_scan_answers_as_the_first(cast, ps):
     assert PassUse.objects.count() == 1 and PassWindow.objects.get().used == 1
 
 
+def test_each_scan_has_its_change_log_row(cast, ps):
+    """A pass use is written with its change-log row (one statement on PostgreSQL): the row names
+    the use by key and holds what the use holds; a retry writes neither again."""
+    from epigrid.audit.models import ObjectChange
+
+    hp = ps.household_pass()
+    client_id = uuid.uuid4()
+    first = ps.scan(hp, ps.mother, at=local(2026, 3, 2, 8, 0), client_id=client_id)
+    ps.scan(hp, ps.mother, at=local(2026, 3, 2, 8, 1), client_id=client_id)
+    use = PassUse.objects.get()
+    (row,) = ObjectChange.objects.filter(action="create", content_type__model="passuse")
+    assert (row.object_id, first.use.pk) == (use.pk, use.pk)
+    assert row.postchange_data == first.use.serialize_for_log() and row.area_path == hp.area.path
+
+
 def test_a_refused_scan_is_recorded_for_the_statistics(cast, ps):
     hp = ps.household_pass()
     ps.scan(hp, ps.mother, at=local(2026, 3, 2, 8, 0))

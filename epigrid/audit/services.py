@@ -51,11 +51,13 @@ def log_bulk_create(objs):
     write_changes([build_change(o, Action.CREATE, None, o.serialize_for_log()) for o in objs])
 
 
-def insert_logged(obj):
+def insert_logged(obj, savepoint=True):
     """A new object written with its change-log row, as bulk_insert and log_bulk_create would (no
     signals): on PostgreSQL in one statement (core.prepared.insert_linked), no transaction round
     trips around it; elsewhere in a transaction. A unique key the row breaks raises IntegrityError
-    and writes neither (inside a caller's transaction, only this savepoint is undone)."""
+    and writes neither (inside a caller's transaction, only this savepoint is undone; a caller
+    whose transaction ends on that error anyway passes savepoint=False and saves its two round
+    trips)."""
     model = type(obj)
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
@@ -75,7 +77,7 @@ def insert_logged(obj):
         change = build_change(obj, Action.CREATE, None, obj.serialize_for_log())
         insert_linked(obj, change, "object_id", "postchange_data", using=connection.alias)
 
-    if connection.in_atomic_block:
+    if connection.in_atomic_block and savepoint:
         with transaction.atomic(using=connection.alias):
             write()
     else:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epigrid.audit.services import log_bulk_create
+from epigrid.audit.services import insert_logged, log_bulk_create
 from epigrid.checkpoints import services as checkpoints
 from epigrid.checkpoints.models import Checkpoint
 from epigrid.control import services as control_services
@@ -411,7 +411,9 @@ def scan(user, code, person, direction, checkpoint=None, client_id=None, at=None
             # Scans of one person queue here: the second gate sees the first one's exit.
             person = _lock_person(user, person)
             outcome = _decide(household_pass, version, person, direction, at)
-            outcome.use = PassUse.objects.create(
+            # The use and its change-log row in one statement (PostgreSQL); a repeated client id
+            # ends the whole transaction below, so no savepoint of its own.
+            outcome.use = PassUse(
                 household_pass=household_pass,
                 person=person,
                 direction=direction,
@@ -424,6 +426,7 @@ def scan(user, code, person, direction, checkpoint=None, client_id=None, at=None
                 client_id=client_id,
                 scanned_by=user,
             )
+            insert_logged(outcome.use, savepoint=False)
             _check_scan_scope(user, outcome.use)
     except IntegrityError:
         # The same scan arrived twice at once (a retry racing its original): answer as the first.
