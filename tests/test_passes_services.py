@@ -14,6 +14,7 @@ from epigrid.control import services as control_services
 from epigrid.control.models import Category
 from epigrid.passes import codes, services
 from epigrid.passes.models import HouseholdPass, PassUse, PassWindow
+from epigrid.people.models import Person
 from tests.scoping import CAST_ROLES
 from tests.test_passes_cast import local, passes
 
@@ -326,6 +327,8 @@ def test_the_in_memory_scope_check_agrees_with_the_query_for_every_user_and_use(
                 path = use.household_pass.area.path
                 assert may_path(user, PassUse, path, action, posted=posted) == expected, (user, use, action)
                 answers.add(expected)
+        for person in (ps.mother, ps.neighbour):  # and locks its person the same way
+            assert may_path(user, Person, person.area.path, "view") == may(user, person, "view"), (user, person)
         for hp in (hp_a, hp_b):  # the scan reads its pass the same way
             for action in ("view", "change"):
                 assert may_path(user, HouseholdPass, hp.area.path, action) == may(user, hp, action), (user, hp)

@@ -345,7 +345,17 @@ def _passes(pks):
     return HouseholdPass.objects.filter(pk__in=pks).select_related("zone", "household", "area")
 
 
+def _locked(pks):
+    # The scanned person's row locked (not their area's), with the area its scope is decided by.
+    return (
+        Person.objects.select_for_update(of=("self",))
+        .select_related("area")
+        .filter(pk__in=pks, merged_into__isnull=True)
+    )
+
+
 # Every pass scan reads these: built once per process (core.prepared), as the gate's person query.
+_locked_persons = Prepared(_locked, pks=Person._meta.pk)
 _keeping_measures = Prepared(_keeping, persons=Person._meta.pk)
 _open_exit_uses = Prepared(_open_exits, persons=Person._meta.pk)
 _earlier_uses = Prepared(_uses_by_client_id, client_ids=PassUse._meta.get_field("client_id"))
@@ -443,9 +453,10 @@ def _lock_person(user, person):
     if isinstance(person, Person):
         list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
         return person
-    persons = Person.objects.all() if user is None else Person.objects.restrict(user, "view")
-    found = persons.select_for_update(of=("self",)).filter(pk=person, merged_into__isnull=True).first()
-    if found is None:
+    # Read and locked by key in one kept statement, the scope then decided in memory by
+    # restrict()'s rule (may_path): a person outside it is refused as one that does not exist.
+    found = next(iter(_locked_persons(pks=[person])), None)
+    if found is None or (user is not None and not may_path(user, Person, found.area.path, "view")):
         raise ValidationError({"person": _("No such person in your area.")}, code="person")
     return found
 
