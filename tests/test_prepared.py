@@ -211,5 +211,5 @@ def test_a_single_scan_writes_its_passage_and_change_row_as_a_batch_does(cast):
     passages, rows = Passage.objects.count(), ObjectChange.objects.count()
     copy = Passage(**{f.attname: getattr(again, f.attname) for f in Passage._meta.concrete_fields if not f.primary_key})
     with pytest.raises(IntegrityError):
-        insert_logged(copy)
+        insert_logged([copy])
     assert (Passage.objects.count(), ObjectChange.objects.count()) == (passages, rows)

@@ -1,6 +1,8 @@
 """Writing audit rows. Signals call `log_change` for ordinary saves; bulk writers, reveals and
 merges call these functions directly so nothing escapes the log."""
 
+from contextlib import nullcontext
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, router, transaction
 
@@ -51,38 +53,33 @@ def log_bulk_create(objs):
     write_changes([build_change(o, Action.CREATE, None, o.serialize_for_log()) for o in objs])
 
 
-def insert_logged(obj, savepoint=True):
-    """A new object written with its change-log row, as bulk_insert and log_bulk_create would (no
-    signals): on PostgreSQL in one statement (core.prepared.insert_linked), no transaction round
-    trips around it; elsewhere in a transaction. A unique key the row breaks raises IntegrityError
-    and writes neither (inside a caller's transaction, only this savepoint is undone; a caller
-    whose transaction ends on that error anyway passes savepoint=False and saves its two round
-    trips)."""
-    model = type(obj)
+def insert_logged(objs, savepoint=True):
+    """New objects written with their change-log rows, as bulk_create and log_bulk_create write
+    them (no signals). One object on PostgreSQL (a gate's scan) goes in with its row in one
+    statement (core.prepared.insert_linked), no transaction round trips around it; otherwise in a
+    transaction. A unique key a row breaks raises IntegrityError and writes nothing (inside a
+    caller's transaction only this savepoint is undone; a caller whose transaction ends on that
+    error anyway passes savepoint=False and saves the savepoint's round trips)."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        with transaction.atomic(using=connection.alias):
-            bulk_insert(model, [obj])
-            log_bulk_create([obj])
-        return obj
-    if getattr(model, "fill_derived_on_insert", False):
-        obj.fill_derived_fields()
+    if len(objs) > 1 or connection.vendor != "postgresql":
+        with transaction.atomic(using=connection.alias, savepoint=savepoint):
+            # bulk_create, not bulk_insert: a broken unique key must come as IntegrityError, which
+            # bulk_insert's COPY of a large batch would not raise.
+            model.objects.bulk_create(objs)
+            log_bulk_create(objs)
+        return objs
 
-    def write():
-        # The auto_now fields are filled before the row is serialised, as bulk_create fills them
-        # before log_bulk_create reads them.
-        for f in model._meta.concrete_fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                f.pre_save(obj, True)
-        change = build_change(obj, Action.CREATE, None, obj.serialize_for_log())
-        insert_linked(obj, change, "object_id", "postchange_data", using=connection.alias)
+    def change(new):  # its values filled in, the key still to come (the statement sets it)
+        return build_change(new, Action.CREATE, None, new.serialize_for_log())
 
-    if connection.in_atomic_block and savepoint:
-        with transaction.atomic(using=connection.alias):
-            write()
-    else:
-        write()
-    return obj
+    inside = connection.in_atomic_block
+    with transaction.atomic(using=connection.alias, savepoint=savepoint) if inside else nullcontext():
+        insert_linked(objs[0], change, "object_id", "postchange_data", using=connection.alias)
+    return objs
 
 
 def log_bulk_update(objs):
@@ -130,19 +127,31 @@ def log_lookups(model, user, terms, refused=False):
     return rows
 
 
-def log_lookup_within(model, user, term, recent, since, per_recent, per_since):
-    """One exact number lookup (`term` masked) logged only if the user's lookups since `recent`
-    stay within `per_recent` and those since `since` within `per_since` with it: counted and
-    written in one statement, the round trip a gate's every scan makes. True when logged."""
-    (row,) = _lookup_rows(model, user, [term], False)
-    quote, table = connection.ops.quote_name, connection.ops.quote_name(ObjectChange._meta.db_table)
-    time, user_id, action = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
+def log_lookups_within(model, user, terms, recent, since, per_recent, per_since):
+    """Exact number lookups (`terms` masked) logged only if, with them, the user's lookups since
+    `recent` stay within `per_recent` and those since `since` within `per_since`; True when logged.
+    One number (a gate's scan, a search) is counted and written in one statement; several (a
+    synced queue, an import) are counted, then written."""
+    if len(terms) > 1:
+        used_recent, used_since = _count_lookups_since(user, recent, since)
+        if used_recent + len(terms) > per_recent or used_since + len(terms) > per_since:
+            return False
+        log_lookups(model, user, terms)
+        return True
+    (row,) = _lookup_rows(model, user, terms, False)
+    time, user_id, action, table = _lookup_columns()
     condition = (
         f"EXISTS (SELECT 1 FROM (SELECT COUNT(CASE WHEN {time} >= %s THEN 1 END) AS used_recent, "
         f"COUNT(*) AS used_since FROM {table} WHERE {user_id} = %s AND {action} = %s AND {time} >= %s) "
         "AS used WHERE used.used_recent < %s AND used.used_since < %s)"
     )
     return insert_row_if(row, condition, [recent, user.pk, Action.LOOKUP, since, per_recent, per_since])
+
+
+def _lookup_columns():
+    quote = connection.ops.quote_name
+    columns = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
+    return (*columns, quote(ObjectChange._meta.db_table))
 
 
 def _lookup_rows(model, user, terms, refused):
@@ -163,12 +172,11 @@ def _lookup_rows(model, user, terms, refused):
     ]
 
 
-def count_lookups_since(user, recent, since):
+def _count_lookups_since(user, recent, since):
     """(lookups since `recent`, lookups since `since`) in one query (`recent` after `since`).
     Written as SQL: a gate charges every scan, and the ORM took longer to build this aggregate than
     the database to count it."""
-    quote, table = connection.ops.quote_name, connection.ops.quote_name(ObjectChange._meta.db_table)
-    time, user_id, action = (quote(ObjectChange._meta.get_field(f).column) for f in ("time", "user", "action"))
+    time, user_id, action, table = _lookup_columns()
     with statement_cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(CASE WHEN {time} >= %s THEN 1 END), COUNT(*) FROM {table} "

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.accounts.throttle import auth_epoch
 from epigrid.areas.models import Area
-from epigrid.audit.services import insert_logged, log_bulk_create
+from epigrid.audit.services import insert_logged
 from epigrid.checkpoints.models import Checkpoint, Decision, Direction, Passage, VehicleCheck
 from epigrid.control import plans
 from epigrid.control import services as control
@@ -717,12 +717,8 @@ def _record_batch(user, todo, protocol, outcomes, known):
     if not passages:
         return slow
     try:
-        if len(passages) == 1:  # a gate's usual batch: one statement, no transaction around it
-            insert_logged(passages[0])
-        else:
-            with transaction.atomic():
-                Passage.objects.bulk_create(passages)
-                log_bulk_create(passages)
+        # A gate's usual batch of one: one statement, no transaction round trips around it.
+        insert_logged(passages)
     except IntegrityError:
         # A client id sent at the same moment by another request: one by one, the first one stands.
         return slow + [

@@ -165,6 +165,24 @@ def statement_cursor(using="default"):
 _inserts = {}
 
 
+def _insert_fields(meta, with_keys=False):
+    """The fields an INSERT of new objects names: nothing generated, the key only when given."""
+    return [f for f in meta.concrete_fields if not getattr(f, "generated", False) and (with_keys or not f.primary_key)]
+
+
+def _insert_values(fields, obj, connection):
+    """`obj`'s values for those fields in their database form, as bulk_create prepares them
+    (auto_now fields filled on the object, related objects' keys taken)."""
+    obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _stored(obj, key, using):
+    setattr(obj, obj._meta.pk.attname, key)
+    obj._state.adding = False
+    obj._state.db = using
+
+
 def insert_rows(model, objs, using="default"):
     """New objects of `model` INSERTed as bulk_create would (no save(), no signals; auto_now fields
     filled, keys set from RETURNING), with the statement's text built once per model and row count
@@ -177,11 +195,7 @@ def insert_rows(model, objs, using="default"):
     with_keys = getattr(objs[0], meta.pk.attname) is not None
     if any((getattr(obj, meta.pk.attname) is not None) != with_keys for obj in objs):
         raise ValueError("insert_rows: give every object its key, or none")
-    fields = [
-        f
-        for f in meta.concrete_fields
-        if not getattr(f, "generated", False) and (with_keys or not f.primary_key)
-    ]
+    fields = _insert_fields(meta, with_keys)
     key = (model, len(objs), with_keys, using)
     sql = _inserts.get(key)
     if sql is None:
@@ -192,80 +206,61 @@ def insert_rows(model, objs, using="default"):
             f"VALUES {', '.join([row] * len(objs))} RETURNING {qn(meta.pk.column)}"
         )
         _inserts[key] = sql
-    params = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    params = [value for obj in objs for value in _insert_values(fields, obj, connection)]
     with statement_cursor(using) as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall()
     for obj, (pk,) in zip(objs, keys, strict=True):
-        setattr(obj, meta.pk.attname, pk)
-        obj._state.adding = False
-        obj._state.db = using
+        _stored(obj, pk, using)
     return objs
 
 
 _linked = {}
 
 
-def _insert_fields(meta, obj):
-    """The fields an INSERT of a new `obj` names (no key, nothing generated), auto_now filled."""
-    fields = [f for f in meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
-    obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    values = [f.pre_save(obj, True) for f in fields]
-    return fields, values
-
-
-def insert_linked(obj, follower, key_field, json_field, using="default"):
-    """A new `obj` and a new `follower` that refers to it by key (its change-log row) INSERTed in
-    one statement on PostgreSQL: `follower.<key_field>` and the "<key>" entry of its JSON field
-    `json_field` take the key `obj` gets. One statement is atomic by itself, so the pair needs no
-    transaction round trips (BEGIN, COMMIT) around it; a gate's scan is this pair. Its text is
-    built once per pair of models and prepared (`statement_cursor`). Keys of both are set."""
+def insert_linked(obj, make_follower, key_field, json_field, using="default"):
+    """A new `obj` and a new row that refers to it by key (its change-log row) INSERTed in one
+    statement on PostgreSQL: `make_follower(obj)`, called once `obj`'s values are filled in, gives
+    that row; its `key_field` and the "<key>" entry of its JSON field `json_field` take the key
+    `obj` gets. One statement is atomic by itself, so the pair needs no transaction round trips
+    (BEGIN, COMMIT) around it; a gate's scan is this pair. Its text is built once per pair of
+    models and prepared (`statement_cursor`). Keys of both are set; returns the follower."""
     connection = connections[using]
-    meta, fmeta = obj._meta, follower._meta
-    fields, values = _insert_fields(meta, obj)
-    ffields, fvalues = _insert_fields(fmeta, follower)
+    meta = obj._meta
+    fields = _insert_fields(meta)
+    params = _insert_values(fields, obj, connection)
+    follower = make_follower(obj)
+    fmeta = follower._meta
+    ffields = [f for f in _insert_fields(fmeta) if f.attname != key_field]
     key = (type(obj), type(follower), key_field, json_field, using)
     sql = _linked.get(key)
     if sql is None:
         qn = connection.ops.quote_name
         pk = qn(meta.pk.column)
-        selected = []
-        for f in ffields:
-            if f.attname == key_field:
-                selected.append(f"new.{pk}")
-            elif f.attname == json_field:
-                selected.append(f"jsonb_set(%s, '{{{meta.pk.attname}}}', to_jsonb(new.{pk}))")
-            else:
-                selected.append("%s")
+        selected = [
+            f"jsonb_set(%s, '{{{meta.pk.attname}}}', to_jsonb(new.{pk}))" if f.attname == json_field else "%s"
+            for f in ffields
+        ]
+        key_column = qn(fmeta.get_field(key_field).column)
         sql = (
             f"WITH new AS (INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}) "
-            f"INSERT INTO {qn(fmeta.db_table)} ({', '.join(qn(f.column) for f in ffields)}) "
-            f"SELECT {', '.join(selected)} FROM new "
-            f"RETURNING {qn(fmeta.get_field(key_field).column)}, {qn(fmeta.pk.column)}"
+            f"INSERT INTO {qn(fmeta.db_table)} ({', '.join(qn(f.column) for f in ffields)}, {key_column}) "
+            f"SELECT {', '.join(selected)}, new.{pk} FROM new "
+            f"RETURNING {key_column}, {qn(fmeta.pk.column)}"
         )
         _linked[key] = sql
-    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-    params += [
-        f.get_db_prep_save(v, connection)
-        for f, v in zip(ffields, fvalues, strict=True)
-        if f.attname != key_field
-    ]
+    params += _insert_values(ffields, follower, connection)
     with statement_cursor(using) as cursor:
         cursor.execute(sql, params)
         obj_key, follower_key = cursor.fetchone()
-    for instance, value in ((obj, obj_key), (follower, follower_key)):
-        setattr(instance, instance._meta.pk.attname, value)
-        instance._state.adding = False
-        instance._state.db = using
+    _stored(obj, obj_key, using)
+    _stored(follower, follower_key, using)
     setattr(follower, key_field, obj_key)
     data = getattr(follower, json_field)
     if isinstance(data, dict):
         data[meta.pk.attname] = obj_key
-    return obj
+    return follower
 
 
 _conditional = {}
@@ -273,13 +268,14 @@ _conditional = {}
 
 def insert_row_if(obj, condition, params, using="default"):
     """A new `obj` INSERTed only where the SQL `condition` (with its `params`) holds, decided in
-    the same statement: `INSERT … SELECT <values> WHERE <condition>`. True when it was written
-    (its key set). For a check and its write in one round trip (a lookup counted against its
-    limit and logged); the statement's text is kept per model and condition and prepared on
-    PostgreSQL (`statement_cursor`), whose parameter types follow the columns'."""
+    the same statement: `INSERT … SELECT <values> WHERE <condition> RETURNING <key>`. True when it
+    was written (its key set). For a check and its write in one round trip (a lookup counted
+    against its limit and logged); the statement's text is kept per model and condition and
+    prepared on PostgreSQL (`statement_cursor`), whose parameter types follow the columns'."""
     connection = connections[using]
     meta = obj._meta
-    fields, values = _insert_fields(meta, obj)
+    fields = _insert_fields(meta)
+    # SQLite before 3.35 (Django supports 3.31) has no RETURNING: the row count says it instead.
     returning = connection.features.can_return_rows_from_bulk_insert
     key = (type(obj), condition, returning, using)
     sql = _conditional.get(key)
@@ -288,20 +284,12 @@ def insert_row_if(obj, condition, params, using="default"):
         sql = (
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"SELECT {', '.join(['%s'] * len(fields))} WHERE {condition}"
-            + (f" RETURNING {qn(meta.pk.column)}" if returning else "")
-        )
+        ) + (f" RETURNING {qn(meta.pk.column)}" if returning else "")
         _conditional[key] = sql
-    values = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
     with statement_cursor(using) as cursor:
-        cursor.execute(sql, values + list(params))
-        if returning:
-            row = cursor.fetchone()
-            written = row is not None
-        else:
-            row, written = None, cursor.rowcount == 1
+        cursor.execute(sql, _insert_values(fields, obj, connection) + list(params))
+        row = cursor.fetchone() if returning else None
+        written = row is not None if returning else cursor.rowcount == 1
     if written:
-        if row is not None:
-            setattr(obj, meta.pk.attname, row[0])
-        obj._state.adding = False
-        obj._state.db = using
+        _stored(obj, row[0] if row else None, using)
     return written

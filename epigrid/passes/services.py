@@ -436,7 +436,7 @@ def scan(user, code, person, direction, checkpoint=None, client_id=None, at=None
                 client_id=client_id,
                 scanned_by=user,
             )
-            insert_logged(outcome.use, savepoint=False)
+            insert_logged([outcome.use], savepoint=False)
             _check_scan_scope(user, outcome.use)
     except IntegrityError:
         # The same scan arrived twice at once (a retry racing its original): answer as the first.

@@ -11,14 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.audit.models import Action
-from epigrid.audit.services import (
-    count_lookups_since,
-    log_change,
-    log_lookup,
-    log_lookup_within,
-    log_lookups,
-    log_reveal,
-)
+from epigrid.audit.services import log_change, log_lookup, log_lookups_within, log_reveal
 from epigrid.core import identity, reasons
 from epigrid.people.models import Person
 from epigrid.people.search import exact_terms, search_persons
@@ -49,18 +42,10 @@ def charge_lookups(user, terms, limits=None):
     per_hour, per_day = limits or settings.EPIGRID_LOOKUP_LIMITS
     now = timezone.now()
     hour_ago, day_ago = now - datetime.timedelta(hours=1), now - datetime.timedelta(days=1)
-    if len(terms) == 1:
-        # One number (a gate's scan, a search): counted and logged in one statement.
-        within = log_lookup_within(
-            Person, user, identity.mask_lookup_term(terms[0]), hour_ago, day_ago, per_hour, per_day
-        )
-    else:
-        used_hour, used_day = count_lookups_since(user, hour_ago, day_ago)
-        within = used_hour + len(terms) <= per_hour and used_day + len(terms) <= per_day
-        if within:
-            log_lookups(Person, user, [identity.mask_lookup_term(term) for term in terms])
+    masked = [identity.mask_lookup_term(term) for term in terms]
+    within = log_lookups_within(Person, user, masked, hour_ago, day_ago, per_hour, per_day)
     if not within:
-        log_lookup(Person, user, identity.mask_lookup_term(terms[0]), refused=True)
+        log_lookup(Person, user, masked[0], refused=True)
         logger.warning("exact-lookup limit reached by %s", user.get_username())
         raise LookupLimitReached(
             _(
