@@ -203,6 +203,11 @@ def _submit_once(
 ):
     existing = open_request(household, kind, lock=True)
     if existing is not None:
+        # The open request may be this very submission's, sent again and committed while this one
+        # waited for the lock: a repeat, not another request.
+        found = _repeat(client_id)
+        if found is not None:
+            return Submitted(found, "repeat")
         if not add_to_open:
             return Submitted(existing, "open_exists")
         return Submitted(_add(user, existing, person, details, description, client_id, urgency, now), "added")
