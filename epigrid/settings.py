@@ -283,7 +283,7 @@ LOGGING = {
 # processes set EPIGRID_CACHE=redis (REDIS_URL) so they share one count.
 _CACHE_BACKENDS = {
     "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    "redis": {"BACKEND": "epigrid.core.cache.RedisCache", "LOCATION": REDIS_URL},  # one client kept per pool
 }
 CACHES = {"default": _CACHE_BACKENDS[env_choice("EPIGRID_CACHE", list(_CACHE_BACKENDS), "locmem")]}
 
