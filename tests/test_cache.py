@@ -1,6 +1,5 @@
 """The shared cache's Redis backend (core.cache): Django's, with one redis client kept per pool."""
 
-import socket
 import threading
 import uuid
 
@@ -8,17 +7,9 @@ import pytest
 from django.conf import settings
 
 from epigrid.core.cache import RedisCache
+from tests.local_services import needs_redis
 
-
-def _redis_reachable():
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379 (the production cache)")
+pytestmark = needs_redis("the production cache")
 
 
 @pytest.fixture

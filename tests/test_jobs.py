@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 
 from epigrid.jobs import services
 from epigrid.jobs.models import Job, Status
+from tests.local_services import needs_redis
 
 RUNS = []
 
@@ -144,17 +145,7 @@ def test_it_cancels_from_the_page(cast):
     assert job.status == Status.CANCELLED
 
 
-def _redis_reachable():
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379 (the production queue option)")
+@needs_redis("the production queue option")
 def test_it_runs_a_job_through_the_redis_queue(cast, settings, django_capture_on_commit_callbacks):
     import django_rq
     from django_tasks_rq import Job as RQJob
